@@ -1,0 +1,94 @@
+# Mode connectivity and FGE for Darknet: builds ./darknet against an installed Darknet.
+#   make                      build ./darknet against Debian's darknet package
+#   make DARKNET=/path/to/darknet   ... against your own build (libdarknet.so + include/darknet.h)
+#   make GPU=1                pass -DGPU and the CUDA flags (library must be built GPU=1)
+#   make FAST=0               no interposed fast CPU kernels
+#   make deps | test | bench | demo | clean
+DARKNET ?= /usr/lib/darknet
+DARKNET_INC ?= $(DARKNET)/include
+GPU ?= 0
+CUDA ?= /usr/local/cuda
+HAVE_OPENBLAS := $(shell test -e /usr/include/x86_64-linux-gnu/cblas.h -o -e /usr/include/cblas.h -o -e /usr/include/openblas/cblas.h && echo 1 || echo 0)
+FAST ?= $(HAVE_OPENBLAS)
+SAN ?= 0
+
+CC ?= gcc
+OPT ?= -O2
+CFLAGS += $(OPT) -g -std=gnu11 -Wall -Wextra -Werror -Wno-format-truncation -fopenmp
+CPPFLAGS += -isystem $(DARKNET_INC) $(addprefix -Iplugins/,host wspace data curve plane fge fast cli plot)
+LDLIBS += -Wl,--no-as-needed -L$(DARKNET) -ldarknet -Wl,-rpath,$(abspath $(DARKNET)) -lz -lm -lpthread -ldl
+LDFLAGS += -fopenmp
+
+ifeq ($(GPU),1)
+CPPFLAGS += -DGPU -I$(CUDA)/include
+LDLIBS += -L$(CUDA)/lib64 -lcudart -lcublas -lcurand
+endif
+ifeq ($(FAST),1)
+CPPFLAGS += -DFAST
+LDLIBS += -lopenblas
+endif
+ifeq ($(SAN),1)
+CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer
+LDFLAGS += -fsanitize=address,undefined
+endif
+
+BUILD := build
+MODULES := host wspace data plot curve plane fge cli
+LIB_SRC := $(filter-out plugins/cli/main.c,$(foreach m,$(MODULES),$(wildcard plugins/$(m)/*.c)))
+ifeq ($(FAST),1)
+LIB_SRC += $(wildcard plugins/fast/*.c)
+endif
+LIB_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRC))
+TEST_SRC := $(wildcard tests/unit/test_*.c)
+TEST_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(TEST_SRC))
+BENCH_SRC := $(wildcard bench/*.c)
+BENCH_BIN := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
+
+.PHONY: all deps test bench demo clean
+all: darknet
+
+$(BUILD)/%.o: %.c $(wildcard plugins/*/*.h) | $(BUILD)/.flags
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -c $< -o $@
+
+# rebuild everything when the build flags change
+$(BUILD)/.flags: FORCE
+	@mkdir -p $(BUILD)
+	@echo '$(CPPFLAGS) $(CFLAGS) $(LDLIBS)' | cmp -s - $@ || echo '$(CPPFLAGS) $(CFLAGS) $(LDLIBS)' > $@
+FORCE:
+
+$(BUILD)/libplugins.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+# whole-archive so that the interposed fast kernels are always linked in
+darknet: $(BUILD)/plugins/cli/main.o $(BUILD)/libplugins.a
+	$(CC) $(LDFLAGS) -o $@ $< -Wl,--whole-archive $(BUILD)/libplugins.a -Wl,--no-whole-archive $(LDLIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libplugins.a tests/unit/testutil.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< -Wl,--whole-archive $(BUILD)/libplugins.a -Wl,--no-whole-archive $(LDLIBS) -lcmocka
+
+$(BUILD)/bench/%: bench/%.c $(BUILD)/libplugins.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< -Wl,--whole-archive $(BUILD)/libplugins.a -Wl,--no-whole-archive $(LDLIBS)
+
+deps:
+	@bash scripts/deps.sh
+
+test: deps
+	@$(MAKE) --no-print-directory all $(TEST_BIN)
+	@bash tests/run.sh $(TEST_BIN)
+
+bench: deps
+	@$(MAKE) --no-print-directory all $(BENCH_BIN)
+	@bash scripts/bench.sh
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@bash scripts/demo.sh
+
+clean:
+	rm -rf $(BUILD) darknet
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,96 @@
+/* host.h: the door to Darknet. The only module that knows Darknet's structs is host/;
+ * everything else sees a host_net handle, flat float vectors and plain arrays.
+ *
+ * Flat vectors follow save_weights order exactly: the trainable "params" vector holds the
+ * weights/biases/scales blocks of every parameterised layer in file order; the "stats"
+ * vector holds the BN rolling_mean/rolling_variance blocks in file order. Interleaving the
+ * two (host_pack_payload) gives the payload of a .weights file byte for byte. */
+#ifndef HOST_H
+#define HOST_H
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum { HP_WEIGHTS, HP_BIASES, HP_SCALES, HP_ROLLING_MEAN, HP_ROLLING_VAR } hp_kind;
+
+/* One contiguous array of the network, in save order. value/grad are Darknet's arrays. */
+typedef struct {
+    float *value;
+    float *grad;      /* Darknet's *_updates accumulator (holds -sum of gradients); NULL for stats */
+    size_t n;
+    hp_kind kind;
+    int layer;        /* index in the network */
+    int sub;          /* -1, or sub-layer index inside rnn/gru/lstm/crnn */
+    size_t offset;    /* offset in the params vector (trainable) or stats vector (rolling) */
+    int bn_channels;  /* for stats blocks: channel count; 0 otherwise */
+} hp_block;
+
+typedef struct host_net host_net;
+
+/* Error reporting: functions that can fail return NULL / nonzero and fill err (one line). */
+#define HOST_ERRLEN 512
+
+/* Parse a cfg (Darknet's layer table is silenced) and build the parameter view.
+ * batch > 0 overrides the cfg's batch. Refuses unsupported layers with an error naming
+ * the layer index and type. */
+host_net *host_load(const char *cfg, int batch, char *err);
+void host_free(host_net *h);
+
+/* Load / save a Darknet .weights file through the view (own reader: size is checked, a
+ * mismatch is an error naming the file). Save is atomic (temp + fsync + rename). */
+int host_load_weights(host_net *h, const char *path, char *err);
+int host_save_weights(host_net *h, const char *path, char *err);
+
+size_t host_nparams(const host_net *h);   /* trainable floats */
+size_t host_nstats(const host_net *h);    /* BN rolling floats */
+int host_nblocks(const host_net *h);
+const hp_block *host_blocks(const host_net *h);
+int host_batch(const host_net *h);
+int host_inputs(const host_net *h);       /* floats per image (w*h*c) */
+int host_outputs(const host_net *h);      /* classes of the final softmax */
+int host_width(const host_net *h), host_height(const host_net *h), host_channels(const host_net *h);
+int host_has_bn(const host_net *h);
+
+void host_get_params(const host_net *h, float *flat);
+void host_set_params(host_net *h, const float *flat);
+void host_get_stats(const host_net *h, float *flat);
+void host_set_stats(host_net *h, const float *flat);
+/* mask[i] = 1 where params[i] is a conv/connected/local weight (Darknet decays only those) */
+void host_decay_mask(const host_net *h, unsigned char *mask);
+/* The .weights payload (params and stats interleaved in file order) and back. */
+size_t host_payload_len(const host_net *h);
+void host_pack_payload(const host_net *h, const float *params, const float *stats, float *payload);
+void host_unpack_payload(const host_net *h, const float *payload, float *params, float *stats);
+
+/* Training-mode batch step: zero the accumulators, load x (batch*inputs) and y (batch*classes
+ * one-hot) into net->input/truth, forward + backward with train=1. Returns the mean loss over
+ * the batch; *correct (if not NULL) gets the count of argmax hits. BN rolling stats are
+ * updated by Darknet's EMA as in ordinary training. Read the gradient with host_get_grad. */
+float host_step(host_net *h, const float *x, const float *y, int *correct);
+/* d(mean loss)/dθ of the last step, in params order. */
+void host_get_grad(const host_net *h, float *flat);
+void host_zero_grad(host_net *h);
+
+/* Eval-mode forward of n <= batch images (rest of the batch is padding); writes n*classes
+ * softmax probabilities to probs. */
+void host_predict(host_net *h, const float *x, int n, float *probs);
+
+/* Exact BN recompute: forward in train mode over the given images (in batches of the net's
+ * batch size, the last one smaller), pooling each BN layer's per-channel batch mean and
+ * E[x^2]; writes the pooled mean and (population) variance into rolling_mean/variance.
+ * The callback supplies batch i's images: fill x with up to `batch` images, return count. */
+typedef int (*host_batch_fn)(void *ctx, int batch_index, float *x, int max);
+void host_bn_recompute(host_net *h, host_batch_fn fn, void *ctx, int nbatches);
+
+/* Darknet's own learning-rate policy at an iteration (0-based), as get_current_rate gives it. */
+float host_policy_rate(host_net *h, size_t iteration);
+/* Images seen (written into .weights headers). */
+uint64_t host_seen(const host_net *h);
+void host_set_seen(host_net *h, uint64_t seen);
+float host_cfg_learning_rate(const host_net *h);
+float host_cfg_momentum(const host_net *h);
+float host_cfg_decay(const host_net *h);
+int host_cfg_max_batches(const host_net *h);
+/* A [net] option from the cfg (NULL if absent). The returned string lives as long as h. */
+const char *host_net_option(const host_net *h, const char *key);
+
+#endif

@@ -1,0 +1,30 @@
+/* host_private.h: Darknet internals the host module needs beyond darknet.h. Functions that
+ * libdarknet exports but does not declare, with our own prototypes matching the library's
+ * signatures (checked with nm -D by tests/cli/symbols.sh), and the host_net struct. */
+#ifndef HOST_PRIVATE_H
+#define HOST_PRIVATE_H
+#include "darknet.h"
+#include "host.h"
+
+/* exported by libdarknet, not declared in darknet.h */
+typedef struct { char *type; list *options; } dk_section;   /* parser.c's `section` */
+void free_section(dk_section *s);
+char *option_find(list *l, char *key);
+float option_find_float(list *l, char *key, float def);
+float option_find_float_quiet(list *l, char *key, float def);
+void calc_network_cost(network *net);
+
+struct host_net {
+    network *net;
+    hp_block *blocks;
+    int nblocks;
+    size_t nparams, nstats;
+    layer **block_layer;     /* the (sub-)layer that owns each block */
+    list *sections;          /* read_cfg() of the cfg, for [net] options */
+    char cfg[1024];
+    int full_batch;          /* batch the network was built with */
+};
+
+/* params.c */
+int host__enumerate(host_net *h, char *err);
+#endif

@@ -1,0 +1,191 @@
+/* params.c: the layer-agnostic parameter view. Walks the network in save_weights order and
+ * lists every trainable array (weights, biases, BN scales) and every BN rolling statistic,
+ * with the sizes save_weights writes. Layer types are whitelisted: a parameterised layer we
+ * do not know is refused, because silently skipping it would corrupt every flat vector. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "host_private.h"
+
+static const char *type_name(LAYER_TYPE t) {
+    switch (t) {
+    case CONVOLUTIONAL: return "convolutional"; case DECONVOLUTIONAL: return "deconvolutional";
+    case CONNECTED: return "connected"; case MAXPOOL: return "maxpool"; case SOFTMAX: return "softmax";
+    case DETECTION: return "detection"; case DROPOUT: return "dropout"; case CROP: return "crop";
+    case ROUTE: return "route"; case COST: return "cost"; case NORMALIZATION: return "normalization";
+    case AVGPOOL: return "avgpool"; case LOCAL: return "local"; case SHORTCUT: return "shortcut";
+    case ACTIVE: return "activation"; case RNN: return "rnn"; case GRU: return "gru"; case LSTM: return "lstm";
+    case CRNN: return "crnn"; case BATCHNORM: return "batchnorm"; case NETWORK: return "network";
+    case XNOR: return "xnor"; case REGION: return "region"; case YOLO: return "yolo"; case ISEG: return "iseg";
+    case REORG: return "reorg"; case UPSAMPLE: return "upsample"; case LOGXENT: return "logxent";
+    case L2NORM: return "l2norm"; case BLANK: return "blank";
+    }
+    return "unknown";
+}
+
+typedef struct { host_net *h; int cap; int layer, sub; } walker;
+
+static void add(walker *w, layer *l, float *value, float *grad, size_t n, hp_kind kind, int bnc) {
+    host_net *h = w->h;
+    if (h->nblocks == w->cap) {
+        w->cap = w->cap ? 2 * w->cap : 64;
+        h->blocks = realloc(h->blocks, w->cap * sizeof *h->blocks);
+        h->block_layer = realloc(h->block_layer, w->cap * sizeof *h->block_layer);
+    }
+    hp_block *b = &h->blocks[h->nblocks];
+    b->value = value; b->grad = grad; b->n = n; b->kind = kind;
+    b->layer = w->layer; b->sub = w->sub; b->bn_channels = bnc;
+    if (kind == HP_ROLLING_MEAN || kind == HP_ROLLING_VAR) { b->offset = h->nstats; h->nstats += n; }
+    else { b->offset = h->nparams; h->nparams += n; }
+    h->block_layer[h->nblocks] = l;
+    h->nblocks++;
+}
+
+/* conv/deconv file order: biases, [scales, rolling_mean, rolling_variance], weights */
+static void add_conv(walker *w, layer *l) {
+    add(w, l, l->biases, l->bias_updates, l->n, HP_BIASES, 0);
+    if (l->batch_normalize) {
+        add(w, l, l->scales, l->scale_updates, l->n, HP_SCALES, 0);
+        add(w, l, l->rolling_mean, NULL, l->n, HP_ROLLING_MEAN, l->n);
+        add(w, l, l->rolling_variance, NULL, l->n, HP_ROLLING_VAR, l->n);
+    }
+    add(w, l, l->weights, l->weight_updates, l->nweights, HP_WEIGHTS, 0);
+}
+
+/* connected file order: biases, weights (inputs*outputs; nweights is 0), [scales, rolling] */
+static void add_connected(walker *w, layer *l) {
+    add(w, l, l->biases, l->bias_updates, l->outputs, HP_BIASES, 0);
+    add(w, l, l->weights, l->weight_updates, (size_t)l->inputs * l->outputs, HP_WEIGHTS, 0);
+    if (l->batch_normalize) {
+        add(w, l, l->scales, l->scale_updates, l->outputs, HP_SCALES, 0);
+        add(w, l, l->rolling_mean, NULL, l->outputs, HP_ROLLING_MEAN, l->outputs);
+        add(w, l, l->rolling_variance, NULL, l->outputs, HP_ROLLING_VAR, l->outputs);
+    }
+}
+
+static void add_subs(walker *w, layer **subs, int n, int conv) {
+    for (int s = 0; s < n; s++) {
+        w->sub = s;
+        if (conv) add_conv(w, subs[s]); else add_connected(w, subs[s]);
+    }
+    w->sub = -1;
+}
+
+int host__enumerate(host_net *h, char *err) {
+    walker w = { h, 0, 0, -1 };
+    network *net = h->net;
+    for (int i = 0; i < net->n; i++) {
+        layer *l = &net->layers[i];
+        w.layer = i; w.sub = -1;
+        if (l->dontsave) continue;
+        switch (l->type) {
+        case CONVOLUTIONAL:
+        case DECONVOLUTIONAL:
+            if (l->binary || l->xnor) {
+                snprintf(err, HOST_ERRLEN, "%s: layer %d (%s): binary/xnor weights are not supported",
+                         h->cfg, i, type_name(l->type));
+                return -1;
+            }
+            add_conv(&w, l);
+            break;
+        case CONNECTED: add_connected(&w, l); break;
+        case LOCAL: {
+            size_t nw = (size_t)l->size * l->size * l->c * l->n * l->out_w * l->out_h;
+            add(&w, l, l->biases, l->bias_updates, l->outputs, HP_BIASES, 0);
+            add(&w, l, l->weights, l->weight_updates, nw, HP_WEIGHTS, 0);
+            break;
+        }
+        case RNN: { layer *s[] = { l->input_layer, l->self_layer, l->output_layer }; add_subs(&w, s, 3, 0); break; }
+        case CRNN: { layer *s[] = { l->input_layer, l->self_layer, l->output_layer }; add_subs(&w, s, 3, 1); break; }
+        case GRU: { layer *s[] = { l->wz, l->wr, l->wh, l->uz, l->ur, l->uh }; add_subs(&w, s, 6, 0); break; }
+        case LSTM: { layer *s[] = { l->wi, l->wf, l->wo, l->wg, l->ui, l->uf, l->uo, l->ug }; add_subs(&w, s, 8, 0); break; }
+        case BATCHNORM:
+            snprintf(err, HOST_ERRLEN, "%s: layer %d (batchnorm): the standalone [batchnorm] layer is broken on "
+                     "CPU in this Darknet; use batch_normalize=1 in the [convolutional] or [connected] section",
+                     h->cfg, i);
+            return -1;
+        case MAXPOOL: case SOFTMAX: case DROPOUT: case CROP: case ROUTE: case COST: case NORMALIZATION:
+        case AVGPOOL: case SHORTCUT: case ACTIVE: case REORG: case UPSAMPLE: case L2NORM: case LOGXENT:
+        case REGION: case YOLO: case DETECTION: case ISEG:
+            break;  /* no trainable parameters (region/yolo biases are anchors) */
+        default:
+            snprintf(err, HOST_ERRLEN, "%s: layer %d (%s): layer type not supported by the parameter view",
+                     h->cfg, i, type_name(l->type));
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* ---- flat access ---- */
+static int is_stat(hp_kind k) { return k == HP_ROLLING_MEAN || k == HP_ROLLING_VAR; }
+
+void host_get_params(const host_net *h, float *flat) {
+    for (int i = 0; i < h->nblocks; i++) {
+        const hp_block *b = &h->blocks[i];
+        if (!is_stat(b->kind)) memcpy(flat + b->offset, b->value, b->n * sizeof(float));
+    }
+}
+void host_set_params(host_net *h, const float *flat) {
+    for (int i = 0; i < h->nblocks; i++) {
+        const hp_block *b = &h->blocks[i];
+        if (!is_stat(b->kind)) memcpy(b->value, flat + b->offset, b->n * sizeof(float));
+    }
+}
+void host_get_stats(const host_net *h, float *flat) {
+    for (int i = 0; i < h->nblocks; i++) {
+        const hp_block *b = &h->blocks[i];
+        if (is_stat(b->kind)) memcpy(flat + b->offset, b->value, b->n * sizeof(float));
+    }
+}
+void host_set_stats(host_net *h, const float *flat) {
+    for (int i = 0; i < h->nblocks; i++) {
+        const hp_block *b = &h->blocks[i];
+        if (is_stat(b->kind)) memcpy(b->value, flat + b->offset, b->n * sizeof(float));
+    }
+}
+void host_decay_mask(const host_net *h, unsigned char *mask) {
+    for (int i = 0; i < h->nblocks; i++) {
+        const hp_block *b = &h->blocks[i];
+        if (!is_stat(b->kind)) memset(mask + b->offset, b->kind == HP_WEIGHTS, b->n);
+    }
+}
+size_t host_payload_len(const host_net *h) { return h->nparams + h->nstats; }
+
+void host_pack_payload(const host_net *h, const float *params, const float *stats, float *payload) {
+    size_t pos = 0;
+    for (int i = 0; i < h->nblocks; i++) {
+        const hp_block *b = &h->blocks[i];
+        const float *src = is_stat(b->kind) ? stats : params;
+        if (src) memcpy(payload + pos, src + b->offset, b->n * sizeof(float));
+        else memcpy(payload + pos, b->value, b->n * sizeof(float));
+        pos += b->n;
+    }
+}
+void host_unpack_payload(const host_net *h, const float *payload, float *params, float *stats) {
+    size_t pos = 0;
+    for (int i = 0; i < h->nblocks; i++) {
+        const hp_block *b = &h->blocks[i];
+        float *dst = is_stat(b->kind) ? stats : params;
+        if (dst) memcpy(dst + b->offset, payload + pos, b->n * sizeof(float));
+        pos += b->n;
+    }
+}
+
+void host_zero_grad(host_net *h) {
+    for (int i = 0; i < h->nblocks; i++)
+        if (h->blocks[i].grad) memset(h->blocks[i].grad, 0, h->blocks[i].n * sizeof(float));
+}
+/* Darknet's accumulators hold -sum over the batch; we return d(mean loss)/dθ. */
+void host_get_grad(const host_net *h, float *flat) {
+    float s = -1.0f / h->net->batch;
+    for (int i = 0; i < h->nblocks; i++) {
+        const hp_block *b = &h->blocks[i];
+        if (is_stat(b->kind)) continue;
+        for (size_t j = 0; j < b->n; j++) flat[b->offset + j] = s * b->grad[j];
+    }
+}
+size_t host_nparams(const host_net *h) { return h->nparams; }
+size_t host_nstats(const host_net *h) { return h->nstats; }
+int host_nblocks(const host_net *h) { return h->nblocks; }
+const hp_block *host_blocks(const host_net *h) { return h->blocks; }

@@ -1,0 +1,74 @@
+/* run.c: evaluation and BN recompute over a data set, built on host.h. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "run.h"
+
+static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec + 1e-9 * t.tv_nsec; }
+
+void run_progress(const char *label, long i, long n) {
+    static double last;
+    if (!label) return;
+    double t = now();
+    if (i < n && t - last < 0.5) return;
+    last = t;
+    fprintf(stderr, "\r%s %ld/%ld", label, i, n);
+    fflush(stderr);
+}
+void run_progress_done(const char *label) {
+    if (!label) return;
+    fprintf(stderr, "\r%*s\r", (int)strlen(label) + 24, "");
+    fflush(stderr);
+}
+
+eval_result run_eval(host_net *h, const dataset *d, float *probs, const char *progress) {
+    int B = host_batch(h), k = host_outputs(h), in = host_inputs(h);
+    float *x = malloc((size_t)B * in * sizeof(float));
+    float *p = malloc((size_t)B * k * sizeof(float));
+    float *y = malloc((size_t)B * k * sizeof(float));
+    int *order = malloc((size_t)d->n * sizeof(int));
+    data_identity(order, d->n);
+    double nll = 0; long correct = 0;
+    for (int s = 0; s < d->n; s += B) {
+        int n = d->n - s < B ? d->n - s : B;
+        data_batch(d, order, s, n, x, y, 0, NULL);
+        host_predict(h, x, n, p);
+        for (int i = 0; i < n; i++) {
+            const float *pi = p + (size_t)i * k;
+            int lab = d->labels[s + i], best = 0;
+            for (int c = 1; c < k; c++) if (pi[c] > pi[best]) best = c;
+            correct += best == lab;
+            nll -= log(pi[lab] > 1e-30f ? pi[lab] : 1e-30);
+        }
+        if (probs) memcpy(probs + (size_t)s * k, p, (size_t)n * k * sizeof(float));
+        run_progress(progress, s + n, d->n);
+    }
+    run_progress_done(progress);
+    eval_result r = { d->n ? nll / d->n : 0, d->n ? 100.0 * correct / d->n : 0, d->n };
+    free(x); free(p); free(y); free(order);
+    return r;
+}
+
+typedef struct { const dataset *d; int limit, B; float *y; const char *progress; } bn_ctx;
+
+static int bn_batch(void *vctx, int b, float *x, int max) {
+    bn_ctx *c = vctx;
+    int s = b * c->B;
+    if (s >= c->limit) return 0;
+    int n = c->limit - s < max ? c->limit - s : max;
+    /* images are contiguous: no need for an order array */
+    memcpy(x, c->d->X + (size_t)s * c->d->w * c->d->h * c->d->c, (size_t)n * c->d->w * c->d->h * c->d->c * sizeof(float));
+    run_progress(c->progress, s + n, c->limit);
+    return n;
+}
+
+void run_bn_update(host_net *h, const dataset *d, int limit, const char *progress) {
+    if (!host_has_bn(h)) return;
+    bn_ctx c = { d, (limit > 0 && limit < d->n) ? limit : d->n, host_batch(h), NULL, progress };
+    int nb = (c.limit + c.B - 1) / c.B;
+    host_bn_recompute(h, bn_batch, &c, nb);
+    run_progress_done(progress);
+}
