@@ -47,7 +47,7 @@ BENCH_BIN := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 .PHONY: all deps test bench demo clean
 all: darknet
 
-$(BUILD)/%.o: %.c $(wildcard plugins/*/*.h) | $(BUILD)/.flags
+$(BUILD)/%.o: %.c $(BUILD)/.flags
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -c $< -o $@
 

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 #include "cli.h"
+#include "wspace.h"
 
 void cli_args_init(cli_args *a, int argc, char **argv, const char *cmd) {
     a->argc = argc; a->argv = argv; a->cmd = cmd;
@@ -116,3 +117,11 @@ host_net *cli_load_net(const char *cfgfile, const char *weights, const dataset *
 }
 
 double cli_now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec + 1e-9 * t.tv_nsec; }
+
+int cli_check_writable(const char *path) {
+    ws_atomic a;
+    char err[512];
+    if (ws_atomic_open(&a, path, err)) return cli_fail("%s", err);
+    ws_atomic_abort(&a);
+    return 0;
+}

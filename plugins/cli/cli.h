@@ -36,6 +36,8 @@ int cli_load_split(const char *datafile, int split, int limit, dataset *d, data_
 host_net *cli_load_net(const char *cfgfile, const char *weights, const dataset *d, int batch);
 
 double cli_now(void);
+/* Fails early (before hours of training) if path cannot be written; creates nothing. */
+int cli_check_writable(const char *path);
 
 int cmd_train(int argc, char **argv);
 int cmd_curve(int argc, char **argv);

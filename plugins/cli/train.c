@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include "cli.h"
 #include "run.h"
 #include "schedule.h"
@@ -63,7 +64,8 @@ int cmd_train(int argc, char **argv) {
     host_net *h = cli_load_net(pos[1], np > 2 ? pos[2] : NULL, &tr, 0);
     if (!h) { data_free(&tr); data_free(&te); return 1; }
     char outbuf[2048];
-    if (!out) { default_out(outbuf, sizeof outbuf, &dc, pos[1]); out = outbuf; }
+    if (!out) { default_out(outbuf, sizeof outbuf, &dc, pos[1]); out = outbuf; mkdir(dc.backup[0] ? dc.backup : ".", 0777); }
+    if (cli_check_writable(out)) { host_free(h); data_free(&tr); data_free(&te); return 1; }
 
     int B = host_batch(h), k = host_outputs(h), in = host_inputs(h);
     int iters = tr.n / B;

@@ -1,0 +1,374 @@
+/* curve.c: "darknet curve train | eval | line | export". */
+#include <math.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include "cli.h"
+#include "curve.h"
+#include "curve_train.h"
+#include "plot.h"
+#include "run.h"
+#include "wspace.h"
+
+static const char *help =
+    "usage: darknet curve <train|eval|line|export> ... (each prints its help with -h)\n"
+    "  curve train  <data> <cfg> <start.weights> <end.weights> [options]\n"
+    "  curve eval   <data> <cfg> <run.curve> [options]\n"
+    "  curve line   <data> <cfg> <a.weights> <b.weights> [options]\n"
+    "  curve export <data> <cfg> <run.curve> -t T -out point.weights\n";
+
+static const char *help_train =
+    "usage: darknet curve train <data> <cfg> <start.weights> <end.weights> [options]\n"
+    "Trains the middle bends of a curve between two networks of the same cfg so that the\n"
+    "loss stays low along it: one t ~ U(0,1) per mini-batch, SGD with momentum per free bend.\n"
+    "  -curve bezier|polychain   curve type (default bezier)\n"
+    "  -bends K          bends including the end points (default 3)\n"
+    "  -epochs N         epochs (default 5)\n"
+    "  -lr X             base learning rate (default: the cfg's learning_rate)\n"
+    "  -momentum X       (default: the cfg's momentum)\n"
+    "  -decay X          weight decay on w(t) (default: the cfg's decay)\n"
+    "  -decay_all        decay biases and BN scales too (the reference code's choice);\n"
+    "                    default: conv/connected weights only, as Darknet decays\n"
+    "  -schedule S       reference (default: constant to 50%, linear to 1% at 90%) or cfg\n"
+    "  -free_start, -free_end   let the end points move too\n"
+    "  -seed S           seed for t, shuffling and augmentation (default 1)\n"
+    "  -limit N          train on the first N images only\n"
+    "  -out FILE         curve file (default <backup>/curve.curve)\n"
+    "  -save_every N     checkpoint every N epochs (default 1)\n"
+    "  -resume FILE      continue a run from its checkpoint (same data and cfg)\n";
+
+static const char *help_eval =
+    "usage: darknet curve eval <data> <cfg> <run.curve> [options]\n"
+    "At each of N points t in [0,1]: set w(t), recompute BN statistics on the training set,\n"
+    "then train loss (with and without the l2 term), train error, test NLL, test error.\n"
+    "  -points N         number of points (default 61)\n"
+    "  -bn_limit N       BN statistics from the first N training images (default: all)\n"
+    "  -train_limit N    train metrics on the first N training images (default: all; 0 = all)\n"
+    "  -no_train         skip the train metrics\n"
+    "  -test_limit N     test metrics on the first N test images\n"
+    "  -decay X          wd of the reported train loss (default: the curve's)\n"
+    "  -line             also evaluate the straight line between the end points\n"
+    "  -csv FILE         write the table as CSV\n"
+    "  -png FILE         plot test error and train loss against t\n";
+
+static const char *help_line =
+    "usage: darknet curve line <data> <cfg> <a.weights> <b.weights> [options]\n"
+    "The same table as 'curve eval' along the straight segment (1-t) a + t b, with BN\n"
+    "statistics recomputed at every point. Options as 'curve eval' (but -line).\n";
+
+static const char *help_export =
+    "usage: darknet curve export <data> <cfg> <run.curve> -t T -out point.weights [options]\n"
+    "Writes w(T) as an ordinary Darknet .weights file, with BN statistics recomputed on the\n"
+    "training set (-bn_limit N: its first N images).\n";
+
+/* ---- shared pieces ---- */
+static int load_endpoint(host_net *h, const char *path, float *params, float *stats) {
+    char err[HOST_ERRLEN];
+    if (host_load_weights(h, path, err)) return cli_fail("%s", err);
+    host_get_params(h, params);
+    if (stats) host_get_stats(h, stats);
+    return 0;
+}
+
+static void default_curve_out(char *buf, size_t n, const data_cfg *dc) {
+    const char *dir = dc->backup[0] ? dc->backup : ".";
+    size_t l = strlen(dir);
+    snprintf(buf, n, "%s%scurve.curve", dir, (l && dir[l - 1] == '/') ? "" : "/");
+}
+
+static int cmd_curve_train(int argc, char **argv) {
+    if (cli_has_help(argc, argv)) { fputs(help_train, stdout); return 0; }
+    cli_args a;
+    cli_args_init(&a, argc, argv, "darknet curve train");
+    char *pos[4];
+    int np = cli_positionals(&a, pos, 4);
+    const char *type_s = cli_str(&a, "curve", "bezier");
+    int k = cli_int(&a, "bends", 3), epochs = cli_int(&a, "epochs", 0), seed = cli_int(&a, "seed", 1);
+    double lr = cli_float(&a, "lr", -1), mom = cli_float(&a, "momentum", -1), decay = cli_float(&a, "decay", -1);
+    int decay_all = cli_flag(&a, "decay_all");
+    const char *sched = cli_str(&a, "schedule", "reference");
+    int free_start = cli_flag(&a, "free_start"), free_end = cli_flag(&a, "free_end");
+    int limit = cli_int(&a, "limit", 0), save_every = cli_int(&a, "save_every", 1);
+    const char *out = cli_str(&a, "out", NULL), *resume = cli_str(&a, "resume", NULL);
+    int stop_after = cli_int(&a, "stop_after", 0);   /* for tests: simulate an interruption */
+    if (cli_check_unused(&a)) return 2;
+    if (np < (resume ? 2 : 4)) { fputs(help_train, stderr); return 2; }
+    curve_type type;
+    if (curve_parse_type(type_s, &type)) return cli_fail("-curve must be bezier or polychain, got '%s'", type_s);
+    if (k < 2 || k > 64) return cli_fail("-bends must be between 2 and 64, got %d", k);
+    if (strcmp(sched, "reference") && strcmp(sched, "cfg")) return cli_fail("-schedule must be reference or cfg, got '%s'", sched);
+
+    dataset tr = {0};
+    data_cfg dc;
+    if (cli_load_split(pos[0], 0, limit, &tr, &dc)) return 1;
+    host_net *h = cli_load_net(pos[1], NULL, &tr, 0);
+    if (!h) { data_free(&tr); return 1; }
+    char outbuf[2048], err[CURVE_ERRLEN];
+    curve cv;
+    int rc = 0;
+    if (resume) {
+        if (curve_load(&cv, resume, err)) { rc = cli_fail("%s", err); goto done_nocurve; }
+        if (cv.n != host_nparams(h)) {
+            rc = cli_fail("%s: bends have %zu parameters, %s has %zu", resume, cv.n, pos[1], host_nparams(h));
+            curve_free(&cv); goto done_nocurve;
+        }
+        if (epochs > 0) cv.epochs = (uint32_t)epochs;
+        if (!out) out = resume;
+        fprintf(stderr, "curve: resuming %s at epoch %u of %u\n", resume, cv.epoch, cv.epochs);
+    } else {
+        if (free_start && free_end && k == 2) { rc = cli_fail("a 2-bend curve with both ends free is just two networks: use -bends 3 or more"); goto done_nocurve; }
+        curve_init(&cv, type, k, host_nparams(h), host_nstats(h));
+        if (load_endpoint(h, pos[2], cv.bends[0], cv.stats[0]) || load_endpoint(h, pos[3], cv.bends[k - 1], cv.stats[1])) {
+            rc = 1; goto done;
+        }
+        if (k == 2 && !free_start && !free_end) { rc = cli_fail("a 2-bend curve with fixed ends has nothing to train (use -bends 3)"); goto done; }
+        curve_init_linear(&cv);
+        cv.flags = (free_start ? 0 : CURVE_FIX_START) | (free_end ? 0 : CURVE_FIX_END) | (decay_all ? CURVE_DECAY_ALL : 0);
+        cv.epochs = epochs > 0 ? epochs : 5;
+        cv.lr = lr > 0 ? (float)lr : host_cfg_learning_rate(h);
+        cv.mom = mom >= 0 ? (float)mom : host_cfg_momentum(h);
+        cv.decay = decay >= 0 ? (float)decay : host_cfg_decay(h);
+        cv.schedule = strcmp(sched, "cfg") == 0;
+        cv.seed = (uint64_t)seed;
+        if (!out) { default_curve_out(outbuf, sizeof outbuf, &dc); out = outbuf; mkdir(dc.backup[0] ? dc.backup : ".", 0777); }
+    }
+    if (cli_check_writable(out)) { rc = 1; goto done; }
+    fprintf(stderr, "curve: %s, %d bends (%s%s), %zu parameters per bend, %d images, %u epochs, lr %g (%s), momentum %g, decay %g (%s)\n",
+            curve_type_name(cv.type), cv.k, (cv.flags & CURVE_FIX_START) ? "start fixed" : "start free",
+            (cv.flags & CURVE_FIX_END) ? ", end fixed" : ", end free", cv.n, tr.n, cv.epochs, cv.lr,
+            cv.schedule ? "cfg policy" : "reference schedule", cv.mom, cv.decay,
+            (cv.flags & CURVE_DECAY_ALL) ? "all parameters" : "weights only");
+    curve_train_opts o = { save_every, out, stdout, 1, stop_after };
+    if (curve_train(&cv, h, &tr, &o, err)) rc = cli_fail("%s: %s", pos[1], err);
+done:
+    curve_free(&cv);
+done_nocurve:
+    host_free(h);
+    data_free(&tr);
+    return rc;
+}
+
+/* ---- evaluation tables ---- */
+typedef struct { FILE *csv; const char *name; int header_done; } row_ctx;
+
+static void print_header(void) {
+    printf("%-8s %6s %10s %10s %9s %10s %9s\n", "path", "t", "tr_loss", "tr_nll", "tr_err", "te_nll", "te_err");
+}
+static void print_row(void *vctx, const curve_eval_row *r) {
+    row_ctx *c = vctx;
+    printf("%-8s %6.3f %10.4f %10.4f %9.2f %10.4f %9.2f\n", c->name, r->t, r->tr_loss, r->tr_nll, r->tr_err, r->te_nll, r->te_err);
+    fflush(stdout);
+    if (c->csv) fprintf(c->csv, "%s,%.6f,%.6f,%.6f,%.6f,%.4f,%.6f,%.4f\n", c->name, r->t, r->dl, r->tr_loss, r->tr_nll, r->tr_err, r->te_nll, r->te_err);
+}
+
+static void print_summary(const char *name, const curve_eval_row *rows, int n) {
+    double len = 0;
+    for (int i = 1; i < n; i++) len += rows[i].dl;
+    printf("\n%s: length %.4f (sum of ||w(t_i) - w(t_i-1)||)\n", name, len);
+    printf("%-22s %9s %9s %9s %9s %9s %9s\n", "", "start", "end", "min", "max", "avg", "int");
+    struct { const char *label; size_t off; } f[] = {
+        { "train loss (with l2)", offsetof(curve_eval_row, tr_loss) },
+        { "train nll", offsetof(curve_eval_row, tr_nll) },
+        { "train error (%)", offsetof(curve_eval_row, tr_err) },
+        { "test nll", offsetof(curve_eval_row, te_nll) },
+        { "test error (%)", offsetof(curve_eval_row, te_err) },
+    };
+    for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
+        curve_stat s = curve_stats(rows, n, f[i].off);
+        printf("%-22s %9.4f %9.4f %9.4f %9.4f %9.4f %9.4f\n", f[i].label, s.start, s.end, s.min, s.max, s.avg, s.integral);
+    }
+    fflush(stdout);
+}
+
+static int write_plot(const char *png, const curve_eval_row *cr, const char *cname, const curve_eval_row *lr, int n) {
+    plot_figure *f = plot_figure_new(1200, 480, 2);
+    double *t = malloc(n * sizeof(double)), *v = malloc(n * sizeof(double));
+    plot_panel_set(f, 0, "test error along the path", "t", "test error (%)");
+    plot_panel_set(f, 1, "train loss along the path", "t", "train loss (nll + l2)");
+    for (int panel = 0; panel < 2; panel++)
+        for (int which = 0; which < 2; which++) {
+            const curve_eval_row *r = which ? lr : cr;
+            if (!r) continue;
+            for (int i = 0; i < n; i++) { t[i] = r[i].t; v[i] = panel ? r[i].tr_loss : r[i].te_err; }
+            int s = plot_add_series(f, panel, which ? "straight line" : cname, t, v, n,
+                                    which ? PLOT_DASHED : PLOT_SOLID, PLOT_PALETTE(which ? 3 : 0));
+            if (n <= 21) plot_series_set_marker(f, panel, s, PLOT_CIRCLE);
+        }
+    char err[PLOT_ERR_LEN];
+    int rc = plot_save_png(f, png, err);
+    if (rc) cli_fail("%s", err);
+    else fprintf(stderr, "wrote %s\n", png);
+    plot_figure_free(f);
+    free(t); free(v);
+    return rc ? 1 : 0;
+}
+
+typedef struct {
+    int points, bn_limit, train_limit, no_train, test_limit, line;
+    double decay;
+    const char *csv, *png;
+} eval_flags;
+
+static void read_eval_flags(cli_args *a, eval_flags *e, int allow_line) {
+    e->points = cli_int(a, "points", 61);
+    e->bn_limit = cli_int(a, "bn_limit", 0);
+    e->train_limit = cli_int(a, "train_limit", 0);
+    e->no_train = cli_flag(a, "no_train");
+    e->test_limit = cli_int(a, "test_limit", 0);
+    e->decay = cli_float(a, "decay", -1);
+    e->line = allow_line ? cli_flag(a, "line") : 0;
+    e->csv = cli_str(a, "csv", NULL);
+    e->png = cli_str(a, "png", NULL);
+}
+
+/* Evaluate a curve (and optionally the line between its end points), print, write files. */
+static int evaluate_and_report(curve *cv, const char *cname, host_net *h, const dataset *tr, const dataset *te, const eval_flags *e) {
+    if (e->points < 2 || e->points > 100001) return cli_fail("-points must be at least 2, got %d", e->points);
+    if (e->png && cli_check_writable(e->png)) return 1;
+    curve_eval_row *rows = calloc(e->points, sizeof *rows), *lrows = NULL;
+    ws_atomic csv = { 0 };
+    char err[512];
+    if (e->csv) {
+        if (ws_atomic_open(&csv, e->csv, err)) { free(rows); return cli_fail("%s", err); }
+        fprintf(csv.fp, "path,t,dl,tr_loss,tr_nll,tr_err,te_nll,te_err\n");
+    }
+    row_ctx ctx = { csv.fp, cname, 0 };
+    curve_eval_opts o = { e->points, e->bn_limit, e->no_train ? -1 : e->train_limit,
+                          e->decay >= 0 ? (float)e->decay : cv->decay, 0, 1, print_row, &ctx };
+    if (e->no_train) o.train_limit = 0;
+    dataset trl = *tr;
+    if (e->no_train) trl.n = 0;
+    fprintf(stderr, "eval: %d points, BN from %s training images, train metrics on %d, test on %d images\n",
+            e->points, e->bn_limit > 0 ? "the first" : "all", e->no_train ? 0 : (e->train_limit > 0 && e->train_limit < tr->n ? e->train_limit : tr->n), te->n);
+    print_header();
+    curve_evaluate(cv, h, e->no_train ? &trl : tr, te, &o, rows);
+    /* train metrics skipped: run_bn still needs the full train set */
+    if (e->line) {
+        curve line;
+        curve_init(&line, CURVE_POLYCHAIN, 2, cv->n, 0);
+        memcpy(line.bends[0], cv->bends[0], cv->n * sizeof(float));
+        memcpy(line.bends[1], cv->bends[cv->k - 1], cv->n * sizeof(float));
+        line.flags = cv->flags & CURVE_DECAY_ALL;
+        lrows = calloc(e->points, sizeof *lrows);
+        ctx.name = "line";
+        curve_evaluate(&line, h, e->no_train ? &trl : tr, te, &o, lrows);
+        curve_free(&line);
+    }
+    print_summary(cname, rows, e->points);
+    if (lrows) print_summary("line", lrows, e->points);
+    int rc = 0;
+    if (e->csv) { if (ws_atomic_commit(&csv, err)) rc = cli_fail("%s", err); else fprintf(stderr, "wrote %s\n", e->csv); }
+    if (!rc && e->png) rc = write_plot(e->png, rows, cname, lrows, e->points);
+    free(rows); free(lrows);
+    return rc;
+}
+
+static int load_eval_data(const char *datafile, const eval_flags *e, dataset *tr, dataset *te) {
+    data_cfg dc;
+    int need = e->bn_limit > 0 && e->no_train ? e->bn_limit : 0;
+    if (e->bn_limit > 0 && e->train_limit > 0 && !e->no_train) need = e->bn_limit > e->train_limit ? e->bn_limit : e->train_limit;
+    if (cli_load_split(datafile, 0, need, tr, &dc)) return 1;
+    if (cli_load_split(datafile, 1, e->test_limit, te, &dc)) { data_free(tr); return 1; }
+    return 0;
+}
+
+static int cmd_curve_eval(int argc, char **argv) {
+    if (cli_has_help(argc, argv)) { fputs(help_eval, stdout); return 0; }
+    cli_args a;
+    cli_args_init(&a, argc, argv, "darknet curve eval");
+    char *pos[3];
+    int np = cli_positionals(&a, pos, 3);
+    eval_flags e;
+    read_eval_flags(&a, &e, 1);
+    if (cli_check_unused(&a)) return 2;
+    if (np < 3) { fputs(help_eval, stderr); return 2; }
+    curve cv;
+    char err[CURVE_ERRLEN];
+    if (curve_load(&cv, pos[2], err)) return cli_fail("%s", err);
+    dataset tr = {0}, te = {0};
+    if (load_eval_data(pos[0], &e, &tr, &te)) { curve_free(&cv); return 1; }
+    host_net *h = cli_load_net(pos[1], NULL, &te, 0);
+    int rc = 1;
+    if (h && cv.n != host_nparams(h))
+        cli_fail("%s: bends have %zu parameters, %s has %zu", pos[2], cv.n, pos[1], host_nparams(h));
+    else if (h) {
+        char name[32];
+        snprintf(name, sizeof name, "%s", curve_type_name(cv.type));
+        rc = evaluate_and_report(&cv, name, h, &tr, &te, &e);
+    }
+    host_free(h); curve_free(&cv); data_free(&tr); data_free(&te);
+    return rc;
+}
+
+static int cmd_curve_line(int argc, char **argv) {
+    if (cli_has_help(argc, argv)) { fputs(help_line, stdout); return 0; }
+    cli_args a;
+    cli_args_init(&a, argc, argv, "darknet curve line");
+    char *pos[4];
+    int np = cli_positionals(&a, pos, 4);
+    eval_flags e;
+    read_eval_flags(&a, &e, 0);
+    if (cli_check_unused(&a)) return 2;
+    if (np < 4) { fputs(help_line, stderr); return 2; }
+    dataset tr = {0}, te = {0};
+    if (load_eval_data(pos[0], &e, &tr, &te)) return 1;
+    host_net *h = cli_load_net(pos[1], NULL, &te, 0);
+    int rc = 1;
+    if (h) {
+        curve line;
+        curve_init(&line, CURVE_POLYCHAIN, 2, host_nparams(h), 0);
+        line.decay = host_cfg_decay(h);
+        if (!load_endpoint(h, pos[2], line.bends[0], NULL) && !load_endpoint(h, pos[3], line.bends[1], NULL))
+            rc = evaluate_and_report(&line, "line", h, &tr, &te, &e);
+        curve_free(&line);
+    }
+    host_free(h); data_free(&tr); data_free(&te);
+    return rc;
+}
+
+static int cmd_curve_export(int argc, char **argv) {
+    if (cli_has_help(argc, argv)) { fputs(help_export, stdout); return 0; }
+    cli_args a;
+    cli_args_init(&a, argc, argv, "darknet curve export");
+    char *pos[3];
+    int np = cli_positionals(&a, pos, 3);
+    double t = cli_float(&a, "t", NAN);
+    const char *out = cli_str(&a, "out", NULL);
+    int bn_limit = cli_int(&a, "bn_limit", 0);
+    if (cli_check_unused(&a)) return 2;
+    if (np < 3 || !out || isnan(t)) { fputs(help_export, stderr); return 2; }
+    if (t < 0 || t > 1) return cli_fail("-t must be in [0, 1], got %g", t);
+    if (cli_check_writable(out)) return 1;
+    curve cv;
+    char err[CURVE_ERRLEN];
+    if (curve_load(&cv, pos[2], err)) return cli_fail("%s", err);
+    dataset tr = {0};
+    data_cfg dc;
+    if (cli_load_split(pos[0], 0, bn_limit, &tr, &dc)) { curve_free(&cv); return 1; }
+    host_net *h = cli_load_net(pos[1], NULL, &tr, 0);
+    int rc = 1;
+    if (h && cv.n != host_nparams(h)) cli_fail("%s: bends have %zu parameters, %s has %zu", pos[2], cv.n, pos[1], host_nparams(h));
+    else if (h) {
+        float *w = malloc(cv.n * sizeof(float));
+        curve_point(&cv, t, w);
+        host_set_params(h, w);
+        run_bn_update(h, &tr, 0, "bn");
+        if (host_save_weights(h, out, err)) cli_fail("%s", err);
+        else { fprintf(stderr, "wrote w(%g) to %s\n", t, out); rc = 0; }
+        free(w);
+    }
+    host_free(h); curve_free(&cv); data_free(&tr);
+    return rc;
+}
+
+int cmd_curve(int argc, char **argv) {
+    if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) { fputs(help, argc < 2 ? stderr : stdout); return argc < 2 ? 2 : 0; }
+    const char *sub = argv[1];
+    if (!strcmp(sub, "train")) return cmd_curve_train(argc - 1, argv + 1);
+    if (!strcmp(sub, "eval")) return cmd_curve_eval(argc - 1, argv + 1);
+    if (!strcmp(sub, "line")) return cmd_curve_line(argc - 1, argv + 1);
+    if (!strcmp(sub, "export")) return cmd_curve_export(argc - 1, argv + 1);
+    fprintf(stderr, "darknet curve: unknown subcommand '%s'\n%s", sub, help);
+    return 2;
+}

@@ -1,0 +1,60 @@
+/* curve_train.h: training the free bends of a curve and evaluating points along it. */
+#ifndef CURVE_TRAIN_H
+#define CURVE_TRAIN_H
+#include <stdio.h>
+#include "curve.h"
+#include "data.h"
+#include "host.h"
+
+/* ---- training: minimise E_{t~U(0,1)} [ L(w(t)) + 0.5 decay ||w(t)||^2_masked ] ----
+ * One t per mini-batch, shared by the batch; w(t) is set into the network, one forward/
+ * backward gives g = dL/dw at w(t), and each free bend theta_k gets c_k(t) (g + decay w(t))
+ * through its own momentum buffer (Darknet's SGD form). The curve's lr/mom/decay/seed/
+ * epochs/schedule fields drive the run; cv->epoch/iteration/rng/momentum make it resumable:
+ * a run resumed from a checkpoint gives the same bends as an uninterrupted one. */
+typedef struct {
+    int save_every;          /* checkpoint every N epochs (0: only at the end) */
+    const char *out;         /* checkpoint path (NULL: none) */
+    FILE *table;             /* per-epoch rows (NULL: none) */
+    int progress;            /* progress line on stderr */
+    int stop_after;          /* testing: stop (with a checkpoint) after this many epochs of this call */
+} curve_train_opts;
+
+int curve_train(curve *cv, host_net *h, const dataset *train, const curve_train_opts *o, char *err);
+
+/* One batch at a fixed t: sets w = w(t) into the network, runs forward + backward on (x, y)
+ * and leaves in g the gradient of the objective L(w) + 0.5 decay ||mask * w||^2 with respect
+ * to w. The gradient for bend k is then c_k(t) * g. Returns the objective; *nll and *hits
+ * (may be NULL) get the batch's mean NLL and argmax hits. w and g hold cv->n floats. */
+double curve_batch_grad(const curve *cv, host_net *h, double t, const float *x, const float *y,
+                        const unsigned char *mask, float *w, float *g, float *nll, int *hits);
+
+/* The mask of decayed entries for a curve: Darknet's kinds (weights), or all with DECAY_ALL. */
+void curve_decay_mask(const curve *cv, const host_net *h, unsigned char *mask);
+
+/* ---- evaluation ---- */
+typedef struct {
+    double t, dl;            /* dl: ||w(t_i) - w(t_{i-1})||, 0 for the first point */
+    double tr_loss, tr_nll, tr_err, te_nll, te_err;   /* tr_loss = tr_nll + 0.5 decay ||w||^2 */
+} curve_eval_row;
+
+typedef struct {
+    int points;              /* number of t values, linspace(0,1) */
+    int bn_limit;            /* BN statistics from the first N training images (0: all) */
+    int train_limit;         /* train metrics on the first N training images (0: all) */
+    float decay;             /* for the l2 term of the reported train loss */
+    int decay_all;
+    int progress;
+    void (*row)(void *ctx, const curve_eval_row *r);  /* called after each point */
+    void *ctx;
+} curve_eval_opts;
+
+/* Evaluates w(t) at opts->points values; BN statistics are recomputed at every point. */
+int curve_evaluate(const curve *cv, host_net *h, const dataset *train, const dataset *test,
+                   const curve_eval_opts *o, curve_eval_row *rows);
+
+/* min, max, mean over points, and the arc-length weighted trapezoid mean (the reference's
+ * "int"): sum_i (v_{i-1}+v_i)/2 dl_i / sum_i dl_i. */
+typedef struct { double start, end, min, max, avg, integral; } curve_stat;
+curve_stat curve_stats(const curve_eval_row *rows, int n, size_t field_offset);
+#endif

@@ -1,0 +1,139 @@
+/* data_idx.c: MNIST/Fashion-MNIST idx files through zlib (gzread reads plain files too).
+ * Layout: big-endian u32 magic (0x00000803 images: n, rows, cols; 0x00000801 labels: n), then
+ * one unsigned byte per pixel / label. With limit > 0 only the first `limit` records are read,
+ * so a file truncated beyond them is not noticed. */
+#include "data.h"
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#define IDX_IMAGES 0x00000803u
+#define IDX_LABELS 0x00000801u
+
+static int fail(char *err, const char *fmt, ...) {
+    if (err) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err, DATA_ERRLEN, fmt, ap);
+        va_end(ap);
+    }
+    return -1;
+}
+
+static uint32_t be32(const unsigned char *p) {
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* Read exactly len bytes found at file offset base (for the message); what = what they are. */
+static int read_exact(gzFile f, const char *path, void *buf, size_t len, size_t base, const char *what,
+                      char *err) {
+    size_t got = 0;
+    while (got < len) {
+        size_t want = len - got > (1u << 30) ? (1u << 30) : len - got;
+        int r = gzread(f, (char *)buf + got, (unsigned)want);
+        if (r < 0) {
+            int code;
+            const char *msg = gzerror(f, &code);
+            return fail(err, "%s: truncated or corrupt while reading %s (%s)", path, what, msg);
+        }
+        if (r == 0) break;
+        got += (size_t)r;
+    }
+    if (got < len)
+        return fail(err, "%s: truncated: %s need %zu bytes, the file has %zu", path, what, base + len,
+                    base + got);
+    return 0;
+}
+
+static gzFile open_idx(const char *path, uint32_t magic, unsigned char *hdr, size_t hdrlen, char *err) {
+    errno = 0;
+    gzFile f = gzopen(path, "rb");
+    if (!f) {
+        fail(err, "%s: cannot open: %s", path, errno ? strerror(errno) : "out of memory");
+        return NULL;
+    }
+    if (read_exact(f, path, hdr, 4, 0, "the idx magic number", err)) { gzclose(f); return NULL; }
+    uint32_t m = be32(hdr);
+    if (m != magic) {
+        const char *kind = magic == IDX_IMAGES ? "image" : "label";
+        const char *hint = m == IDX_IMAGES ? " (an image file given as labels?)"
+                         : m == IDX_LABELS ? " (a label file given as images?)" : "";
+        fail(err, "%s: not an idx %s file: magic 0x%08x, expected 0x%08x%s", path, kind, (unsigned)m,
+             (unsigned)magic, hint);
+        gzclose(f);
+        return NULL;
+    }
+    if (read_exact(f, path, hdr + 4, hdrlen - 4, 4, "the idx header", err)) { gzclose(f); return NULL; }
+    return f;
+}
+
+int data_load_idx(const char *images, const char *labels, int classes, int limit, dataset *out,
+                  char *err) {
+    memset(out, 0, sizeof *out);
+    unsigned char hi[16], hl[8];
+    gzFile fi = open_idx(images, IDX_IMAGES, hi, sizeof hi, err);
+    if (!fi) return -1;
+    gzFile fl = open_idx(labels, IDX_LABELS, hl, sizeof hl, err);
+    if (!fl) { gzclose(fi); return -1; }
+    int rc = 0;
+    unsigned char *buf = NULL, *lab = NULL;
+    uint32_t n = be32(hi + 4), rows = be32(hi + 8), cols = be32(hi + 12), nl = be32(hl + 4);
+    if (n == 0 || n > INT_MAX || rows == 0 || cols == 0 || rows > 65536 || cols > 65536 ||
+        (uint64_t)rows * cols > (1u << 26)) {
+        rc = fail(err, "%s: implausible idx header: %u images of %ux%u", images, (unsigned)n,
+                  (unsigned)rows, (unsigned)cols);
+        goto done;
+    }
+    if (nl != n) {
+        rc = fail(err, "%s: has %u labels but %s has %u images", labels, (unsigned)nl, images,
+                  (unsigned)n);
+        goto done;
+    }
+    int count = (limit > 0 && (uint32_t)limit < n) ? limit : (int)n;
+    size_t sz = (size_t)rows * cols;
+    out->n = count;
+    out->w = (int)cols;
+    out->h = (int)rows;
+    out->c = 1;
+    out->classes = classes;
+    out->X = malloc((size_t)count * sz * sizeof *out->X);
+    out->labels = malloc((size_t)count * sizeof *out->labels);
+    size_t chunk = sz * 1024;
+    buf = malloc(chunk > (size_t)count * sz ? (size_t)count * sz : chunk);
+    lab = malloc((size_t)count);
+    if (!out->X || !out->labels || !buf || !lab) {
+        rc = fail(err, "%s: out of memory for %d images", images, count);
+        goto done;
+    }
+    /* labels first: they are small and a bad one is a cheap early error */
+    char what[64];
+    snprintf(what, sizeof what, "%d labels", count);
+    if ((rc = read_exact(fl, labels, lab, (size_t)count, sizeof hl, what, err))) goto done;
+    for (int i = 0; i < count; i++) {
+        if (lab[i] >= classes) {
+            rc = fail(err, "%s: label %d of record %d is out of range (classes=%d)", labels, lab[i], i,
+                      classes);
+            goto done;
+        }
+        out->labels[i] = lab[i];
+    }
+    snprintf(what, sizeof what, "%d images of %ux%u", count, (unsigned)rows, (unsigned)cols);
+    for (size_t done_px = 0, total = (size_t)count * sz; done_px < total;) {
+        size_t len = total - done_px < chunk ? total - done_px : chunk;
+        if ((rc = read_exact(fi, images, buf, len, sizeof hi + done_px, what, err))) goto done;
+        for (size_t k = 0; k < len; k++) out->X[done_px + k] = buf[k] / 255.0f;
+        done_px += len;
+    }
+done:
+    free(buf);
+    free(lab);
+    gzclose(fi);
+    gzclose(fl);
+    if (rc) data_free(out);
+    return rc;
+}

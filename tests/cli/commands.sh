@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Command-line tests on real Fashion-MNIST subsets: train two tiny end points, a curve
+# between them, evaluate, export; help texts; pass-through; bad input gets a one-line error
+# naming the file, a non-zero exit and no output file.
+set -u
+cd "$(dirname "$0")/../.."
+D=./darknet
+T=$(mktemp -d /tmp/dkmc_cli.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+fails=0
+ok()   { echo "ok   $1"; }
+bad()  { echo "FAIL $1"; fails=$((fails+1)); }
+check() { local name=$1; shift; if "$@"; then ok "$name"; else bad "$name"; fi; }
+# expect_error NAME NEEDLE CMD...: non-zero exit, one line on stderr containing NEEDLE
+expect_error() {
+    local name=$1 needle=$2; shift 2
+    local out rc
+    out=$("$@" 2>&1 >/dev/null); rc=$?
+    if [ $rc -ne 0 ] && [ "$(printf '%s\n' "$out" | grep -c .)" -eq 1 ] && printf '%s' "$out" | grep -qF -- "$needle"; then ok "$name"
+    else bad "$name (rc=$rc, stderr: $out)"; fi
+}
+
+# help texts
+check "top-level help" bash -c "$D -h | grep -q 'curve train'"
+for c in "train" "eval" "curve" "curve train" "curve eval" "curve line" "curve export"; do
+    check "help: $c" bash -c "$D $c -h | grep -q usage"
+done
+# pass-through to the system darknet
+check "pass-through" bash -c "$D nosuchcommand 2>&1 | grep -q 'Not an option: nosuchcommand'"
+
+# two tiny end points (different seeds) on 1024 images
+$D train cfg/fashion.data cfg/fashion-cnn.cfg -epochs 1 -limit 1024 -test_limit 500 -seed 1 -out $T/a.weights > $T/a.txt 2>$T/a.err
+check "train A writes weights" test -s $T/a.weights
+check "train prints the epoch table" grep -q "^    1 " $T/a.txt
+$D train cfg/fashion.data cfg/fashion-cnn.cfg -epochs 1 -limit 1024 -test_limit 500 -seed 2 -out $T/b.weights > /dev/null 2>&1
+check "train B writes weights" test -s $T/b.weights
+check "different seeds give different end points" bash -c "! cmp -s $T/a.weights $T/b.weights"
+# the file is an ordinary Darknet .weights: same size as save_weights writes (20-byte header + payload)
+check "weights size" test "$(stat -c %s $T/a.weights)" -eq $((20 + 4 * (104426 + 448)))
+
+$D eval cfg/fashion.data cfg/fashion-cnn.cfg $T/a.weights -test_limit 300 > $T/eval.txt 2>/dev/null
+check "eval prints test row" grep -q "^test " $T/eval.txt
+
+# curve: 1 epoch on 1024 images, then eval 3 points with the line, CSV and PNG, then export
+$D curve train cfg/fashion.data cfg/fashion-cnn.cfg $T/a.weights $T/b.weights -epochs 1 -limit 1024 -out $T/run.curve > $T/ct.txt 2>/dev/null
+check "curve train writes the curve" test -s $T/run.curve
+check "curve train prints the table" grep -q "^    1 " $T/ct.txt
+$D curve eval cfg/fashion.data cfg/fashion-cnn.cfg $T/run.curve -points 3 -bn_limit 512 -train_limit 256 -test_limit 256 -line -csv $T/c.csv -png $T/c.png > $T/ce.txt 2>/dev/null
+check "curve eval: csv has 6 rows + header" test "$(wc -l < $T/c.csv)" -eq 7
+check "curve eval: png written" bash -c "head -c 8 $T/c.png | od -An -c | grep -q 'P   N   G'"
+check "curve eval: summary" grep -q "test error (%)" $T/ce.txt
+check "curve eval: length line" grep -q "length" $T/ce.txt
+$D curve export cfg/fashion.data cfg/fashion-cnn.cfg $T/run.curve -t 0.5 -bn_limit 512 -out $T/mid.weights > /dev/null 2>&1
+check "export writes weights" test "$(stat -c %s $T/mid.weights)" -eq $((20 + 4 * (104426 + 448)))
+$D curve line cfg/fashion.data cfg/fashion-cnn.cfg $T/a.weights $T/b.weights -points 2 -bn_limit 256 -no_train -test_limit 200 > $T/line.txt 2>/dev/null
+check "curve line prints" grep -q "^line " $T/line.txt
+# resume continues a finished 1-epoch run to 2 epochs
+$D curve train cfg/fashion.data cfg/fashion-cnn.cfg -resume $T/run.curve -epochs 2 -limit 1024 -out $T/run2.curve > /dev/null 2>&1
+check "resume writes the continued run" test -s $T/run2.curve
+
+# bad input
+expect_error "missing cfg" "nope.cfg" $D train cfg/fashion.data nope.cfg
+expect_error "missing data file" "nope.data" $D train nope.data cfg/fashion-cnn.cfg
+printf 'classes=10\nformat=idx\n' > $T/bad.data
+expect_error ".data without train" "missing key" $D train $T/bad.data cfg/fashion-cnn.cfg
+head -c 1000 $T/a.weights > $T/short.weights
+expect_error "truncated weights" "short.weights" $D eval cfg/fashion.data cfg/fashion-cnn.cfg $T/short.weights
+sed 's/filters=32/filters=16/' cfg/fashion-cnn.cfg > $T/small.cfg
+expect_error "end points of another cfg" "a.weights" $D curve train cfg/fashion.data $T/small.cfg $T/a.weights $T/b.weights -out $T/x.curve
+check "no curve left behind" test ! -e $T/x.curve
+head -c 5000 $T/run.curve > $T/trunc.curve
+expect_error "truncated curve" "trunc.curve" $D curve eval cfg/fashion.data cfg/fashion-cnn.cfg $T/trunc.curve
+expect_error "curve of another cfg" "run.curve" $D curve eval cfg/fashion.data $T/small.cfg $T/run.curve -points 2
+expect_error "unknown option" "-bogus" $D curve train cfg/fashion.data cfg/fashion-cnn.cfg $T/a.weights $T/b.weights -bogus 3
+expect_error "export t out of range" "-t must be" $D curve export cfg/fashion.data cfg/fashion-cnn.cfg $T/run.curve -t 2 -out $T/y.weights
+check "no export left behind" test ! -e $T/y.weights
+expect_error "unwritable output" "/nonexistent-dir/o.weights" $D train cfg/fashion.data cfg/fashion-cnn.cfg -epochs 1 -limit 256 -no_test -out /nonexistent-dir/o.weights
+printf '[net]\nbatch=4\nwidth=28\nheight=28\nchannels=1\n[batchnorm]\n[connected]\noutput=10\n[softmax]\n' > $T/bn.cfg
+expect_error "standalone batchnorm refused" "layer 0 (batchnorm)" $D eval cfg/fashion.data $T/bn.cfg $T/a.weights
+
+echo "commands.sh: $fails failure(s)"
+[ $fails -eq 0 ]

@@ -1,0 +1,291 @@
+/* test_curve.c: curve coefficients against closed forms, bend gradients against finite
+ * differences, end points reproduced exactly, the .curve file (round trip, truncation,
+ * corruption), and resume = uninterrupted training. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include "testutil.h"
+#include "curve.h"
+#include "curve_train.h"
+#include "host.h"
+#include "run.h"
+#include "wspace.h"
+
+static const char *SMOOTH =
+    "[net]\nbatch=32\nwidth=12\nheight=12\nchannels=1\nlearning_rate=0.05\nmomentum=0.9\ndecay=0.0005\n"
+    "[convolutional]\nbatch_normalize=1\nfilters=4\nsize=3\nstride=1\npad=1\nactivation=tanh\n"
+    "[convolutional]\nbatch_normalize=1\nfilters=4\nsize=3\nstride=2\npad=1\nactivation=logistic\n"
+    "[connected]\noutput=3\nactivation=linear\n[softmax]\n";
+static const char *WITH_DROPOUT =
+    "[net]\nbatch=16\nwidth=12\nheight=12\nchannels=1\nlearning_rate=0.05\nmomentum=0.9\ndecay=0.0005\n"
+    "[convolutional]\nbatch_normalize=1\nfilters=4\nsize=3\nstride=1\npad=1\nactivation=relu\n"
+    "[maxpool]\nsize=2\nstride=2\n[dropout]\nprobability=0.2\n"
+    "[connected]\noutput=3\nactivation=linear\n[softmax]\n";
+
+static void test_coeffs_closed_forms(void **s) {
+    (void)s;
+    float c[8];
+    for (int i = 0; i <= 20; i++) {
+        double t = i / 20.0;
+        curve_coeffs(CURVE_BEZIER, 3, t, c);
+        assert_true(fabs(c[0] - (1 - t) * (1 - t)) < 1e-6 && fabs(c[1] - 2 * t * (1 - t)) < 1e-6 && fabs(c[2] - t * t) < 1e-6);
+        curve_coeffs(CURVE_BEZIER, 4, t, c);
+        double u = 1 - t;
+        assert_true(fabs(c[0] - u * u * u) < 1e-6 && fabs(c[1] - 3 * t * u * u) < 1e-6 &&
+                    fabs(c[2] - 3 * t * t * u) < 1e-6 && fabs(c[3] - t * t * t) < 1e-6);
+        curve_coeffs(CURVE_POLYCHAIN, 3, t, c);
+        double e0 = t <= .5 ? 1 - 2 * t : 0, e1 = t <= .5 ? 2 * t : 2 - 2 * t, e2 = t <= .5 ? 0 : 2 * t - 1;
+        assert_true(fabs(c[0] - e0) < 1e-6 && fabs(c[1] - e1) < 1e-6 && fabs(c[2] - e2) < 1e-6);
+        for (int k = 2; k <= 7; k++)
+            for (int ty = 0; ty < 2; ty++) {
+                curve_coeffs(ty ? CURVE_POLYCHAIN : CURVE_BEZIER, k, t, c);
+                double sum = 0;
+                for (int j = 0; j < k; j++) { sum += c[j]; assert_true(c[j] >= 0); }
+                assert_true(fabs(sum - 1) < 1e-5);
+            }
+        /* K = 2: both are the straight line */
+        float b[2], p[2];
+        curve_coeffs(CURVE_BEZIER, 2, t, b);
+        curve_coeffs(CURVE_POLYCHAIN, 2, t, p);
+        assert_true(fabs(b[0] - (1 - t)) < 1e-7 && fabs(p[0] - (1 - t)) < 1e-7 && fabs(b[1] - t) < 1e-7 && fabs(p[1] - t) < 1e-7);
+    }
+    /* PolyChain passes through every bend */
+    curve_coeffs(CURVE_POLYCHAIN, 5, 0.75, c);
+    assert_true(c[3] == 1.0f && c[0] == 0 && c[1] == 0 && c[2] == 0 && c[4] == 0);
+}
+
+static void test_init_linear_is_the_segment(void **s) {
+    (void)s;
+    curve cv;
+    curve_init(&cv, CURVE_BEZIER, 4, 50, 0);
+    tu_fill_random(cv.bends[0], 50, 1, 1);
+    tu_fill_random(cv.bends[3], 50, 1, 2);
+    curve_init_linear(&cv);
+    float w[50];
+    for (int i = 0; i <= 10; i++) {
+        double t = i / 10.0;
+        curve_point(&cv, t, w);
+        for (int j = 0; j < 50; j++) assert_true(fabs(w[j] - ((1 - t) * cv.bends[0][j] + t * cv.bends[3][j])) < 1e-5);
+    }
+    curve_free(&cv);
+}
+
+static host_net *load_cfg(const char *text, char **path) {
+    *path = tu_write_temp(".cfg", text);
+    char err[HOST_ERRLEN];
+    host_net *h = host_load(*path, 0, err);
+    if (!h) fprintf(stderr, "%s\n", err);
+    assert_non_null(h);
+    return h;
+}
+
+static dataset synthetic(int n, int side, int classes, unsigned seed) {
+    dataset d = {0};
+    d.n = n; d.w = side; d.h = side; d.c = 1; d.classes = classes;
+    d.X = malloc((size_t)n * side * side * sizeof(float));
+    d.labels = malloc(n * sizeof(int));
+    for (int i = 0; i < n; i++) {
+        int lab = (i * 7 + seed) % classes;
+        d.labels[i] = lab;
+        float *x = d.X + (size_t)i * side * side;
+        tu_fill_random(x, side * side, 0.3f, seed * 1000 + i);
+        for (int p = 0; p < side * side; p++) x[p] = fabsf(x[p]) + ((p % classes) == lab ? 0.5f : 0);
+    }
+    return d;
+}
+
+static void make_curve(curve *cv, host_net *h, int k, unsigned seed) {
+    size_t n = host_nparams(h);
+    curve_init(cv, CURVE_BEZIER, k, n, host_nstats(h));
+    for (int j = 0; j < k; j++) tu_fill_random(cv->bends[j], n, 0.4f, seed + j);
+    cv->flags = CURVE_FIX_START | CURVE_FIX_END;
+}
+
+/* d/dtheta_k of L(w(t)) + l2 = c_k(t) g: checked by central differences (4th order) along
+ * that gradient, for each bend, at fixed t. */
+static void test_bend_gradients_fd(void **s) {
+    (void)s;
+    char *cfgp;
+    host_net *h = load_cfg(SMOOTH, &cfgp);
+    curve cv;
+    make_curve(&cv, h, 3, 10);
+    cv.decay = 5e-3f;
+    size_t n = cv.n;
+    int B = host_batch(h);
+    dataset d = synthetic(B, 12, 3, 1);
+    float *x = malloc((size_t)B * 144 * 4), *y = malloc((size_t)B * 3 * 4);
+    data_batch(&d, NULL, 0, B, x, y, 0, NULL);
+    float *w = malloc(n * 4), *g = malloc(n * 4), *saved = malloc(n * 4), *gk = malloc(n * 4);
+    unsigned char *mask = malloc(n);
+    curve_decay_mask(&cv, h, mask);
+    const double t = 0.3;
+    float c[3];
+    curve_coeffs(cv.type, 3, t, c);
+    for (int k = 0; k < 3; k++) {
+        curve_batch_grad(&cv, h, t, x, y, mask, w, g, NULL, NULL);
+        for (size_t i = 0; i < n; i++) gk[i] = c[k] * g[i];
+        double gn = ws_norm(n, gk);
+        memcpy(saved, cv.bends[k], n * 4);
+        const double eps = 1e-2, at[4] = { 1, -1, 2, -2 };
+        double f[4];
+        for (int q = 0; q < 4; q++) {
+            for (size_t i = 0; i < n; i++) cv.bends[k][i] = saved[i] + (float)(at[q] * eps * gk[i] / gn);
+            f[q] = curve_batch_grad(&cv, h, t, x, y, mask, w, g, NULL, NULL);
+        }
+        memcpy(cv.bends[k], saved, n * 4);
+        double fd = (8 * (f[0] - f[1]) - (f[2] - f[3])) / (12 * eps);
+        double rel = fabs(fd - gn) / gn;
+        printf("bend %d at t=%.1f: |grad| %.6g, finite difference %.6g, rel err %.2e\n", k, t, gn, fd, rel);
+        assert_true(rel < 1e-3);
+    }
+    free(x); free(y); free(w); free(g); free(saved); free(gk); free(mask);
+    data_free(&d); curve_free(&cv); host_free(h); unlink(cfgp); free(cfgp);
+}
+
+/* At t = 0 and t = 1 the network is exactly the end point network (same BN statistics). */
+static void test_endpoints_exact(void **s) {
+    (void)s;
+    char *cfgp;
+    host_net *h = load_cfg(SMOOTH, &cfgp);
+    curve cv;
+    make_curve(&cv, h, 3, 20);
+    cv.type = CURVE_BEZIER;
+    dataset d = synthetic(40, 12, 3, 2);
+    size_t n = cv.n, ns = host_nstats(h);
+    float *stats = malloc(ns * 4), *w = malloc(n * 4);
+    float *p_end = malloc(40 * 3 * 4), *p_curve = malloc(40 * 3 * 4);
+    for (int which = 0; which < 2; which++)
+        for (int ty = 0; ty < 2; ty++) {
+            cv.type = ty ? CURVE_POLYCHAIN : CURVE_BEZIER;
+            tu_fill_random(stats, ns, 0.5f, 3 + which);
+            for (size_t i = 0; i < ns; i++) stats[i] = fabsf(stats[i]) + 0.2f;
+            host_set_stats(h, stats);
+            host_set_params(h, cv.bends[which ? 2 : 0]);
+            run_eval(h, &d, p_end, NULL);
+            curve_point(&cv, which ? 1.0 : 0.0, w);
+            assert_memory_equal(w, cv.bends[which ? 2 : 0], n * 4);
+            host_set_params(h, w);
+            host_set_stats(h, stats);
+            run_eval(h, &d, p_curve, NULL);
+            assert_memory_equal(p_end, p_curve, 40 * 3 * 4);
+        }
+    free(stats); free(w); free(p_end); free(p_curve);
+    data_free(&d); curve_free(&cv); host_free(h); unlink(cfgp); free(cfgp);
+}
+
+static void test_file_round_trip_and_corruption(void **s) {
+    (void)s;
+    curve cv, back;
+    curve_init(&cv, CURVE_POLYCHAIN, 4, 1000, 30);
+    for (int j = 0; j < 4; j++) tu_fill_random(cv.bends[j], 1000, 1, j);
+    tu_fill_random(cv.stats[0], 30, 1, 9);
+    tu_fill_random(cv.stats[1], 30, 1, 8);
+    cv.flags = CURVE_FIX_START | CURVE_HAS_STATE;
+    for (int j = 1; j < 4; j++) { cv.momentum[j] = malloc(4000); tu_fill_random(cv.momentum[j], 1000, 1, 50 + j); }
+    cv.iteration = 12345; cv.epoch = 3; cv.epochs = 7; cv.lr = 0.02f; cv.seed = 99;
+    rng_seed(&cv.rng, 5);
+    char *path = tu_temp_path(".curve");
+    char err[CURVE_ERRLEN];
+    assert_int_equal(curve_save(&cv, path, err), 0);
+    assert_int_equal(curve_load(&back, path, err), 0);
+    assert_int_equal(back.k, 4);
+    assert_int_equal(back.type, CURVE_POLYCHAIN);
+    assert_int_equal(back.iteration, 12345);
+    assert_int_equal(back.epoch, 3);
+    assert_true(back.lr == 0.02f && back.seed == 99);
+    assert_memory_equal(back.rng.s, cv.rng.s, 32);
+    for (int j = 0; j < 4; j++) assert_memory_equal(back.bends[j], cv.bends[j], 4000);
+    assert_null(back.momentum[0]);
+    for (int j = 1; j < 4; j++) assert_memory_equal(back.momentum[j], cv.momentum[j], 4000);
+    assert_memory_equal(back.stats[1], cv.stats[1], 120);
+    curve_free(&back);
+    /* truncated */
+    FILE *fp = fopen(path, "rb");
+    fseek(fp, 0, SEEK_END);
+    long size = ftell(fp);
+    fclose(fp);
+    assert_int_equal(truncate(path, size - 100), 0);
+    assert_int_not_equal(curve_load(&back, path, err), 0);
+    assert_non_null(strstr(err, path));
+    /* one flipped byte in a bend */
+    assert_int_equal(curve_save(&cv, path, err), 0);
+    fp = fopen(path, "r+b");
+    fseek(fp, 500, SEEK_SET);
+    fputc(0x5a, fp);
+    fclose(fp);
+    assert_int_not_equal(curve_load(&back, path, err), 0);
+    assert_non_null(strstr(err, "checksum"));
+    /* not a curve */
+    fp = fopen(path, "wb");
+    for (int i = 0; i < 300; i++) fputc(i, fp);
+    fclose(fp);
+    assert_int_not_equal(curve_load(&back, path, err), 0);
+    assert_non_null(strstr(err, "magic"));
+    assert_int_not_equal(curve_load(&back, "/nonexistent.curve", err), 0);
+    /* save into a missing directory: error, nothing left */
+    assert_int_not_equal(curve_save(&cv, "/nonexistent-dir/a.curve", err), 0);
+    unlink(path); free(path); curve_free(&cv);
+}
+
+/* Training 2 epochs in one go = 1 epoch, checkpoint, reload, 1 more epoch: same bends. */
+static void test_resume_equals_uninterrupted(void **s) {
+    (void)s;
+    char *cfgp;
+    host_net *h = load_cfg(WITH_DROPOUT, &cfgp);
+    dataset d = synthetic(96, 12, 3, 3);
+    d.crop_pad = 2; d.flip = 1;   /* augmentation is part of the state too */
+    char err[CURVE_ERRLEN];
+    curve a;
+    make_curve(&a, h, 3, 30);
+    curve_init_linear(&a);
+    a.epochs = 2; a.lr = 0.05f; a.mom = 0.9f; a.decay = 5e-4f; a.seed = 4;
+    curve b;
+    curve_init(&b, a.type, a.k, a.n, a.nstats);
+    for (int j = 0; j < 3; j++) memcpy(b.bends[j], a.bends[j], a.n * 4);
+    b.flags = a.flags; b.epochs = 2; b.lr = a.lr; b.mom = a.mom; b.decay = a.decay; b.seed = a.seed;
+    curve_train_opts o = { 0, NULL, NULL, 0, 0 };
+    assert_int_equal(curve_train(&a, h, &d, &o, err), 0);
+    char *path = tu_temp_path(".curve");
+    curve_train_opts o1 = { 1, path, NULL, 0, 1 };
+    assert_int_equal(curve_train(&b, h, &d, &o1, err), 0);
+    assert_int_equal(b.epoch, 1);
+    curve_free(&b);
+    assert_int_equal(curve_load(&b, path, err), 0);
+    assert_int_equal(curve_train(&b, h, &d, &o, err), 0);
+    assert_int_equal(b.epoch, 2);
+    assert_int_equal(b.iteration, a.iteration);
+    assert_memory_equal(a.bends[1], b.bends[1], a.n * 4);
+    /* the middle bend moved, the fixed ends did not */
+    curve c0;
+    make_curve(&c0, h, 3, 30);
+    curve_init_linear(&c0);
+    assert_true(ws_dist(a.n, a.bends[1], c0.bends[1]) > 1e-3);
+    assert_memory_equal(a.bends[0], c0.bends[0], a.n * 4);
+    assert_memory_equal(a.bends[2], c0.bends[2], a.n * 4);
+    curve_free(&c0); curve_free(&a); curve_free(&b);
+    unlink(path); free(path); data_free(&d); host_free(h); unlink(cfgp); free(cfgp);
+}
+
+static void test_stats(void **s) {
+    (void)s;
+    curve_eval_row r[3] = { { 0, 0, 0, 0, 0, 0, 1 }, { .5, 1, 0, 0, 0, 0, 3 }, { 1, 3, 0, 0, 0, 0, 2 } };
+    curve_stat st = curve_stats(r, 3, offsetof(curve_eval_row, te_err));
+    assert_true(st.min == 1 && st.max == 3 && fabs(st.avg - 2) < 1e-12 && st.start == 1 && st.end == 2);
+    /* (1+3)/2*1 + (3+2)/2*3 = 2 + 7.5 = 9.5 over length 4 */
+    assert_true(fabs(st.integral - 9.5 / 4) < 1e-12);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_coeffs_closed_forms),
+        cmocka_unit_test(test_init_linear_is_the_segment),
+        cmocka_unit_test(test_bend_gradients_fd),
+        cmocka_unit_test(test_endpoints_exact),
+        cmocka_unit_test(test_file_round_trip_and_corruption),
+        cmocka_unit_test(test_resume_equals_uninterrupted),
+        cmocka_unit_test(test_stats),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
