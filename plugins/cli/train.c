@@ -12,7 +12,8 @@
 
 static const char *help =
     "usage: darknet train <data> <cfg> [weights] [options]\n"
-    "  -epochs N        epochs (default: the cfg's max_batches in epochs, at least 1)\n"
+    "  -epochs N        epochs (default: the cfg's max_batches in epochs); sets max_batches,\n"
+    "                   so that policies relative to it (poly, sigmoid) scale to the run\n"
     "  -seed S          seed for initialisation, shuffling and augmentation (default 1)\n"
     "  -out FILE        output .weights (default <backup>/<cfg name>.weights)\n"
     "  -save_every N    also save every N epochs (default 0: only at the end)\n"
@@ -74,7 +75,7 @@ int cmd_train(int argc, char **argv) {
     if (epochs <= 0) {
         int mb = host_cfg_max_batches(h);
         epochs = mb > 0 ? (mb + iters - 1) / iters : 1;
-    }
+    } else host_set_max_batches(h, epochs * iters);   /* -epochs sets the run's length, as max_batches does */
     double base_lr = lr_override > 0 ? lr_override : host_cfg_learning_rate(h);
     float momentum = host_cfg_momentum(h), decay = host_cfg_decay(h);
     size_t np_ = host_nparams(h);

@@ -90,6 +90,8 @@ float host_cfg_learning_rate(const host_net *h);
 float host_cfg_momentum(const host_net *h);
 float host_cfg_decay(const host_net *h);
 int host_cfg_max_batches(const host_net *h);
+/* Sets max_batches, so that policies relative to it (poly, sigmoid) fit a run of -epochs. */
+void host_set_max_batches(host_net *h, int n);
 /* A [net] option from the cfg (NULL if absent). The returned string lives as long as h. */
 const char *host_net_option(const host_net *h, const char *key);
 

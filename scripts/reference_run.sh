@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# The full recipe of ../shared/REFERENCE-RUN.md, in Darknet: end points 5 epochs each
+# (lr 0.05, momentum 0.9, decay 5e-4, the reference schedule, seeds 1 and 2), a Bezier curve
+# with 3 bends and fixed ends trained 5 epochs, then 61 points along the curve and the line
+# with BN statistics recomputed on the full training set and train/test metrics on the full
+# sets. About an hour on 2 cores; POINTS=11 makes it shorter.
+set -eu
+cd "$(dirname "$0")/.."
+OUT=${OUT:-results/reference}
+POINTS=${POINTS:-61}
+mkdir -p "$OUT"
+D=${D:-./darknet}
+start=$(date +%s)
+for seed in 1 2; do
+    [ -s "$OUT/end$seed.weights" ] || $D train cfg/fashion.data cfg/fashion-cnn.cfg -epochs 5 -schedule reference \
+        -seed "$seed" -out "$OUT/end$seed.weights" | tee "$OUT/train$seed.txt"
+done
+[ -s "$OUT/bezier.curve" ] || $D curve train cfg/fashion.data cfg/fashion-cnn.cfg "$OUT/end1.weights" "$OUT/end2.weights" \
+    -curve bezier -bends 3 -epochs 5 -out "$OUT/bezier.curve" | tee "$OUT/curve_train.txt"
+$D curve eval cfg/fashion.data cfg/fashion-cnn.cfg "$OUT/bezier.curve" -line -points "$POINTS" \
+    -csv "$OUT/curve.csv" -png "$OUT/curve.png" | tee "$OUT/curve_eval.txt"
+echo "reference run: $(( $(date +%s) - start )) s" | tee "$OUT/time.txt"
