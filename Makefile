@@ -76,9 +76,18 @@ $(BUILD)/bench/%: bench/%.c $(BUILD)/libplugins.a
 deps:
 	@bash scripts/deps.sh
 
+# unit tests (also rebuilt under AddressSanitizer + UBSan in build-san/) and command-line
+# tests; one summary line at the end. SAN_TESTS=0 skips the sanitizer pass.
+SAN_TESTS ?= 1
+SAN_BIN := $(patsubst $(BUILD)/%,build-san/%,$(TEST_BIN))
 test: deps
 	@$(MAKE) --no-print-directory all $(TEST_BIN)
-	@bash tests/run.sh $(TEST_BIN)
+ifeq ($(SAN_TESTS),1)
+	@$(MAKE) --no-print-directory SAN=1 BUILD=build-san $(SAN_BIN)
+endif
+	@ASAN_OPTIONS=abort_on_error=0 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	  LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
+	  bash tests/run.sh $(TEST_BIN) $(if $(filter 1,$(SAN_TESTS)),$(SAN_BIN))
 
 bench: deps
 	@$(MAKE) --no-print-directory all $(BENCH_BIN)
@@ -89,6 +98,6 @@ demo: deps
 	@bash scripts/demo.sh
 
 clean:
-	rm -rf $(BUILD) darknet
+	rm -rf $(BUILD) build-san darknet
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

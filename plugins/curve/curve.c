@@ -146,9 +146,9 @@ int curve_load(curve *cv, const char *path, char *err) {
     if (got != (size_t)size) { free(buf); snprintf(err, CURVE_ERRLEN, "%s: read error", path); return -1; }
     rd r = { buf, (size_t)size - 4 };
     char magic[8];
-    uint32_t u[4], ep[2], sched;
-    uint64_t n, ns, iter, seed, rs[4];
-    float hp[3];
+    uint32_t u[4] = {0}, ep[2] = {0}, sched = 0;
+    uint64_t n = 0, ns = 0, iter = 0, seed = 0, rs[4] = {0};
+    float hp[3] = {0};
     get(&r, magic, 8);
     if (memcmp(magic, MAGIC, 8)) { free(buf); snprintf(err, CURVE_ERRLEN, "%s: not a curve file (bad magic)", path); return -1; }
     get(&r, u, 16); get(&r, &n, 8); get(&r, &ns, 8); get(&r, &iter, 8); get(&r, ep, 8);

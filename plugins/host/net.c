@@ -98,6 +98,12 @@ static void capture_end(int replay) {
 }
 
 host_net *host_load(const char *cfg, int batch, char *err) {
+#ifdef GPU
+    /* The parameter view reads and writes the host copies; device transfers come with the GPU
+     * issue. Refuse rather than train on stale device weights. */
+    snprintf(err, HOST_ERRLEN, "%s: this build was compiled with GPU=1, and the GPU path is not implemented yet; build with GPU=0 against a CPU libdarknet", cfg);
+    return NULL;
+#endif
     if (validate_cfg(cfg, err)) return NULL;
     host_net *h = calloc(1, sizeof *h);
     snprintf(h->cfg, sizeof h->cfg, "%s", cfg);
