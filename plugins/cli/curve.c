@@ -236,14 +236,10 @@ static int evaluate_and_report(curve *cv, const char *cname, host_net *h, const 
     row_ctx ctx = { csv.fp, cname, 0 };
     curve_eval_opts o = { e->points, e->bn_limit, e->no_train ? -1 : e->train_limit,
                           e->decay >= 0 ? (float)e->decay : cv->decay, 0, 1, print_row, &ctx };
-    if (e->no_train) o.train_limit = 0;
-    dataset trl = *tr;
-    if (e->no_train) trl.n = 0;
     fprintf(stderr, "eval: %d points, BN from %s training images, train metrics on %d, test on %d images\n",
             e->points, e->bn_limit > 0 ? "the first" : "all", e->no_train ? 0 : (e->train_limit > 0 && e->train_limit < tr->n ? e->train_limit : tr->n), te->n);
     print_header();
-    curve_evaluate(cv, h, e->no_train ? &trl : tr, te, &o, rows);
-    /* train metrics skipped: run_bn still needs the full train set */
+    curve_evaluate(cv, h, tr, te, &o, rows);
     if (e->line) {
         curve line;
         curve_init(&line, CURVE_POLYCHAIN, 2, cv->n, 0);
@@ -252,7 +248,7 @@ static int evaluate_and_report(curve *cv, const char *cname, host_net *h, const 
         line.flags = cv->flags & CURVE_DECAY_ALL;
         lrows = calloc(e->points, sizeof *lrows);
         ctx.name = "line";
-        curve_evaluate(&line, h, e->no_train ? &trl : tr, te, &o, lrows);
+        curve_evaluate(&line, h, tr, te, &o, lrows);
         curve_free(&line);
     }
     print_summary(cname, rows, e->points);

@@ -119,6 +119,7 @@ int curve_evaluate(const curve *cv, host_net *h, const dataset *tr, const datase
     if (o->decay_all) memset(mask, 1, n);
     dataset trl = *tr;
     if (o->train_limit > 0 && o->train_limit < trl.n) trl.n = o->train_limit;
+    if (o->train_limit < 0) trl.n = 0;
     char label[64];
     for (int i = 0; i < o->points; i++) {
         double t = o->points > 1 ? (double)i / (o->points - 1) : 0;

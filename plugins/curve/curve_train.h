@@ -41,7 +41,7 @@ typedef struct {
 typedef struct {
     int points;              /* number of t values, linspace(0,1) */
     int bn_limit;            /* BN statistics from the first N training images (0: all) */
-    int train_limit;         /* train metrics on the first N training images (0: all) */
+    int train_limit;         /* train metrics on the first N training images (0: all, <0: none) */
     float decay;             /* for the l2 term of the reported train loss */
     int decay_all;
     int progress;

@@ -54,6 +54,11 @@ $D curve export cfg/fashion.data cfg/fashion-cnn.cfg $T/run.curve -t 0.5 -bn_lim
 check "export writes weights" test "$(stat -c %s $T/mid.weights)" -eq $((20 + 4 * (104426 + 448)))
 $D curve line cfg/fashion.data cfg/fashion-cnn.cfg $T/a.weights $T/b.weights -points 2 -bn_limit 256 -no_train -test_limit 200 > $T/line.txt 2>/dev/null
 check "curve line prints" grep -q "^line " $T/line.txt
+# t = 0 of the line is end point A with BN recomputed on the same images: same test NLL as eval -bn_update
+$D eval cfg/fashion.data cfg/fashion-cnn.cfg $T/a.weights -bn_update -bn_limit 256 -test_limit 200 > $T/evbn.txt 2>/dev/null
+nll_eval=$(awk '$1=="test"{print $2}' $T/evbn.txt)
+nll_line=$(awk '$1=="line" && $2=="0.000"{print $6}' $T/line.txt)
+check "line at t=0 = end point with exact BN ($nll_eval vs $nll_line)" test -n "$nll_eval" -a "$nll_eval" = "$nll_line"
 # resume continues a finished 1-epoch run to 2 epochs
 $D curve train cfg/fashion.data cfg/fashion-cnn.cfg -resume $T/run.curve -epochs 2 -limit 1024 -out $T/run2.curve > /dev/null 2>&1
 check "resume writes the continued run" test -s $T/run2.curve
