@@ -191,7 +191,9 @@ static int write_plot(const char *png, const curve_eval_row *cr, const char *cna
             const curve_eval_row *r = which ? lr : cr;
             if (!r) continue;
             for (int i = 0; i < n; i++) { t[i] = r[i].t; v[i] = panel ? r[i].tr_loss : r[i].te_err; }
-            int s = plot_add_series(f, panel, which ? "straight line" : cname, t, v, n,
+            const char *label = which ? "straight line" : !strcmp(cname, "bezier") ? "Bezier curve"
+                              : !strcmp(cname, "polychain") ? "polygonal chain" : cname;
+            int s = plot_add_series(f, panel, label, t, v, n,
                                     which ? PLOT_DASHED : PLOT_SOLID, PLOT_PALETTE(which ? 3 : 0));
             if (n <= 21) plot_series_set_marker(f, panel, s, PLOT_CIRCLE);
         }
