@@ -4,6 +4,9 @@
 #include <string.h>
 #include <unistd.h>
 #include "cli.h"
+#ifdef FAST
+#include "fast.h"
+#endif
 
 #ifndef SYSTEM_DARKNET
 #define SYSTEM_DARKNET "/usr/bin/darknet"
@@ -25,6 +28,9 @@ static void usage(FILE *f) {
 }
 
 int main(int argc, char **argv) {
+#ifdef FAST
+    fast_exec_passive_wait(argv);   /* OpenMP threads sleep, not spin, between regions */
+#endif
     if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;

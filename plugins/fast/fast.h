@@ -1,0 +1,58 @@
+/* fast.h: fast CPU kernels interposed over libdarknet's exported hot functions.
+ *
+ * libdarknet.so is built -fPIC without -fno-semantic-interposition, so its internal calls to
+ * its own exported functions (gemm, im2col_cpu, the batch-norm loops, the layer forward and
+ * backward functions, ...) go through the PLT/GOT, and a definition with the same name in the
+ * executable wins. plugins/fast defines those names (same signatures as the library's
+ * source), and so replaces them in ./darknet and in every binary that links the plugins.
+ *
+ * Interposed (see fast_interposed_names()):
+ *   gemm (-> OpenBLAS cblas_sgemm), im2col_cpu, col2im_cpu,
+ *   mean_cpu, variance_cpu, normalize_cpu, mean_delta_cpu, variance_delta_cpu,
+ *   normalize_delta_cpu, backward_scale_cpu, scale_bias, add_bias, backward_bias,
+ *   activate_array, gradient_array, fill_cpu, copy_cpu, axpy_cpu, scal_cpu,
+ *   forward_maxpool_layer, backward_maxpool_layer,
+ *   forward_batchnorm_layer, backward_batchnorm_layer (fused BN passes),
+ *   forward_convolutional_layer, backward_convolutional_layer (images in parallel, one
+ *   workspace per thread, per-thread weight-gradient partials reduced at the end).
+ *
+ * Runtime switch: fast_set_enabled(0) or env DKFAST=0 makes every interposed function
+ * forward to the library's own definition (dlsym(RTLD_NEXT, name), resolved once). If a
+ * symbol is not interposed (another Darknet build, static linking, the executable does not
+ * export it) or the RTLD_NEXT lookup fails, one line says so on stderr and the program still
+ * works (with the fast version, or the library's, whichever is reachable).
+ *
+ * Threads: env DKTHREADS or fast_set_threads(n); default = number of online cores, at most 2
+ * (FAST_MAX_DEFAULT_THREADS). OpenBLAS is kept at 1 thread inside the image-parallel regions
+ * (no oversubscription); a lone large gemm outside them may use the fast thread count. */
+#ifndef FAST_H
+#define FAST_H
+
+#define FAST_MAX_DEFAULT_THREADS 2
+
+void fast_set_enabled(int on);
+int fast_enabled(void);
+void fast_set_threads(int n);   /* n < 1: back to the default */
+int fast_threads(void);
+/* One line: enabled/disabled, threads, BLAS core, how many symbols are interposed. */
+const char *fast_status(void);
+/* Resolve and check everything now (otherwise done lazily on first use). Returns the number
+ * of names that are NOT interposed in this process (0 when all are). */
+int fast_init(void);
+/* NULL-terminated list of the interposed names. */
+const char *const *fast_interposed_names(void);
+/* The library's own definition of an interposed name (dlsym(RTLD_NEXT)), or NULL. */
+void *fast_orig(const char *name);
+/* Whether `name` is actually interposed in this process (the dynamic linker resolves it to
+ * this program's definition). */
+int fast_is_interposed(const char *name);
+
+/* libgomp's default wait policy spins between parallel regions; on a machine whose cores are
+ * shared with other work that halves the throughput (measured: 1 and 2 threads alike), and
+ * PASSIVE costs nothing measurable here. libgomp reads OMP_WAIT_POLICY before main runs, so
+ * the only in-process remedy is to re-execute: call this first thing in main. If
+ * OMP_WAIT_POLICY is unset (and DKFAST_NOEXEC is unset) it sets OMP_WAIT_POLICY=PASSIVE and
+ * execv's /proc/self/exe with the same argv; otherwise, or if exec fails, it returns. */
+void fast_exec_passive_wait(char **argv);
+
+#endif

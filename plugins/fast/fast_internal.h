@@ -1,0 +1,50 @@
+/* fast_internal.h: shared state of the fast kernels (private to plugins/fast). */
+#ifndef FAST_INTERNAL_H
+#define FAST_INTERNAL_H
+#include <stddef.h>
+
+/* X-macro of every interposed name (order = index in the tables). */
+#define FAST_NAMES(X) \
+    X(gemm) X(im2col_cpu) X(col2im_cpu) \
+    X(mean_cpu) X(variance_cpu) X(normalize_cpu) \
+    X(mean_delta_cpu) X(variance_delta_cpu) X(normalize_delta_cpu) \
+    X(backward_scale_cpu) X(scale_bias) X(add_bias) X(backward_bias) \
+    X(activate_array) X(gradient_array) \
+    X(fill_cpu) X(copy_cpu) X(axpy_cpu) X(scal_cpu) \
+    X(forward_maxpool_layer) X(backward_maxpool_layer) \
+    X(forward_batchnorm_layer) X(backward_batchnorm_layer) \
+    X(forward_convolutional_layer) X(backward_convolutional_layer)
+
+#define FAST_ENUM_(n) FI_##n,
+enum { FAST_NAMES(FAST_ENUM_) FI_COUNT };
+#undef FAST_ENUM_
+
+extern void *fast_orig_tab[FI_COUNT];   /* the library's definitions (RTLD_NEXT) */
+extern volatile int fast_ready;         /* lazy init done */
+extern int fast_on;                     /* switch */
+extern int fast_nthr;                   /* threads for the parallel kernels */
+void fast_lazy_init(void);
+
+/* Run the fast path for function `id`? (yes when enabled, or when the library's own
+ * definition could not be found). */
+static inline int fast_go(int id)
+{
+    if (__builtin_expect(!fast_ready, 0)) fast_lazy_init();
+    return fast_on || !fast_orig_tab[id];
+}
+#define FAST_ORIG(n) fast_orig_tab[FI_##n]
+
+/* Per-thread scratch (thread index tid < FAST_MAX_THREADS), grown on demand; only thread
+ * tid touches slot tid. slot selects one of a few independent buffers. */
+#define FAST_MAX_THREADS 64
+float *fast_scratch(int slot, int tid, size_t n);
+
+/* OpenBLAS threads (1 inside our own parallel regions). */
+void fast_blas_threads(int n);
+
+/* How many threads for a loop of `work` floats (1 below a threshold). */
+static inline int fast_nt(size_t work)
+{
+    return (work >= 32768 && fast_nthr > 1) ? fast_nthr : 1;
+}
+#endif

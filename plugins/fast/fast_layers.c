@@ -1,0 +1,429 @@
+/* fast_layers.c: interposed layer functions: maxpool, fused batch-norm, and convolution with
+ * the images of a batch split over the threads (one workspace per thread, single-threaded
+ * OpenBLAS inside, per-thread weight-gradient partials summed at the end). */
+#include <float.h>
+/* No FP-exception semantics are needed: lets GCC if-convert (vectorise) the ReLU selects. */
+#pragma GCC optimize("no-trapping-math")
+#include <math.h>
+#include <string.h>
+#include <omp.h>
+#include "fast.h"
+#include "fast_internal.h"
+#include "fast_protos.h"
+#include "fast_kern.h"
+
+/* ------------------------------------------------------------------ maxpool */
+
+/* One output position, exactly the library's scan (strict >, first maximum wins, windows
+ * partly outside the input ignore the outside). */
+static inline void maxpool_one(const layer *l, const float *ip, size_t base, int off, int i, int j,
+                               float *o, int *xo)
+{
+    float max = -FLT_MAX;
+    int max_i = -1;
+    for (int n = 0; n < l->size; n++) {
+        int ch = off + i * l->stride + n;
+        if (ch < 0 || ch >= l->h) continue;
+        for (int m = 0; m < l->size; m++) {
+            int cw = off + j * l->stride + m;
+            if (cw < 0 || cw >= l->w) continue;
+            float v = ip[ch * l->w + cw];
+            if (v > max) { max = v; max_i = (int)(base + ch * l->w + cw); }
+        }
+    }
+    *o = max;
+    *xo = max_i;
+}
+
+static void maxpool_plane(const layer *l, const float *ip, size_t base, float *op, int *xp)
+{
+    int h = l->out_h, w = l->out_w, off = -l->pad / 2, W = l->w;
+    if (l->size == 2 && l->stride == 2 && off == 0) {
+        int hi = l->h / 2 < h ? l->h / 2 : h, wi = W / 2 < w ? W / 2 : w;   /* full windows */
+        for (int i = 0; i < h; i++) {
+            if (i >= hi) {
+                for (int j = 0; j < w; j++) maxpool_one(l, ip, base, off, i, j, op + i * w + j, xp + i * w + j);
+                continue;
+            }
+            const float *r0 = ip + (size_t)(2 * i) * W, *r1 = r0 + W;
+            int b0 = (int)base + 2 * i * W;
+            float *restrict o = op + i * w;
+            int *restrict xo = xp + i * w;
+#pragma omp simd
+            for (int j = 0; j < wi; j++) {   /* the same scan with selects (vectorisable) */
+                float max = -FLT_MAX, v;
+                int mi = -1, t;
+                v = r0[2 * j];     t = v > max; max = t ? v : max; mi = t ? b0 + 2 * j : mi;
+                v = r0[2 * j + 1]; t = v > max; max = t ? v : max; mi = t ? b0 + 2 * j + 1 : mi;
+                v = r1[2 * j];     t = v > max; max = t ? v : max; mi = t ? b0 + W + 2 * j : mi;
+                v = r1[2 * j + 1]; t = v > max; max = t ? v : max; mi = t ? b0 + W + 2 * j + 1 : mi;
+                o[j] = max;
+                xo[j] = mi;
+            }
+            for (int j = wi; j < w; j++) maxpool_one(l, ip, base, off, i, j, op + i * w + j, xp + i * w + j);
+        }
+        return;
+    }
+    for (int i = 0; i < h; i++)
+        for (int j = 0; j < w; j++) maxpool_one(l, ip, base, off, i, j, op + i * w + j, xp + i * w + j);
+}
+
+static void maxpool_fwd(const layer *l, const float *in, int nt)
+{
+    int planes = l->batch * l->c;
+    size_t pin = (size_t)l->h * l->w, pout = (size_t)l->out_h * l->out_w;
+#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
+    for (int p = 0; p < planes; p++)
+        maxpool_plane(l, in + p * pin, p * pin, l->output + p * pout, l->indexes + p * pout);
+}
+
+void forward_maxpool_layer(const layer l, network net)
+{
+    if (!fast_go(FI_forward_maxpool_layer)) {
+        ((fp_layer)FAST_ORIG(forward_maxpool_layer))(l, net);
+        return;
+    }
+    maxpool_fwd(&l, net.input, fast_nt((size_t)l.batch * l.inputs));
+}
+
+void backward_maxpool_layer(const layer l, network net)
+{
+    if (!fast_go(FI_backward_maxpool_layer)) {
+        ((fp_layer)FAST_ORIG(backward_maxpool_layer))(l, net);
+        return;
+    }
+    int per = l.out_h * l.out_w;
+    int planes = l.batch * l.c;
+    int nt = fast_nt((size_t)l.batch * l.outputs);
+    /* the max of output plane p always lies in input plane p: planes are independent */
+#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
+    for (int p = 0; p < planes; p++)
+        for (int i = p * per; i < (p + 1) * per; i++) {
+            int index = l.indexes[i];
+            if (index >= 0) net.delta[index] += l.delta[i];
+        }
+}
+
+/* ------------------------------------------------------------------ batch norm (fused) */
+
+#define FAST_CLONES __attribute__((target_clones("avx2", "default")))
+
+/* One channel of the BN forward (train mode): mean, unbiased variance, then x, x_norm and
+ * act(x_norm*scale + bias) in one write pass. The channel's chunks are 'stride' floats apart. */
+FAST_CLONES static void bn_fwd_channel(float *restrict out, float *restrict x, float *restrict xn,
+                                       int B, int S, size_t stride, float sc, float bi, int a,
+                                       float *mean_out, float *var_out)
+{
+    double acc = 0;
+    for (int b = 0; b < B; b++) {
+        const float *restrict p = out + b * stride;
+        float s = 0;
+#pragma omp simd reduction(+ : s)
+        for (int k = 0; k < S; k++) s += p[k];
+        acc += s;
+    }
+    float m = (float)acc * (float)(1. / (B * S));
+    acc = 0;
+    for (int b = 0; b < B; b++) {
+        const float *restrict p = out + b * stride;
+        float s = 0;
+#pragma omp simd reduction(+ : s)
+        for (int k = 0; k < S; k++) s += (p[k] - m) * (p[k] - m);
+        acc += s;
+    }
+    float v = (float)acc * (float)(1. / (B * S - 1));
+    *mean_out = m;
+    *var_out = v;
+    float inv = (float)(1.0 / (sqrt(v) + .000001f));
+    for (int b = 0; b < B; b++) {
+        float *restrict p = out + b * stride, *restrict px = x + b * stride, *restrict pn = xn + b * stride;
+        if (a == RELU) {
+#pragma omp simd
+            for (int k = 0; k < S; k++) {
+                float xv = p[k], q = (xv - m) * inv, y = q * sc + bi;
+                px[k] = xv; pn[k] = q; p[k] = (y > 0) ? y : 0.0f;   /* y*(y>0) as the -Ofast library computes it */
+            }
+        } else if (a == LEAKY) {
+#pragma omp simd
+            for (int k = 0; k < S; k++) {
+                float xv = p[k], q = (xv - m) * inv, y = q * sc + bi;
+                px[k] = xv; pn[k] = q; float z = (float)(.1 * y); p[k] = (y > 0) ? y : z;
+            }
+        } else {
+#pragma omp simd
+            for (int k = 0; k < S; k++) {
+                float xv = p[k], q = (xv - m) * inv;
+                px[k] = xv; pn[k] = q; p[k] = q * sc + bi;
+            }
+        }
+    }
+}
+
+/* Eval mode, one (image, channel) chunk. */
+FAST_CLONES static void bn_eval_chunk(float *restrict p, float *restrict px, int S, float m, float inv,
+                                      float sc, float bi, int a)
+{
+    if (a == RELU) {
+#pragma omp simd
+        for (int k = 0; k < S; k++) { float xv = p[k], y = (xv - m) * inv * sc + bi; px[k] = xv; p[k] = (y > 0) ? y : 0.0f;   /* y*(y>0) as the -Ofast library computes it */ }
+    } else if (a == LEAKY) {
+#pragma omp simd
+        for (int k = 0; k < S; k++) { float xv = p[k], y = (xv - m) * inv * sc + bi; px[k] = xv; float z = (float)(.1 * y); p[k] = (y > 0) ? y : z; }
+    } else {
+#pragma omp simd
+        for (int k = 0; k < S; k++) { float xv = p[k]; px[k] = xv; p[k] = (xv - m) * inv * sc + bi; }
+    }
+}
+
+/* Train/eval BN forward on l->output in place, as forward_batchnorm_layer does (x <- input,
+ * batch stats + EMA, x_norm), then the activation `a` (LINEAR/RELU/LEAKY) in the same pass. */
+static void bn_forward(layer *l, network *net, ACTIVATION a)
+{
+    int B = l->batch, C = l->out_c, S = l->out_h * l->out_w;
+    if (l->type == BATCHNORM) memcpy(l->output, net->input, sizeof(float) * (size_t)l->outputs * B);
+    int nt = fast_nt((size_t)B * C * S);
+    size_t stride = (size_t)C * S;
+    if (net->train) {
+#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
+        for (int f = 0; f < C; f++) {
+            size_t o = (size_t)f * S;
+            bn_fwd_channel(l->output + o, l->x + o, l->x_norm + o, B, S, stride, l->scales[f],
+                           l->biases[f], a, &l->mean[f], &l->variance[f]);
+        }
+        for (int f = 0; f < C; f++) {
+            l->rolling_mean[f] *= .99f;
+            l->rolling_mean[f] += .01f * l->mean[f];
+            l->rolling_variance[f] *= .99f;
+            l->rolling_variance[f] += .01f * l->variance[f];
+        }
+    } else {
+#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static) collapse(2)
+        for (int b = 0; b < B; b++)
+            for (int f = 0; f < C; f++) {
+                size_t o = ((size_t)b * C + f) * S;
+                float inv = (float)(1.0 / (sqrt(l->rolling_variance[f]) + .000001f));
+                bn_eval_chunk(l->output + o, l->x + o, S, l->rolling_mean[f], inv, l->scales[f],
+                              l->biases[f], a);
+            }
+    }
+}
+
+void forward_batchnorm_layer(layer l, network net)
+{
+    if (!fast_go(FI_forward_batchnorm_layer)) {
+        ((fp_layer)FAST_ORIG(forward_batchnorm_layer))(l, net);
+        return;
+    }
+    bn_forward(&l, &net, LINEAR);
+}
+
+/* One channel of the BN backward: activation gradient (at out) applied to delta, the sums
+ * for bias/scale updates and mean/variance deltas, then the new delta. */
+FAST_CLONES static void bn_bwd_channel(float *restrict d, const float *restrict x, const float *restrict xn,
+                                       const float *restrict out, int B, int S, size_t stride, float m,
+                                       float var, float sc, int a, float *bias_u, float *scale_u,
+                                       float *md_out, float *vd_out)
+{
+    double sd = 0, sdn = 0, sdx = 0;
+    for (int b = 0; b < B; b++) {
+        float *restrict pd = d + b * stride;
+        const float *restrict px = x + b * stride, *restrict pn = xn + b * stride, *restrict po = out + b * stride;
+        float s1 = 0, s2 = 0, s3 = 0;
+        if (a == RELU) {
+#pragma omp simd reduction(+ : s1, s2, s3)
+            for (int k = 0; k < S; k++) {
+                float dz = pd[k] * 0.0f, dv = (po[k] > 0) ? pd[k] : dz;   /* delta*(x>0): -0 kept */
+                pd[k] = dv;
+                s1 += dv; s2 += dv * pn[k]; s3 += dv * (px[k] - m);
+            }
+        } else if (a == LEAKY) {
+#pragma omp simd reduction(+ : s1, s2, s3)
+            for (int k = 0; k < S; k++) {
+                float dv = pd[k] * ((po[k] > 0) ? 1.f : .1f);
+                pd[k] = dv;
+                s1 += dv; s2 += dv * pn[k]; s3 += dv * (px[k] - m);
+            }
+        } else {
+#pragma omp simd reduction(+ : s1, s2, s3)
+            for (int k = 0; k < S; k++) {
+                float dv = pd[k];
+                s1 += dv; s2 += dv * pn[k]; s3 += dv * (px[k] - m);
+            }
+        }
+        sd += s1; sdn += s2; sdx += s3;
+    }
+    *bias_u += (float)sd;
+    *scale_u += (float)sdn;
+    float md = (float)((float)(sd * sc) * (-1. / sqrt(var + .00001f)));
+    float vd = (float)((float)(sdx * sc) * -.5 * pow(var + .00001f, (float)(-3. / 2.)));
+    *md_out = md;
+    *vd_out = vd;
+    double N = (double)B * S;
+    float ia = (float)(1. / sqrt(var + .00001f)), c2 = (float)(vd * 2. / N), c3 = (float)(md / N);
+    for (int b = 0; b < B; b++) {
+        float *restrict pd = d + b * stride;
+        const float *restrict px = x + b * stride;
+#pragma omp simd
+        for (int k = 0; k < S; k++) pd[k] = (pd[k] * sc) * ia + c2 * (px[k] - m) + c3;
+    }
+}
+
+/* BN backward as backward_batchnorm_layer does, with the activation gradient of `a` (taken
+ * at l->output) applied to l->delta first in the same pass. Two passes over the data. */
+static void bn_backward(layer *l, network *net, ACTIVATION a)
+{
+    int B = l->batch, C = l->out_c, S = l->out_h * l->out_w;
+    float *mean = net->train ? l->mean : l->rolling_mean;
+    float *var = net->train ? l->variance : l->rolling_variance;
+    int nt = fast_nt((size_t)B * C * S);
+    size_t stride = (size_t)C * S;
+#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
+    for (int f = 0; f < C; f++) {
+        size_t o = (size_t)f * S;
+        bn_bwd_channel(l->delta + o, l->x + o, l->x_norm + o, l->output + o, B, S, stride, mean[f],
+                       var[f], l->scales[f], a, &l->bias_updates[f], &l->scale_updates[f],
+                       &l->mean_delta[f], &l->variance_delta[f]);
+    }
+    if (l->type == BATCHNORM && net->delta)
+        memcpy(net->delta, l->delta, sizeof(float) * (size_t)l->outputs * B);
+}
+
+void backward_batchnorm_layer(layer l, network net)
+{
+    if (!fast_go(FI_backward_batchnorm_layer)) {
+        ((fp_layer)FAST_ORIG(backward_batchnorm_layer))(l, net);
+        return;
+    }
+    bn_backward(&l, &net, LINEAR);
+}
+
+/* ------------------------------------------------------------------ convolution */
+
+#define FAST_CONV_GROUPS 8
+
+/* (G-1) partial weight gradients of nw floats each, shared by the threads. */
+static float *conv_partials(int G, size_t nw)
+{
+    return fast_scratch(2, 0, (size_t)(G - 1) * nw);
+}
+
+/* Threads for the image loop of a conv layer: one image per thread at least. */
+static int conv_threads(const layer *l)
+{
+    int nt = fast_nthr;
+    if (omp_in_parallel()) return 1;
+    if (nt > l->batch * l->groups) nt = l->batch * l->groups;
+    return nt < 1 ? 1 : nt;
+}
+
+void forward_convolutional_layer(layer l, network net)
+{
+    if (!fast_go(FI_forward_convolutional_layer) ||
+        ((l.xnor || l.binary) && FAST_ORIG(forward_convolutional_layer))) {
+        ((fp_layer)FAST_ORIG(forward_convolutional_layer))(l, net);
+        return;
+    }
+    int m = l.n / l.groups, k = l.size * l.size * l.c / l.groups, n = l.out_w * l.out_h;
+    int jobs = l.batch * l.groups, nt = conv_threads(&l);
+    size_t cin = (size_t)l.c / l.groups * l.h * l.w;
+#pragma omp parallel num_threads(nt) if (nt > 1)
+    {
+        int tid = omp_get_thread_num();
+        float *ws = l.size == 1 ? NULL : fast_scratch(0, tid, (size_t)k * n);
+#pragma omp for schedule(dynamic, 4)
+        for (int q = 0; q < jobs; q++) {
+            int j = q % l.groups;
+            const float *a = l.weights + (size_t)j * l.nweights / l.groups;
+            const float *im = net.input + (size_t)q * cin;
+            const float *b = im;
+            if (l.size != 1) {
+                fk_im2col(im, l.c / l.groups, l.h, l.w, l.size, l.stride, l.pad, ws, (size_t)n, 1);
+                b = ws;
+            }
+            fk_gemm(0, 0, m, n, k, 1, a, k, b, n, 0, l.output + (size_t)q * n * m, n);
+        }
+    }
+    ACTIVATION act = l.activation;
+    int fuse = fk_act_supported(act);
+    if (l.batch_normalize) {
+        bn_forward(&l, &net, fuse ? act : LINEAR);
+    } else {
+        add_bias(l.output, l.biases, l.batch, l.n, n);
+    }
+    if (!l.batch_normalize || !fuse)
+        fk_activate(l.output, (size_t)l.outputs * l.batch, act, fast_nt((size_t)l.outputs * l.batch));
+}
+
+void backward_convolutional_layer(layer l, network net)
+{
+    if (!fast_go(FI_backward_convolutional_layer) ||
+        ((l.xnor || l.binary) && FAST_ORIG(backward_convolutional_layer))) {
+        ((fp_layer)FAST_ORIG(backward_convolutional_layer))(l, net);
+        return;
+    }
+    int m = l.n / l.groups, n = l.size * l.size * l.c / l.groups, k = l.out_w * l.out_h;
+    ACTIVATION act = l.activation;
+    if (l.batch_normalize && fk_act_supported(act)) {
+        bn_backward(&l, &net, act);
+    } else {
+        fk_gradient(l.output, (size_t)l.outputs * l.batch, act, l.delta, fast_nt((size_t)l.outputs * l.batch));
+        if (l.batch_normalize) bn_backward(&l, &net, LINEAR);
+        else backward_bias(l.bias_updates, l.delta, l.batch, l.n, k);
+    }
+
+    /* The images are cut into G fixed groups; group 0 accumulates its weight gradient into
+     * weight_updates, group g > 0 into its own partial, and the partials are added in group
+     * order at the end. The sums are therefore the same for every thread count, and groups
+     * are handed out dynamically (a thread slowed down by other load holds up nobody). */
+    int nt = conv_threads(&l);
+    size_t cin = (size_t)l.c / l.groups * l.h * l.w;
+    size_t nw = (size_t)l.nweights;
+    int G = l.batch < FAST_CONV_GROUPS ? l.batch : FAST_CONV_GROUPS;   /* whole images per group */
+    if (nw * (size_t)G > ((size_t)64 << 20) / sizeof(float)) G = 1;   /* huge layers: 1 group */
+    if (G > 1) conv_partials(G, nw);   /* allocate outside the parallel region */
+#pragma omp parallel num_threads(nt) if (nt > 1)
+    {
+        int tid = omp_get_thread_num();
+        float *ws = fast_scratch(0, tid, (size_t)n * k);
+#pragma omp for schedule(dynamic, 1)
+        for (int g = 0; g < G; g++) {
+            int q0 = (int)((long)l.batch * g / G) * l.groups, q1 = (int)((long)l.batch * (g + 1) / G) * l.groups;
+            float *wu = g == 0 ? l.weight_updates : conv_partials(G, nw) + (size_t)(g - 1) * nw;
+            int first = g > 0;   /* a partial starts with BETA=0 (no memset) */
+            for (int q = q0; q < q1; q++) {
+                int j = q % l.groups;
+                const float *a = l.delta + (size_t)q * m * k;
+                float *c = wu + (size_t)j * nw / l.groups;
+                const float *im = net.input + (size_t)q * cin;
+                const float *b = im;
+                if (l.size != 1) {
+                    fk_im2col(im, l.c / l.groups, l.h, l.w, l.size, l.stride, l.pad, ws, (size_t)k, 1);
+                    b = ws;
+                }
+                fk_gemm(0, 1, m, n, k, 1, a, k, b, k, (first && q < q0 + l.groups) ? 0 : 1, c, n);
+                if (net.delta) {
+                    float *imd = net.delta + (size_t)q * cin;
+                    const float *w = l.weights + (size_t)j * nw / l.groups;
+                    if (l.size == 1) {
+                        fk_gemm(1, 0, n, k, m, 1, w, n, a, k, 0, imd, k);
+                    } else {
+                        fk_gemm(1, 0, n, k, m, 1, w, n, a, k, 0, ws, k);
+                        fk_col2im(ws, l.c / l.groups, l.h, l.w, l.size, l.stride, l.pad, imd, (size_t)k, 1);
+                    }
+                }
+            }
+        }
+        /* implicit barrier; then add the partials in group order, slices of the weights */
+        if (G > 1) {
+            const float *P = conv_partials(G, nw);
+#pragma omp for schedule(static)
+            for (size_t i0 = 0; i0 < nw; i0 += 4096) {
+                size_t i1 = i0 + 4096 < nw ? i0 + 4096 : nw;
+                for (int g = 1; g < G; g++) {
+                    const float *p = P + (size_t)(g - 1) * nw;
+                    for (size_t i = i0; i < i1; i++) l.weight_updates[i] += p[i];
+                }
+            }
+        }
+    }
+}
