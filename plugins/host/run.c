@@ -9,17 +9,28 @@
 
 static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec + 1e-9 * t.tv_nsec; }
 
+/* On a terminal: one line rewritten in place twice a second. Into a file or pipe: a plain
+ * line every 15 seconds, so logs stay readable. */
 void run_progress(const char *label, long i, long n) {
     static double last;
+    static int tty = -1;
     if (!label) return;
+    if (tty < 0) tty = isatty(2);
     double t = now();
-    if (i < n && t - last < 0.5) return;
-    last = t;
-    fprintf(stderr, "\r%s %ld/%ld", label, i, n);
+    if (tty) {
+        if (i < n && t - last < 0.5) return;
+        last = t;
+        fprintf(stderr, "\r%s %ld/%ld", label, i, n);
+    } else {
+        if (last == 0) last = t;
+        if (t - last < 15) return;
+        last = t;
+        fprintf(stderr, "%s %ld/%ld\n", label, i, n);
+    }
     fflush(stderr);
 }
 void run_progress_done(const char *label) {
-    if (!label) return;
+    if (!label || !isatty(2)) return;
     fprintf(stderr, "\r%*s\r", (int)strlen(label) + 24, "");
     fflush(stderr);
 }
