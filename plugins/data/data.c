@@ -8,7 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int fail(char *err, const char *fmt, ...) {
+/* Formats a one-line error into err (DATA_ERRLEN bytes) and returns -1; shared by the loaders. */
+int data_fail(char *err, const char *fmt, ...) {
     if (err) {
         va_list ap;
         va_start(ap, fmt);
@@ -57,18 +58,18 @@ int data_cfg_load(const char *path, data_cfg *cfg, char *err) {
     cfg->augment = -1;
     cfg->crop_pad = 4;
     FILE *f = fopen(path, "r");
-    if (!f) return fail(err, "%s: cannot open: %s", path, strerror(errno));
+    if (!f) return data_fail(err, "%s: cannot open: %s", path, strerror(errno));
     char line[4096];
     int lineno = 0, have_classes = 0, rc = 0;
     while (fgets(line, sizeof line, f)) {
         lineno++;
-        if (!strchr(line, '\n') && !feof(f)) { rc = fail(err, "%s:%d: line too long", path, lineno); break; }
+        if (!strchr(line, '\n') && !feof(f)) { rc = data_fail(err, "%s:%d: line too long", path, lineno); break; }
         char *hash = strchr(line, '#');
         if (hash) *hash = 0;
         char *s = trim(line);
         if (!*s) continue;
         char *eq = strchr(s, '=');
-        if (!eq) { rc = fail(err, "%s:%d: expected key=value, got '%s'", path, lineno, s); break; }
+        if (!eq) { rc = data_fail(err, "%s:%d: expected key=value, got '%s'", path, lineno, s); break; }
         *eq = 0;
         char *key = trim(s), *val = trim(eq + 1);
         char *dst = NULL;
@@ -89,21 +90,21 @@ int data_cfg_load(const char *path, data_cfg *cfg, char *err) {
         else if (!strcmp(key, "channels")) ival = &cfg->channels;
         else continue; /* other Darknet keys (top, eval, results, ...) */
         if (dst) {
-            if (strlen(val) >= cap) { rc = fail(err, "%s:%d: value of '%s' is too long", path, lineno, key); break; }
+            if (strlen(val) >= cap) { rc = data_fail(err, "%s:%d: value of '%s' is too long", path, lineno, key); break; }
             memcpy(dst, val, strlen(val) + 1);
         } else if (parse_int(val, ival) || *ival < 0) {
-            rc = fail(err, "%s:%d: bad value for '%s': '%s'", path, lineno, key, val);
+            rc = data_fail(err, "%s:%d: bad value for '%s': '%s'", path, lineno, key, val);
             break;
         }
     }
-    if (!rc && ferror(f)) rc = fail(err, "%s: read error", path);
+    if (!rc && ferror(f)) rc = data_fail(err, "%s: read error", path);
     fclose(f);
     if (rc) return rc;
 
-    if (!have_classes) return fail(err, "%s: missing key 'classes'", path);
-    if (cfg->classes <= 0) return fail(err, "%s: classes must be > 0", path);
-    if (!cfg->train[0]) return fail(err, "%s: missing key 'train'", path);
-    if (!cfg->valid[0]) return fail(err, "%s: missing key 'valid'", path);
+    if (!have_classes) return data_fail(err, "%s: missing key 'classes'", path);
+    if (cfg->classes <= 0) return data_fail(err, "%s: classes must be > 0", path);
+    if (!cfg->train[0]) return data_fail(err, "%s: missing key 'train'", path);
+    if (!cfg->valid[0]) return data_fail(err, "%s: missing key 'valid'", path);
     if (!cfg->format[0]) {
         if (ends_with(cfg->train, "idx3-ubyte") || ends_with(cfg->train, "idx3-ubyte.gz"))
             strcpy(cfg->format, "idx");
@@ -114,29 +115,29 @@ int data_cfg_load(const char *path, data_cfg *cfg, char *err) {
         else if (ends_with(cfg->train, ".txt") || ends_with(cfg->train, ".list"))
             strcpy(cfg->format, "list");
         else
-            return fail(err, "%s: cannot tell the format of '%s'; add format=idx|cifar10|cifar100|list",
+            return data_fail(err, "%s: cannot tell the format of '%s'; add format=idx|cifar10|cifar100|list",
                         path, cfg->train);
     }
     int cifar = !strcmp(cfg->format, "cifar10") || !strcmp(cfg->format, "cifar100");
     if (!strcmp(cfg->format, "idx")) {
-        if (!cfg->train_labels[0]) return fail(err, "%s: missing key 'train_labels'", path);
-        if (!cfg->valid_labels[0]) return fail(err, "%s: missing key 'valid_labels'", path);
+        if (!cfg->train_labels[0]) return data_fail(err, "%s: missing key 'train_labels'", path);
+        if (!cfg->valid_labels[0]) return data_fail(err, "%s: missing key 'valid_labels'", path);
     } else if (!strcmp(cfg->format, "list")) {
-        if (!cfg->labels[0]) return fail(err, "%s: missing key 'labels'", path);
+        if (!cfg->labels[0]) return data_fail(err, "%s: missing key 'labels'", path);
     } else if (!cifar) {
-        return fail(err, "%s: unknown format '%s' (idx, cifar10, cifar100 or list)", path, cfg->format);
+        return data_fail(err, "%s: unknown format '%s' (idx, cifar10, cifar100 or list)", path, cfg->format);
     }
     if (cfg->augment < 0) cfg->augment = cifar;
-    if (cfg->augment > 1) return fail(err, "%s: augment must be 0 or 1", path);
+    if (cfg->augment > 1) return data_fail(err, "%s: augment must be 0 or 1", path);
     return 0;
 }
 
 /* Read the class names of a list data set: the first `classes` non-empty lines of path. */
 static char **read_names(const char *path, int classes, char *err) {
     FILE *f = fopen(path, "r");
-    if (!f) { fail(err, "%s: cannot open: %s", path, strerror(errno)); return NULL; }
+    if (!f) { data_fail(err, "%s: cannot open: %s", path, strerror(errno)); return NULL; }
     char **names = calloc((size_t)classes, sizeof *names);
-    if (!names) { fclose(f); fail(err, "%s: out of memory", path); return NULL; }
+    if (!names) { fclose(f); data_fail(err, "%s: out of memory", path); return NULL; }
     char line[4096];
     int n = 0;
     while (n < classes && fgets(line, sizeof line, f)) {
@@ -149,7 +150,7 @@ static char **read_names(const char *path, int classes, char *err) {
     if (n < classes) {
         for (int i = 0; i < n; i++) free(names[i]);
         free(names);
-        fail(err, "%s: has %d labels but classes=%d", path, n, classes);
+        data_fail(err, "%s: has %d labels but classes=%d", path, n, classes);
         return NULL;
     }
     return names;
@@ -157,7 +158,7 @@ static char **read_names(const char *path, int classes, char *err) {
 
 int data_load(const data_cfg *cfg, int split, int limit, dataset *out, char *err) {
     memset(out, 0, sizeof *out);
-    if (split != 0 && split != 1) return fail(err, "%s: bad split %d", cfg->path, split);
+    if (split != 0 && split != 1) return data_fail(err, "%s: bad split %d", cfg->path, split);
     const char *files = split ? cfg->valid : cfg->train;
     int rc;
     if (!strcmp(cfg->format, "idx")) {
@@ -173,13 +174,13 @@ int data_load(const data_cfg *cfg, int split, int limit, dataset *out, char *err
         for (int i = 0; i < cfg->classes; i++) free(names[i]);
         free(names);
     } else {
-        return fail(err, "%s: unknown format '%s'", cfg->path, cfg->format);
+        return data_fail(err, "%s: unknown format '%s'", cfg->path, cfg->format);
     }
     if (rc) return rc;
     /* (list images were resized to the requested geometry, so this only catches idx/cifar) */
     if ((cfg->width && cfg->width != out->w) || (cfg->height && cfg->height != out->h) ||
         (cfg->channels && cfg->channels != out->c)) {
-        fail(err, "%s: images are %dx%dx%d but %dx%dx%d were asked for", files, out->w, out->h, out->c,
+        data_fail(err, "%s: images are %dx%dx%d but %dx%dx%d were asked for", files, out->w, out->h, out->c,
              cfg->width ? cfg->width : out->w, cfg->height ? cfg->height : out->h,
              cfg->channels ? cfg->channels : out->c);
         data_free(out);

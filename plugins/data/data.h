@@ -89,4 +89,7 @@ void data_identity(int *order, int n);
 /* Fisher-Yates shuffle driven by r */
 void data_shuffle(int *order, int n, rng_t *r);
 
+/* Internal to the loaders: format err, return -1. */
+int data_fail(char *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 #endif

@@ -13,15 +13,6 @@
 
 #define CIFAR_PIXELS 3072
 
-static int fail(char *err, const char *fmt, ...) {
-    if (err) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, DATA_ERRLEN, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
 
 /* Split a comma-separated list in place; returns the number of names, -1 if more than max. */
 static int split_list(char *s, char **names, int max) {
@@ -45,35 +36,35 @@ int data_load_cifar(const char *files, const char *cifar_format, int classes, in
     int nlab;
     if (!strcmp(cifar_format, "cifar10")) nlab = 1;
     else if (!strcmp(cifar_format, "cifar100")) nlab = 2;
-    else return fail(err, "%s: unknown CIFAR format '%s'", files, cifar_format);
+    else return data_fail(err, "%s: unknown CIFAR format '%s'", files, cifar_format);
     size_t rec = (size_t)nlab + CIFAR_PIXELS;
 
     enum { MAXF = 64 };
     char *copy = strdup(files), *names[MAXF];
-    if (!copy) return fail(err, "%s: out of memory", files);
+    if (!copy) return data_fail(err, "%s: out of memory", files);
     int nf = split_list(copy, names, MAXF);
     long long recs[MAXF], total = 0;
     int rc = 0;
     FILE *f = NULL;
     unsigned char *buf = NULL;
     if (nf <= 0) {
-        rc = nf ? fail(err, "'%s': more than %d CIFAR files", files, MAXF)
-                : fail(err, "'%s': no CIFAR files named", files);
+        rc = nf ? data_fail(err, "'%s': more than %d CIFAR files", files, MAXF)
+                : data_fail(err, "'%s': no CIFAR files named", files);
         goto done;
     }
     for (int i = 0; i < nf; i++) {
         struct stat st;
-        if (stat(names[i], &st)) { rc = fail(err, "%s: cannot open: %s", names[i], strerror(errno)); goto done; }
-        if (!S_ISREG(st.st_mode)) { rc = fail(err, "%s: not a regular file", names[i]); goto done; }
+        if (stat(names[i], &st)) { rc = data_fail(err, "%s: cannot open: %s", names[i], strerror(errno)); goto done; }
+        if (!S_ISREG(st.st_mode)) { rc = data_fail(err, "%s: not a regular file", names[i]); goto done; }
         if (st.st_size == 0 || (size_t)st.st_size % rec) {
-            rc = fail(err, "%s: size %lld is not a multiple of the %zu-byte %s record (truncated or wrong format?)",
+            rc = data_fail(err, "%s: size %lld is not a multiple of the %zu-byte %s record (truncated or wrong format?)",
                       names[i], (long long)st.st_size, rec, nlab == 1 ? "CIFAR-10" : "CIFAR-100");
             goto done;
         }
         recs[i] = (long long)((size_t)st.st_size / rec);
         total += recs[i];
     }
-    if (total > INT_MAX) { rc = fail(err, "%s: too many records", files); goto done; }
+    if (total > INT_MAX) { rc = data_fail(err, "%s: too many records", files); goto done; }
     int count = (limit > 0 && limit < total) ? limit : (int)total;
     out->n = count;
     out->w = out->h = 32;
@@ -82,18 +73,18 @@ int data_load_cifar(const char *files, const char *cifar_format, int classes, in
     out->X = malloc((size_t)count * CIFAR_PIXELS * sizeof *out->X);
     out->labels = malloc((size_t)count * sizeof *out->labels);
     buf = malloc(rec);
-    if (!out->X || !out->labels || !buf) { rc = fail(err, "%s: out of memory for %d images", files, count); goto done; }
+    if (!out->X || !out->labels || !buf) { rc = data_fail(err, "%s: out of memory for %d images", files, count); goto done; }
     int k = 0;
     for (int i = 0; i < nf && k < count; i++) {
-        if (!(f = fopen(names[i], "rb"))) { rc = fail(err, "%s: cannot open: %s", names[i], strerror(errno)); goto done; }
+        if (!(f = fopen(names[i], "rb"))) { rc = data_fail(err, "%s: cannot open: %s", names[i], strerror(errno)); goto done; }
         for (long long r = 0; r < recs[i] && k < count; r++, k++) {
             if (fread(buf, 1, rec, f) != rec) {
-                rc = fail(err, "%s: read error at record %lld", names[i], r);
+                rc = data_fail(err, "%s: read error at record %lld", names[i], r);
                 goto done;
             }
             int label = buf[nlab - 1];
             if (label >= classes) {
-                rc = fail(err, "%s: label %d of record %lld is out of range (classes=%d)", names[i], label, r,
+                rc = data_fail(err, "%s: label %d of record %lld is out of range (classes=%d)", names[i], label, r,
                           classes);
                 goto done;
             }

@@ -15,15 +15,6 @@
 #define IDX_IMAGES 0x00000803u
 #define IDX_LABELS 0x00000801u
 
-static int fail(char *err, const char *fmt, ...) {
-    if (err) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, DATA_ERRLEN, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
 
 static uint32_t be32(const unsigned char *p) {
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
@@ -39,13 +30,13 @@ static int read_exact(gzFile f, const char *path, void *buf, size_t len, size_t 
         if (r < 0) {
             int code;
             const char *msg = gzerror(f, &code);
-            return fail(err, "%s: truncated or corrupt while reading %s (%s)", path, what, msg);
+            return data_fail(err, "%s: truncated or corrupt while reading %s (%s)", path, what, msg);
         }
         if (r == 0) break;
         got += (size_t)r;
     }
     if (got < len)
-        return fail(err, "%s: truncated: %s need %zu bytes, the file has %zu", path, what, base + len,
+        return data_fail(err, "%s: truncated: %s need %zu bytes, the file has %zu", path, what, base + len,
                     base + got);
     return 0;
 }
@@ -54,7 +45,7 @@ static gzFile open_idx(const char *path, uint32_t magic, unsigned char *hdr, siz
     errno = 0;
     gzFile f = gzopen(path, "rb");
     if (!f) {
-        fail(err, "%s: cannot open: %s", path, errno ? strerror(errno) : "out of memory");
+        data_fail(err, "%s: cannot open: %s", path, errno ? strerror(errno) : "out of memory");
         return NULL;
     }
     if (read_exact(f, path, hdr, 4, 0, "the idx magic number", err)) { gzclose(f); return NULL; }
@@ -63,7 +54,7 @@ static gzFile open_idx(const char *path, uint32_t magic, unsigned char *hdr, siz
         const char *kind = magic == IDX_IMAGES ? "image" : "label";
         const char *hint = m == IDX_IMAGES ? " (an image file given as labels?)"
                          : m == IDX_LABELS ? " (a label file given as images?)" : "";
-        fail(err, "%s: not an idx %s file: magic 0x%08x, expected 0x%08x%s", path, kind, (unsigned)m,
+        data_fail(err, "%s: not an idx %s file: magic 0x%08x, expected 0x%08x%s", path, kind, (unsigned)m,
              (unsigned)magic, hint);
         gzclose(f);
         return NULL;
@@ -85,12 +76,12 @@ int data_load_idx(const char *images, const char *labels, int classes, int limit
     uint32_t n = be32(hi + 4), rows = be32(hi + 8), cols = be32(hi + 12), nl = be32(hl + 4);
     if (n == 0 || n > INT_MAX || rows == 0 || cols == 0 || rows > 65536 || cols > 65536 ||
         (uint64_t)rows * cols > (1u << 26)) {
-        rc = fail(err, "%s: implausible idx header: %u images of %ux%u", images, (unsigned)n,
+        rc = data_fail(err, "%s: implausible idx header: %u images of %ux%u", images, (unsigned)n,
                   (unsigned)rows, (unsigned)cols);
         goto done;
     }
     if (nl != n) {
-        rc = fail(err, "%s: has %u labels but %s has %u images", labels, (unsigned)nl, images,
+        rc = data_fail(err, "%s: has %u labels but %s has %u images", labels, (unsigned)nl, images,
                   (unsigned)n);
         goto done;
     }
@@ -107,7 +98,7 @@ int data_load_idx(const char *images, const char *labels, int classes, int limit
     buf = malloc(chunk > (size_t)count * sz ? (size_t)count * sz : chunk);
     lab = malloc((size_t)count);
     if (!out->X || !out->labels || !buf || !lab) {
-        rc = fail(err, "%s: out of memory for %d images", images, count);
+        rc = data_fail(err, "%s: out of memory for %d images", images, count);
         goto done;
     }
     /* labels first: they are small and a bad one is a cheap early error */
@@ -116,7 +107,7 @@ int data_load_idx(const char *images, const char *labels, int classes, int limit
     if ((rc = read_exact(fl, labels, lab, (size_t)count, sizeof hl, what, err))) goto done;
     for (int i = 0; i < count; i++) {
         if (lab[i] >= classes) {
-            rc = fail(err, "%s: label %d of record %d is out of range (classes=%d)", labels, lab[i], i,
+            rc = data_fail(err, "%s: label %d of record %d is out of range (classes=%d)", labels, lab[i], i,
                       classes);
             goto done;
         }

@@ -29,15 +29,6 @@
 /* reported at the end of the file: stb declares some static functions it never defines */
 #pragma GCC diagnostic ignored "-Wunused-function"
 
-static int fail(char *err, const char *fmt, ...) {
-    if (err) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, DATA_ERRLEN, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
 
 /* class of path, or -1 with err set */
 static int label_of(const char *path, char **names, int classes, const char *list, int lineno, char *err) {
@@ -46,7 +37,7 @@ static int label_of(const char *path, char **names, int classes, const char *lis
         if (strstr(path, names[i])) { found = i; nfound++; }
     if (nfound == 1) return found;
     if (nfound == 0) {
-        fail(err, "%s:%d: no class name occurs in '%s'", list, lineno, path);
+        data_fail(err, "%s:%d: no class name occurs in '%s'", list, lineno, path);
         return -1;
     }
     const char *base = strrchr(path, '/');
@@ -55,7 +46,7 @@ static int label_of(const char *path, char **names, int classes, const char *lis
     for (int i = 0; i < classes; i++)
         if (strstr(base, names[i])) { found = i; nfound++; }
     if (nfound == 1) return found;
-    fail(err, "%s:%d: several class names occur in '%s'", list, lineno, path);
+    data_fail(err, "%s:%d: several class names occur in '%s'", list, lineno, path);
     return -1;
 }
 
@@ -91,9 +82,9 @@ int data_load_list(const char *list, char **names, int classes, int w, int h, in
                    dataset *out, char *err) {
     memset(out, 0, sizeof *out);
     if (w < 0 || h < 0 || (c != 0 && c != 1 && c != 3))
-        return fail(err, "%s: unsupported image geometry %dx%dx%d (channels must be 1 or 3)", list, w, h, c);
+        return data_fail(err, "%s: unsupported image geometry %dx%dx%d (channels must be 1 or 3)", list, w, h, c);
     FILE *f = fopen(list, "r");
-    if (!f) return fail(err, "%s: cannot open: %s", list, strerror(errno));
+    if (!f) return data_fail(err, "%s: cannot open: %s", list, strerror(errno));
     char **paths = NULL, *line = NULL;
     int *lines = NULL, n = 0, cap = 0, lineno = 0, rc = 0;
     size_t lcap = 0;
@@ -112,18 +103,18 @@ int data_load_list(const char *list, char **names, int classes, int w, int h, in
             if (np) paths = np;
             int *nl = realloc(lines, (size_t)cap * sizeof *lines);
             if (nl) lines = nl;
-            if (!np || !nl) { rc = fail(err, "%s: out of memory", list); break; }
+            if (!np || !nl) { rc = data_fail(err, "%s: out of memory", list); break; }
         }
-        if (!(paths[n] = strdup(s))) { rc = fail(err, "%s: out of memory", list); break; }
+        if (!(paths[n] = strdup(s))) { rc = data_fail(err, "%s: out of memory", list); break; }
         lines[n++] = lineno;
     }
     free(line);
     fclose(f);
-    if (!rc && n == 0) rc = fail(err, "%s: no image paths in the list", list);
+    if (!rc && n == 0) rc = data_fail(err, "%s: no image paths in the list", list);
     if (!rc && (w == 0 || h == 0 || c == 0)) {
         int iw, ih, ic;
         if (!stbi_info(paths[0], &iw, &ih, &ic)) {
-            rc = fail(err, "%s: cannot read image: %s", paths[0], stbi_failure_reason());
+            rc = data_fail(err, "%s: cannot read image: %s", paths[0], stbi_failure_reason());
         } else {
             if (!w) w = iw;
             if (!h) h = ih;
@@ -139,14 +130,14 @@ int data_load_list(const char *list, char **names, int classes, int w, int h, in
         out->classes = classes;
         out->X = malloc((size_t)n * sz * sizeof *out->X);
         out->labels = malloc((size_t)n * sizeof *out->labels);
-        if (!out->X || !out->labels) rc = fail(err, "%s: out of memory for %d images", list, n);
+        if (!out->X || !out->labels) rc = data_fail(err, "%s: out of memory for %d images", list, n);
         for (int i = 0; !rc && i < n; i++) {
             int lab = label_of(paths[i], names, classes, list, lines[i], err);
             if (lab < 0) { rc = -1; break; }
             out->labels[i] = lab;
             int iw, ih, ic;
             unsigned char *img = stbi_load(paths[i], &iw, &ih, &ic, c);
-            if (!img) { rc = fail(err, "%s: cannot read image: %s", paths[i], stbi_failure_reason()); break; }
+            if (!img) { rc = data_fail(err, "%s: cannot read image: %s", paths[i], stbi_failure_reason()); break; }
             resize_to_chw(img, iw, ih, c, out->X + (size_t)i * sz, w, h);
             stbi_image_free(img);
         }
