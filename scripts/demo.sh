@@ -6,9 +6,9 @@
 set -eu
 cd "$(dirname "$0")/.."
 OUT=${OUT:-results/demo}
-EPOCHS=${EPOCHS:-2}          # end points
-CURVE_EPOCHS=${CURVE_EPOCHS:-2}
-POINTS=${POINTS:-11}
+EPOCHS=${EPOCHS:-3}          # end points
+CURVE_EPOCHS=${CURVE_EPOCHS:-3}
+POINTS=${POINTS:-21}
 BN_LIMIT=${BN_LIMIT:-10000}  # BN statistics from the first N training images at each point
 TRAIN_LIMIT=${TRAIN_LIMIT:-10000}
 mkdir -p "$OUT"
