@@ -31,6 +31,7 @@ int curve_train(curve *cv, host_net *h, const dataset *tr, const curve_train_opt
     cv->flags |= CURVE_HAS_STATE;
     if (cv->epoch == 0 && cv->iteration == 0) rng_seed(&cv->rng, cv->seed);
     const float mom = cv->mom;
+    if (cv->schedule == 1) host_set_max_batches(h, (int)cv->epochs * iters);   /* as "darknet train -epochs" */
     int rc = 0, done_here = 0;
     char label[64];
     if (o->table) {
