@@ -81,7 +81,7 @@ static host_net *load_cfg(const char *text, char **path) {
     return h;
 }
 
-static dataset synthetic(int n, int side, int classes, unsigned seed) {
+static dataset synthetic_s(int n, int side, int classes, unsigned seed, float signal) {
     dataset d = {0};
     d.n = n; d.w = side; d.h = side; d.c = 1; d.classes = classes;
     d.X = malloc((size_t)n * side * side * sizeof(float));
@@ -91,10 +91,11 @@ static dataset synthetic(int n, int side, int classes, unsigned seed) {
         d.labels[i] = lab;
         float *x = d.X + (size_t)i * side * side;
         tu_fill_random(x, side * side, 0.3f, seed * 1000 + i);
-        for (int p = 0; p < side * side; p++) x[p] = fabsf(x[p]) + ((p % classes) == lab ? 0.5f : 0);
+        for (int p = 0; p < side * side; p++) x[p] = fabsf(x[p]) + ((p % classes) == lab ? signal : 0);
     }
     return d;
 }
+static dataset synthetic(int n, int side, int classes, unsigned seed) { return synthetic_s(n, side, classes, seed, 0.5f); }
 
 static void make_curve(curve *cv, host_net *h, int k, unsigned seed) {
     size_t n = host_nparams(h);
@@ -268,6 +269,61 @@ static void test_resume_equals_uninterrupted(void **s) {
     unlink(path); free(path); data_free(&d); host_free(h); unlink(cfgp); free(cfgp);
 }
 
+/* Train a plain network from the current (random) weights: the end points of the test below. */
+static void train_plain(host_net *h, const dataset *d, int steps, float *w) {
+    size_t n = host_nparams(h);
+    int B = host_batch(h);
+    float *g = malloc(n * 4), *v = calloc(n, 4), *x = malloc((size_t)B * 144 * 4), *y = malloc((size_t)B * 3 * 4);
+    unsigned char *mask = malloc(n);
+    host_decay_mask(h, mask);
+    host_get_params(h, w);
+    for (int it = 0; it < steps; it++) {
+        data_batch(d, NULL, (it * B) % (d->n - B + 1), B, x, y, 0, NULL);
+        host_step(h, x, y, NULL);
+        host_get_grad(h, g);
+        ws_sgd_step(n, w, g, v, 0.1f, 0.9f, 5e-4f, mask);
+        host_set_params(h, w);
+    }
+    free(g); free(v); free(x); free(y); free(mask);
+}
+
+/* Curve training does what it is for: between two independently trained networks, the loss
+ * in the middle of the trained Bezier curve is lower than in the middle of the line. */
+static void test_training_lowers_the_middle(void **s) {
+    (void)s;
+    char *cfgp;
+    host_net *h = load_cfg(SMOOTH, &cfgp);
+    dataset d = synthetic_s(256, 12, 3, 5, 0.02f);
+    curve cv;
+    curve_init(&cv, CURVE_BEZIER, 3, host_nparams(h), 0);
+    char err[HOST_ERRLEN];
+    for (int e = 0; e < 2; e++) {
+        host_net *fresh;
+        srand(100 + e);                       /* different initialisations */
+        fresh = host_load(cfgp, 0, err);
+        assert_non_null(fresh);
+        train_plain(fresh, &d, 60, cv.bends[e ? 2 : 0]);
+        host_free(fresh);
+    }
+    curve_init_linear(&cv);
+    cv.flags = CURVE_FIX_START | CURVE_FIX_END;
+    cv.epochs = 8; cv.lr = 0.1f; cv.mom = 0.9f; cv.decay = 5e-4f; cv.seed = 3;
+    curve_eval_opts o = { 3, 0, 0, 5e-4f, 0, 0, NULL, NULL };
+    curve_eval_row before[3], after[3];
+    curve_evaluate(&cv, h, &d, &d, &o, before);
+    curve_train_opts to = { 0, NULL, NULL, 0, 0 };
+    assert_int_equal(curve_train(&cv, h, &d, &to, err), 0);
+    curve_evaluate(&cv, h, &d, &d, &o, after);
+    printf("middle train nll: line %.4f, trained curve %.4f (ends %.4f, %.4f)\n",
+           before[1].tr_nll, after[1].tr_nll, after[0].tr_nll, after[2].tr_nll);
+    assert_true(after[0].tr_nll == before[0].tr_nll && after[2].tr_nll == before[2].tr_nll);  /* fixed ends */
+    /* the barrier (middle above the worse end) shrinks to less than half of the line's */
+    double worse = after[0].tr_nll > after[2].tr_nll ? after[0].tr_nll : after[2].tr_nll;
+    assert_true(before[1].tr_nll - worse > 0.05);
+    assert_true(after[1].tr_nll - worse < 0.5 * (before[1].tr_nll - worse));
+    curve_free(&cv); data_free(&d); host_free(h); unlink(cfgp); free(cfgp);
+}
+
 static void test_stats(void **s) {
     (void)s;
     curve_eval_row r[3] = { { 0, 0, 0, 0, 0, 0, 1 }, { .5, 1, 0, 0, 0, 0, 3 }, { 1, 3, 0, 0, 0, 0, 2 } };
@@ -285,6 +341,7 @@ int main(void) {
         cmocka_unit_test(test_endpoints_exact),
         cmocka_unit_test(test_file_round_trip_and_corruption),
         cmocka_unit_test(test_resume_equals_uninterrupted),
+        cmocka_unit_test(test_training_lowers_the_middle),
         cmocka_unit_test(test_stats),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
