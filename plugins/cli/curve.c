@@ -239,7 +239,7 @@ static int evaluate_and_report(curve *cv, const char *cname, host_net *h, const 
     curve_eval_opts o = { e->points, e->bn_limit, e->no_train ? -1 : e->train_limit,
                           e->decay >= 0 ? (float)e->decay : cv->decay, 0, 1, print_row, &ctx };
     char bn_desc[64];
-    if (e->bn_limit > 0 && e->bn_limit < tr->n) snprintf(bn_desc, sizeof bn_desc, "the first %d", e->bn_limit);
+    if (e->bn_limit > 0 && e->bn_limit <= tr->n) snprintf(bn_desc, sizeof bn_desc, "the first %d", e->bn_limit);
     else snprintf(bn_desc, sizeof bn_desc, "all %d", tr->n);
     fprintf(stderr, "eval: %d points, BN statistics from %s training images, train metrics on %d, test on %d images\n",
             e->points, bn_desc, e->no_train ? 0 : (e->train_limit > 0 && e->train_limit < tr->n ? e->train_limit : tr->n), te->n);
