@@ -72,10 +72,12 @@ int cmd_train(int argc, char **argv) {
     int iters = tr.n / B;
     if (iters < 1) { host_free(h); data_free(&tr); data_free(&te);
         return cli_fail("%s: %d training images are fewer than one batch of %d", pos[0], tr.n, B); }
-    if (epochs <= 0) {
-        int mb = host_cfg_max_batches(h);
-        epochs = mb > 0 ? (mb + iters - 1) / iters : 1;
-    } else host_set_max_batches(h, epochs * iters);   /* -epochs sets the run's length, as max_batches does */
+    int start = (int)(host_seen(h) / (uint64_t)B);      /* iterations already done */
+    if (epochs <= 0) {   /* up to the cfg's max_batches, as Darknet trains */
+        int left = host_cfg_max_batches(h) - start;
+        epochs = left > 0 ? (left + iters - 1) / iters : 1;
+    } else               /* -epochs N more epochs: max_batches is where this run ends */
+        host_set_max_batches(h, start + epochs * iters);
     double base_lr = lr_override > 0 ? lr_override : host_cfg_learning_rate(h);
     float momentum = host_cfg_momentum(h), decay = host_cfg_decay(h);
     size_t np_ = host_nparams(h);
@@ -94,7 +96,8 @@ int cmd_train(int argc, char **argv) {
     printf("%5s %10s %10s %9s %9s %9s %8s\n", "epoch", "lr", "tr_loss", "tr_acc", "te_nll", "te_acc", "time");
     fflush(stdout);
     int rc = 0;
-    size_t global = 0;
+    /* like Darknet, a run that starts from a .weights file continues its policy from `seen` */
+    size_t global = (size_t)start;
     char err[512], label[64];
     for (int e = 1; e <= epochs && !rc; e++) {
         double t0 = cli_now();
