@@ -63,7 +63,7 @@ eval_result run_eval(host_net *h, const dataset *d, float *probs, const char *pr
     return r;
 }
 
-typedef struct { const dataset *d; int limit, B; float *y; const char *progress; } bn_ctx;
+typedef struct { const dataset *d; int limit, B; const char *progress; } bn_ctx;
 
 static int bn_batch(void *vctx, int b, float *x, int max) {
     bn_ctx *c = vctx;
@@ -78,7 +78,7 @@ static int bn_batch(void *vctx, int b, float *x, int max) {
 
 void run_bn_update(host_net *h, const dataset *d, int limit, const char *progress) {
     if (!host_has_bn(h)) return;
-    bn_ctx c = { d, (limit > 0 && limit < d->n) ? limit : d->n, host_batch(h), NULL, progress };
+    bn_ctx c = { d, (limit > 0 && limit < d->n) ? limit : d->n, host_batch(h), progress };
     int nb = (c.limit + c.B - 1) / c.B;
     host_bn_recompute(h, bn_batch, &c, nb);
     run_progress_done(progress);
