@@ -63,6 +63,13 @@ static const char *help_export =
     "training set (-bn_limit N: its first N images).\n";
 
 /* ---- shared pieces ---- */
+/* A curve file belongs to one cfg: its bends must have the network's parameter count. */
+static int curve_fits(const curve *cv, const host_net *h, const char *curve_path, const char *cfg) {
+    if (cv->n == host_nparams(h)) return 1;
+    cli_fail("%s: bends have %zu parameters, %s has %zu", curve_path, cv->n, cfg, host_nparams(h));
+    return 0;
+}
+
 static int load_endpoint(host_net *h, const char *path, float *params, float *stats) {
     char err[HOST_ERRLEN];
     if (host_load_weights(h, path, err)) return cli_fail("%s", err);
@@ -109,8 +116,8 @@ static int cmd_curve_train(int argc, char **argv) {
     int rc = 0;
     if (resume) {
         if (curve_load(&cv, resume, err)) { rc = cli_fail("%s", err); goto done_nocurve; }
-        if (cv.n != host_nparams(h)) {
-            rc = cli_fail("%s: bends have %zu parameters, %s has %zu", resume, cv.n, pos[1], host_nparams(h));
+        if (!curve_fits(&cv, h, resume, pos[1])) {
+            rc = 1;
             curve_free(&cv); goto done_nocurve;
         }
         if (epochs > 0) cv.epochs = (uint32_t)epochs;
@@ -291,9 +298,7 @@ static int cmd_curve_eval(int argc, char **argv) {
     if (load_eval_data(pos[0], &e, &tr, &te)) { curve_free(&cv); return 1; }
     host_net *h = cli_load_net(pos[1], NULL, &te, 0);
     int rc = 1;
-    if (h && cv.n != host_nparams(h))
-        cli_fail("%s: bends have %zu parameters, %s has %zu", pos[2], cv.n, pos[1], host_nparams(h));
-    else if (h) {
+    if (h && curve_fits(&cv, h, pos[2], pos[1])) {
         char name[32];
         snprintf(name, sizeof name, "%s", curve_type_name(cv.type));
         rc = evaluate_and_report(&cv, name, h, &tr, &te, &e);
@@ -349,8 +354,7 @@ static int cmd_curve_export(int argc, char **argv) {
     if (cli_load_split(pos[0], 0, bn_limit, &tr, &dc)) { curve_free(&cv); return 1; }
     host_net *h = cli_load_net(pos[1], NULL, &tr, 0);
     int rc = 1;
-    if (h && cv.n != host_nparams(h)) cli_fail("%s: bends have %zu parameters, %s has %zu", pos[2], cv.n, pos[1], host_nparams(h));
-    else if (h) {
+    if (h && curve_fits(&cv, h, pos[2], pos[1])) {
         float *w = malloc(cv.n * sizeof(float));
         curve_point(&cv, t, w);
         host_set_params(h, w);
