@@ -15,7 +15,7 @@ SAN ?= 0
 CC ?= gcc
 OPT ?= -O2
 CFLAGS += $(OPT) -g -std=gnu11 -Wall -Wextra -Werror -Wno-format-truncation -fopenmp
-CPPFLAGS += -isystem $(DARKNET_INC) $(addprefix -Iplugins/,host wspace data curve plane fge fast cli plot)
+CPPFLAGS += -isystem $(DARKNET_INC) $(addprefix -Iplugins/,host wspace data train curve plane fge fast cli plot)
 LDLIBS += -Wl,--no-as-needed -L$(DARKNET) -ldarknet -Wl,-rpath,$(abspath $(DARKNET)) -lz -lm -lpthread -ldl
 LDFLAGS += -fopenmp
 
@@ -33,7 +33,7 @@ LDFLAGS += -fsanitize=address,undefined
 endif
 
 BUILD := build
-MODULES := host wspace data plot curve plane fge cli
+MODULES := host wspace data plot train curve plane fge cli
 LIB_SRC := $(filter-out plugins/cli/main.c,$(foreach m,$(MODULES),$(wildcard plugins/$(m)/*.c)))
 ifeq ($(FAST),1)
 LIB_SRC += $(wildcard plugins/fast/*.c)

@@ -39,7 +39,20 @@ double cli_now(void);
 /* Fails early (before hours of training) if path cannot be written; creates nothing. */
 int cli_check_writable(const char *path);
 
+/* A training run of "darknet train" or "darknet fge" (cli/train.c). kind: SCHED_CFG (the
+ * cfg's policy, including fge_cyclic/sgdr from [net]), SCHED_REFERENCE, or SCHED_FGE with
+ * lr/lr2/cycle_epochs from the command line. */
+typedef struct {
+    const char *cmd, *data, *cfg, *weights, *out, *csv, *png;
+    int kind, epochs, seed, save_every, limit, test_limit, no_test, bn_update, bn_limit, eval_every;
+    double lr, lr2, cycle_epochs;
+} train_job;
+int cli_run_training(const train_job *j);
+
 int cmd_train(int argc, char **argv);
+int cmd_fge(int argc, char **argv);
+/* "classifier train" with a cfg of ours: runs cmd_train and returns its code; -1: pass through */
+int cli_classifier_intercept(int argc, char **argv);
 int cmd_curve(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 #endif

@@ -1,13 +1,18 @@
 /* train.c: "darknet train <data> <cfg> [weights]": ordinary training with Darknet's semantics
- * (the cfg's learning_rate/policy/momentum/decay, decay on weights only), driven by the
- * plugin's batch step and SGD so the same primitives serve the curve trainer. */
+ * (the cfg's learning_rate/policy/momentum/decay, decay on weights only) on the one training
+ * loop of plugins/train. A cfg with policy=fge_cyclic or policy=sgdr takes snapshots at the
+ * policy's points and reports each snapshot's test numbers and those of the ensemble so far.
+ * cli_run_training is shared with "darknet fge", which is the same run with the schedule
+ * given on the command line. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include "cli.h"
+#include "fge.h"
+#include "plot.h"
 #include "run.h"
-#include "schedule.h"
+#include "train.h"
 #include "wspace.h"
 
 static const char *help =
@@ -17,15 +22,26 @@ static const char *help =
     "  -seed S          seed for initialisation, shuffling and augmentation (default 1)\n"
     "  -out FILE        output .weights (default <backup>/<cfg name>.weights)\n"
     "  -save_every N    also save every N epochs (default 0: only at the end)\n"
-    "  -schedule S      cfg (Darknet's policy from the cfg, default) or reference\n"
-    "                   (constant to 50%, linear to 1% at 90%, as the paper's code)\n"
+    "  -schedule S      cfg (the cfg's policy, default) or reference (constant to 50%,\n"
+    "                   linear to 1% at 90%, as the paper's code)\n"
     "  -lr X            override the cfg's learning_rate\n"
     "  -limit N         use only the first N training images\n"
     "  -test_limit N    evaluate on the first N test images\n"
     "  -no_test         skip the per-epoch test evaluation\n"
+    "  -csv FILE        the table as CSV\n"
+    "Policies Darknet does not have, read from [net]:\n"
+    "  policy=fge_cyclic  learning_rate (at cycle ends), learning_rate_min (mid-cycle),\n"
+    "                     fge_cycle (iterations, even) or fge_cycle_epochs\n"
+    "  policy=sgdr        learning_rate, learning_rate_min (default 1e-5), sgdr_cycle\n"
+    "                     (iterations, default max_batches) or sgdr_cycle_epochs, sgdr_mult (2)\n"
+    "  With these, a snapshot is written at each minimum (<out stem>_snapNN.weights) and the\n"
+    "  table gains the ensemble's test NLL and accuracy (mean of the snapshots' softmax).\n"
+    "  -bn_update       recompute exact BN statistics for each snapshot (default: keep\n"
+    "                   training's running statistics, as the reference fge.py)\n"
+    "  -bn_limit N      ... from the first N training images\n"
     "Prints one row per epoch: epoch, lr, train loss, train acc, test nll, test acc, seconds.\n";
 
-static void default_out(char *buf, size_t n, const data_cfg *dc, const char *cfg) {
+static void default_out(char *buf, size_t n, const data_cfg *dc, const char *cfg, const char *suffix) {
     const char *base = strrchr(cfg, '/');
     base = base ? base + 1 : cfg;
     char name[512];
@@ -34,7 +50,254 @@ static void default_out(char *buf, size_t n, const data_cfg *dc, const char *cfg
     if (dot) *dot = 0;
     const char *dir = dc->backup[0] ? dc->backup : ".";
     size_t l = strlen(dir);
-    snprintf(buf, n, "%s%s%s.weights", dir, (l && dir[l - 1] == '/') ? "" : "/", name);
+    snprintf(buf, n, "%s%s%s%s.weights", dir, (l && dir[l - 1] == '/') ? "" : "/", name, suffix);
+}
+
+/* ---- the run: the loop's hooks print rows, take snapshots and save ---- */
+typedef struct {
+    const train_job *j;
+    host_net *h;
+    train_sgd sgd;
+    fge_snapshots snaps;
+    int snapshots;            /* the schedule takes snapshots */
+    const sched *s;
+    const dataset *te;
+    long iters;
+    float *w0;                /* the start, for the distance */
+    uint64_t it0;             /* iterations done at the start of this run's epochs (fge figure) */
+    double *lr_hist, *dist_hist;   /* per iteration */
+    uint64_t hist_n, hist_cap;
+    double *ev_it, *ev_err;   /* test error at evaluation points */
+    int ev_n, ev_cap;
+    double *snap_it, *snap_err;
+    FILE *csv;
+    const char *out;
+    double t_row;
+    uint64_t last_snap_it;    /* iteration after which the last snapshot was taken, +1 */
+} run_ctx;
+
+static void push_eval(run_ctx *c, double it, double err) {
+    if (c->ev_n == c->ev_cap) {
+        c->ev_cap = c->ev_cap ? 2 * c->ev_cap : 64;
+        c->ev_it = realloc(c->ev_it, c->ev_cap * sizeof(double));
+        c->ev_err = realloc(c->ev_err, c->ev_cap * sizeof(double));
+        if (!c->ev_it || !c->ev_err) { fprintf(stderr, "darknet: out of memory\n"); exit(1); }
+    }
+    c->ev_it[c->ev_n] = it; c->ev_err[c->ev_n] = err; c->ev_n++;
+}
+
+static void print_header(run_ctx *c) {
+    if (c->snapshots)
+        printf("%6s %10s %10s %9s %9s %9s %5s %9s %9s %9s %8s\n", "epoch", "lr", "tr_loss", "tr_acc", "te_nll", "te_acc",
+               "snap", "ens_nll", "ens_acc", "dist", "time");
+    else
+        printf("%5s %10s %10s %9s %9s %9s %8s\n", "epoch", "lr", "tr_loss", "tr_acc", "te_nll", "te_acc", "time");
+    if (c->csv) fprintf(c->csv, "epoch,iteration,lr,tr_loss,tr_acc,te_nll,te_acc,snapshot,ens_nll,ens_acc,dist,seconds\n");
+    fflush(stdout);
+}
+
+/* one row; tr_* NaN for a snapshot inside an epoch; snap 0 for none */
+static void print_row(run_ctx *c, double epoch, int whole, uint64_t it, double lr, double tr_loss, double tr_acc,
+                      eval_result te, int snap, double secs) {
+    double dist = ws_dist(c->sgd.n, c->sgd.w, c->w0);
+    if (c->snapshots) {
+        char ep[16], sn[8] = "-", en[16] = "-", ea[16] = "-", tl[16] = "-", ta[16] = "-";
+        if (whole) snprintf(ep, sizeof ep, "%6d", (int)epoch); else snprintf(ep, sizeof ep, "%6.2f", epoch);
+        if (snap) { snprintf(sn, sizeof sn, "%d", snap); snprintf(en, sizeof en, "%.4f", c->snaps.ensemble.nll); snprintf(ea, sizeof ea, "%.2f", c->snaps.ensemble.acc); }
+        if (!isnan(tr_loss)) { snprintf(tl, sizeof tl, "%.4f", tr_loss); snprintf(ta, sizeof ta, "%.2f", tr_acc); }
+        printf("%6s %10.6f %10s %9s %9.4f %9.2f %5s %9s %9s %9.4f %8.1f\n", ep, lr, tl, ta, te.nll, te.acc, sn, en, ea, dist, secs);
+    } else
+        printf("%5d %10.6f %10.4f %9.2f %9.4f %9.2f %8.1f\n", (int)epoch, lr, tr_loss, tr_acc, te.nll, te.acc, secs);
+    fflush(stdout);
+    if (c->csv)
+        fprintf(c->csv, "%.4f,%llu,%.8g,%.6f,%.4f,%.6f,%.4f,%d,%.6f,%.4f,%.6f,%.2f\n", epoch, (unsigned long long)it + 1, lr,
+                tr_loss, tr_acc, te.nll, te.acc, snap, snap ? c->snaps.ensemble.nll : NAN, snap ? c->snaps.ensemble.acc : NAN,
+                dist, secs);
+}
+
+static int run_step(void *vc, const float *x, const float *y, float lr, train_step_out *out) {
+    return train_sgd_step(&((run_ctx *)vc)->sgd, x, y, lr, out);
+}
+
+static int run_after_iter(void *vc, uint64_t it, float lr, char *err) {
+    run_ctx *c = vc;
+    if (c->hist_n < c->hist_cap) {
+        c->lr_hist[c->hist_n] = lr;
+        c->dist_hist[c->hist_n] = ws_dist(c->sgd.n, c->sgd.w, c->w0);
+        c->hist_n++;
+    }
+    const train_job *j = c->j;
+    if (c->snapshots && sched_snapshot_after(c->s, it)) {
+        if (fge_snapshot_take(&c->snaps, err)) return -1;
+        c->last_snap_it = it + 1;
+        double x = (double)(it + 1 - c->it0);
+        push_eval(c, x, 100 - c->snaps.single.acc);
+        c->snap_it[c->snaps.count - 1] = x;
+        c->snap_err[c->snaps.count - 1] = 100 - c->snaps.single.acc;
+        if ((it + 1) % (uint64_t)c->iters) {   /* inside an epoch: a row of its own */
+            print_row(c, (double)(it + 1) / c->iters, 0, it, lr, NAN, NAN, c->snaps.single, c->snaps.count, 0);
+        }
+    } else if (j->eval_every > 0 && (it + 1 - c->it0) % (uint64_t)j->eval_every == 0 && c->te->n) {
+        eval_result r = run_eval(c->h, c->te, NULL, NULL);
+        push_eval(c, (double)(it + 1 - c->it0), 100 - r.acc);
+    }
+    return 0;
+}
+
+static int run_epoch_end(void *vc, const train_epoch_info *e, int last, char *err) {
+    run_ctx *c = vc;
+    const train_job *j = c->j;
+    uint64_t it = (uint64_t)(e->epoch) * c->iters;   /* iterations of this run so far */
+    eval_result r = { NAN, NAN, 0 };
+    int snap = 0;
+    if (c->snapshots && c->last_snap_it == it + c->it0) { r = c->snaps.single; snap = c->snaps.count; }
+    else if (!j->no_test) {
+        r = run_eval(c->h, c->te, NULL, "test");
+        push_eval(c, (double)it, 100 - r.acc);
+    }
+    print_row(c, e->epoch, 1, it + c->it0 - 1, e->lr, e->loss, e->acc, r, snap, e->seconds);
+    if ((j->save_every > 0 && e->epoch % j->save_every == 0) || last) {
+        if (host_save_weights(c->h, c->out, err)) return -1;
+        fprintf(stderr, "saved %s\n", c->out);
+    }
+    return 0;
+}
+
+static int write_fge_plot(run_ctx *c, const char *png) {
+    plot_figure *f = plot_figure_new(1500, 450, 3) /* GRIDTODO */;
+    if (!f) return cli_fail("%s: cannot make a figure", png);
+    double *x = malloc(c->hist_n * sizeof(double));
+    for (uint64_t i = 0; i < c->hist_n; i++) x[i] = (double)(i + 1);
+    plot_panel_set(f, 0, "learning rate", NULL, "lr");
+    plot_add_series(f, 0, NULL, x, c->lr_hist, c->hist_n, PLOT_SOLID, PLOT_PALETTE(0));
+    plot_panel_set(f, 1, "test error", NULL, "test error (%)");
+    if (c->ev_n) {
+        int s = plot_add_series(f, 1, "network", c->ev_it, c->ev_err, c->ev_n, PLOT_SOLID, PLOT_PALETTE(1));
+        if (c->ev_n <= 60) plot_series_set_marker(f, 1, s, PLOT_CIRCLE);
+    }
+    if (c->snaps.count) {
+        int s = plot_add_series(f, 1, "snapshots", c->snap_it, c->snap_err, c->snaps.count, PLOT_SOLID, PLOT_PALETTE(3));
+        plot_series_set_width(f, 1, s, 0);
+        plot_series_set_marker(f, 1, s, PLOT_DIAMOND);
+    }
+    plot_panel_set(f, 2, "distance from the start in weight space", "iteration", "||w - w0||");
+    plot_add_series(f, 2, NULL, x, c->dist_hist, c->hist_n, PLOT_SOLID, PLOT_PALETTE(2));
+    char err[PLOT_ERR_LEN];
+    int rc = plot_save_png(f, png, err); /* GRIDTODO */
+    if (rc) cli_fail("%s", err); else fprintf(stderr, "wrote %s\n", png);
+    plot_figure_free(f);
+    free(x);
+    return rc ? 1 : 0;
+}
+
+int cli_run_training(const train_job *j) {
+    dataset tr = {0}, te = {0};
+    data_cfg dc;
+    if (cli_load_split(j->data, 0, j->limit, &tr, &dc)) return 1;
+    if (!j->no_test && cli_load_split(j->data, 1, j->test_limit, &te, &dc)) { data_free(&tr); return 1; }
+    srand(j->seed);                                /* Darknet initialises weights with rand() */
+    host_net *h = cli_load_net(j->cfg, j->weights, &tr, 0);
+    if (!h) { data_free(&tr); data_free(&te); return 1; }
+    char outbuf[2048], err[512];
+    const char *out = j->out;
+    if (!out) {
+        default_out(outbuf, sizeof outbuf, &dc, j->cfg, j->kind == SCHED_FGE ? "_fge" : "");
+        out = outbuf;
+        mkdir(dc.backup[0] ? dc.backup : ".", 0777);
+    }
+    run_ctx c = { 0 };
+    sched s = { 0 };
+    int rc = 0;
+    ws_atomic csv = { 0 };
+    if (cli_check_writable(out) || (j->png && cli_check_writable(j->png))) { rc = 1; goto done; }
+
+    int B = host_batch(h);
+    long iters = tr.n / B;
+    if (iters < 1) { rc = cli_fail("%s: %d training images are fewer than one batch of %d", j->data, tr.n, B); goto done; }
+    int start = (int)(host_seen(h) / (uint64_t)B);      /* iterations already done */
+    int epochs = j->epochs;
+    if (epochs <= 0 && j->kind != SCHED_FGE) {   /* up to the cfg's max_batches, as Darknet trains */
+        int left = host_cfg_max_batches(h) - start;
+        epochs = left > 0 ? (int)((left + iters - 1) / iters) : 1;
+    } else {             /* -epochs N more epochs: max_batches is where this run ends */
+        if (epochs <= 0) epochs = 20;
+        host_set_max_batches(h, start + epochs * (int)iters);
+    }
+    double cfg_lr = host_cfg_learning_rate(h);
+    if (j->kind == SCHED_CFG) {
+        if (sched_from_cfg(&s, h, j->cfg, iters, epochs, err)) { rc = cli_fail("%s", err); goto done; }
+        if (s.kind == SCHED_CFG) { s.offset = (uint64_t)start; if (j->lr > 0) s.scale = j->lr / cfg_lr; }
+        else if (j->lr > 0) s.lr = j->lr;
+    } else if (j->kind == SCHED_REFERENCE) {
+        s.kind = SCHED_REFERENCE; s.lr = j->lr > 0 ? j->lr : cfg_lr; s.iters = iters; s.epochs = epochs;
+    } else {             /* fge from the command line */
+        s.kind = SCHED_FGE; s.lr = j->lr > 0 ? j->lr : cfg_lr; s.lr2 = j->lr2;
+        s.cycle = (long)(j->cycle_epochs * iters);
+        if (j->cycle_epochs <= 0 || j->cycle_epochs * iters != (double)s.cycle || s.cycle % 2) {
+            rc = cli_fail("-cycle %g: the cycle must be a positive number of epochs that is an even number of iterations (%ld per epoch)", j->cycle_epochs, iters);
+            goto done;
+        }
+    }
+    float momentum = host_cfg_momentum(h), decay = host_cfg_decay(h);
+    if (train_sgd_init(&c.sgd, h, momentum, decay)) { rc = cli_fail("out of memory for %zu parameters", host_nparams(h)); goto done; }
+    c.j = j; c.h = h; c.s = &s; c.te = &te; c.iters = iters; c.out = out;
+    c.snapshots = s.kind == SCHED_FGE || s.kind == SCHED_SGDR;
+    if (c.snapshots && j->no_test) { rc = cli_fail("policy %s takes snapshots and evaluates them on the test set: drop -no_test", sched_name(s.kind)); goto done; }
+    c.w0 = malloc(c.sgd.n * sizeof(float));
+    c.hist_cap = (uint64_t)epochs * iters;
+    c.lr_hist = malloc(c.hist_cap * sizeof(double));
+    c.dist_hist = malloc(c.hist_cap * sizeof(double));
+    long nsnap = c.snapshots ? sched_count_snapshots(&s, c.hist_cap) : 0;
+    c.snap_it = malloc((nsnap + 1) * sizeof(double));
+    c.snap_err = malloc((nsnap + 1) * sizeof(double));
+    if (!c.w0 || !c.lr_hist || !c.dist_hist || !c.snap_it || !c.snap_err) { rc = cli_fail("out of memory"); goto done; }
+    memcpy(c.w0, c.sgd.w, c.sgd.n * sizeof(float));
+    if (c.snapshots) {
+        char prefix[2048];
+        snprintf(prefix, sizeof prefix, "%s", out);
+        size_t l = strlen(prefix);
+        if (l > 8 && !strcmp(prefix + l - 8, ".weights")) prefix[l - 8] = 0;
+        if (fge_snapshots_init(&c.snaps, h, &te, &tr, j->bn_update, j->bn_limit, prefix, err)) { rc = cli_fail("%s", err); goto done; }
+    }
+    if (j->csv) {
+        if (ws_atomic_open(&csv, j->csv, err)) { rc = cli_fail("%s", err); goto done; }
+        c.csv = csv.fp;
+    }
+    char desc[256];
+    sched_describe(&s, desc, sizeof desc);
+    fprintf(stderr, "%s: %s on %s: %d images, batch %d, %ld iterations/epoch, %d epochs, %s, momentum %g, decay %g\n",
+            j->cmd, j->cfg, j->data, tr.n, B, iters, epochs, desc, momentum, decay);
+    if (c.snapshots) fprintf(stderr, "%s: %ld snapshots (%s_snapNN.weights), BN statistics %s\n", j->cmd, nsnap, c.snaps.prefix,
+                             j->bn_update ? "recomputed for each snapshot" : "of training (running averages)");
+    print_header(&c);
+    int epoch = 0;
+    uint64_t iteration = 0;
+    rng_t rng;
+    rng_seed(&rng, (uint64_t)j->seed);
+    train_loop L = { &tr, B, epochs, &epoch, &iteration, &rng, (uint64_t)j->seed, &s, 1, "epoch", 0,
+                     &c, NULL, run_step, run_after_iter, run_epoch_end };
+    if (train_run(&L, err)) {
+        rc = cli_fail("%s: %s%s", j->cfg, err, strstr(err, "training loss") ? ": nothing saved after the last checkpoint" : "");
+        goto done;
+    }
+    if (c.snapshots) {
+        printf("\n%d snapshots: last snapshot test nll %.4f acc %.2f; ensemble of all %d: nll %.4f acc %.2f\n", c.snaps.count,
+               c.snaps.single.nll, c.snaps.single.acc, c.snaps.count, c.snaps.ensemble.nll, c.snaps.ensemble.acc);
+        fflush(stdout);
+    }
+    if (j->csv) {
+        if (ws_atomic_commit(&csv, err)) { rc = cli_fail("%s", err); goto done; }
+        c.csv = NULL;
+        fprintf(stderr, "wrote %s\n", j->csv);
+    }
+    if (j->png) rc = write_fge_plot(&c, j->png);
+done:
+    if (c.csv) ws_atomic_abort(&csv);
+    if (c.snapshots) fge_snapshots_free(&c.snaps);
+    train_sgd_free(&c.sgd);
+    free(c.w0); free(c.lr_hist); free(c.dist_hist); free(c.ev_it); free(c.ev_err); free(c.snap_it); free(c.snap_err);
+    host_free(h); data_free(&tr); data_free(&te);
+    return rc;
 }
 
 int cmd_train(int argc, char **argv) {
@@ -43,98 +306,27 @@ int cmd_train(int argc, char **argv) {
     cli_args_init(&a, argc, argv, "darknet train");
     char *pos[3];
     int np = cli_positionals(&a, pos, 3);
-    int epochs = cli_int(&a, "epochs", 0);
-    int seed = cli_int(&a, "seed", 1);
-    const char *out = cli_str(&a, "out", NULL);
-    int save_every = cli_int(&a, "save_every", 0);
-    const char *sched = cli_str(&a, "schedule", "cfg");
-    double lr_override = cli_float(&a, "lr", -1);
-    int limit = cli_int(&a, "limit", 0);
-    int test_limit = cli_int(&a, "test_limit", 0);
-    int no_test = cli_flag(&a, "no_test");
+    train_job j = { 0 };
+    j.cmd = "train";
+    j.epochs = cli_int(&a, "epochs", 0);
+    j.seed = cli_int(&a, "seed", 1);
+    j.out = cli_str(&a, "out", NULL);
+    j.save_every = cli_int(&a, "save_every", 0);
+    const char *sched_s = cli_str(&a, "schedule", "cfg");
+    j.lr = cli_float(&a, "lr", -1);
+    j.limit = cli_int(&a, "limit", 0);
+    j.test_limit = cli_int(&a, "test_limit", 0);
+    j.no_test = cli_flag(&a, "no_test");
+    j.csv = cli_str(&a, "csv", NULL);
+    j.png = cli_str(&a, "png", NULL);
+    j.bn_update = cli_flag(&a, "bn_update");
+    j.bn_limit = cli_int(&a, "bn_limit", 0);
+    j.eval_every = cli_int(&a, "eval_every", 0);
     if (np < 2) { fputs(help, stderr); return 2; }
     if (cli_check_unused(&a)) return 2;
-    int reference = !strcmp(sched, "reference");
-    if (!reference && strcmp(sched, "cfg")) return cli_fail("-schedule must be cfg or reference, got '%s'", sched);
-
-    dataset tr = {0}, te = {0};
-    data_cfg dc;
-    if (cli_load_split(pos[0], 0, limit, &tr, &dc)) return 1;
-    if (!no_test && cli_load_split(pos[0], 1, test_limit, &te, &dc)) { data_free(&tr); return 1; }
-    srand(seed);                                   /* Darknet initialises weights with rand() */
-    host_net *h = cli_load_net(pos[1], np > 2 ? pos[2] : NULL, &tr, 0);
-    if (!h) { data_free(&tr); data_free(&te); return 1; }
-    char outbuf[2048];
-    if (!out) { default_out(outbuf, sizeof outbuf, &dc, pos[1]); out = outbuf; mkdir(dc.backup[0] ? dc.backup : ".", 0777); }
-    if (cli_check_writable(out)) { host_free(h); data_free(&tr); data_free(&te); return 1; }
-
-    int B = host_batch(h), k = host_outputs(h), in = host_inputs(h);
-    int iters = tr.n / B;
-    if (iters < 1) { host_free(h); data_free(&tr); data_free(&te);
-        return cli_fail("%s: %d training images are fewer than one batch of %d", pos[0], tr.n, B); }
-    int start = (int)(host_seen(h) / (uint64_t)B);      /* iterations already done */
-    if (epochs <= 0) {   /* up to the cfg's max_batches, as Darknet trains */
-        int left = host_cfg_max_batches(h) - start;
-        epochs = left > 0 ? (left + iters - 1) / iters : 1;
-    } else               /* -epochs N more epochs: max_batches is where this run ends */
-        host_set_max_batches(h, start + epochs * iters);
-    double base_lr = lr_override > 0 ? lr_override : host_cfg_learning_rate(h);
-    float momentum = host_cfg_momentum(h), decay = host_cfg_decay(h);
-    size_t np_ = host_nparams(h);
-    float *w = malloc(np_ * sizeof(float)), *g = malloc(np_ * sizeof(float)), *v = calloc(np_, sizeof(float));
-    unsigned char *mask = malloc(np_);
-    float *x = malloc((size_t)B * in * sizeof(float)), *y = malloc((size_t)B * k * sizeof(float));
-    int *order = malloc((size_t)tr.n * sizeof(int));
-    host_get_params(h, w);
-    host_decay_mask(h, mask);
-    rng_t rng;
-    rng_seed(&rng, (uint64_t)seed);
-    data_identity(order, tr.n);
-
-    fprintf(stderr, "train: %s on %s: %d images, batch %d, %d iterations/epoch, %d epochs, lr %g (%s), momentum %g, decay %g\n",
-            pos[1], pos[0], tr.n, B, iters, epochs, base_lr, reference ? "reference schedule" : "cfg policy", momentum, decay);
-    printf("%5s %10s %10s %9s %9s %9s %8s\n", "epoch", "lr", "tr_loss", "tr_acc", "te_nll", "te_acc", "time");
-    fflush(stdout);
-    int rc = 0;
-    /* like Darknet, a run that starts from a .weights file continues its policy from `seen` */
-    size_t global = (size_t)start;
-    char err[512], label[64];
-    for (int e = 1; e <= epochs && !rc; e++) {
-        double t0 = cli_now();
-        data_shuffle(order, tr.n, &rng);
-        double loss_sum = 0; long correct = 0;
-        float lr = 0;
-        snprintf(label, sizeof label, "epoch %d", e);
-        for (int it = 0; it < iters; it++, global++) {
-            if (reference) lr = (float)sched_reference(base_lr, e, epochs);
-            else { lr = host_policy_rate(h, global); if (lr_override > 0) lr *= (float)(lr_override / host_cfg_learning_rate(h)); }
-            data_batch(&tr, order, it * B, B, x, y, 1, &rng);
-            int c = 0;
-            float loss = host_step(h, x, y, &c);
-            if (!isfinite(loss)) {
-                rc = cli_fail("%s: training loss became %f at epoch %d, iteration %d (lr %g): nothing saved", pos[1], loss, e, it, lr);
-                break;
-            }
-            loss_sum += loss; correct += c;
-            host_get_grad(h, g);
-            ws_sgd_step(np_, w, g, v, lr, momentum, decay, mask);
-            host_set_params(h, w);
-            host_set_seen(h, host_seen(h) + B);
-            run_progress(label, it + 1, iters);
-        }
-        run_progress_done(label);
-        if (rc) break;
-        eval_result r = { NAN, NAN, 0 };
-        if (!no_test) r = run_eval(h, &te, NULL, "test");
-        printf("%5d %10.6f %10.4f %9.2f %9.4f %9.2f %8.1f\n", e, lr, loss_sum / iters, 100.0 * correct / ((double)iters * B),
-               r.nll, r.acc, cli_now() - t0);
-        fflush(stdout);
-        if ((save_every > 0 && e % save_every == 0) || e == epochs) {
-            if (host_save_weights(h, out, err)) { rc = cli_fail("%s", err); break; }
-            fprintf(stderr, "saved %s\n", out);
-        }
-    }
-    free(w); free(g); free(v); free(mask); free(x); free(y); free(order);
-    host_free(h); data_free(&tr); data_free(&te);
-    return rc;
+    if (!strcmp(sched_s, "reference")) j.kind = SCHED_REFERENCE;
+    else if (!strcmp(sched_s, "cfg")) j.kind = SCHED_CFG;
+    else return cli_fail("-schedule must be cfg or reference, got '%s'", sched_s);
+    j.data = pos[0]; j.cfg = pos[1]; j.weights = np > 2 ? pos[2] : NULL;
+    return cli_run_training(&j);
 }

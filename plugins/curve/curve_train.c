@@ -6,93 +6,100 @@
 #include <time.h>
 #include "curve_train.h"
 #include "run.h"
-#include "schedule.h"
+#include "train.h"
 #include "wspace.h"
-
-static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec + 1e-9 * t.tv_nsec; }
 
 void curve_decay_mask(const curve *cv, const host_net *h, unsigned char *mask) {
     if (cv->flags & CURVE_DECAY_ALL) memset(mask, 1, cv->n);
     else host_decay_mask(h, mask);
 }
 
+/* The curve's side of the training loop: t before the batch, the bends' step, the rows and
+ * checkpoints at the end of an epoch. */
+typedef struct {
+    curve *cv;
+    host_net *h;
+    const curve_train_opts *o;
+    float *w, *g;
+    unsigned char *mask;
+    double t;
+} curve_ctx;
+
+static void curve_draw_t(void *vc) {
+    curve_ctx *c = vc;
+    c->t = rng_uniform(&c->cv->rng);
+}
+
+static int curve_step(void *vc, const float *x, const float *y, float lr, train_step_out *out) {
+    curve_ctx *c = vc;
+    curve *cv = c->cv;
+    float coef[64], nll;
+    curve_coeffs(cv->type, cv->k, c->t, coef);
+    out->obj = curve_batch_grad(cv, c->h, c->t, x, y, c->mask, c->w, c->g, &nll, &out->hits);
+    out->nll = nll;
+    snprintf(out->note, sizeof out->note, "t = %.3f", c->t);
+    if (!isfinite(out->obj)) return -1;
+    const float mom = cv->mom;
+    const float *g = c->g;
+    for (int j = 0; j < cv->k; j++) {
+        if (!curve_is_free(cv, j)) continue;
+        float *v = cv->momentum[j], *th = cv->bends[j], cj = coef[j];
+        for (size_t i = 0; i < cv->n; i++) {
+            v[i] = mom * v[i] + cj * g[i];
+            th[i] -= lr * v[i];
+        }
+    }
+    return 0;
+}
+
+static int curve_epoch_end(void *vc, const train_epoch_info *e, int last, char *err) {
+    curve_ctx *c = vc;
+    const curve_train_opts *o = c->o;
+    curve *cv = c->cv;
+    cv->epoch = (uint32_t)e->epoch;
+    if (o->table) {
+        fprintf(o->table, "%5d %10.6f %10.4f %10.4f %9.2f %8.1f\n", e->epoch, e->lr, e->loss, e->nll, e->acc, e->seconds);
+        fflush(o->table);
+    }
+    if (o->out && (last || (o->save_every > 0 && cv->epoch % o->save_every == 0))) {
+        if (curve_save(cv, o->out, err)) return -1;
+        if (o->progress) fprintf(stderr, "saved %s (epoch %u)\n", o->out, cv->epoch);
+    }
+    return 0;
+}
+
 int curve_train(curve *cv, host_net *h, const dataset *tr, const curve_train_opts *o, char *err) {
     size_t n = cv->n;
-    int B = host_batch(h), k = host_outputs(h), in = host_inputs(h);
+    int B = host_batch(h);
     int iters = tr->n / B;
     if (iters < 1) { snprintf(err, CURVE_ERRLEN, "%d training images are fewer than one batch of %d", tr->n, B); return -1; }
-    float *w = malloc(n * sizeof(float)), *g = malloc(n * sizeof(float));
-    unsigned char *mask = malloc(n);
-    float *x = malloc((size_t)B * in * sizeof(float)), *y = malloc((size_t)B * k * sizeof(float));
-    int *order = malloc((size_t)tr->n * sizeof(int));
-    curve_decay_mask(cv, h, mask);
+    curve_ctx c = { cv, h, o, malloc(n * sizeof(float)), malloc(n * sizeof(float)), malloc(n), 0 };
+    int rc = -1;
+    if (!c.w || !c.g || !c.mask) { snprintf(err, CURVE_ERRLEN, "out of memory for %zu parameters", n); goto out; }
+    curve_decay_mask(cv, h, c.mask);
     for (int j = 0; j < cv->k; j++)
-        if (curve_is_free(cv, j) && !cv->momentum[j]) cv->momentum[j] = calloc(n, sizeof(float));
+        if (curve_is_free(cv, j) && !cv->momentum[j]) {
+            cv->momentum[j] = calloc(n, sizeof(float));
+            if (!cv->momentum[j]) { snprintf(err, CURVE_ERRLEN, "out of memory for a momentum buffer of %zu floats", n); goto out; }
+        }
     cv->flags |= CURVE_HAS_STATE;
     if (cv->epoch == 0 && cv->iteration == 0) rng_seed(&cv->rng, cv->seed);
-    const float mom = cv->mom;
-    if (cv->schedule == 1) host_set_max_batches(h, (int)cv->epochs * iters);   /* as "darknet train -epochs" */
-    int rc = 0, done_here = 0;
-    char label[64];
+    sched s = { 0 };
+    s.lr = cv->lr; s.iters = iters; s.epochs = (int)cv->epochs;
+    if (cv->schedule == 1) {   /* the cfg's policy, scaled to the curve's lr, over the whole run */
+        host_set_max_batches(h, (int)cv->epochs * iters);
+        s.kind = SCHED_CFG; s.h = h; s.scale = cv->lr / host_cfg_learning_rate(h);
+    } else s.kind = SCHED_REFERENCE;
     if (o->table) {
         fprintf(o->table, "%5s %10s %10s %10s %9s %8s\n", "epoch", "lr", "tr_loss", "tr_nll", "tr_acc", "time");
         fflush(o->table);
     }
-    while (cv->epoch < cv->epochs && !rc) {
-        int e = (int)cv->epoch + 1;
-        double t0 = now();
-        srand((unsigned)(cv->seed * 7919u + (uint64_t)e));   /* Darknet's dropout uses rand() */
-        data_identity(order, tr->n);
-        data_shuffle(order, tr->n, &cv->rng);
-        double loss_sum = 0, nll_sum = 0;
-        long correct = 0;
-        float lr = 0;
-        snprintf(label, sizeof label, "curve epoch %d", e);
-        for (int it = 0; it < iters; it++) {
-            lr = cv->schedule == 0 ? (float)sched_reference(cv->lr, e, cv->epochs)
-                                   : host_policy_rate(h, cv->iteration) * (cv->lr / host_cfg_learning_rate(h));
-            double t = rng_uniform(&cv->rng);
-            data_batch(tr, order, it * B, B, x, y, 1, &cv->rng);
-            float c[64], nll;
-            int hits = 0;
-            curve_coeffs(cv->type, cv->k, t, c);
-            double obj = curve_batch_grad(cv, h, t, x, y, mask, w, g, &nll, &hits);
-            if (!isfinite(obj)) {
-                snprintf(err, CURVE_ERRLEN, "training loss became %f at epoch %d, iteration %d (t = %.3f, lr %g)", obj, e, it, t, lr);
-                rc = -1;
-                break;
-            }
-            for (int j = 0; j < cv->k; j++) {
-                if (!curve_is_free(cv, j)) continue;
-                float *v = cv->momentum[j], *th = cv->bends[j], cj = c[j];
-                for (size_t i = 0; i < n; i++) {
-                    v[i] = mom * v[i] + cj * g[i];
-                    th[i] -= lr * v[i];
-                }
-            }
-            cv->iteration++;
-            nll_sum += nll;
-            loss_sum += obj;
-            correct += hits;
-            if (o->progress) run_progress(label, it + 1, iters);
-        }
-        if (o->progress) run_progress_done(label);
-        if (rc) break;
-        cv->epoch++;
-        done_here++;
-        if (o->table) {
-            fprintf(o->table, "%5d %10.6f %10.4f %10.4f %9.2f %8.1f\n", e, lr, loss_sum / iters, nll_sum / iters,
-                    100.0 * correct / ((double)iters * B), now() - t0);
-            fflush(o->table);
-        }
-        int last = cv->epoch == cv->epochs || (o->stop_after && done_here >= o->stop_after);
-        if (o->out && (last || (o->save_every > 0 && cv->epoch % o->save_every == 0))) {
-            if (curve_save(cv, o->out, err)) { rc = -1; break; }
-            if (o->progress) fprintf(stderr, "saved %s (epoch %u)\n", o->out, cv->epoch);
-        }
-        if (o->stop_after && done_here >= o->stop_after) break;
-    }
-    free(w); free(g); free(mask); free(x); free(y); free(order);
+    int epoch = (int)cv->epoch;
+    train_loop L = { tr, B, (int)cv->epochs, &epoch, &cv->iteration, &cv->rng, cv->seed, &s, o->progress,
+                     "curve epoch", o->stop_after, &c, curve_draw_t, curve_step, NULL, curve_epoch_end };
+    rc = train_run(&L, err);
+out:
+    free(c.w); free(c.g); free(c.mask);
     return rc;
 }
 

@@ -1,0 +1,36 @@
+/* fge.h: snapshots of a training run and the ensemble they grow into (Fast Geometric
+ * Ensembling, Garipov et al. 2018; Snapshot Ensembles, Huang et al. 2017). At each snapshot
+ * the network is written as an ordinary .weights file, evaluated on the test set, and its
+ * softmax probabilities are added to the ensemble (mean of probabilities).
+ *
+ * BN statistics: by default a snapshot keeps the running statistics of training, as the
+ * reference's fge.py does; with bn_update they are recomputed exactly on the training set
+ * (or its first bn_limit images) for the snapshot, which is saved and evaluated with them,
+ * and then the training statistics are put back so training continues unchanged. */
+#ifndef FGE_H
+#define FGE_H
+#include "data.h"
+#include "ensemble.h"
+#include "host.h"
+
+#define FGE_ERRLEN 512
+
+typedef struct {
+    host_net *h;
+    const dataset *test, *train;   /* train: for bn_update only */
+    int bn_update, bn_limit;
+    char prefix[2048];             /* snapshot k goes to <prefix>_snap<kk>.weights */
+    ens_acc ens;
+    float *probs, *stats;
+    int count;
+    eval_result single, ensemble;  /* of the last snapshot */
+    char last_path[2100];
+} fge_snapshots;
+
+/* prefix: path stem of the snapshot files (NULL: do not write files). */
+int  fge_snapshots_init(fge_snapshots *s, host_net *h, const dataset *test, const dataset *train,
+                        int bn_update, int bn_limit, const char *prefix, char *err);
+void fge_snapshots_free(fge_snapshots *s);
+/* Take a snapshot of the network as it is now: write, evaluate, add to the ensemble. */
+int  fge_snapshot_take(fge_snapshots *s, char *err);
+#endif

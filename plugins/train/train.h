@@ -1,0 +1,77 @@
+/* train.h: the one training loop. Epochs of shuffled mini-batches (with the data set's
+ * augmentation), the learning rate of a schedule (schedule.h) at every iteration, a step that
+ * the caller supplies (plain SGD on the network, or a curve's bends), a check for a
+ * non-finite loss, progress on stderr, and hooks after every iteration (snapshots) and every
+ * epoch (evaluation, rows, checkpoints). `darknet train`, `darknet fge` and `darknet curve
+ * train` all run on it; what differs between them is the step and the hooks.
+ *
+ * Randomness, in this order: at each epoch srand(seed * 7919 + epoch) (Darknet's dropout
+ * uses rand()), then the data order is shuffled with *rng; per iteration, before_batch
+ * (the curve draws its t there), then the batch's augmentation draws from *rng. Everything
+ * that decides the run's future is in *rng, *epoch and *iteration, so a caller that saves
+ * them with its own state can resume bit for bit. */
+#ifndef TRAIN_H
+#define TRAIN_H
+#include <stdint.h>
+#include "data.h"
+#include "host.h"
+#include "rng.h"
+#include "schedule.h"
+
+#define TRAIN_ERRLEN 512
+
+/* What a step reports for one mini-batch. */
+typedef struct {
+    double obj;       /* the objective minimised (loss + any l2 term); must be finite */
+    double nll;       /* mean NLL of the batch */
+    int hits;         /* argmax hits */
+    char note[64];    /* context for a divergence message, e.g. "t = 0.31" (may be empty) */
+} train_step_out;
+
+typedef struct {
+    int epoch;        /* 1-based, counting from the start of the run (resumed runs included) */
+    double lr;        /* lr of the epoch's last iteration */
+    double loss, nll, acc;   /* means over the epoch's batches; acc in % */
+    double seconds;
+} train_epoch_info;
+
+typedef struct {
+    const dataset *data;
+    int batch;
+    int epochs;               /* epochs of the whole run */
+    int *epoch;               /* in/out: epochs done */
+    uint64_t *iteration;      /* in/out: iterations done (the schedule's clock) */
+    rng_t *rng;               /* in/out */
+    uint64_t seed;
+    const sched *sched;
+    int progress;             /* progress line on stderr */
+    const char *label;        /* "epoch" / "curve epoch" */
+    int stop_after;           /* stop after this many epochs of this call (0: never; for tests) */
+    void *ctx;
+    void (*before_batch)(void *ctx);                                   /* optional */
+    int (*step)(void *ctx, const float *x, const float *y, float lr, train_step_out *out);
+    int (*after_iter)(void *ctx, uint64_t it, float lr, char *err);    /* optional; it 0-based */
+    int (*epoch_end)(void *ctx, const train_epoch_info *e, int last, char *err);  /* optional */
+} train_loop;
+
+/* Runs epochs *epoch+1 .. epochs. 0, or -1 with a one-line err (a hook's error, or the loss
+ * turning non-finite: "training loss became nan at epoch E, iteration I (lr X, note)"). */
+int train_run(train_loop *L, char *err);
+
+/* ---- plain SGD on the network: Darknet's update_network in normal form ----
+ * v = momentum v + (g + decay mask w), w -= lr v, with the mask of Darknet's decayed
+ * kinds (conv/connected/local weights); seen advances by the batch. */
+typedef struct {
+    host_net *h;
+    size_t n;
+    float *w, *g, *v;
+    unsigned char *mask;
+    float momentum, decay;
+} train_sgd;
+
+/* Takes the network's current parameters as the start; 0 or -1 (out of memory). */
+int  train_sgd_init(train_sgd *s, host_net *h, float momentum, float decay);
+void train_sgd_free(train_sgd *s);
+/* A step function for train_loop (ctx = train_sgd *). */
+int  train_sgd_step(void *ctx, const float *x, const float *y, float lr, train_step_out *out);
+#endif
