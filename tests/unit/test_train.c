@@ -1,0 +1,223 @@
+/* test_train.c: the schedules against their closed forms (fge.py's per-epoch form of the
+ * triangle, the DARKNET.md check values, cosine restarts with sgdr_mult > 1, the reference's
+ * table), snapshots exactly at the minima, the [net] keys and their errors, and the loop:
+ * hooks see the schedule's lr, snapshots are taken where the schedule says, a diverging step
+ * stops the run with a message naming the iteration. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include "testutil.h"
+#include "schedule.h"
+#include "train.h"
+#include "host.h"
+
+#define NET(extra) "[net]\nbatch=8\nwidth=6\nheight=6\nchannels=1\nlearning_rate=0.05\nmomentum=0.9\ndecay=0.0005\nmax_batches=100\n" extra \
+    "[convolutional]\nfilters=2\nsize=3\nstride=1\npad=1\nactivation=relu\n[connected]\noutput=3\nactivation=linear\n[softmax]\n"
+
+static host_net *load_cfg(const char *text, char **path) {
+    *path = tu_write_temp(".cfg", text);
+    char err[HOST_ERRLEN];
+    host_net *h = host_load(*path, 0, err);
+    if (!h) fprintf(stderr, "%s\n", err);
+    return h;
+}
+
+/* fge.py's form: FGE epoch e (0-based), batch i of N, cycle c epochs */
+static double fge_py(double lr1, double lr2, int e, int i, int N, int c) {
+    double s = ((e % c) + (double)i / N) / c;
+    return s < 0.5 ? lr1 * (1 - 2 * s) + lr2 * 2 * s : lr1 * (2 * s - 1) + lr2 * (2 - 2 * s);
+}
+
+static void test_fge_closed_form(void **st) {
+    (void)st;
+    const int N = 7, c = 4;
+    sched s = { .kind = SCHED_FGE, .lr = 0.05, .lr2 = 0.0001, .cycle = (long)c * N };
+    for (int e = 0; e < 3 * c; e++)
+        for (int i = 0; i < N; i++)
+            assert_true(fabs(sched_rate(&s, (uint64_t)e * N + i) - fge_py(0.05, 0.0001, e, i, N, c)) < 1e-12);
+    /* boundaries and mid-cycle */
+    assert_true(fabs(sched_rate(&s, 0) - 0.05) < 1e-15 && fabs(sched_rate(&s, 2 * N * c) - 0.05) < 1e-15);
+    assert_true(fabs(sched_rate(&s, N * c / 2) - 0.0001) < 1e-15);
+    /* DARKNET.md's check: lr1 .05, lr2 .0005, cycle 4 -> .02525, .0005, .02525, .05 */
+    sched d = { .kind = SCHED_FGE, .lr = 0.05, .lr2 = 0.0005, .cycle = 4 };
+    const double want[4] = { 0.02525, 0.0005, 0.02525, 0.05 };
+    for (int i = 0; i < 4; i++) assert_true(fabs(sched_rate(&d, (uint64_t)i + 1) - want[i]) < 1e-12);
+}
+
+static void test_fge_snapshots_at_minima(void **st) {
+    (void)st;
+    const int N = 5, c = 2;
+    sched s = { .kind = SCHED_FGE, .lr = 0.05, .lr2 = 0.001, .cycle = (long)c * N };
+    int count = 0;
+    for (uint64_t it = 0; it < 60; it++) {
+        int snap = sched_snapshot_after(&s, it);
+        /* a snapshot after iteration it exactly when iteration it+1 runs at lr2 */
+        assert_int_equal(snap, fabs(sched_rate(&s, it + 1) - 0.001) < 1e-15);
+        /* fge.py: at the end of FGE epoch e with (e mod c) + 1 == c/2, i.e. epochs 0, 2, 4 ... */
+        if ((it + 1) % N == 0) {
+            int e = (int)((it + 1) / N) - 1;
+            assert_int_equal(snap, (e % c) + 1 == c / 2);
+        } else assert_int_equal(snap, 0);
+        count += snap;
+    }
+    assert_int_equal(count, 6);
+    assert_int_equal(sched_count_snapshots(&s, 60), 6);
+    /* the lr at the snapshot's own iteration is above lr2, and falls towards it */
+    assert_true(sched_rate(&s, 4) > 0.001 && sched_rate(&s, 4) < sched_rate(&s, 3));
+}
+
+static void test_sgdr_closed_form(void **st) {
+    (void)st;
+    sched s = { .kind = SCHED_SGDR, .lr = 0.1, .lr2 = 0.001, .cycle = 4, .mult = 2 };
+    /* cycles [0,4), [4,12), [12,28), [28,60) */
+    const uint64_t starts[] = { 0, 4, 12, 28, 60 };
+    for (int k = 0; k < 4; k++) {
+        uint64_t st0 = starts[k], L = starts[k + 1] - starts[k];
+        for (uint64_t j = 0; j < L; j++) {
+            double want = 0.001 + (0.1 - 0.001) * 0.5 * (1 + cos(M_PI * (double)j / (double)L));
+            assert_true(fabs(sched_rate(&s, st0 + j) - want) < 1e-12);
+            assert_int_equal(sched_snapshot_after(&s, st0 + j), j == L - 1);
+        }
+        assert_true(fabs(sched_rate(&s, st0) - 0.1) < 1e-12);   /* warm restart */
+    }
+    assert_int_equal(sched_count_snapshots(&s, 60), 4);
+    sched one = { .kind = SCHED_SGDR, .lr = 0.1, .lr2 = 0, .cycle = 10, .mult = 1 };
+    assert_true(fabs(sched_rate(&one, 15) - 0.1 * 0.5 * (1 + cos(M_PI * 0.5))) < 1e-12);
+    assert_int_equal(sched_count_snapshots(&one, 35), 3);
+}
+
+static void test_reference_table(void **st) {
+    (void)st;
+    const double want[5] = { 0.05, 0.05, 0.037625, 0.012875, 0.0005 };   /* ALGORITHMS.md 2.3 */
+    sched s = { .kind = SCHED_REFERENCE, .lr = 0.05, .iters = 3, .epochs = 5 };
+    for (int e = 0; e < 5; e++)
+        for (int i = 0; i < 3; i++) assert_true(fabs(sched_rate(&s, (uint64_t)e * 3 + i) - want[e]) < 1e-12);
+}
+
+static void test_cfg_keys(void **st) {
+    (void)st;
+    char *p, err[SCHED_ERRLEN];
+    sched s;
+    host_net *h = load_cfg(NET("policy=fge_cyclic\nlearning_rate_min=0.001\nfge_cycle_epochs=2\n"), &p);
+    assert_non_null(h);
+    assert_true(sched_cfg_is_ours(h));
+    assert_int_equal(sched_from_cfg(&s, h, p, 10, 6, err), 0);
+    assert_int_equal(s.kind, SCHED_FGE);
+    assert_int_equal(s.cycle, 20);
+    assert_true(fabs(s.lr - 0.05) < 1e-7 && fabs(s.lr2 - 0.001) < 1e-9);
+    host_free(h); unlink(p); free(p);
+
+    h = load_cfg(NET("policy=sgdr\nsgdr_cycle=6\n"), &p);
+    assert_int_equal(sched_from_cfg(&s, h, p, 10, 6, err), 0);
+    assert_int_equal(s.kind, SCHED_SGDR);
+    assert_int_equal(s.cycle, 6);
+    assert_int_equal(s.mult, 2);                      /* AlexeyAB's defaults */
+    assert_true(fabs(s.lr2 - 0.00001) < 1e-12);
+    host_free(h); unlink(p); free(p);
+
+    h = load_cfg(NET("policy=sgdr\n"), &p);           /* sgdr_cycle defaults to max_batches */
+    assert_int_equal(sched_from_cfg(&s, h, p, 10, 6, err), 0);
+    assert_int_equal(s.cycle, 100);
+    host_free(h); unlink(p); free(p);
+
+    h = load_cfg(NET("policy=steps\nsteps=10\nscales=.1\n"), &p);   /* Darknet's own */
+    assert_false(sched_cfg_is_ours(h));
+    assert_int_equal(sched_from_cfg(&s, h, p, 10, 6, err), 0);
+    assert_int_equal(s.kind, SCHED_CFG);
+    host_free(h); unlink(p); free(p);
+
+    struct { const char *extra, *needle; } bad[] = {
+        { "policy=fge_cyclic\nfge_cycle=4\n", "learning_rate_min" },
+        { "policy=fge_cyclic\nlearning_rate_min=0.001\n", "fge_cycle" },
+        { "policy=fge_cyclic\nlearning_rate_min=0.001\nfge_cycle=5\n", "even" },
+        { "policy=fge_cyclic\nlearning_rate_min=0.001\nfge_cycle=4\nfge_cycle_epochs=2\n", "both" },
+        { "policy=fge_cyclic\nlearning_rate_min=abc\nfge_cycle=4\n", "not a number" },
+        { "policy=fge_cyclic\nlearning_rate_min=0.001\nfge_cycle_epochs=0.15\n", "whole number" },
+        { "policy=sgdr\nsgdr_mult=1.5\n", "sgdr_mult" },
+        { "policy=sgdr\nlearning_rate_min=-1\n", "negative" },
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char text[2048];
+        snprintf(text, sizeof text, NET("%s"), bad[i].extra);
+        h = load_cfg(text, &p);
+        assert_non_null(h);
+        err[0] = 0;
+        assert_int_equal(sched_from_cfg(&s, h, p, 10, 6, err), -1);
+        if (!strstr(err, bad[i].needle) || !strstr(err, p) || strchr(err, '\n')) fail_msg("case %zu: '%s'", i, err);
+        host_free(h); unlink(p); free(p);
+    }
+}
+
+/* ---- the loop ---- */
+typedef struct { const sched *s; int steps, snaps, bad_at, epochs_seen; double lr_err; } loop_ctx;
+
+static int fake_step(void *vc, const float *x, const float *y, float lr, train_step_out *o) {
+    loop_ctx *c = vc;
+    (void)x; (void)y;
+    double want = sched_rate(c->s, (uint64_t)c->steps);
+    if (fabs(lr - want) > c->lr_err) c->lr_err = fabs(lr - want);
+    c->steps++;
+    o->obj = o->nll = c->steps == c->bad_at ? NAN : 1.0 / c->steps;
+    o->hits = 1;
+    snprintf(o->note, sizeof o->note, "note %d", c->steps);
+    return 0;
+}
+static int fake_after(void *vc, uint64_t it, float lr, char *err) {
+    loop_ctx *c = vc;
+    (void)lr; (void)err;
+    c->snaps += sched_snapshot_after(c->s, it);
+    return 0;
+}
+static int fake_epoch(void *vc, const train_epoch_info *e, int last, char *err) {
+    loop_ctx *c = vc;
+    (void)last; (void)err;
+    c->epochs_seen++;
+    assert_int_equal(e->epoch, c->epochs_seen);
+    return 0;
+}
+
+static void test_loop_hooks(void **st) {
+    (void)st;
+    dataset d = { 0 };
+    d.n = 40; d.w = 2; d.h = 2; d.c = 1; d.classes = 3;
+    d.X = calloc(40 * 4, sizeof(float)); d.labels = calloc(40, sizeof(int));
+    sched s = { .kind = SCHED_FGE, .lr = 0.05, .lr2 = 0.001, .cycle = 4 };
+    loop_ctx c = { &s, 0, 0, -1, 0, 0 };
+    int epoch = 0;
+    uint64_t iteration = 0;
+    rng_t r;
+    rng_seed(&r, 1);
+    char err[TRAIN_ERRLEN] = "";
+    train_loop L = { &d, 8, 6, &epoch, &iteration, &r, 1, &s, 0, "epoch", 0, &c, NULL, fake_step, fake_after, fake_epoch };
+    assert_int_equal(train_run(&L, err), 0);
+    assert_int_equal(c.steps, 30);           /* 6 epochs x 5 batches */
+    assert_int_equal((int)iteration, 30);
+    assert_int_equal(epoch, 6);
+    assert_int_equal(c.epochs_seen, 6);
+    assert_true(c.lr_err < 1e-7);            /* float lr of the schedule */
+    assert_int_equal(c.snaps, (int)sched_count_snapshots(&s, 30));
+    assert_int_equal(c.snaps, 8);            /* after iterations 1, 5, 9, ..., 29 */
+    /* a non-finite loss stops the run and names where */
+    loop_ctx c2 = { &s, 0, 0, 13, 0, 0 };
+    epoch = 0; iteration = 0;
+    L.ctx = &c2;
+    assert_int_equal(train_run(&L, err), -1);
+    assert_non_null(strstr(err, "epoch 3, iteration 2"));
+    assert_non_null(strstr(err, "note 13"));
+    assert_int_equal((int)iteration, 12);    /* the bad step is not counted */
+    free(d.X); free(d.labels);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_fge_closed_form),
+        cmocka_unit_test(test_fge_snapshots_at_minima),
+        cmocka_unit_test(test_sgdr_closed_form),
+        cmocka_unit_test(test_reference_table),
+        cmocka_unit_test(test_cfg_keys),
+        cmocka_unit_test(test_loop_hooks),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
