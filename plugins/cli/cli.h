@@ -51,6 +51,7 @@ int cli_run_training(const train_job *j);
 
 int cmd_train(int argc, char **argv);
 int cmd_fge(int argc, char **argv);
+int cmd_plot(int argc, char **argv);
 /* "classifier train" with a cfg of ours: runs cmd_train and returns its code; -1: pass through */
 int cli_classifier_intercept(int argc, char **argv);
 int cmd_curve(int argc, char **argv);

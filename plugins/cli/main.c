@@ -24,6 +24,7 @@ static void usage(FILE *f) {
         "  curve line   <data> <cfg> <a.weights> <b.weights>   ... along the straight line\n"
         "  curve export <data> <cfg> <run.curve> -t T -out w.weights\n"
         "  fge      <data> <cfg> <pretrained.weights>   Fast Geometric Ensembling: cycles, snapshots, ensemble\n"
+        "  plot     <file.csv> -x COL -y COL -png out.png   line plot of any table this tool writes\n"
         "\n"
         "any other command is passed to %s (classifier, detector, ...)\n", SYSTEM_DARKNET);
 }
@@ -41,6 +42,7 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "eval")) return cmd_eval(argc - 1, argv + 1);
     if (!strcmp(cmd, "curve")) return cmd_curve(argc - 1, argv + 1);
     if (!strcmp(cmd, "fge")) return cmd_fge(argc - 1, argv + 1);
+    if (!strcmp(cmd, "plot")) return cmd_plot(argc - 1, argv + 1);
     if (!strcmp(cmd, "classifier")) {
         int rc = cli_classifier_intercept(argc - 1, argv + 1);
         if (rc >= 0) return rc;

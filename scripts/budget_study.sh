@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# The budget study of the paper's slide 9 on Fashion-MNIST with cfg/fashion-cnn.cfg:
+# independent networks (Ind), Snapshot Ensembles (SSE, policy=sgdr) and Fast Geometric
+# Ensembling (FGE) at equal training budgets. B = the epochs of one normal training run
+# (the reference schedule); budgets 1B and 2B.
+#   Ind  B epochs per network, seeds 1, 2: 1B = one network, 2B = the ensemble of two
+#   SSE  one run of 2B epochs, cosine cycles of B/2 epochs restarting at lr 0.05 (sgdr_mult 1),
+#        a snapshot at each cycle end: 1B = the first 2 snapshots (the same run's first half)
+#   FGE  pre-training for B - 1 epochs (reference schedule), then FGE cycles of half an epoch
+#        (lr 0.02 -> 0.0005 -> 0.02, a snapshot at each minimum) for 1 epoch (1B) or B + 1
+#        epochs (2B); the 2B run's first epoch is the 1B run
+#   Single: one network trained 2B epochs, for "a single network with the same budget".
+# Every member is evaluated with its stored BN statistics (as the reference's fge.py);
+# ensembles average softmax probabilities. Trained files are kept in $OUT and reused when
+# the script runs again. About 30 minutes on 2 idle cores with B = 4 (EPOCHS=B).
+set -eu
+cd "$(dirname "$0")/.."
+OUT=${OUT:-results/budget}
+B=${B:-4}
+LIMIT=${LIMIT:-0}                      # training images (0: all 60000)
+D=${D:-./darknet}
+DATA=cfg/fashion.data
+CFG=cfg/fashion-cnn.cfg
+mkdir -p "$OUT"
+L=""; [ "$LIMIT" -gt 0 ] && L="-limit $LIMIT"
+start=$(date +%s)
+say() { echo "budget: $*" >&2; }
+train() {  # out, args...
+    local out=$1; shift
+    [ -s "$out" ] && { say "reusing $out"; return 0; }
+    "$D" "$@" $L -out "$out" > "${out%.weights}.txt"
+}
+say "B = $B epochs; budgets 1B and 2B; outputs in $OUT"
+# Ind: two networks of B epochs
+for s in 1 2; do say "Ind network $s"; train "$OUT/ind$s.weights" train $DATA $CFG -epochs "$B" -schedule reference -seed "$s"; done
+say "single network of 2B epochs"
+train "$OUT/single2b.weights" train $DATA $CFG -epochs $((2 * B)) -schedule reference -seed 3
+# SSE: policy=sgdr from a cfg, cycles of B/2 epochs
+sed -e 's/^sgdr_cycle_epochs=.*/sgdr_cycle_epochs='"$(awk "BEGIN{print $B/2}")"'/' -e 's/^sgdr_mult=.*/sgdr_mult=1/' \
+    -e 's/^learning_rate_min=.*/learning_rate_min=0/' cfg/fashion-cnn-sgdr.cfg > "$OUT/sse.cfg"
+say "SSE, $((2 * B)) epochs"
+[ -s "$OUT/sse.csv" ] || "$D" train $DATA "$OUT/sse.cfg" -epochs $((2 * B)) -seed 1 $L -out "$OUT/sse.weights" -csv "$OUT/sse.csv" > "$OUT/sse.txt"
+# FGE: pre-train B-1 epochs, then cycles
+say "FGE pre-training, $((B - 1)) epochs"
+train "$OUT/fge_start.weights" train $DATA $CFG -epochs $((B - 1)) -schedule reference -seed 1
+say "FGE, $((B + 1)) epochs of cycles"
+[ -s "$OUT/fge.csv" ] || "$D" fge $DATA $CFG "$OUT/fge_start.weights" -epochs $((B + 1)) -cycle 0.5 -lr1 0.02 -lr2 0.0005 \
+    -seed 1 $L -out "$OUT/fge.weights" -csv "$OUT/fge.csv" -png "$OUT/fge.png" -eval_every 39 > "$OUT/fge.txt"
+
+# ---- the table ----
+say "evaluating"
+"$D" ensemble $DATA $CFG "$OUT/ind1.weights" "$OUT/ind2.weights" -csv "$OUT/ind.csv" > "$OUT/ind.txt"
+"$D" eval $DATA $CFG "$OUT/single2b.weights" > "$OUT/single2b_eval.txt"
+# columns of ensemble -csv: index,file,nll,acc,ens_nll,ens_acc (see darknet ensemble -h)
+ind_single1=$(awk -F, 'NR==2 {print $4}' "$OUT/ind.csv"); ind_nll1=$(awk -F, 'NR==2 {print $3}' "$OUT/ind.csv")
+ind_single2=$(awk -F, 'NR>1 {s+=$4; n++} END {printf "%.2f", s/n}' "$OUT/ind.csv")
+ind_ens2=$(awk -F, 'NR==3 {print $6}' "$OUT/ind.csv"); ind_ensnll2=$(awk -F, 'NR==3 {print $5}' "$OUT/ind.csv")
+ind_snll2=$(awk -F, 'NR>1 {s+=$3; n++} END {printf "%.4f", s/n}' "$OUT/ind.csv")
+single2b_acc=$(awk '$1=="test" {print $3}' "$OUT/single2b_eval.txt"); single2b_nll=$(awk '$1=="test" {print $2}' "$OUT/single2b_eval.txt")
+# snapshot rows of the training CSVs: epoch,iteration,lr,tr_loss,tr_acc,te_nll,te_acc,snapshot,ens_nll,ens_acc,dist,seconds
+snaps() {  # csv, max epoch of the budget -> "n best_single mean_single mean_nll ens_nll ens_acc"
+    awk -F, -v E="$2" 'NR>1 && $8>0 && $1<=E+1e-9 { n++; a+=$7; l+=$6; if ($7>b) b=$7; en=$9; ea=$10 }
+        END { printf "%d %.2f %.2f %.4f %.4f %.2f", n, b, a/n, l/n, en, ea }' "$1"
+}
+read sse1_n sse1_best sse1_mean sse1_mnll sse1_enll sse1_eacc <<< "$(snaps "$OUT/sse.csv" "$B")"
+read sse2_n sse2_best sse2_mean sse2_mnll sse2_enll sse2_eacc <<< "$(snaps "$OUT/sse.csv" $((2 * B)))"
+read fge1_n fge1_best fge1_mean fge1_mnll fge1_enll fge1_eacc <<< "$(snaps "$OUT/fge.csv" 1)"
+read fge2_n fge2_best fge2_mean fge2_mnll fge2_enll fge2_eacc <<< "$(snaps "$OUT/fge.csv" $((B + 1)))"
+{
+echo "| method | budget | members | single acc (mean / best) | single NLL (mean) | ensemble acc | ensemble NLL |"
+echo "|---|---|---:|---:|---:|---:|---:|"
+echo "| Ind | 1B | 1 | $ind_single1 | $ind_nll1 | $ind_single1 | $ind_nll1 |"
+echo "| SSE | 1B | $sse1_n | $sse1_mean / $sse1_best | $sse1_mnll | $sse1_eacc | $sse1_enll |"
+echo "| FGE | 1B | $fge1_n | $fge1_mean / $fge1_best | $fge1_mnll | $fge1_eacc | $fge1_enll |"
+echo "| single network, 2B epochs | 2B | 1 | $single2b_acc | $single2b_nll | $single2b_acc | $single2b_nll |"
+echo "| Ind | 2B | 2 | $ind_single2 | $ind_snll2 | $ind_ens2 | $ind_ensnll2 |"
+echo "| SSE | 2B | $sse2_n | $sse2_mean / $sse2_best | $sse2_mnll | $sse2_eacc | $sse2_enll |"
+echo "| FGE | 2B | $fge2_n | $fge2_mean / $fge2_best | $fge2_mnll | $fge2_eacc | $fge2_enll |"
+} | tee "$OUT/table.md"
+# the figure: test accuracy of the ensembles (and the single network) against the budget
+{
+echo "method,budget,acc"
+echo "Ind,1,$ind_single1"; echo "Ind,2,$ind_ens2"
+echo "SSE,1,$sse1_eacc"; echo "SSE,2,$sse2_eacc"
+echo "FGE,1,$fge1_eacc"; echo "FGE,2,$fge2_eacc"
+echo "single network,1,$ind_single1"; echo "single network,2,$single2b_acc"
+} > "$OUT/budget.csv"
+"$D" plot "$OUT/budget.csv" -x budget -y acc -group method -xlabel "training budget (x B = $B epochs)" \
+    -ylabel "test accuracy (%)" -title "Fashion-MNIST, ensembles at equal budget" -png "$OUT/budget.png"
+say "done in $(( $(date +%s) - start )) s; $OUT/table.md, $OUT/budget.png, $OUT/fge.png"
