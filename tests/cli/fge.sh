@@ -45,6 +45,24 @@ $D eval cfg/fashion.data cfg/fashion-cnn.cfg $T/f_snap01.weights -test_limit 500
 snap_nll=$(awk -F, 'NR>1 && $8==1 { printf "%.4f", $6 }' $T/f.csv)
 check "fge: snapshot file evaluates to its row ($snap_nll)" grep -q "^test .* $snap_nll " $T/e1.txt
 
+# -bn_update: each snapshot is saved with exact BN statistics (from the first 512 images):
+# evaluating it as stored equals recomputing them again
+$D fge cfg/fashion.data cfg/fashion-cnn.cfg $T/base.weights -epochs 1 -cycle 0.5 -lr1 0.02 -lr2 0.001 $S \
+    -bn_update -bn_limit 512 -out $T/b.weights -csv $T/b.csv > /dev/null 2>&1
+$D eval cfg/fashion.data cfg/fashion-cnn.cfg $T/b_snap01.weights -test_limit 500 2>/dev/null | awk '$1=="test"' > $T/b1.txt
+$D eval cfg/fashion.data cfg/fashion-cnn.cfg $T/b_snap01.weights -test_limit 500 -bn_update -bn_limit 512 2>/dev/null | awk '$1=="test"' > $T/b2.txt
+check "fge -bn_update: snapshot stored with exact BN" cmp -s $T/b1.txt $T/b2.txt
+bn_nll=$(awk -F, 'NR>1 && $8==1 { printf "%.4f", $6 }' $T/b.csv)
+check "fge -bn_update: the row reports the snapshot as saved ($bn_nll)" grep -q " $bn_nll " $T/b1.txt
+check "fge -bn_update: recomputed BN beats training's running stats on this short run" \
+    bash -c "[ \$(awk -F, 'NR>1 && \$8==1 {print (\$6 < $snap_nll)}' $T/b.csv) = 1 ]"
+
+# darknet plot draws any of these tables
+$D plot $T/f.csv -x iteration -y te_acc,ens_acc -png $T/p.png 2>/dev/null
+check "plot: a PNG from the fge table" bash -c "head -c 8 $T/p.png | od -An -c | grep -q 'P   N   G'"
+expect_error "plot: unknown column" "no column 'nosuch'" $D plot $T/f.csv -x iteration -y nosuch -png $T/q.png
+check "plot: nothing written on error" test ! -e $T/q.png
+
 # the same through a cfg: policy=fge_cyclic with fge_cycle_epochs=2 (16 iterations)
 sed 's/^fge_cycle_epochs=2/fge_cycle_epochs=2/' cfg/fashion-cnn-fge.cfg > $T/fge.cfg
 $D train cfg/fashion.data $T/fge.cfg $T/base.weights -epochs 4 $S -out $T/c.weights > $T/c.txt 2>$T/c.err
