@@ -26,8 +26,17 @@ static void usage(FILE *f) {
         "  fge      <data> <cfg> <pretrained.weights>   Fast Geometric Ensembling: cycles, snapshots, ensemble\n"
         "  plot     <file.csv> -x COL -y COL -png out.png   line plot of any table this tool writes\n"
         "\n"
-        "any other command is passed to %s (classifier, detector, ...)\n", SYSTEM_DARKNET);
+        "Darknet's own commands (classifier, detector, ...) are passed to %s\n", SYSTEM_DARKNET);
 }
+
+/* The commands of the system binary (pjreddie's examples/darknet.c). Only these are passed
+ * through: anything else would reach it, print "Not an option" and exit 0, so a typo in a
+ * script would go unnoticed. */
+static const char *system_commands[] = {
+    "average", "yolo", "super", "lsd", "detector", "detect", "cifar", "go", "rnn", "vid", "coco",
+    "classify", "classifier", "regressor", "isegmenter", "segmenter", "art", "tag", "3d", "test",
+    "nightmare", "rgbgr", "reset", "denormalize", "statistics", "normalize", "rescale", "ops",
+    "speed", "oneoff", "oneoff2", "print", "partial", "visualize", "mkimg", "imtest", NULL };
 
 int main(int argc, char **argv) {
 #ifdef FAST
@@ -46,6 +55,12 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "classifier")) {
         int rc = cli_classifier_intercept(argc - 1, argv + 1);
         if (rc >= 0) return rc;
+    }
+    int known = 0;
+    for (int i = 0; system_commands[i]; i++) known |= !strcmp(cmd, system_commands[i]);
+    if (!known) {
+        fprintf(stderr, "darknet: unknown command '%s' (darknet -h lists the commands)\n", cmd);
+        return 2;
     }
     argv[0] = (char *)SYSTEM_DARKNET;
     execv(SYSTEM_DARKNET, argv);

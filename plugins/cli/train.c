@@ -277,7 +277,7 @@ int cli_run_training(const train_job *j) {
     train_loop L = { &tr, B, epochs, &epoch, &iteration, &rng, (uint64_t)j->seed, &s, 1, "epoch", 0,
                      &c, NULL, run_step, run_after_iter, run_epoch_end };
     if (train_run(&L, err)) {
-        rc = cli_fail("%s: %s%s", j->cfg, err, strstr(err, "training loss") ? ": nothing saved after the last checkpoint" : "");
+        rc = cli_fail("%s: %s%s", j->cfg, err, strstr(err, "diverged") ? "; nothing saved after the last checkpoint" : "");
         goto done;
     }
     if (c.snapshots) {

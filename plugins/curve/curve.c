@@ -93,6 +93,11 @@ static void put_big(wr *w, const float *p, size_t n) {   /* crc32 takes uInt len
 }
 
 int curve_save(const curve *cv, const char *path, char *err) {
+    for (int j = 0; j < cv->k; j++)   /* a diverged run keeps its last good checkpoint */
+        if (!ws_all_finite(cv->n, cv->bends[j])) {
+            snprintf(err, CURVE_ERRLEN, "refusing to write %s: bend %d holds a non-finite value; the run diverged", path, j);
+            return -1;
+        }
     ws_atomic a;
     if (ws_atomic_open(&a, path, err)) return -1;
     wr w = { a.fp, crc32(0, NULL, 0), 0 };

@@ -48,6 +48,11 @@ static int curve_step(void *vc, const float *x, const float *y, float lr, train_
             v[i] = mom * v[i] + cj * g[i];
             th[i] -= lr * v[i];
         }
+        if (!ws_all_finite(cv->n, th)) {   /* the loss may still be finite when a bend is not */
+            snprintf(out->note, sizeof out->note, "t = %.3f, bend %d became non-finite", c->t, j);
+            out->obj = NAN;
+            return -1;
+        }
     }
     return 0;
 }

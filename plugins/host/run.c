@@ -52,7 +52,8 @@ eval_result run_eval(host_net *h, const dataset *d, float *probs, const char *pr
             int lab = d->labels[s + i], best = 0;
             for (int c = 1; c < k; c++) if (pi[c] > pi[best]) best = c;
             correct += best == lab;
-            nll -= log(pi[lab] > 1e-30f ? pi[lab] : 1e-30);
+            /* NaN probabilities (a diverged network) make the NLL NaN, not the clamp value */
+            nll -= isnan(pi[lab]) ? NAN : log(pi[lab] > 1e-30f ? pi[lab] : 1e-30);
         }
         if (probs) memcpy(probs + (size_t)s * k, p, (size_t)n * k * sizeof(float));
         run_progress(progress, s + n, d->n);

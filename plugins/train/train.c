@@ -41,8 +41,8 @@ int train_run(train_loop *L, char *err) {
             data_batch(d, order, it * B, B, x, y, 1, L->rng);
             train_step_out o = { 0, 0, 0, "" };
             if (L->step(L->ctx, x, y, lr, &o) || !isfinite(o.obj)) {
-                snprintf(err, TRAIN_ERRLEN, "training loss became %f at epoch %d, iteration %d (lr %g%s%s)",
-                         o.obj, e, it, lr, o.note[0] ? ", " : "", o.note);
+                snprintf(err, TRAIN_ERRLEN, "training diverged at epoch %d, iteration %d: loss %f (lr %g%s%s)",
+                         e, it, o.obj, lr, o.note[0] ? ", " : "", o.note);
                 rc = -1;
                 break;
             }
@@ -91,6 +91,11 @@ int train_sgd_step(void *ctx, const float *x, const float *y, float lr, train_st
     if (!isfinite(loss)) return -1;
     host_get_grad(s->h, s->g);
     ws_sgd_step(s->n, s->w, s->g, s->v, lr, s->momentum, s->decay, s->mask);
+    if (!ws_all_finite(s->n, s->w)) {   /* the loss may still be finite when weights are not */
+        snprintf(out->note, sizeof out->note, "the weights became non-finite");
+        out->obj = NAN;
+        return -1;
+    }
     host_set_params(s->h, s->w);
     host_set_seen(s->h, host_seen(s->h) + (uint64_t)host_batch(s->h));
     return 0;

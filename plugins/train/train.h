@@ -55,7 +55,7 @@ typedef struct {
 } train_loop;
 
 /* Runs epochs *epoch+1 .. epochs. 0, or -1 with a one-line err (a hook's error, or the loss
- * turning non-finite: "training loss became nan at epoch E, iteration I (lr X, note)"). */
+ * turning non-finite: "training diverged at epoch E, iteration I: loss nan (lr X, note)"). */
 int train_run(train_loop *L, char *err);
 
 /* ---- plain SGD on the network: Darknet's update_network in normal form ----

@@ -2,6 +2,7 @@
  * through ws_atomic: a temp file beside the target, fsync, rename; on any failure the temp
  * file is removed, so no half-written output is ever left under the final name. */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,6 +81,13 @@ int ws_weights_read(const char *path, float *payload, size_t len, ws_weights_hea
 }
 
 int ws_weights_write(const char *path, const float *payload, size_t len, uint64_t seen, char *err) {
+    /* a diverged run must not leave a plausible-looking file behind */
+    for (size_t i = 0; i < len; i++)
+        if (!isfinite(payload[i])) {
+            snprintf(err, 512, "refusing to write %s: the network holds a non-finite value (%f at float %zu of %zu); the run diverged",
+                     path, payload[i], i, len);
+            return -1;
+        }
     ws_atomic a;
     if (ws_atomic_open(&a, path, err)) return -1;
     int v[3] = { 0, 2, 0 };

@@ -29,6 +29,7 @@ void ws_sgd_step(size_t n, float *w, const float *g, float *v, float lr, float m
 typedef struct { int major, minor, revision; uint64_t seen; } ws_weights_header;
 /* Reads exactly `len` floats of payload; a short or long file is an error naming the path. */
 int ws_weights_read(const char *path, float *payload, size_t len, ws_weights_header *hdr, char *err);
+/* Refuses (error, no file) a payload with a NaN or infinity: a diverged run is not saved. */
 int ws_weights_write(const char *path, const float *payload, size_t len, uint64_t seen, char *err);
 
 /* Atomic file write helpers: open a temp file beside path, then commit (fflush+fsync+rename)

@@ -26,7 +26,8 @@ for c in "train" "eval" "curve" "curve train" "curve eval" "curve line" "curve e
     check "help: $c" bash -c "$D $c -h | grep -q usage"
 done
 # pass-through to the system darknet
-check "pass-through" bash -c "$D nosuchcommand 2>&1 | grep -q 'Not an option: nosuchcommand'"
+check "pass-through" bash -c "$D detector 2>&1 | grep -q 'usage: .*detector'"
+expect_error "unknown command: one line, non-zero" "unknown command 'plnae'" $D plnae cfg/fashion.data
 
 # two tiny end points (different seeds) on 1024 images
 $D train cfg/fashion.data cfg/fashion-cnn.cfg -epochs 1 -limit 1024 -test_limit 500 -seed 1 -out $T/a.weights > $T/a.txt 2>$T/a.err
@@ -82,6 +83,14 @@ check "no export left behind" test ! -e $T/y.weights
 expect_error "unwritable output" "/nonexistent-dir/o.weights" $D train cfg/fashion.data cfg/fashion-cnn.cfg -epochs 1 -limit 256 -no_test -out /nonexistent-dir/o.weights
 printf '[net]\nbatch=4\nwidth=28\nheight=28\nchannels=1\n[batchnorm]\n[connected]\noutput=10\n[softmax]\n' > $T/bn.cfg
 expect_error "standalone batchnorm refused" "layer 0 (batchnorm)" $D eval cfg/fashion.data $T/bn.cfg $T/a.weights
+
+# divergence: the run stops naming the iteration; nothing is written
+out=$($D train cfg/fashion.data cfg/fashion-cnn.cfg -epochs 2 -limit 1024 -no_test -lr 1e30 -out $T/div.weights 2>&1 >/dev/null); rc=$?
+check "divergence: non-zero exit, no signal" test $rc -ne 0 -a $rc -lt 128
+check "divergence: message names epoch and iteration" bash -c "printf '%s' \"\$1\" | tail -1 | grep -q 'diverged at epoch 1, iteration'" _ "$out"
+check "divergence: no weights file" test ! -e $T/div.weights
+out=$($D curve train cfg/fashion.data cfg/fashion-cnn.cfg $T/a.weights $T/b.weights -epochs 1 -limit 1024 -lr 1e30 -out $T/div.curve 2>&1 >/dev/null); rc=$?
+check "curve divergence: error naming the iteration, no curve file" bash -c "[ $rc -ne 0 ] && [ $rc -lt 128 ] && printf '%s' \"\$1\" | tail -1 | grep -q 'diverged at epoch 1, iteration' && [ ! -e $T/div.curve ]" _ "$out"
 
 echo "commands.sh: $fails failure(s)"
 [ $fails -eq 0 ]

@@ -2,7 +2,8 @@
  * triangle, the DARKNET.md check values, cosine restarts with sgdr_mult > 1, the reference's
  * table), snapshots exactly at the minima, the [net] keys and their errors, and the loop:
  * hooks see the schedule's lr, snapshots are taken where the schedule says, a diverging step
- * stops the run with a message naming the iteration. */
+ * stops the run with a message naming the iteration; non-finite weights are never written
+ * and never scored as a number. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -12,6 +13,9 @@
 #include "schedule.h"
 #include "train.h"
 #include "host.h"
+#include "curve.h"
+#include "run.h"
+#include "wspace.h"
 
 #define NET(extra) "[net]\nbatch=8\nwidth=6\nheight=6\nchannels=1\nlearning_rate=0.05\nmomentum=0.9\ndecay=0.0005\nmax_batches=100\n" extra \
     "[convolutional]\nfilters=2\nsize=3\nstride=1\npad=1\nactivation=relu\n[connected]\noutput=3\nactivation=linear\n[softmax]\n"
@@ -210,6 +214,54 @@ static void test_loop_hooks(void **st) {
     free(d.X); free(d.labels);
 }
 
+/* a diverged network is never written, and never scored with a plausible number */
+static void test_non_finite_guards(void **st) {
+    (void)st;
+    char *path = tu_temp_path(".weights"), err[512] = "";
+    float p[5] = { 1, 2, 3, 4, 5 };
+    assert_int_equal(ws_weights_write(path, p, 5, 0, err), 0);
+    unlink(path);
+    p[3] = NAN;
+    assert_int_equal(ws_weights_write(path, p, 5, 0, err), -1);
+    assert_non_null(strstr(err, path));
+    assert_non_null(strstr(err, "non-finite"));
+    assert_int_equal(access(path, F_OK), -1);
+    p[3] = INFINITY;
+    assert_int_equal(ws_weights_write(path, p, 5, 0, err), -1);
+    free(path);
+    curve cv;
+    assert_int_equal(curve_init(&cv, CURVE_BEZIER, 3, 4, 0), 0);
+    char *cpath = tu_temp_path(".curve");
+    assert_int_equal(curve_save(&cv, cpath, err), 0);
+    cv.bends[1][2] = NAN;
+    assert_int_equal(curve_save(&cv, cpath, err), -1);   /* the previous checkpoint stays */
+    assert_non_null(strstr(err, "bend 1"));
+    curve back;
+    assert_int_equal(curve_load(&back, cpath, err), 0);
+    assert_true(back.bends[1][2] == 0);
+    curve_free(&back); curve_free(&cv);
+    unlink(cpath); free(cpath);
+    /* NaN weights in a network: the evaluation reports NaN, not the clamp's 69.08 */
+    char *cfg;
+    host_net *h = load_cfg(NET(""), &cfg);
+    size_t n = host_nparams(h);
+    float *w = malloc(n * sizeof(float));
+    host_get_params(h, w);
+    w[n - 1] = NAN;   /* in the connected layer: ReLU would turn a NaN in the conv into 0 */
+    host_set_params(h, w);
+    dataset d = { 0 };
+    d.n = 10; d.w = 6; d.h = 6; d.c = 1; d.classes = 3;
+    d.X = calloc(10 * 36, sizeof(float)); d.labels = calloc(10, sizeof(int));
+    for (int i = 0; i < 360; i++) d.X[i] = (float)(i % 7) / 7;
+    eval_result r = run_eval(h, &d, NULL, NULL);
+    assert_true(isnan(r.nll));
+    char *wpath = tu_temp_path(".weights");
+    assert_int_equal(host_save_weights(h, wpath, err), -1);
+    assert_int_equal(access(wpath, F_OK), -1);
+    free(wpath); free(w); free(d.X); free(d.labels);
+    host_free(h); unlink(cfg); free(cfg);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fge_closed_form),
@@ -218,6 +270,7 @@ int main(void) {
         cmocka_unit_test(test_reference_table),
         cmocka_unit_test(test_cfg_keys),
         cmocka_unit_test(test_loop_hooks),
+        cmocka_unit_test(test_non_finite_guards),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
