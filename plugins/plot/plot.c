@@ -19,12 +19,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <plplot.h>
 
-/* ---- look (in pixels, for a cell of about 600 x 450; scaled with the cell) ------------- */
+/* ---- look (in pixels; text scales with the panel cell, 1.0 at about 600 x 400) -------- */
 #define TEXT_PX 14.0          /* character height of ticks, labels, legend */
 #define SERIES_WIDTH 2.5
 #define SERIES_MARKER 7.0     /* marker size of a series */
