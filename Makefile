@@ -17,6 +17,9 @@ OPT ?= -O2
 CFLAGS += $(OPT) -g -std=gnu11 -Wall -Wextra -Werror -Wno-format-truncation -fopenmp
 CPPFLAGS += -isystem $(DARKNET_INC) $(addprefix -Iplugins/,host wspace data train curve plane fge fast cli plot)
 LDLIBS += -Wl,--no-as-needed -L$(DARKNET) -ldarknet -Wl,-rpath,$(abspath $(DARKNET)) -lz -lm -lpthread -ldl
+# PLplot draws the figures (plugins/plot); -isystem keeps its headers' warnings out of -Werror
+CPPFLAGS += $(patsubst -I%,-isystem %,$(shell pkg-config --cflags plplot 2>/dev/null))
+LDLIBS += $(shell pkg-config --libs plplot 2>/dev/null)
 LDFLAGS += -fopenmp
 
 ifeq ($(GPU),1)

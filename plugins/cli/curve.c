@@ -191,6 +191,11 @@ static void print_summary(const char *name, const curve_eval_row *rows, int n) {
 static int write_plot(const char *png, const curve_eval_row *cr, const char *cname, const curve_eval_row *lr, int n) {
     plot_figure *f = plot_figure_new(1200, 480, 2);
     double *t = malloc(n * sizeof(double)), *v = malloc(n * sizeof(double));
+    if (!f || !t || !v) {
+        cli_fail("%s: out of memory", png);
+        plot_figure_free(f); free(t); free(v);
+        return 1;
+    }
     plot_panel_set(f, 0, "test error along the path", "t", "test error (%)");
     plot_panel_set(f, 1, "train loss along the path", "t", "train loss (nll + l2)");
     for (int panel = 0; panel < 2; panel++)
@@ -205,7 +210,7 @@ static int write_plot(const char *png, const curve_eval_row *cr, const char *cna
             if (n <= 21) plot_series_set_marker(f, panel, s, PLOT_CIRCLE);
         }
     char err[PLOT_ERR_LEN];
-    int rc = plot_save_png(f, png, err);
+    int rc = plot_save(f, png, err); /* .png, .svg or .pdf, by the name */
     if (rc) cli_fail("%s", err);
     else fprintf(stderr, "wrote %s\n", png);
     plot_figure_free(f);

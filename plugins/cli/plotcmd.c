@@ -110,7 +110,7 @@ int cmd_plot(int argc, char **argv) {
             if (ser[s].n <= 30) plot_series_set_marker(fig, 0, id, PLOT_CIRCLE);
         }
         char err[PLOT_ERR_LEN];
-        if (plot_save_png(fig, png, err)) rc = cli_fail("%s", err);   /* GRIDTODO plot_save */
+        if (plot_save(fig, png, err)) rc = cli_fail("%s", err);
         else fprintf(stderr, "wrote %s\n", png);
         plot_figure_free(fig);
     }

@@ -164,7 +164,7 @@ static int run_epoch_end(void *vc, const train_epoch_info *e, int last, char *er
 }
 
 static int write_fge_plot(run_ctx *c, const char *png) {
-    plot_figure *f = plot_figure_new(1500, 450, 3) /* GRIDTODO */;
+    plot_figure *f = plot_figure_new_grid(900, 1000, 3, 1);
     if (!f) return cli_fail("%s: cannot make a figure", png);
     double *x = malloc(c->hist_n * sizeof(double));
     for (uint64_t i = 0; i < c->hist_n; i++) x[i] = (double)(i + 1);
@@ -183,7 +183,7 @@ static int write_fge_plot(run_ctx *c, const char *png) {
     plot_panel_set(f, 2, "distance from the start in weight space", "iteration", "||w - w0||");
     plot_add_series(f, 2, NULL, x, c->dist_hist, c->hist_n, PLOT_SOLID, PLOT_PALETTE(2));
     char err[PLOT_ERR_LEN];
-    int rc = plot_save_png(f, png, err); /* GRIDTODO */
+    int rc = plot_save(f, png, err);
     if (rc) cli_fail("%s", err); else fprintf(stderr, "wrote %s\n", png);
     plot_figure_free(f);
     free(x);

@@ -1,53 +1,43 @@
-/* plot.c: figures, layout and a small RGB rasteriser for the plot module (see plot.h).
+/* plot.c: figures for the mode-connectivity and FGE tools, drawn by PLplot (see plot.h).
  *
- * Building a figure only records data. Layout (axis ranges, ticks, margins) and drawing
- * happen on demand, so the caller can add series in any order and ask where a data point
- * lands (plot_data_to_pixel) with the same arithmetic the drawing uses. Drawing is plain
- * pixel work: thick lines are every pixel whose centre lies within width/2 of a segment
- * (which also gives round joins and caps), text is stb_easy_font's quads scaled up by an
- * integer, and the PNG comes from stb_image_write, written atomically via a temp file. */
+ * Building a figure only records data. Layout (axis ranges, ticks, margins, legend corner)
+ * is worked out on demand, in pixels, and the drawing hands PLplot exactly that layout
+ * (viewports, windows, tick steps), so plot_data_to_pixel answers with the arithmetic the
+ * picture uses. PLplot's cairo devices do the drawing: pngcairo, svgcairo and pdfcairo for
+ * files, memcairo for plot_render's RGB buffer. PLplot keeps process-wide state and exits
+ * the process on some errors (an unknown device, a file it cannot open), so every drawing
+ * runs under one lock in a stream of its own, and everything that could make it exit is
+ * checked here first. */
+#define _GNU_SOURCE
 #include "plot.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wunused-function"
-#pragma GCC diagnostic ignored "-Wsign-compare"
-#pragma GCC diagnostic ignored "-Wconversion"
-#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
-#define STB_IMAGE_WRITE_STATIC
-#define STB_IMAGE_WRITE_IMPLEMENTATION
-#include <stb/stb_image_write.h>
-#include <stb/stb_easy_font.h>
-#pragma GCC diagnostic pop
+#include <plplot.h>
 
-/* ---- look ------------------------------------------------------------------------------ */
-enum {
-    TEXT_SCALE = 2,       /* ticks, labels, legend */
-    FIG_TITLE_SCALE = 3,
-    CAP = 7,              /* stb_easy_font cap height in font units */
-    PAD = 10,
-    TICK_LEN = 5,
-    MAX_TICKS = 32,
-    LEGEND_SAMPLE = 40,
-    CBAR_W = 22,
-};
-#define GRID_COLOR 0xdededeu
-#define FRAME_COLOR 0x404040u
+/* ---- look (in pixels; text scales with the panel cell, 1.0 at about 600 x 400) -------- */
+#define TEXT_PX 14.0          /* character height of ticks, labels, legend */
+#define SERIES_WIDTH 2.5
+#define SERIES_MARKER 7.0     /* marker size of a series */
+#define OVERLAY_MARKER 15.0   /* plot_add_marker */
+#define CONTOUR_WIDTH 2.0
+#define MAX_TICKS 32
+#define GRID_COLOR 0xe0e0e0u
 #define NAN_COLOR 0xd0d0d0u
 #define LEGEND_EDGE 0xb0b0b0u
-#define SERIES_WIDTH 2.5
-#define SERIES_MARKER 4.0
-#define OVERLAY_MARKER 7.0
-#define CONTOUR_WIDTH 2.4
+
+/* cmap0 slots: PLplot picks colours by index, so each colour used is loaded into one. */
+enum { C_BG = 0, C_FG = 1, C_TMP = 2, C_LEGEND = 16, NCOL0 = 16 + 64 };
 
 /* ---- the figure -------------------------------------------------------------------------- */
 typedef struct {
@@ -87,22 +77,24 @@ typedef struct {
     mark_t *m;
     int nm, mcap;
     heat_t *hm;
-    double head; /* share of the axis height kept free above the data for the legend */
-    /* layout: plot area [L, R) x [T, B); axis ranges (y in log10 units when logy) */
-    int L, T, R, B;
-    double x0, x1, y0, y1;
-    int nxt, nyt;
-    double xt[MAX_TICKS], yt[MAX_TICKS];
-    char xtl[MAX_TICKS][32], ytl[MAX_TICKS][32];
+    /* layout: plot area [L, R) x [T, B) in pixels; axis ranges (y in log10 units when
+     * logy); tick steps; the legend's corner and size */
+    double L, T, R, B;
+    double x0, x1, y0, y1, xstep, ystep;
+    int nyt;                 /* log y axis: its ticks (log10 units), chosen here */
+    double yt[MAX_TICKS];
+    plot_legend_pos corner;
+    double lw, lh;
 } panel_t;
 
 struct plot_figure {
-    int w, h, np;
+    int w, h, rows, cols, np;
     char *title;
     panel_t p[PLOT_MAX_PANELS];
     uint8_t *px;
-    int laid_out, drawn;
-    char err[256];
+    int laid_out;
+    double text; /* character height in pixels */
+    char err[PLOT_ERR_LEN];
 };
 
 static int fail(plot_figure *f, const char *fmt, ...) {
@@ -115,7 +107,7 @@ static int fail(plot_figure *f, const char *fmt, ...) {
     return -1;
 }
 
-static void touch(plot_figure *f) { f->laid_out = f->drawn = 0; }
+static void touch(plot_figure *f) { f->laid_out = 0; }
 
 /* Replace *dst by a copy of s (NULL or "" clears it). */
 static int set_str(char **dst, const char *s) {
@@ -135,20 +127,26 @@ static panel_t *get_panel(plot_figure *f, int panel) {
     return &f->p[panel];
 }
 
-plot_figure *plot_figure_new(int width, int height, int npanels) {
-    if (width < 16 || height < 16 || width > 16384 || height > 16384 || npanels < 1 ||
-        npanels > PLOT_MAX_PANELS)
+plot_figure *plot_figure_new_grid(int width, int height, int rows, int cols) {
+    if (width < 16 || height < 16 || width > 16384 || height > 16384 || rows < 1 || cols < 1 ||
+        rows > PLOT_MAX_PANELS || cols > PLOT_MAX_PANELS || rows * cols > PLOT_MAX_PANELS)
         return NULL;
     plot_figure *f = calloc(1, sizeof *f);
     if (!f) return NULL;
     f->w = width;
     f->h = height;
-    f->np = npanels;
-    for (int i = 0; i < npanels; i++) {
+    f->rows = rows;
+    f->cols = cols;
+    f->np = rows * cols;
+    for (int i = 0; i < f->np; i++) {
         f->p[i].xlim[0] = f->p[i].xlim[1] = NAN;
         f->p[i].ylim[0] = f->p[i].ylim[1] = NAN;
     }
     return f;
+}
+
+plot_figure *plot_figure_new(int width, int height, int npanels) {
+    return plot_figure_new_grid(width, height, 1, npanels);
 }
 
 static void heat_free(heat_t *h) {
@@ -424,279 +422,10 @@ int plot_heatmap_band_color(const plot_figure *f, int panel, int band, plot_colo
     return 0;
 }
 
-/* Band of value x: the largest k <= N with lev[k] <= x; -1 for non-finite x. */
-static int band_of(const heat_t *h, double x) {
-    if (!isfinite(x)) return -1;
-    int lo = 0, hi = h->N; /* answer in [lo, hi] */
-    while (lo < hi) {
-        int mid = (lo + hi + 1) / 2;
-        if (h->lev[mid] <= x) lo = mid;
-        else hi = mid - 1;
-    }
-    return lo;
-}
 
-/* ---- text ------------------------------------------------------------------------------- */
+/* ---- layout ----------------------------------------------------------------------------- */
 
-/* stb_easy_font covers ASCII 32..126 only; anything else would index past its tables. */
-static char *clean_text(const char *s) {
-    size_t n = strlen(s);
-    char *c = malloc(n + 1);
-    if (!c) return NULL;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char ch = (unsigned char)s[i];
-        c[i] = ch >= 32 && ch <= 126 ? (char)ch : '?';
-    }
-    c[n] = 0;
-    return c;
-}
-
-/* Ink width in pixels of s at the given scale (the font's advance less the last gap). */
-static int text_w(const char *s, int scale) {
-    if (!s || !*s) return 0;
-    char *c = clean_text(s);
-    if (!c) return 0;
-    int w = stb_easy_font_width(c) - 1;
-    free(c);
-    return (w > 0 ? w : 0) * scale;
-}
-
-/* ---- canvas ---------------------------------------------------------------------------- */
-
-typedef struct {
-    uint8_t *px;
-    int w, h;
-    int cx0, cy0, cx1, cy1; /* clip rectangle [cx0, cx1) x [cy0, cy1) */
-} canvas;
-
-static void clip_all(canvas *c) {
-    c->cx0 = c->cy0 = 0;
-    c->cx1 = c->w;
-    c->cy1 = c->h;
-}
-
-static void clip_to(canvas *c, int x0, int y0, int x1, int y1) {
-    c->cx0 = x0 > 0 ? x0 : 0;
-    c->cy0 = y0 > 0 ? y0 : 0;
-    c->cx1 = x1 < c->w ? x1 : c->w;
-    c->cy1 = y1 < c->h ? y1 : c->h;
-}
-
-static inline void put(canvas *c, int x, int y, plot_color col) {
-    if (x < c->cx0 || x >= c->cx1 || y < c->cy0 || y >= c->cy1) return;
-    uint8_t *p = c->px + ((size_t)y * (size_t)c->w + (size_t)x) * 3;
-    p[0] = (uint8_t)(col >> 16);
-    p[1] = (uint8_t)(col >> 8);
-    p[2] = (uint8_t)col;
-}
-
-/* Clamp a double pixel coordinate into int range first (data far off-axis map far out). */
-static int clampi(double v, int lo, int hi) {
-    if (!(v >= lo)) return lo; /* also NaN */
-    if (v > hi) return hi;
-    return (int)v;
-}
-
-static void fill_rect(canvas *c, double x0, double y0, double x1, double y1, plot_color col) {
-    int a = clampi(ceil(x0 - 0.5), c->cx0, c->cx1), b = clampi(ceil(x1 - 0.5), c->cx0, c->cx1);
-    int u = clampi(ceil(y0 - 0.5), c->cy0, c->cy1), v = clampi(ceil(y1 - 0.5), c->cy0, c->cy1);
-    for (int y = u; y < v; y++)
-        for (int x = a; x < b; x++) put(c, x, y, col);
-}
-
-/* Outline of [x0, x1) x [y0, y1), 1 px, inside the rectangle. */
-static void rect_edge(canvas *c, int x0, int y0, int x1, int y1, plot_color col) {
-    fill_rect(c, x0, y0, x1, y0 + 1, col);
-    fill_rect(c, x0, y1 - 1, x1, y1, col);
-    fill_rect(c, x0, y0, x0 + 1, y1, col);
-    fill_rect(c, x1 - 1, y0, x1, y1, col);
-}
-
-/* Draw text with its ink's top-left corner at (x, y); rot = 1 turns it 90 degrees
- * anticlockwise about that corner (reading upwards, ink to the right of x, above y). */
-static void text_raw(canvas *c, int x, int y, const char *s, int scale, plot_color col, int rot) {
-    if (!s || !*s) return;
-    char *t = clean_text(s);
-    if (!t) return;
-    size_t cap = (strlen(t) + 1) * 64 * 32;
-    char *buf = malloc(cap);
-    if (!buf) {
-        free(t);
-        return;
-    }
-    int q = stb_easy_font_print(0, 0, t, NULL, buf, (int)cap);
-    for (int i = 0; i < q; i++) {
-        float *v0 = (float *)(buf + 64 * i), *v2 = (float *)(buf + 64 * i + 32);
-        int fx0 = (int)v0[0], fy0 = (int)v0[1], fx1 = (int)v2[0], fy1 = (int)v2[1];
-        if (!rot)
-            fill_rect(c, x + fx0 * scale, y + fy0 * scale, x + fx1 * scale, y + fy1 * scale, col);
-        else
-            fill_rect(c, x + fy0 * scale, y - fx1 * scale, x + fy1 * scale, y - fx0 * scale, col);
-    }
-    free(buf);
-    free(t);
-}
-
-/* Text anchored at (x, y): ha -1/0/1 = left/centre/right, va -1/0/1 = top/middle/bottom
- * of the capital letters. */
-static void text_at(canvas *c, int x, int y, const char *s, int scale, plot_color col, int ha,
-                    int va) {
-    int w = text_w(s, scale), h = CAP * scale;
-    int x0 = ha < 0 ? x : ha == 0 ? x - w / 2 : x - w;
-    int y0 = va < 0 ? y : va == 0 ? y - h / 2 : y - h;
-    text_raw(c, x0, y0, s, scale, col, 0);
-}
-
-/* Upward text centred on (x, y). */
-static void text_up(canvas *c, int x, int y, const char *s, int scale, plot_color col) {
-    int w = text_w(s, scale), h = CAP * scale;
-    text_raw(c, x - h / 2, y + w / 2, s, scale, col, 1);
-}
-
-/* Text with a 1 px white halo, readable over a heat map. */
-static void text_halo(canvas *c, int x, int y, const char *s, int scale, plot_color col) {
-    for (int dy = -1; dy <= 1; dy++)
-        for (int dx = -1; dx <= 1; dx++)
-            if (dx || dy) text_raw(c, x + dx, y + dy, s, scale, PLOT_WHITE, 0);
-    text_raw(c, x, y, s, scale, col, 0);
-}
-
-/* ---- lines and markers ---------------------------------------------------------------- */
-
-/* Every pixel whose centre is within w/2 of segment a-b (round caps). */
-static void segment(canvas *c, double ax, double ay, double bx, double by, double w,
-                    plot_color col) {
-    double r = w / 2;
-    if (r < 0.5) r = 0.5;
-    int x0 = clampi(floor(fmin(ax, bx) - r), c->cx0, c->cx1);
-    int x1 = clampi(ceil(fmax(ax, bx) + r), c->cx0, c->cx1);
-    int y0 = clampi(floor(fmin(ay, by) - r), c->cy0, c->cy1);
-    int y1 = clampi(ceil(fmax(ay, by) + r), c->cy0, c->cy1);
-    double dx = bx - ax, dy = by - ay, L2 = dx * dx + dy * dy, r2 = r * r;
-    for (int y = y0; y < y1; y++) {
-        for (int x = x0; x < x1; x++) {
-            double px = x + 0.5 - ax, py = y + 0.5 - ay;
-            double t = L2 > 0 ? (px * dx + py * dy) / L2 : 0;
-            if (t < 0) t = 0;
-            if (t > 1) t = 1;
-            double ex = px - t * dx, ey = py - t * dy;
-            if (ex * ex + ey * ey <= r2) put(c, x, y, col);
-        }
-    }
-}
-
-/* Clip segment a-b to the rectangle (Liang-Barsky); returns 0 when nothing is left, else
- * the parameters [*t0, *t1] of the visible part. */
-static int clip_segment(double ax, double ay, double bx, double by, double x0, double y0,
-                        double x1, double y1, double *t0, double *t1) {
-    double p[4] = {-(bx - ax), bx - ax, -(by - ay), by - ay};
-    double q[4] = {ax - x0, x1 - ax, ay - y0, y1 - ay};
-    double lo = 0, hi = 1;
-    for (int i = 0; i < 4; i++) {
-        if (p[i] == 0) {
-            if (q[i] < 0) return 0;
-        } else {
-            double t = q[i] / p[i];
-            if (p[i] < 0) {
-                if (t > lo) lo = t;
-            } else if (t < hi) {
-                hi = t;
-            }
-        }
-    }
-    if (lo > hi) return 0;
-    *t0 = lo;
-    *t1 = hi;
-    return 1;
-}
-
-/* Dash pattern (on, off) in pixels for a style and width; off = 0 means solid. */
-static void dash_pattern(plot_style st, double w, double *on, double *off) {
-    if (st == PLOT_DASHED) {
-        *on = 3.0 * w + 4;
-        *off = 2.0 * w + 3;
-    } else if (st == PLOT_DOTTED) {
-        *on = 0.01;
-        *off = 1.5 * w + 2;
-    } else {
-        *on = 1;
-        *off = 0;
-    }
-}
-
-/* A styled line through pixel points; a non-finite point breaks it. The dash phase runs on
- * along the whole line, so dashes keep their rhythm across short segments. */
-static void polyline(canvas *c, const double *px, const double *py, size_t n, plot_style st,
-                     double w, plot_color col) {
-    if (w <= 0) return;
-    double on, off;
-    dash_pattern(st, w, &on, &off);
-    double period = on + off, phase = 0, m = w + 2;
-    for (size_t i = 0; i + 1 < n; i++) {
-        double ax = px[i], ay = py[i], bx = px[i + 1], by = py[i + 1];
-        if (!isfinite(ax) || !isfinite(ay) || !isfinite(bx) || !isfinite(by)) {
-            phase = 0;
-            continue;
-        }
-        double len = hypot(bx - ax, by - ay), t0, t1;
-        if (!clip_segment(ax, ay, bx, by, c->cx0 - m, c->cy0 - m, c->cx1 + m, c->cy1 + m, &t0,
-                          &t1)) {
-            phase = fmod(phase + len, period > 0 ? period : 1);
-            continue;
-        }
-        double sx = ax + t0 * (bx - ax), sy = ay + t0 * (by - ay);
-        double ex = ax + t1 * (bx - ax), ey = ay + t1 * (by - ay);
-        if (off <= 0) {
-            segment(c, sx, sy, ex, ey, w, col);
-            continue;
-        }
-        double ux = len > 0 ? (bx - ax) / len : 0, uy = len > 0 ? (by - ay) / len : 0;
-        double vis = len * (t1 - t0);
-        double ph = fmod(phase + len * t0, period), s = 0;
-        while (s < vis) {
-            double step;
-            if (ph < on) { /* inside a dash */
-                step = fmin(on - ph, vis - s);
-                segment(c, sx + ux * s, sy + uy * s, sx + ux * (s + step), sy + uy * (s + step),
-                        w, col);
-            } else {
-                step = fmin(period - ph, vis - s);
-            }
-            s += step;
-            ph += step;
-            if (ph >= period - 1e-9) ph = 0;
-        }
-        phase = fmod(phase + len, period);
-    }
-}
-
-/* Filled marker of size s (about its radius) centred at (x, y). */
-static void marker(canvas *c, plot_marker shape, double x, double y, double s, plot_color col) {
-    if (shape == PLOT_NO_MARKER || !isfinite(x) || !isfinite(y)) return;
-    double r = s * 1.35;
-    int x0 = clampi(floor(x - r), c->cx0, c->cx1), x1 = clampi(ceil(x + r), c->cx0, c->cx1);
-    int y0 = clampi(floor(y - r), c->cy0, c->cy1), y1 = clampi(ceil(y + r), c->cy0, c->cy1);
-    for (int j = y0; j < y1; j++) {
-        for (int i = x0; i < x1; i++) {
-            double dx = i + 0.5 - x, dy = j + 0.5 - y;
-            int in = 0;
-            switch (shape) {
-            case PLOT_CIRCLE: in = dx * dx + dy * dy <= s * s; break;
-            case PLOT_DIAMOND: in = fabs(dx) + fabs(dy) <= s * 1.35; break;
-            case PLOT_SQUARE: in = fabs(dx) <= s * 0.85 && fabs(dy) <= s * 0.85; break;
-            case PLOT_TRIANGLE: /* apex up, base at y + s/2 */
-                in = dy <= s * 0.55 && dy >= -s * 1.1 + 1.73 * fabs(dx) * 0.95;
-                break;
-            default: break;
-            }
-            if (in) put(c, i, j, col);
-        }
-    }
-}
-
-/* ---- layout ---------------------------------------------------------------------------- */
-
-/* A tick label: as many decimals as the step needs, or %g for very large/small numbers. */
+/* Tick label of v on an axis with ticks step apart: as few decimals as the step needs. */
 static void tick_label(char *out, size_t n, double v, double step) {
     double a = fabs(v);
     if (a < step * 1e-6) v = 0, a = 0;
@@ -709,7 +438,44 @@ static void tick_label(char *out, size_t n, double v, double step) {
     snprintf(out, n, "%.*f", dec, v);
 }
 
-/* Finite data range of a panel's series (and markers): x, and y in axis units. */
+/* Label of a log axis tick at 10^e: the value, "1e-5" style when far from 1. */
+static void log_label(char *out, size_t n, double e) {
+    double v = pow(10, e), k = floor(e + 1e-9), m = round(v / pow(10, k));
+    if (k >= -3 && k <= 4) snprintf(out, n, "%.6g", m * pow(10, k));
+    else snprintf(out, n, "%ge%d", m, (int)k);
+}
+
+/* Ticks of a log axis over [lo, hi] (log10 units), at most maxt: whole decades when at
+ * least three fit inside, else 1-2-5 or 1..9 times powers of ten. */
+static int log_ticks(double lo, double hi, int maxt, double *t) {
+    if (maxt < 2) maxt = 2;
+    if (maxt > MAX_TICKS) maxt = MAX_TICKS;
+    static const int sets[2][9] = {{1, 2, 5}, {1, 2, 3, 4, 5, 6, 7, 8, 9}};
+    static const int nset[2] = {3, 9};
+    double hair = (hi - lo) * 1e-9;
+    int decades = (int)(floor(hi + hair) - ceil(lo - hair) + 1);
+    if (decades < 3) {
+        for (int s = 0; s < 2; s++) {
+            int n = 0;
+            for (double k = floor(lo) - 1; k <= ceil(hi); k++)
+                for (int i = 0; i < nset[s]; i++) {
+                    double e = k + log10(sets[s][i]);
+                    if (e >= lo - hair && e <= hi + hair && n < MAX_TICKS) t[n++] = e;
+                }
+            if (n > maxt) break;           /* too dense: take what the coarser set gave */
+            if (n >= 3 || s == 1) return n;
+        }
+    }
+    double step = 1;
+    while ((floor(hi / step + 1e-9) - ceil(lo / step - 1e-9) + 1) > maxt) step++;
+    int n = 0;
+    for (double k = ceil(lo / step - 1e-9); k * step <= hi + hair && n < MAX_TICKS; k++)
+        t[n++] = k * step;
+    return n;
+}
+
+/* Finite data range of a panel's series and markers: x, and y in axis units (log10 on a
+ * log axis). Overlays (polylines) count only where there is no heat map. */
 static void data_range(const panel_t *p, double *xlo, double *xhi, double *ylo, double *yhi) {
     *xlo = *ylo = INFINITY;
     *xhi = *yhi = -INFINITY;
@@ -747,581 +513,714 @@ static void widen(double *lo, double *hi) {
     }
 }
 
-/* Round ticks inside [lo, hi]: the smallest 1-2-5 step that puts at most maxt of them
- * inside (plot_nice_ticks instead covers the range, which can leave a short axis with a
- * single labelled tick). Returns the count, writes up to cap ticks and the step. */
-static int inside_ticks(double lo, double hi, int maxt, double *t, int cap, double *step) {
-    double span = hi - lo, hair = span * 1e-9;
-    if (!(span > 0) || !isfinite(span)) return 0;
-    static const double mant[3] = {1, 2, 5};
-    int e = (int)floor(log10(span / maxt)) - 1;
-    for (int guard = 0; guard < 64; guard++, e++) {
-        for (int k = 0; k < 3; k++) {
-            double s = mant[k] * pow(10.0, e);
-            double a = ceil((lo - hair) / s), b = floor((hi + hair) / s);
-            if (b - a + 1 > maxt) continue;
-            int n = 0;
-            for (double i = a; i <= b && n < cap; i++, n++) {
-                double v = e < 0 ? i * mant[k] / pow(10.0, -e) : i * mant[k] * pow(10.0, e);
-                t[n] = fabs(v) < s * 1e-9 ? 0.0 : v;
-            }
-            *step = s;
-            return n;
-        }
-    }
-    return 0;
+/* The smallest 1-2-5 step that puts at most maxt ticks inside [lo, hi]. */
+static double tick_step(double lo, double hi, int maxt) {
+    double t[MAX_TICKS], step = 1, span = hi - lo;
+    if (maxt < 2) maxt = 2;
+    if (maxt > MAX_TICKS) maxt = MAX_TICKS;
+    /* plot_nice_ticks covers the range with ticks; asking it for one more than we want
+     * inside gives the step that leaves at most maxt inside. */
+    size_t n = plot_nice_ticks(lo, hi, maxt + 1, t, MAX_TICKS, &step);
+    if (n == 0 || !(step > 0)) step = span > 0 ? span : 1;
+    return step;
 }
 
-/* Labelled ticks inside [lo, hi] for an axis len pixels long, about px_per pixels apart. */
-static int axis_ticks(double lo, double hi, int len, int px_per, int logax, double *t,
-                      char (*lab)[32]) {
-    int maxt = len / px_per + 1;
-    if (maxt < 3) maxt = 3;
-    if (maxt > 12) maxt = 12;
-    double tmp[MAX_TICKS], step = 1;
+/* The ticks k*step inside [lo, hi] (a hair of slack); returns how many, up to cap. */
+static int ticks_inside(double lo, double hi, double step, double *t, int cap) {
+    double hair = (hi - lo) * 1e-9;
     int n = 0;
-    if (logax && hi - lo >= 1) { /* whole decades, every 1, 2, 5, ... of them */
-        int m = inside_ticks(lo, hi, maxt, tmp, MAX_TICKS, &step);
-        if (step < 1) {
-            m = 0;
-            for (double e = ceil(lo - 1e-9); e <= hi + 1e-9 && m < MAX_TICKS; e++) tmp[m++] = e;
-        }
-        for (int i = 0; i < m; i++) {
-            double e = round(tmp[i]);
-            t[n] = e;
-            if (e >= -3 && e <= 4) snprintf(lab[n], 32, "%g", pow(10, e));
-            else snprintf(lab[n], 32, "1e%d", (int)e);
-            n++;
-        }
-        return n;
-    }
-    if (logax) { /* less than a decade: round values, placed logarithmically */
-        int m = inside_ticks(pow(10, lo), pow(10, hi), maxt, tmp, MAX_TICKS, &step);
-        for (int i = 0; i < m; i++) {
-            if (!(tmp[i] > 0)) continue;
-            t[n] = log10(tmp[i]);
-            tick_label(lab[n], 32, tmp[i], step);
-            n++;
-        }
-        return n;
-    }
-    int m = inside_ticks(lo, hi, maxt, tmp, MAX_TICKS, &step);
-    for (int i = 0; i < m; i++) {
-        t[n] = tmp[i];
-        tick_label(lab[n], 32, tmp[i], step);
-        n++;
-    }
+    for (double k = ceil((lo - hair) / step); k * step <= hi + hair && n < cap; k++)
+        t[n++] = fabs(k * step) < step * 1e-9 ? 0.0 : k * step;
     return n;
+}
+
+/* Rough width in pixels of text drawn t pixels high (PLplot measures it only once
+ * drawing; the layout needs it before). */
+static double text_w(const char *s, double t) { return s ? 0.64 * t * (double)strlen(s) : 0; }
+
+/* Widest y tick label of a panel, in pixels. */
+static double ylabels_w(const panel_t *p, double t) {
+    double tk[MAX_TICKS], w = 0;
+    int n = p->logy ? p->nyt : ticks_inside(p->y0, p->y1, p->ystep, tk, MAX_TICKS);
+    if (p->logy) memcpy(tk, p->yt, sizeof tk);
+    for (int i = 0; i < n; i++) {
+        char s[40];
+        if (p->logy) log_label(s, sizeof s, tk[i]);
+        else tick_label(s, sizeof s, tk[i], p->ystep);
+        w = fmax(w, text_w(s, t));
+    }
+    return w;
 }
 
 /* Colour-bar label k of a heat map ("%.2g"; the catch-all top one reads "> previous"). */
 static void cbar_label(const heat_t *h, int k, char *out, size_t n) {
-    if (k == h->N + 1) {
+    if (k >= h->N + 1) {
         char prev[32];
         snprintf(prev, sizeof prev, "%.2g", h->lev[h->N]);
         snprintf(out, n, "> %s", prev);
     } else {
-        snprintf(out, n, "%.2g", h->lev[k]);
+        snprintf(out, n, "%.2g", h->lev[k < 0 ? 0 : k]);
     }
 }
 
-static int cbar_width(const heat_t *h) {
-    int w = 0;
+/* Width of the colour bar with its labels and caption, in pixels. */
+static double cbar_w(const heat_t *h, double t) {
+    double w = 0;
     for (int k = 0; k <= h->N + 1; k++) {
-        char b[48];
-        cbar_label(h, k, b, sizeof b);
-        int tw = text_w(b, TEXT_SCALE);
-        if (tw > w) w = tw;
+        char s[48];
+        cbar_label(h, k, s, sizeof s);
+        w = fmax(w, text_w(s, t));
     }
-    return 2 * PAD + CBAR_W + TICK_LEN + 4 + w + (h->label ? PAD + CAP * TEXT_SCALE : 0);
+    return t * 2.6 + w + (h->label ? 2.0 * t : 0);
 }
 
-static int fig_top(const plot_figure *f) {
-    return f->title ? PAD + CAP * FIG_TITLE_SCALE + PAD : 0;
+static int legend_entries(const panel_t *p) {
+    int n = 0;
+    for (int k = 0; k < p->ns; k++) n += p->s[k].label != NULL;
+    return n > NCOL0 - C_LEGEND ? NCOL0 - C_LEGEND : n;
 }
 
-static void layout_panel(plot_figure *f, int i) {
-    panel_t *p = &f->p[i];
-    int cx0 = f->w * i / f->np, cx1 = f->w * (i + 1) / f->np;
-    const int th = CAP * TEXT_SCALE; /* text cap height */
-    /* Ranges. */
-    double xlo, xhi, ylo, yhi;
-    if (p->hm) {
-        xlo = p->hm->xs[0];
-        xhi = p->hm->xs[p->hm->nx - 1];
-        ylo = p->hm->ys[0];
-        yhi = p->hm->ys[p->hm->ny - 1];
-        if (p->logy) {
-            ylo = ylo > 0 ? log10(ylo) : NAN;
-            yhi = yhi > 0 ? log10(yhi) : NAN;
-        }
-        widen(&ylo, &yhi);
-    } else {
-        data_range(p, &xlo, &xhi, &ylo, &yhi);
-        widen(&xlo, &xhi);
-        widen(&ylo, &yhi);
-        double pad = 0.05 * (yhi - ylo);
-        ylo -= pad;
-        yhi += pad;
-        if (p->head > 0 && isnan(p->ylim[0])) yhi = ylo + (yhi - ylo) / (1 - p->head);
-    }
-    if (!isnan(p->xlim[0])) xlo = p->xlim[0], xhi = p->xlim[1];
-    if (!isnan(p->ylim[0])) {
-        ylo = p->ylim[0];
-        yhi = p->ylim[1];
-        if (p->logy) {
-            ylo = ylo > 0 ? log10(ylo) : NAN;
-            yhi = log10(yhi);
-            if (!isfinite(ylo) || !isfinite(yhi)) ylo = 0, yhi = 1;
-        }
-    }
-    p->x0 = xlo;
-    p->x1 = xhi;
-    p->y0 = ylo;
-    p->y1 = yhi;
-    /* Vertical: title above, tick labels and x label below. */
-    p->T = fig_top(f) + PAD + (p->title ? th + 2 * PAD : PAD);
-    p->B = f->h - PAD - (p->xlabel ? th + PAD : 0) - (th + PAD + TICK_LEN);
-    if (p->B < p->T + 4) p->B = p->T + 4;
-    /* y ticks first: their labels set the left margin, which sets the x axis's length. */
-    p->nyt = axis_ticks(ylo, yhi, p->B - p->T, 45, p->logy, p->yt, p->ytl);
-    int lw = 0;
-    for (int k = 0; k < p->nyt; k++) {
-        int w = text_w(p->ytl[k], TEXT_SCALE);
-        if (w > lw) lw = w;
-    }
-    p->L = cx0 + PAD + (p->ylabel ? th + PAD : 0) + lw + 8 + TICK_LEN;
-    p->R = cx1 - 2 * PAD - (p->hm ? cbar_width(p->hm) : 0);
-    if (p->R < p->L + 4) p->R = p->L + 4;
-    p->nxt = axis_ticks(xlo, xhi, p->R - p->L, 75, 0, p->xt, p->xtl);
-    /* Keep the last x tick label inside the cell. */
-    if (p->nxt > 0 && !p->hm) {
-        int half = text_w(p->xtl[p->nxt - 1], TEXT_SCALE) / 2 + PAD / 2;
-        if (p->R + half > cx1) p->R = cx1 - half;
-    }
-}
-
-static double legend_place(const panel_t *p, int *x, int *y, int *w, int *h);
-
-/* Lay out each panel; where the automatic legend would hide data in every corner and the
- * y range is automatic, raise the top of the y axis by the legend's height and lay out
- * again, so the legend sits above the data. */
-static void layout(plot_figure *f) {
-    if (f->laid_out) return;
-    for (int i = 0; i < f->np; i++) {
-        panel_t *p = &f->p[i];
-        p->head = 0;
-        layout_panel(f, i);
-        int x, y, w, h;
-        if (p->hm || p->legend != PLOT_LEGEND_AUTO || !isnan(p->ylim[0]) ||
-            legend_place(p, &x, &y, &w, &h) <= 0)
-            continue;
-        double head = (double)(h + 10 + 8) / (p->B - p->T);
-        if (head < 0.6) {
-            p->head = head;
-            layout_panel(f, i);
-        }
-    }
-    f->laid_out = 1;
-}
-
+/* Data (x, y in axis units) to pixels. */
 static void to_px(const panel_t *p, double x, double y, double *px, double *py) {
-    if (p->logy) y = y > 0 ? log10(y) : NAN;
     *px = p->L + (x - p->x0) / (p->x1 - p->x0) * (p->R - p->L);
     *py = p->B - (y - p->y0) / (p->y1 - p->y0) * (p->B - p->T);
 }
 
-int plot_data_to_pixel(plot_figure *f, int panel, double x, double y, double *px, double *py) {
-    panel_t *p = get_panel(f, panel);
-    if (!p || !px || !py) return -1;
-    layout(f);
-    to_px(p, x, y, px, py);
-    return isfinite(*px) && isfinite(*py) ? 0 : fail(f, "plot: point (%g, %g) has no pixel", x, y);
+/* Legend rectangle in pixels for a corner. */
+static void legend_rect(const panel_t *p, plot_legend_pos c, double pad, double *x, double *y) {
+    int right = c == PLOT_LEGEND_TOP_RIGHT || c == PLOT_LEGEND_BOTTOM_RIGHT;
+    int top = c == PLOT_LEGEND_TOP_RIGHT || c == PLOT_LEGEND_TOP_LEFT;
+    *x = right ? p->R - pad - p->lw : p->L + pad;
+    *y = top ? p->T + pad : p->B - pad - p->lh;
 }
 
-/* ---- drawing ------------------------------------------------------------------------- */
-
-static void draw_heatmap(canvas *c, const panel_t *p) {
-    const heat_t *h = p->hm;
-    int W = p->R - p->L, H = p->B - p->T;
-    int *band = malloc((size_t)W * (size_t)H * sizeof *band);
-    int *ca = malloc((size_t)W * sizeof *ca);
-    double *ta = malloc((size_t)W * sizeof *ta);
-    int *cb = malloc((size_t)H * sizeof *cb);
-    double *tb = malloc((size_t)H * sizeof *tb);
-    if (!band || !ca || !ta || !cb || !tb) goto out;
-    /* Cell and fraction along it for every column and row (-1: outside the grid). */
-    for (int i = 0; i < W; i++) {
-        double x = p->x0 + (i + 0.5) / W * (p->x1 - p->x0);
-        ca[i] = -1;
-        if (x < h->xs[0] || x > h->xs[h->nx - 1]) continue;
-        size_t a = 0;
-        while (a + 2 < h->nx && h->xs[a + 1] <= x) a++;
-        ca[i] = (int)a;
-        ta[i] = (x - h->xs[a]) / (h->xs[a + 1] - h->xs[a]);
-    }
-    for (int j = 0; j < H; j++) {
-        double y = p->y1 - (j + 0.5) / H * (p->y1 - p->y0);
-        if (p->logy) y = pow(10, y);
-        cb[j] = -1;
-        if (y < h->ys[0] || y > h->ys[h->ny - 1]) continue;
-        size_t b = 0;
-        while (b + 2 < h->ny && h->ys[b + 1] <= y) b++;
-        cb[j] = (int)b;
-        tb[j] = (y - h->ys[b]) / (h->ys[b + 1] - h->ys[b]);
-    }
-    for (int j = 0; j < H; j++) {
-        for (int i = 0; i < W; i++) {
-            int *bp = &band[(size_t)j * W + i];
-            *bp = -2;
-            if (ca[i] < 0 || cb[j] < 0) continue;
-            size_t a = (size_t)ca[i], b = (size_t)cb[j], ny = h->ny;
-            double u = ta[i], v = tb[j];
-            double z = (1 - u) * (1 - v) * h->v[a * ny + b] + u * (1 - v) * h->v[(a + 1) * ny + b] +
-                       (1 - u) * v * h->v[a * ny + b + 1] + u * v * h->v[(a + 1) * ny + b + 1];
-            *bp = band_of(h, z);
-            put(c, p->L + i, p->T + j, *bp >= 0 ? h->fill[*bp] : NAN_COLOR);
-        }
-    }
-    /* Contour lines: both pixels of each neighbouring pair whose bands differ, in the colour
-     * of the level between them (the upper band's lower level). */
-    for (int j = 0; j < H; j++) {
-        for (int i = 0; i < W; i++) {
-            int b0 = band[(size_t)j * W + i];
-            if (b0 < 0) continue;
-            for (int d = 0; d < 2; d++) {
-                int i2 = i + (d == 0), j2 = j + (d == 1);
-                if (i2 >= W || j2 >= H) continue;
-                int b1 = band[(size_t)j2 * W + i2];
-                if (b1 < 0 || b1 == b0) continue;
-                plot_color lc = h->line[b0 > b1 ? b0 : b1];
-                segment(c, p->L + i + 0.5, p->T + j + 0.5, p->L + i2 + 0.5, p->T + j2 + 0.5,
-                        CONTOUR_WIDTH, lc);
-            }
-        }
-    }
-out:
-    free(band);
-    free(ca);
-    free(ta);
-    free(cb);
-    free(tb);
-}
-
-static void draw_series(canvas *c, const panel_t *p, const series_t *s) {
-    if (s->n == 0) return;
-    double *px = malloc(s->n * sizeof *px), *py = malloc(s->n * sizeof *py);
-    if (!px || !py) {
-        free(px);
-        free(py);
-        return;
-    }
-    for (size_t i = 0; i < s->n; i++) {
-        to_px(p, s->x[i], s->y[i], &px[i], &py[i]);
-        if (!isfinite(s->x[i]) || !isfinite(s->y[i])) px[i] = py[i] = NAN;
-    }
-    polyline(c, px, py, s->n, s->style, s->width, s->color);
-    if (s->marker != PLOT_NO_MARKER)
-        for (size_t i = 0; i < s->n; i++)
-            marker(c, s->marker, px[i], py[i], SERIES_MARKER, s->color);
-    free(px);
-    free(py);
-}
-
-/* Legend geometry: entries are the labelled series. */
-static int legend_entries(const panel_t *p) {
-    int n = 0;
-    for (int k = 0; k < p->ns; k++) n += p->s[k].label != NULL;
-    return n;
-}
-
-#define LEG_ROW 24
-
-static void legend_size(const panel_t *p, int *w, int *h) {
-    int lw = 0;
-    for (int k = 0; k < p->ns; k++)
-        if (p->s[k].label) {
-            int t = text_w(p->s[k].label, TEXT_SCALE);
-            if (t > lw) lw = t;
-        }
-    *w = 8 + LEGEND_SAMPLE + 8 + lw + 10;
-    *h = 6 + legend_entries(p) * LEG_ROW + 2;
-}
-
-/* How much of the panel's drawing a legend box at (x, y) would hide: points sampled every
- * 2 px along each series, and markers counted heavily. */
-static double legend_cost(const panel_t *p, int x, int y, int w, int h) {
-    double cost = 0, x0 = x - 3, y0 = y - 3, x1 = x + w + 3, y1 = y + h + 3;
+/* How many drawn points (and midpoints of segments) fall under the legend in corner c. */
+static int legend_cost(const panel_t *p, plot_legend_pos c, double pad) {
+    double lx, ly;
+    legend_rect(p, c, pad, &lx, &ly);
+    lx -= pad / 2, ly -= pad / 2;
+    double lw = p->lw + pad, lh = p->lh + pad;
+    int cost = 0;
     for (int k = 0; k < p->ns; k++) {
         const series_t *s = &p->s[k];
-        double ax = NAN, ay = NAN;
+        double qx = NAN, qy = NAN;
         for (size_t i = 0; i < s->n; i++) {
-            double bx, by;
-            to_px(p, s->x[i], s->y[i], &bx, &by);
-            if (!isfinite(s->x[i]) || !isfinite(bx) || !isfinite(by)) {
-                ax = ay = NAN;
+            double y = p->logy ? (s->y[i] > 0 ? log10(s->y[i]) : NAN) : s->y[i];
+            double px, py;
+            if (!isfinite(s->x[i]) || !isfinite(y)) {
+                qx = NAN;
                 continue;
             }
-            if (isfinite(ax)) {
-                double len = hypot(bx - ax, by - ay);
-                int m = (int)fmin(len / 2, 4000) + 1;
-                for (int q = 0; q < m; q++) {
-                    double sx = ax + (bx - ax) * q / m, sy = ay + (by - ay) * q / m;
-                    cost += sx >= x0 && sx < x1 && sy >= y0 && sy < y1;
+            to_px(p, s->x[i], y, &px, &py);
+            for (int h = 0; h < 8; h++) { /* the point and seven along the segment before it */
+                double w = h / 8.0, ax = px, ay = py;
+                if (h > 0) {
+                    if (!isfinite(qx)) break;
+                    ax = px + w * (qx - px), ay = py + w * (qy - py);
                 }
-            } else {
-                cost += bx >= x0 && bx < x1 && by >= y0 && by < y1;
+                cost += ax >= lx && ax <= lx + lw && ay >= ly && ay <= ly + lh;
             }
-            ax = bx;
-            ay = by;
+            qx = px, qy = py;
         }
     }
     for (int k = 0; k < p->nm; k++) {
-        double bx, by;
-        to_px(p, p->m[k].x, p->m[k].y, &bx, &by);
-        cost += 20.0 * (bx >= x0 - 12 && bx < x1 + 12 && by >= y0 - 12 && by < y1 + 12);
+        double y = p->logy ? (p->m[k].y > 0 ? log10(p->m[k].y) : NAN) : p->m[k].y, px, py;
+        if (!isfinite(p->m[k].x) || !isfinite(y)) continue;
+        to_px(p, p->m[k].x, y, &px, &py);
+        cost += 8 * (px >= lx && px <= lx + lw && py >= ly && py <= ly + lh);
     }
     return cost;
 }
 
-/* Where the legend goes (top-left corner *x, *y; size *w, *h). Returns how much data it
- * covers there (0: none; negative: no legend). */
-static double legend_place(const panel_t *p, int *x, int *y, int *w, int *h) {
-    if (p->legend == PLOT_LEGEND_NONE || legend_entries(p) == 0) return -1;
-    legend_size(p, w, h);
-    const int in = 10;
-    int xr = p->R - in - *w, xl = p->L + in, yt = p->T + in, yb = p->B - in - *h;
-    int cx[4] = {xr, xl, xr, xl}, cy[4] = {yt, yt, yb, yb};
-    int pick = 0;
-    double best = INFINITY;
-    switch (p->legend) {
-    case PLOT_LEGEND_TOP_LEFT: pick = 1; break;
-    case PLOT_LEGEND_BOTTOM_RIGHT: pick = 2; break;
-    case PLOT_LEGEND_BOTTOM_LEFT: pick = 3; break;
-    case PLOT_LEGEND_AUTO:
-        for (int k = 0; k < 4 && best > 0; k++) {
-            double cst = legend_cost(p, cx[k], cy[k], *w, *h);
-            if (cst < best) best = cst, pick = k;
-        }
-        break;
-    default: break;
+/* Where the panel's legend goes; with PLOT_LEGEND_AUTO and data in every corner, an
+ * automatic y axis of a line plot is raised so that the legend fits above the data. */
+static void place_legend(panel_t *p, double t, int yauto, double ymax_data) {
+    int n = legend_entries(p);
+    p->corner = PLOT_LEGEND_NONE;
+    if (n == 0 || p->legend == PLOT_LEGEND_NONE) return;
+    double w = 0;
+    for (int k = 0; k < p->ns; k++)
+        if (p->s[k].label) w = fmax(w, text_w(p->s[k].label, t));
+    p->lw = w + 5.8 * t;
+    p->lh = (1.6 * n + 0.7) * t;
+    if (p->legend != PLOT_LEGEND_AUTO) {
+        p->corner = p->legend;
+        return;
     }
-    *x = cx[pick];
-    *y = cy[pick];
-    return isfinite(best) ? best : legend_cost(p, *x, *y, *w, *h);
+    static const plot_legend_pos order[4] = {PLOT_LEGEND_TOP_RIGHT, PLOT_LEGEND_TOP_LEFT,
+                                             PLOT_LEGEND_BOTTOM_RIGHT, PLOT_LEGEND_BOTTOM_LEFT};
+    int best = -1, bestc = 0;
+    for (int i = 0; i < 4; i++) {
+        int c = legend_cost(p, order[i], 0.5 * t);
+        if (best < 0 || c < bestc) best = i, bestc = c;
+    }
+    p->corner = order[best];
+    if (bestc == 0 || !yauto || p->hm || !isfinite(ymax_data)) return;
+    double room = (p->lh + 1.5 * t) / (p->B - p->T); /* share of the height above the data */
+    if (room > 0.6) room = 0.6;
+    p->y1 = p->y0 + (ymax_data - p->y0) / (1 - room);
+    p->corner = PLOT_LEGEND_TOP_RIGHT;
 }
 
-static void draw_legend(canvas *c, const panel_t *p) {
-    int x, y, w, h;
-    if (legend_place(p, &x, &y, &w, &h) < 0) return;
-    fill_rect(c, x, y, x + w, y + h, PLOT_WHITE);
-    rect_edge(c, x, y, x + w, y + h, LEGEND_EDGE);
-    int row = 0;
-    for (int k = 0; k < p->ns; k++) {
+/* y ticks for the panel's height. */
+static void y_ticks(panel_t *p, double t) {
+    int maxt = (int)((p->B - p->T) / (2.6 * t));
+    if (p->logy) p->nyt = log_ticks(p->y0, p->y1, maxt, p->yt), p->ystep = 1;
+    else p->ystep = tick_step(p->y0, p->y1, maxt);
+}
+
+/* First pass over a panel: axis ranges and the margins its own labels need. */
+static void layout_panel(plot_figure *f, int i, double top) {
+    panel_t *p = &f->p[i];
+    double t = f->text;
+    int r = i / f->cols, c = i % f->cols;
+    double cw = (double)f->w / f->cols, ch = (f->h - top) / f->rows;
+    double cx = c * cw, cy = top + r * ch;
+
+    double xlo, xhi, ylo, yhi;
+    data_range(p, &xlo, &xhi, &ylo, &yhi);
+    if (p->hm) {
+        xlo = p->hm->xs[0], xhi = p->hm->xs[p->hm->nx - 1];
+        ylo = p->hm->ys[0], yhi = p->hm->ys[p->hm->ny - 1];
+        if (p->logy) ylo = ylo > 0 ? log10(ylo) : NAN, yhi = yhi > 0 ? log10(yhi) : NAN;
+        if (!isfinite(ylo) || !isfinite(yhi)) ylo = INFINITY, yhi = -INFINITY;
+    } else {
+        widen(&ylo, &yhi);
+        double pad = 0.05 * (yhi - ylo);
+        ylo -= pad, yhi += pad;
+    }
+    widen(&xlo, &xhi);
+    widen(&ylo, &yhi);
+    int xauto = isnan(p->xlim[0]), yauto = isnan(p->ylim[0]);
+    p->x0 = xauto ? xlo : p->xlim[0];
+    p->x1 = xauto ? xhi : p->xlim[1];
+    if (yauto) {
+        p->y0 = ylo, p->y1 = yhi;
+    } else if (p->logy) {
+        p->y0 = p->ylim[0] > 0 ? log10(p->ylim[0]) : ylo;
+        p->y1 = p->ylim[1] > 0 ? log10(p->ylim[1]) : yhi;
+        if (!(p->y0 < p->y1)) p->y0 = ylo, p->y1 = yhi;
+    } else {
+        p->y0 = p->ylim[0], p->y1 = p->ylim[1];
+    }
+
+    /* title above, tick labels and axis labels below and left, colour bar right */
+    p->T = cy + t * (p->title ? 2.0 : 0.9);
+    p->B = cy + ch - t * (p->xlabel ? 3.4 : 2.0);
+    if (p->B - p->T < 8) p->B = p->T + 8;
+    y_ticks(p, t);
+    p->L = cx + t * 0.6 + ylabels_w(p, t) + t * 0.6 + (p->ylabel ? 2.2 * t : 0);
+    p->R = cx + cw - t * 1.4 - (p->hm ? cbar_w(p->hm, t) : 0);
+}
+
+/* Second pass, once the plot areas are aligned: x ticks and the legend (which may raise
+ * an automatic y axis, and then the y ticks change). */
+static void layout_finish(plot_figure *f, int i) {
+    panel_t *p = &f->p[i];
+    double t = f->text;
+    if (p->R - p->L < 8) p->R = p->L + 8;
+    p->xstep = tick_step(p->x0, p->x1, (int)((p->R - p->L) / (5.0 * t)));
+    double xlo, xhi, ylo, yhi, y1 = p->y1;
+    data_range(p, &xlo, &xhi, &ylo, &yhi);
+    place_legend(p, t, isnan(p->ylim[0]), yhi);
+    if (p->y1 != y1) y_ticks(p, t);
+}
+
+static double fig_top(const plot_figure *f) { return f->title ? 2.6 * f->text : 0; }
+
+/* Panels share their plot area's edges along rows and columns, so stacked panels line
+ * their x axes up (and side-by-side ones their y axes). */
+static void layout(plot_figure *f) {
+    if (f->laid_out) return;
+    double cw = (double)f->w / f->cols, ch = (double)f->h / f->rows;
+    double s = fmin(cw / 600.0, ch / 400.0);
+    if (s < 0.8) s = 0.8;
+    if (s > 1.2) s = 1.2;
+    f->text = TEXT_PX * s;
+    for (int i = 0; i < f->np; i++) layout_panel(f, i, fig_top(f));
+    for (int i = 0; i < f->np; i++) {
+        panel_t *p = &f->p[i];
+        for (int k = 0; k < f->np; k++) {
+            const panel_t *q = &f->p[k];
+            if (k % f->cols == i % f->cols) p->L = fmax(p->L, q->L), p->R = fmin(p->R, q->R);
+            if (k / f->cols == i / f->cols) p->T = fmax(p->T, q->T), p->B = fmin(p->B, q->B);
+        }
+    }
+    for (int i = 0; i < f->np; i++) layout_finish(f, i);
+    f->laid_out = 1;
+}
+
+int plot_data_to_pixel(plot_figure *f, int panel, double x, double y, double *px, double *py) {
+    panel_t *p = get_panel(f, panel);
+    if (!p) return -1;
+    if (p->logy) y = y > 0 ? log10(y) : NAN;
+    if (!isfinite(x) || !isfinite(y)) return fail(f, "plot: point (%g, %g) has no pixel", x, y);
+    layout(f);
+    double qx, qy;
+    to_px(p, x, y, &qx, &qy);
+    if (px) *px = qx;
+    if (py) *py = qy;
+    return 0;
+}
+
+/* ---- drawing with PLplot ----------------------------------------------------------------- */
+
+static pthread_mutex_t pl_lock = PTHREAD_MUTEX_INITIALIZER;
+static char pl_msg[256]; /* the first complaint of PLplot during a drawing */
+static double pl_ppmm;   /* device pixels per millimetre of the stream being drawn */
+
+static void on_abort(const char *msg) {
+    if (!pl_msg[0]) snprintf(pl_msg, sizeof pl_msg, "%s", msg ? msg : "error");
+}
+
+/* PLplot reads '#' as the start of an escape sequence: double it. */
+static const char *esc(const char *s, char *buf, size_t n) {
+    size_t j = 0;
+    for (; s && *s && j + 2 < n; s++) {
+        if (*s == '#') buf[j++] = '#';
+        buf[j++] = *s;
+    }
+    buf[j] = 0;
+    return buf;
+}
+
+static void set_color(int slot, plot_color c) {
+    plscol0(slot, (PLINT)(c >> 16 & 0xff), (PLINT)(c >> 8 & 0xff), (PLINT)(c & 0xff));
+    plcol0(slot);
+}
+
+/* Character height of t pixels. */
+static void text_px(double t) { plschr(t / pl_ppmm, 1.0); }
+
+/* Dash pattern of a line style for a line w pixels wide (plstyl counts micrometres). */
+static void line_style(plot_style st, double w, int overlay) {
+    double on, off;
+    if (st == PLOT_SOLID) {
+        pllsty(1);
+        return;
+    }
+    if (st == PLOT_DASHED) on = overlay ? 3 * w : 3.7 * w, off = overlay ? 4 * w : 1.6 * w;
+    else on = w, off = 1.65 * w;
+    PLINT mk = (PLINT)lround(on / pl_ppmm * 1000), sp = (PLINT)lround(off / pl_ppmm * 1000);
+    plstyl(1, &mk, &sp);
+}
+
+/* A filled marker of size s pixels centred on data point (x, y) (axis units). */
+static void draw_marker(const panel_t *p, plot_marker shape, double x, double y, double s) {
+    if (shape == PLOT_NO_MARKER) return;
+    double cx, cy, px[33], py[33];
+    to_px(p, x, y, &cx, &cy);
+    int n = 0;
+    double r = s / 2;
+    if (shape == PLOT_CIRCLE) {
+        r *= 0.9;
+        for (n = 0; n < 32; n++) {
+            double a = 2 * M_PI * n / 32;
+            px[n] = cx + r * cos(a), py[n] = cy + r * sin(a);
+        }
+    } else if (shape == PLOT_DIAMOND) {
+        r *= 1.3;
+        double dx[4] = {0, 0.75, 0, -0.75}, dy[4] = {-1, 0, 1, 0};
+        for (n = 0; n < 4; n++) px[n] = cx + r * dx[n], py[n] = cy + r * dy[n];
+    } else if (shape == PLOT_SQUARE) {
+        r *= 0.9;
+        double dx[4] = {-1, 1, 1, -1}, dy[4] = {-1, -1, 1, 1};
+        for (n = 0; n < 4; n++) px[n] = cx + r * dx[n], py[n] = cy + r * dy[n];
+    } else {
+        r *= 1.15;
+        double dx[3] = {0, 0.866, -0.866}, dy[3] = {-1, 0.5, 0.5};
+        for (n = 0; n < 3; n++) px[n] = cx + r * dx[n], py[n] = cy + r * dy[n];
+    }
+    PLFLT wx[33], wy[33];
+    for (int i = 0; i < n; i++) {
+        wx[i] = p->x0 + (px[i] - p->L) / (p->R - p->L) * (p->x1 - p->x0);
+        wy[i] = p->y0 + (p->B - py[i]) / (p->B - p->T) * (p->y1 - p->y0);
+    }
+    plfill(n, wx, wy);
+}
+
+static void draw_series(const panel_t *p, const series_t *s) {
+    PLFLT *x = malloc((s->n + 1) * sizeof *x), *y = malloc((s->n + 1) * sizeof *y);
+    if (!x || !y) {
+        free(x);
+        free(y);
+        on_abort("out of memory");
+        return;
+    }
+    size_t m = 0;
+    for (size_t i = 0; i <= s->n; i++) {
+        double yy = i < s->n ? (p->logy ? (s->y[i] > 0 ? log10(s->y[i]) : NAN) : s->y[i]) : NAN;
+        if (i < s->n && isfinite(s->x[i]) && isfinite(yy)) {
+            x[m] = s->x[i], y[m] = yy, m++;
+            continue;
+        }
+        if (m >= 2 && s->width > 0) { /* a finite run ends: draw it */
+            plwidth(s->width);
+            line_style(s->style, s->width, s->overlay);
+            plline((PLINT)m, x, y);
+            pllsty(1);
+        }
+        for (size_t k = 0; k < m && s->marker; k++)
+            draw_marker(p, s->marker, x[k], y[k], s->overlay ? OVERLAY_MARKER : SERIES_MARKER);
+        m = 0;
+    }
+    free(x);
+    free(y);
+}
+
+/* plshades' fill callback: the polygon and its outline, so that neighbouring bands meet
+ * without the hairline seams antialiasing would leave between them. */
+static void fill_band(PLINT n, const PLFLT *x, const PLFLT *y) {
+    plfill(n, x, y);
+    plwidth(1.0);
+    plline(n, x, y);
+}
+
+static void draw_heatmap(const panel_t *p) {
+    const heat_t *h = p->hm;
+    int N = h->N, nx = (int)h->nx, ny = (int)h->ny;
+    PLFLT *z = malloc(h->nx * h->ny * sizeof *z);
+    PLFLT **rows = malloc(h->nx * sizeof *rows);
+    PLFLT *yg = malloc(h->ny * sizeof *yg);
+    if (!z || !rows || !yg) {
+        free(z), free(rows), free(yg);
+        on_abort("out of memory");
+        return;
+    }
+    /* Every value inside [level_0, level_N+1): the catch-all band is filled like the rest
+     * (PLplot leaves values beyond the outer levels blank); non-finite points get a
+     * stand-in, and their cells are painted grey afterwards. */
+    double top = 0.5 * (h->lev[N] + h->lev[N + 1]);
+    for (size_t i = 0; i < h->nx * h->ny; i++) {
+        double v = h->v[i];
+        z[i] = !isfinite(v) ? h->lev[N] : v < h->lev[0] ? h->lev[0] : v > top ? top : v;
+    }
+    for (int i = 0; i < nx; i++) rows[i] = z + (size_t)i * h->ny;
+    for (int j = 0; j < ny; j++) yg[j] = p->logy ? (h->ys[j] > 0 ? log10(h->ys[j]) : NAN) : h->ys[j];
+    PLcGrid grid = {(PLFLT *)h->xs, yg, NULL, nx, ny, 0};
+
+    /* band k has colour k of cmap1, which plshades picks as position k / N */
+    PLINT r[PLOT_MAX_LEVELS + 1], g[PLOT_MAX_LEVELS + 1], b[PLOT_MAX_LEVELS + 1];
+    for (int k = 0; k <= N; k++)
+        r[k] = h->fill[k] >> 16 & 0xff, g[k] = h->fill[k] >> 8 & 0xff, b[k] = h->fill[k] & 0xff;
+    plscmap1n(N + 1);
+    plscmap1(r, g, b, N + 1);
+    PLFLT edge[PLOT_MAX_LEVELS + 2];
+    for (int k = 0; k <= N + 1; k++) edge[k] = h->lev[k];
+    edge[0] -= 1e-9 * (1 + fabs(edge[0])); /* the minimum itself inside band 0 */
+    plshades((PLFLT_MATRIX)rows, nx, ny, NULL, p->x0, p->x1, p->y0, p->y1, edge, N + 2, 1.0,
+             0, 0.0, fill_band, 0, pltr1, &grid);
+
+    /* contour lines at the levels above the minimum, each in its own colour */
+    plwidth(CONTOUR_WIDTH);
+    for (int k = 1; k <= N; k++) {
+        if (!(h->lev[k] > h->lev[k - 1])) continue;
+        set_color(C_TMP, h->line[k]);
+        PLFLT lv = h->lev[k];
+        plcont((PLFLT_MATRIX)rows, nx, ny, 1, nx, 1, ny, &lv, 1, pltr1, &grid);
+    }
+    /* cells with a non-finite corner */
+    set_color(C_TMP, NAN_COLOR);
+    for (int i = 0; i + 1 < nx; i++)
+        for (int j = 0; j + 1 < ny; j++) {
+            const double *v = h->v;
+            if (isfinite(v[i * ny + j]) && isfinite(v[(i + 1) * ny + j]) &&
+                isfinite(v[i * ny + j + 1]) && isfinite(v[(i + 1) * ny + j + 1]))
+                continue;
+            PLFLT cx[4] = {h->xs[i], h->xs[i + 1], h->xs[i + 1], h->xs[i]};
+            PLFLT cy[4] = {yg[j], yg[j], yg[j + 1], yg[j + 1]};
+            plfill(4, cx, cy);
+        }
+    free(z);
+    free(rows);
+    free(yg);
+}
+
+/* Axis labels: our own formatting (as many decimals as the step needs; 10^k on a log
+ * axis), the same the layout measured. */
+static void axis_label_fn(PLINT axis, PLFLT v, char *out, PLINT n, PLPointer data) {
+    const panel_t *p = data;
+    if (axis == PL_Y_AXIS && p->logy) log_label(out, (size_t)n, v);
+    else tick_label(out, (size_t)n, v, axis == PL_Y_AXIS ? p->ystep : p->xstep);
+}
+
+/* Colour-bar labels: the bar runs over band indices 0..N+1, labelled with the levels. */
+static void cbar_label_fn(PLINT axis, PLFLT v, char *out, PLINT n, PLPointer data) {
+    (void)axis;
+    cbar_label(data, (int)lround(v), out, (size_t)n);
+}
+
+static void draw_colorbar(const panel_t *p, double t) {
+    const heat_t *h = p->hm;
+    PLFLT vals[PLOT_MAX_LEVELS + 2];
+    for (int k = 0; k <= h->N + 1; k++) vals[k] = k;
+    const PLFLT *vp[1] = {vals};
+    PLINT nv[1] = {h->N + 2}, sub[1] = {0};
+    PLFLT ticks[1] = {1.0};
+    const char *axis_opts[1] = {"bcmtvo"};
+    PLINT lopt[1] = {PL_COLORBAR_LABEL_RIGHT};
+    char cap[512];
+    const char *labels[1] = {esc(h->label, cap, sizeof cap)};
+    double vw = p->R - p->L;
+    PLFLT cw, chh;
+    plslabelfunc(cbar_label_fn, (PLPointer)h);
+    set_color(C_FG, PLOT_BLACK);
+    plwidth(1.0);
+    plcolorbar(&cw, &chh, PL_COLORBAR_SHADE | PL_COLORBAR_SHADE_LABEL,
+               PL_POSITION_RIGHT | PL_POSITION_OUTSIDE | PL_POSITION_VIEWPORT,
+               0.9 * t / vw, 0, 1.1 * t / vw, 1.0, C_BG, C_FG, 1, 0, 0, 0, 0,
+               h->label ? 1 : 0, lopt, labels, 1, axis_opts, ticks, sub, nv, vp);
+    plslabelfunc(NULL, NULL);
+}
+
+static void draw_legend(const panel_t *p, double t) {
+    int n = legend_entries(p);
+    if (p->corner == PLOT_LEGEND_NONE || n == 0) return;
+    PLINT opt[NCOL0], tcol[NCOL0], lcol[NCOL0], lsty[NCOL0], scol[NCOL0], snum[NCOL0];
+    PLINT zero[NCOL0];
+    PLFLT lwid[NCOL0], sscale[NCOL0], zf[NCOL0];
+    const char *text[NCOL0], *sym[NCOL0];
+    char buf[NCOL0][128];
+    int i = 0;
+    for (int k = 0; k < p->ns && i < n; k++) {
         const series_t *s = &p->s[k];
         if (!s->label) continue;
-        double my = y + 6 + row * LEG_ROW + CAP * TEXT_SCALE / 2.0;
-        double lx[2] = {x + 8, x + 8 + LEGEND_SAMPLE}, ly[2] = {my, my};
-        polyline(c, lx, ly, 2, s->style, fmin(s->width, 4.0), s->color);
-        marker(c, s->marker, x + 8 + LEGEND_SAMPLE / 2.0, my, SERIES_MARKER, s->color);
-        text_at(c, x + 8 + LEGEND_SAMPLE + 8, (int)round(my), s->label, TEXT_SCALE, PLOT_BLACK,
-                -1, 0);
-        row++;
+        plscol0(C_LEGEND + i, (PLINT)(s->color >> 16 & 0xff), (PLINT)(s->color >> 8 & 0xff),
+                (PLINT)(s->color & 0xff));
+        opt[i] = (s->width > 0 ? PL_LEGEND_LINE : 0) | (s->marker ? PL_LEGEND_SYMBOL : 0);
+        if (!opt[i]) opt[i] = PL_LEGEND_NONE;
+        tcol[i] = C_FG;
+        lcol[i] = scol[i] = C_LEGEND + i;
+        lsty[i] = s->style == PLOT_DASHED ? 3 : s->style == PLOT_DOTTED ? 2 : 1;
+        lwid[i] = s->width;
+        static const char *glyph[5] = {"", "●", "◆", "■", "▲"};
+        sym[i] = glyph[s->marker];
+        snum[i] = s->width > 0 ? 1 : 2;
+        sscale[i] = 0.6;
+        zero[i] = 0;
+        zf[i] = 0;
+        text[i] = esc(s->label, buf[i], sizeof buf[i]);
+        i++;
     }
+    PLINT pos = PL_POSITION_VIEWPORT | PL_POSITION_INSIDE;
+    pos |= p->corner == PLOT_LEGEND_TOP_LEFT || p->corner == PLOT_LEGEND_BOTTOM_LEFT
+               ? PL_POSITION_LEFT : PL_POSITION_RIGHT;
+    pos |= p->corner == PLOT_LEGEND_TOP_LEFT || p->corner == PLOT_LEGEND_TOP_RIGHT
+               ? PL_POSITION_TOP : PL_POSITION_BOTTOM;
+    double vw = p->R - p->L, vh = p->B - p->T;
+    plscol0(C_TMP, LEGEND_EDGE >> 16 & 0xff, LEGEND_EDGE >> 8 & 0xff, LEGEND_EDGE & 0xff);
+    PLFLT lw, lh;
+    plwidth(1.0);
+    pllegend(&lw, &lh, PL_LEGEND_BACKGROUND | PL_LEGEND_BOUNDING_BOX, pos, 0.5 * t / vw,
+             0.5 * t / vh, 2.4 * t / vw, C_BG, C_TMP, 1, 0, 0, n, opt, 0.5, 1.0, 1.6, 0.0, tcol,
+             text, zero, zero, zf, zf, lcol, lsty, lwid, scol, sscale, snum, sym);
+    pllsty(1);
 }
 
-static void draw_colorbar(canvas *c, const panel_t *p) {
-    const heat_t *h = p->hm;
-    int x0 = p->R + 2 * PAD, x1 = x0 + CBAR_W, nb = h->N + 1;
-    double hh = (double)(p->B - p->T) / nb;
-    for (int k = 0; k < nb; k++)
-        fill_rect(c, x0, p->B - (k + 1) * hh, x1, p->B - k * hh, h->fill[k]);
-    rect_edge(c, x0, p->T, x1, p->B, FRAME_COLOR);
-    int lw = 0;
-    for (int k = 0; k <= nb; k++) {
-        char b[48];
-        cbar_label(h, k, b, sizeof b);
-        int y = (int)round(p->B - k * hh);
-        fill_rect(c, x1, y - 1, x1 + TICK_LEN, y + 1, FRAME_COLOR);
-        text_at(c, x1 + TICK_LEN + 4, y, b, TEXT_SCALE, PLOT_BLACK, -1, 0);
-        int tw = text_w(b, TEXT_SCALE);
-        if (tw > lw) lw = tw;
-    }
-    if (h->label)
-        text_up(c, x1 + TICK_LEN + 4 + lw + PAD + CAP * TEXT_SCALE / 2, (p->T + p->B) / 2, h->label,
-                TEXT_SCALE, PLOT_BLACK);
-}
-
-static void draw_panel(canvas *c, plot_figure *f, int i) {
+static void draw_panel(plot_figure *f, int i) {
     panel_t *p = &f->p[i];
-    const int th = CAP * TEXT_SCALE;
-    clip_to(c, p->L, p->T, p->R, p->B);
+    double t = f->text, W = f->w, H = f->h;
+    char buf[512];
+    plvpor(p->L / W, p->R / W, 1 - p->B / H, 1 - p->T / H);
+    plwind(p->x0, p->x1, p->y0, p->y1);
+    text_px(t);
     if (p->hm) {
-        draw_heatmap(c, p);
-    } else { /* grid lines at the ticks */
-        for (int k = 0; k < p->nxt; k++) {
-            double x, y;
-            to_px(p, p->xt[k], 1, &x, &y);
-            fill_rect(c, floor(x), p->T, floor(x) + 1, p->B, GRID_COLOR);
-        }
-        for (int k = 0; k < p->nyt; k++) {
-            double y = p->B - (p->yt[k] - p->y0) / (p->y1 - p->y0) * (p->B - p->T);
-            fill_rect(c, p->L, floor(y), p->R, floor(y) + 1, GRID_COLOR);
+        draw_heatmap(p);
+    } else { /* light grid behind the data */
+        set_color(C_TMP, GRID_COLOR);
+        plwidth(1.0);
+        plbox("g", p->xstep, 0, p->logy ? "" : "g", p->ystep, 0);
+        for (int k = 0; k < p->nyt && p->logy; k++) {
+            PLFLT gx[2] = {p->x0, p->x1}, gy[2] = {p->yt[k], p->yt[k]};
+            plline(2, gx, gy);
         }
     }
-    for (int k = 0; k < p->ns; k++) draw_series(c, p, &p->s[k]);
+    for (int k = 0; k < p->ns; k++) {
+        set_color(C_TMP, p->s[k].color);
+        draw_series(p, &p->s[k]);
+    }
+    set_color(C_FG, PLOT_BLACK);
     for (int k = 0; k < p->nm; k++) {
-        double x, y;
-        to_px(p, p->m[k].x, p->m[k].y, &x, &y);
-        marker(c, p->m[k].shape, x, y, OVERLAY_MARKER, PLOT_BLACK);
+        const mark_t *m = &p->m[k];
+        double y = p->logy ? (m->y > 0 ? log10(m->y) : NAN) : m->y;
+        if (!isfinite(m->x) || !isfinite(y)) continue;
+        draw_marker(p, m->shape, m->x, y, OVERLAY_MARKER);
+        if (m->label) {
+            double px, py;
+            to_px(p, m->x, y, &px, &py);
+            px += 0.6 * OVERLAY_MARKER + 0.3 * t;
+            py -= 0.5 * OVERLAY_MARKER + 0.3 * t;
+            plptex(p->x0 + (px - p->L) / (p->R - p->L) * (p->x1 - p->x0),
+                   p->y0 + (p->B - py) / (p->B - p->T) * (p->y1 - p->y0), 1, 0, 0,
+                   esc(m->label, buf, sizeof buf));
+        }
     }
-    clip_all(c);
-    for (int k = 0; k < p->nm; k++) { /* marker labels may run past the axes */
-        double x, y;
-        to_px(p, p->m[k].x, p->m[k].y, &x, &y);
-        if (p->m[k].label && isfinite(x) && isfinite(y) && x >= p->L - 1 && x <= p->R + 1 &&
-            y >= p->T - 1 && y <= p->B + 1)
-            text_halo(c, (int)x + 10, (int)y - 10 - th, p->m[k].label, TEXT_SCALE, PLOT_BLACK);
+    /* frame, ticks and their labels */
+    plwidth(1.0);
+    pllsty(1);
+    plslabelfunc(axis_label_fn, p);
+    plbox("bcnto", p->xstep, 0, p->logy ? "bc" : "bcntvo", p->ystep, 0);
+    plslabelfunc(NULL, NULL);
+    for (int k = 0; k < p->nyt && p->logy; k++) { /* a log axis's ticks are our own */
+        double len = 0.5 * t / (p->R - p->L) * (p->x1 - p->x0);
+        PLFLT ax[2] = {p->x0, p->x0 + len}, bx[2] = {p->x1 - len, p->x1};
+        PLFLT ty[2] = {p->yt[k], p->yt[k]};
+        plline(2, ax, ty);
+        plline(2, bx, ty);
+        char lab[40];
+        log_label(lab, sizeof lab, p->yt[k]);
+        plmtex("lv", 0.5, (p->yt[k] - p->y0) / (p->y1 - p->y0), 1.0, lab);
     }
-    /* Frame, ticks, tick labels. */
-    rect_edge(c, p->L - 1, p->T - 1, p->R + 1, p->B + 1, FRAME_COLOR);
-    for (int k = 0; k < p->nxt; k++) {
-        double x, y;
-        to_px(p, p->xt[k], 1, &x, &y);
-        int xi = (int)floor(x);
-        fill_rect(c, xi, p->B + 1, xi + 1, p->B + 1 + TICK_LEN, FRAME_COLOR);
-        text_at(c, xi, p->B + 1 + TICK_LEN + 6, p->xtl[k], TEXT_SCALE, PLOT_BLACK, 0, -1);
-    }
-    for (int k = 0; k < p->nyt; k++) {
-        double y = p->B - (p->yt[k] - p->y0) / (p->y1 - p->y0) * (p->B - p->T);
-        int yi = (int)floor(y);
-        fill_rect(c, p->L - 1 - TICK_LEN, yi, p->L - 1, yi + 1, FRAME_COLOR);
-        text_at(c, p->L - 1 - TICK_LEN - 6, yi, p->ytl[k], TEXT_SCALE, PLOT_BLACK, 1, 0);
-    }
-    if (p->logy && p->y1 - p->y0 >= 1) { /* unlabelled minor ticks at 2..9 x 10^k */
-        for (double e = floor(p->y0); e < p->y1; e++)
-            for (int m = 2; m <= 9; m++) {
-                double v = e + log10(m);
-                if (v < p->y0 || v > p->y1) continue;
-                int yi = (int)floor(p->B - (v - p->y0) / (p->y1 - p->y0) * (p->B - p->T));
-                fill_rect(c, p->L - 1 - TICK_LEN / 2 - 1, yi, p->L - 1, yi + 1, FRAME_COLOR);
-            }
-    }
-    int cx0 = f->w * i / f->np;
-    if (p->xlabel)
-        text_at(c, (p->L + p->R) / 2, f->h - PAD, p->xlabel, TEXT_SCALE, PLOT_BLACK, 0, 1);
+    if (p->hm) draw_colorbar(p, t);
+    draw_legend(p, t);
+    set_color(C_FG, PLOT_BLACK);
+    text_px(t);
+    if (p->title) plmtex("t", 0.7, 0.5, 0.5, esc(p->title, buf, sizeof buf));
+    if (p->xlabel) plmtex("b", 2.5, 0.5, 0.5, esc(p->xlabel, buf, sizeof buf));
     if (p->ylabel)
-        text_up(c, cx0 + PAD + th / 2, (p->T + p->B) / 2, p->ylabel, TEXT_SCALE, PLOT_BLACK);
-    if (p->title) { /* bold: drawn twice, one pixel apart */
-        int w = text_w(p->title, TEXT_SCALE) + 1, x = (p->L + p->R) / 2 - w / 2;
-        int y = p->T - PAD - th;
-        text_raw(c, x, y, p->title, TEXT_SCALE, PLOT_BLACK, 0);
-        text_raw(c, x + 1, y, p->title, TEXT_SCALE, PLOT_BLACK, 0);
+        plmtex("l", (p->L - (i % f->cols) * (double)f->w / f->cols - 1.1 * t) / t, 0.5, 0.5,
+               esc(p->ylabel, buf, sizeof buf));
+}
+
+/* Draw f on a fresh PLplot stream of device dev, into file or into mem (RGB, w*h*3).
+ * Returns 0, or -1 with PLplot's complaint in f->err. */
+static int draw(plot_figure *f, const char *dev, const char *file, uint8_t *mem) {
+    layout(f);
+    pthread_mutex_lock(&pl_lock);
+    PLINT old = 0, s = -1;
+    plgstrm(&old);
+    plmkstrm(&s);
+    if (s < 0) {
+        pthread_mutex_unlock(&pl_lock);
+        return fail(f, "plot: PLplot has no free stream");
     }
-    draw_legend(c, p);
-    if (p->hm) draw_colorbar(c, p);
+    pl_msg[0] = 0;
+    plsabort(on_abort);
+    plsdev(dev);
+    if (file) plsfnam(file);
+    if (mem) {
+        plsmem(f->w, f->h, mem);
+    } else {
+        char geo[64];
+        snprintf(geo, sizeof geo, "%dx%d", f->w, f->h);
+        plsetopt("geometry", geo);
+    }
+    plspause(0);
+    plscmap0n(NCOL0);
+    plscolbg(255, 255, 255);
+    plscol0(C_FG, 0, 0, 0);
+    plsfont(PL_FCI_SANS, PL_FCI_UPRIGHT, PL_FCI_MEDIUM);
+    plinit();
+    pladv(0);
+    PLFLT x0, x1, y0, y1;
+    plgspa(&x0, &x1, &y0, &y1);
+    pl_ppmm = x1 > x0 ? f->w / (x1 - x0) : 3.78;
+    for (int i = 0; i < f->np; i++) draw_panel(f, i);
+    if (f->title) {
+        char buf[512];
+        plvpor(0, 1, 0, 1);
+        plwind(0, 1, 0, 1);
+        set_color(C_FG, PLOT_BLACK);
+        text_px(f->text * 1.3);
+        plptex(0.5, 1 - 0.5 * fig_top(f) / f->h, 1, 0, 0.5, esc(f->title, buf, sizeof buf));
+    }
+    plend1();
+    plsstrm(old);
+    plsabort(NULL);
+    int rc = pl_msg[0] ? fail(f, "plot: PLplot: %s", pl_msg) : 0;
+    pthread_mutex_unlock(&pl_lock);
+    return rc;
 }
 
 const uint8_t *plot_render(plot_figure *f, int *w, int *h) {
     if (!f) return NULL;
-    if (w) *w = f->w;
-    if (h) *h = f->h;
-    if (f->drawn) return f->px;
-    size_t n = (size_t)f->w * (size_t)f->h * 3;
+    size_t n = (size_t)f->w * f->h * 3;
     if (!f->px && !(f->px = malloc(n))) {
-        fail(f, "plot: out of memory for a %dx%d picture", f->w, f->h);
+        fail(f, "plot: out of memory");
         return NULL;
     }
-    memset(f->px, 0xff, n);
-    layout(f);
-    canvas c = {f->px, f->w, f->h, 0, 0, f->w, f->h};
-    if (f->title) {
-        int x = f->w / 2 - text_w(f->title, FIG_TITLE_SCALE) / 2;
-        text_raw(&c, x, PAD, f->title, FIG_TITLE_SCALE, PLOT_BLACK, 0);
-        text_raw(&c, x + 1, PAD, f->title, FIG_TITLE_SCALE, PLOT_BLACK, 0);
-    }
-    for (int i = 0; i < f->np; i++) draw_panel(&c, f, i);
-    f->drawn = 1;
+    memset(f->px, 255, n); /* memcairo draws over what the buffer holds */
+    if (draw(f, "memcairo", NULL, f->px)) return NULL;
+    if (w) *w = f->w;
+    if (h) *h = f->h;
     return f->px;
 }
 
-/* ---- PNG out --------------------------------------------------------------------------- */
-
-typedef struct {
-    unsigned char *b;
-    size_t n, cap;
-    int oom;
-} membuf;
-
-static void mem_write(void *ctx, void *data, int size) {
-    membuf *m = ctx;
-    if (m->oom || size <= 0) return;
-    if (m->n + (size_t)size > m->cap) {
-        size_t cap = m->cap ? m->cap : 65536;
-        while (cap < m->n + (size_t)size) cap *= 2;
-        unsigned char *b = realloc(m->b, cap);
-        if (!b) {
-            m->oom = 1;
-            return;
-        }
-        m->b = b;
-        m->cap = cap;
-    }
-    memcpy(m->b + m->n, data, (size_t)size);
-    m->n += (size_t)size;
+/* Is PLplot's device name built in here? (plinit would ask on the terminal, then exit.) */
+static int have_device(const char *name) {
+    const char *menu[256], *devs[256];
+    const char **pm = menu, **pd = devs;
+    int n = 256;
+    pthread_mutex_lock(&pl_lock);
+    plgDevs(&pm, &pd, &n);
+    pthread_mutex_unlock(&pl_lock);
+    for (int i = 0; i < n; i++)
+        if (devs[i] && !strcmp(devs[i], name)) return 1;
+    return 0;
 }
 
-static int save_err(char *err, const char *path, const char *why) {
-    if (err) snprintf(err, PLOT_ERR_LEN, "plot: cannot write '%s': %s", path, why);
-    return -1;
+static int save_fail(plot_figure *f, char *err, const char *fmt, ...) {
+    char msg[PLOT_ERR_LEN];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    for (char *c = msg; *c; c++)
+        if (*c == '\n' || *c == '\r') *c = ' ';
+    if (err) snprintf(err, PLOT_ERR_LEN, "%s", msg);
+    return fail(f, "%s", msg);
 }
 
-int plot_save_png(plot_figure *f, const char *path, char *err) {
-    if (err) err[0] = 0;
-    if (!path || !*path) return save_err(err, path ? path : "(null)", "empty file name");
-    if (!f) return save_err(err, path, "no figure");
-    const uint8_t *px = plot_render(f, NULL, NULL);
-    if (!px) return save_err(err, path, f->err);
-    membuf m = {0};
-    if (!stbi_write_png_to_func(mem_write, &m, f->w, f->h, 3, px, f->w * 3) || m.oom) {
-        free(m.b);
-        return save_err(err, path, "PNG encoding failed (out of memory)");
+int plot_save(plot_figure *f, const char *path, char *err) {
+    if (!f || !path || !*path) {
+        if (err) snprintf(err, PLOT_ERR_LEN, "plot: no figure or no path to save to");
+        return fail(f, "plot: no figure or no path to save to");
     }
-    size_t plen = strlen(path);
-    char *tmp = malloc(plen + 16);
-    if (!tmp) {
-        free(m.b);
-        return save_err(err, path, "out of memory");
-    }
-    memcpy(tmp, path, plen);
-    memcpy(tmp + plen, ".tmp.XXXXXX", 12);
+    const char *slash = strrchr(path, '/'), *dot = strrchr(slash ? slash : path, '.');
+    const char *dev = NULL;
+    if (dot && !strcasecmp(dot, ".png")) dev = "pngcairo";
+    else if (dot && !strcasecmp(dot, ".svg")) dev = "svgcairo";
+    else if (dot && !strcasecmp(dot, ".pdf")) dev = "pdfcairo";
+    if (!dev)
+        return save_fail(f, err, "%s: unknown picture format '%s' (use .png, .svg or .pdf)",
+                         path, dot ? dot : "");
+    if (!have_device(dev))
+        return save_fail(f, err, "%s: PLplot has no '%s' device (install plplot-driver-cairo)",
+                         path, dev);
+    /* The temp file is made here, so PLplot never meets a path it cannot open. */
+    size_t n = strlen(path) + 16;
+    char *tmp = malloc(n);
+    if (!tmp) return save_fail(f, err, "%s: out of memory", path);
+    snprintf(tmp, n, "%s.tmp.XXXXXX", path);
     int fd = mkstemp(tmp);
     if (fd < 0) {
         int e = errno;
-        free(m.b);
         free(tmp);
-        return save_err(err, path, strerror(e));
+        return save_fail(f, err, "%s: cannot write: %s", path, strerror(e));
     }
+    mode_t um = umask(0); /* mkstemp makes it 0600; a picture gets the usual 0666 & ~umask */
+    umask(um);
+    if (fchmod(fd, 0666 & ~um)) { /* not fatal: the picture is merely private */ }
+    close(fd);
     const char *why = NULL;
     int e = 0;
-    for (size_t off = 0; off < m.n && !why;) {
-        ssize_t k = write(fd, m.b + off, m.n - off);
-        if (k < 0 && errno == EINTR) continue;
-        if (k <= 0) e = k < 0 ? errno : EIO, why = "write";
-        else off += (size_t)k;
+    struct stat st;
+    if (draw(f, dev, tmp, NULL)) why = f->err;
+    else if (stat(tmp, &st) || st.st_size == 0) why = "PLplot wrote nothing";
+    if (!why) {
+        fd = open(tmp, O_RDONLY);
+        if (fd < 0 || fsync(fd)) e = errno, why = "sync";
+        if (fd >= 0) close(fd);
     }
-    if (!why && fchmod(fd, 0644)) e = errno, why = "chmod";
-    if (!why && fsync(fd)) e = errno, why = "fsync";
-    if (close(fd) && !why) e = errno, why = "close";
     if (!why && rename(tmp, path)) e = errno, why = "rename";
-    free(m.b);
     if (why) {
         unlink(tmp);
         free(tmp);
-        char msg[160];
-        snprintf(msg, sizeof msg, "%s: %s", why, strerror(e));
-        return save_err(err, path, msg);
+        return e ? save_fail(f, err, "%s: cannot write (%s: %s)", path, why, strerror(e))
+                 : save_fail(f, err, "%s: cannot write (%s)", path, why);
     }
     free(tmp);
     return 0;
 }
+
+int plot_save_png(plot_figure *f, const char *path, char *err) { return plot_save(f, path, err); }

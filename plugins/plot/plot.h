@@ -1,12 +1,17 @@
-/* plot.h: the plot module's door. Small PNG plots for the mode-connectivity plugin: line
- * plots of loss/error along a curve, and heat maps of a loss surface over the plane of
- * three bends, with overlays (curve, straight segment, bends).
+/* plot.h: the plot module's door. Figures for the mode-connectivity and FGE tools: line
+ * plots of loss/error along a curve or over training, and heat maps of a loss surface over
+ * the plane of three bends, with overlays (curve, straight segment, bends). PLplot draws
+ * them (its cairo devices: antialiased lines, real fonts), as PNG, SVG or PDF.
  *
- * A figure is W x H pixels split into 1..PLOT_MAX_PANELS panels side by side. A panel is a
- * line plot (plot_add_series) or a heat map (plot_heatmap); both take overlays
- * (plot_add_polyline, plot_add_marker). Nothing is drawn while the figure is built: ranges,
- * ticks, margins and the legend corner are worked out by plot_render / plot_save_png /
- * plot_data_to_pixel, and again after any change.
+ * A figure is W x H pixels split into a grid of 1..PLOT_MAX_PANELS panels (rows x cols,
+ * numbered row-major). A panel is a line plot (plot_add_series) or a heat map
+ * (plot_heatmap); both take overlays (plot_add_polyline, plot_add_marker). Nothing is drawn
+ * while the figure is built: ranges, ticks, margins and the legend corner are worked out by
+ * plot_render / plot_save / plot_data_to_pixel, and again after any change.
+ *
+ * PLplot keeps process-wide state: drawings (plot_render, plot_save) are serialised by a
+ * lock inside the module, each in a PLplot stream of its own, and a figure must not be
+ * changed by one thread while another draws it.
  *
  * Conventions
  *  - All functions taking a figure return 0 on success and -1 on bad arguments or
@@ -15,7 +20,7 @@
  *  - Non-finite points (NaN, +-inf; y <= 0 on a log axis) are not drawn and break a
  *    line: the segments on either side of them are left out.
  *  - Pixel coordinates: x rightwards, y downwards; pixel (i, j) covers [i, i+1) x [j, j+1).
- *  - Text is ASCII (stb_easy_font); other bytes are drawn as '?'.
+ *  - Text is UTF-8, drawn as given ('#' included: PLplot's escape character is doubled).
  */
 #ifndef PLOT_H
 #define PLOT_H
@@ -49,15 +54,19 @@ typedef enum {
     PLOT_LEGEND_BOTTOM_LEFT
 } plot_legend_pos;
 
-#define PLOT_MAX_PANELS 4
+#define PLOT_MAX_PANELS 8
 #define PLOT_MAX_LEVELS 64   /* most contour levels (N) a heat map takes */
-#define PLOT_ERR_LEN 512     /* size of the err buffer of plot_save_png */
+#define PLOT_ERR_LEN 512     /* size of the err buffer of plot_save */
 
 /* ---- figure ---------------------------------------------------------------------------- */
 
 /* A white figure of width x height pixels (each 16..16384) with npanels panels
- * (1..PLOT_MAX_PANELS) side by side. NULL on bad arguments or out of memory. */
+ * (1..PLOT_MAX_PANELS) side by side: plot_figure_new_grid(width, height, 1, npanels).
+ * NULL on bad arguments or out of memory. */
 plot_figure *plot_figure_new(int width, int height, int npanels);
+/* A white figure with rows x cols panels (rows * cols <= PLOT_MAX_PANELS) of equal size,
+ * numbered row-major: panel r * cols + c is in row r (from the top), column c. */
+plot_figure *plot_figure_new_grid(int width, int height, int rows, int cols);
 void plot_figure_free(plot_figure *f);
 /* Title across the top of the whole figure (NULL or "" for none). */
 int plot_figure_set_title(plot_figure *f, const char *title);
@@ -122,9 +131,11 @@ plot_heatmap_opts plot_heatmap_defaults(void);
 
 /* Fill the panel with the surface v over the grid xs[0..nx) x ys[0..ny) (each strictly
  * increasing, nx, ny >= 2), with v[i*ny + j] the value at (xs[i], ys[j]), i.e. indexed
- * [x][y] like plane.npz's [i_alpha, j_beta]. Pixels between grid points are bilinear
- * interpolations; a cell with a non-finite corner is left light grey. A colour bar is
- * drawn to the right of the panel. opts NULL means plot_heatmap_defaults(). One heat map
+ * [x][y] like plane.npz's [i_alpha, j_beta]. The bands are filled contours (PLplot's
+ * plshades, linear between grid points) with contour lines at the levels; values above
+ * the top level fill the catch-all band; a cell with a non-finite corner is light grey.
+ * A colour bar labelled with the levels ("%.2g", the top one "> level_N") is drawn to the
+ * right of the panel. opts NULL means plot_heatmap_defaults(). One heat map
  * per panel; a second call replaces the first. */
 int plot_heatmap(plot_figure *f, int panel, const double *xs, size_t nx, const double *ys,
                  size_t ny, const double *v, const plot_heatmap_opts *opts);
@@ -135,13 +146,21 @@ int plot_heatmap_band_color(const plot_figure *f, int panel, int band, plot_colo
 
 /* ---- output ---------------------------------------------------------------------------- */
 
-/* Draw the figure. Returns its RGB pixels (width*height*3 bytes, rows top to bottom), owned
- * by the figure and valid until the next change or plot_figure_free; NULL on failure.
- * w and h may be NULL. */
+/* Draw the figure (PLplot's memcairo device). Returns its RGB pixels (width*height*3
+ * bytes, rows top to bottom), owned by the figure and valid until the next plot_render or
+ * plot_figure_free; NULL on failure (plot_figure_last_error says why). w and h may be
+ * NULL. */
 const uint8_t *plot_render(plot_figure *f, int *w, int *h);
-/* Draw and write a PNG atomically: to "<path>.tmp.XXXXXX" in the same directory, then
- * rename onto path. On failure returns -1, leaves no file behind and, when err is not
- * NULL, puts a one-line message naming path in err (PLOT_ERR_LEN bytes). */
+/* Draw and write the figure in the format its file name ends with: .png (pngcairo),
+ * .svg (svgcairo) or .pdf (pdfcairo), case-insensitive; another ending is an error
+ * ("<path>: unknown picture format '.xyz' (use .png, .svg or .pdf)"). PNGs are width x
+ * height pixels; SVG and PDF pages are width x height points. Written atomically: to
+ * "<path>.tmp.XXXXXX" in the same directory, then renamed onto path. Everything that
+ * would make PLplot exit (no such device, a file it cannot open) is checked first. On
+ * failure returns -1, leaves no file behind and, when err is not NULL, puts a one-line
+ * message naming path in err (PLOT_ERR_LEN bytes). */
+int plot_save(plot_figure *f, const char *path, char *err);
+/* The same as plot_save (kept for older callers; the format still follows the name). */
 int plot_save_png(plot_figure *f, const char *path, char *err);
 /* Where data point (x, y) of a panel lands in the picture, in continuous pixel
  * coordinates (see conventions above); lays the figure out first if needed. Points

@@ -1,5 +1,7 @@
-/* test_plot.c: the plot module draws what it says where it says: pictures are rendered to
- * /tmp, read back with stb_image and probed at the pixels plot_data_to_pixel names. */
+/* test_plot.c: the plot module (PLplot underneath) draws what it says where it says:
+ * pictures are saved to /tmp, read back with stb_image and probed at the pixels
+ * plot_data_to_pixel names; SVG and PDF files are checked by their first bytes; bad paths
+ * and names come back as one-line errors with nothing left on disk. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -14,9 +16,9 @@
 
 #include "plot.h"
 
-/* Static, so it cannot clash with another module's copy; stb_image then declares one static
- * function it never defines, which -Wunused-function reports at the end of the file: that
- * warning stays off for the whole file. */
+/* Static, so it cannot clash with plugins/data's own static copy; stb_image then declares
+ * one static function it never defines, which -Wunused-function reports at the end of the
+ * file: that warning stays off for the whole file. */
 #pragma GCC diagnostic ignored "-Wunused-function"
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wsign-compare"
@@ -31,12 +33,12 @@ typedef struct {
     int w, h;
 } image;
 
-/* Save f to a fresh /tmp path and read the PNG back. */
-static image save_and_load(plot_figure *f, const char *suffix) {
-    char *path = tu_temp_path(suffix);
+/* Save f to a fresh /tmp path with the given ending and read the PNG back. */
+static image save_and_load(plot_figure *f) {
+    char *path = tu_temp_path(".png");
     assert_non_null(path);
     char err[PLOT_ERR_LEN];
-    int rc = plot_save_png(f, path, err);
+    int rc = plot_save(f, path, err);
     if (rc) fprintf(stderr, "%s\n", err);
     assert_int_equal(rc, 0);
     image im = {0};
@@ -52,6 +54,29 @@ static plot_color pixel(const image *im, int x, int y) {
     assert_true(x >= 0 && x < im->w && y >= 0 && y < im->h);
     const unsigned char *p = im->px + ((size_t)y * im->w + x) * 3;
     return (plot_color)p[0] << 16 | (plot_color)p[1] << 8 | p[2];
+}
+
+/* Largest per-channel difference of two colours. */
+static int cdist(plot_color a, plot_color b) {
+    int d = 0;
+    for (int sh = 0; sh <= 16; sh += 8) {
+        int x = (int)((a >> sh) & 0xff) - (int)((b >> sh) & 0xff);
+        if (abs(x) > d) d = abs(x);
+    }
+    return d;
+}
+
+/* The closest colour to want within r pixels of (x, y), as a distance. */
+static int near(const image *im, double x, double y, int r, plot_color want) {
+    int best = 256;
+    for (int dy = -r; dy <= r; dy++)
+        for (int dx = -r; dx <= r; dx++) {
+            int xx = (int)x + dx, yy = (int)y + dy;
+            if (xx < 0 || yy < 0 || xx >= im->w || yy >= im->h) continue;
+            int d = cdist(pixel(im, xx, yy), want);
+            if (d < best) best = d;
+        }
+    return best;
 }
 
 static void test_nice_ticks(void **state) {
@@ -86,116 +111,6 @@ static void test_nice_ticks(void **state) {
     assert_int_equal(plot_nice_ticks(2, 1, 5, t, 64, NULL), 0);
 }
 
-static void test_figure_size_and_background(void **state) {
-    (void)state;
-    plot_figure *f = plot_figure_new(640, 360, 2);
-    assert_non_null(f);
-    assert_int_equal(plot_panel_set(f, 0, "left", "t", "y"), 0);
-    image im = save_and_load(f, ".png");
-    assert_int_equal(im.w, 640);
-    assert_int_equal(im.h, 360);
-    assert_int_equal(pixel(&im, 2, 2), PLOT_WHITE);
-    stbi_image_free(im.px);
-    assert_int_equal(plot_panel_set(f, 2, "no", NULL, NULL), -1); /* panel out of range */
-    assert_non_null(strstr(plot_figure_last_error(f), "panel 2"));
-    plot_figure_free(f);
-    assert_null(plot_figure_new(0, 100, 1));
-    assert_null(plot_figure_new(100, 100, PLOT_MAX_PANELS + 1));
-}
-
-/* A y = const series lands on the row plot_data_to_pixel gives, in its colour, on both
- * panels of a two-panel figure; a second, dashed series sits at its own row. */
-static void test_constant_series_row(void **state) {
-    (void)state;
-    enum { N = 41 };
-    double x[N], y1[N], y2[N];
-    for (int i = 0; i < N; i++) {
-        x[i] = i / (double)(N - 1);
-        y1[i] = 3.0;
-        y2[i] = 1.0 + 4.0 * x[i];
-    }
-    plot_figure *f = plot_figure_new(1000, 420, 2);
-    assert_non_null(f);
-    assert_int_equal(plot_panel_set(f, 0, "constant", "t", "value"), 0);
-    assert_int_equal(plot_add_series(f, 0, "flat", x, y1, N, PLOT_SOLID, 0x2040c0), 0);
-    assert_int_equal(plot_panel_set(f, 1, "only flat", "t", NULL), 0);
-    assert_int_equal(plot_add_series(f, 1, "flat", x, y1, N, PLOT_SOLID, PLOT_PALETTE(3)), 0);
-    assert_int_equal(plot_add_series(f, 0, "ramp", x, y2, N, PLOT_DASHED, PLOT_AUTO_COLOR), 1);
-    image im = save_and_load(f, ".png");
-
-    double px, py;
-    /* Panel 0, near x = 0.2 (left of the legend, away from the ramp crossing at 0.5). */
-    assert_int_equal(plot_data_to_pixel(f, 0, 0.2, 3.0, &px, &py), 0);
-    assert_int_equal(pixel(&im, (int)px, (int)py), 0x2040c0);
-    /* The line is thin: 8 px above and below it is background or grid. */
-    plot_color above = pixel(&im, (int)px, (int)py - 8), below = pixel(&im, (int)px, (int)py + 8);
-    assert_int_not_equal(above, 0x2040c0);
-    assert_int_not_equal(below, 0x2040c0);
-    /* The ramp at x = 0.1 has y = 1.4 and the first palette colour. */
-    double rx, ry;
-    assert_int_equal(plot_data_to_pixel(f, 0, 0.1, 1.4, &rx, &ry), 0);
-    int hit = 0;
-    for (int dx = -8; dx <= 8; dx++) hit |= pixel(&im, (int)rx + dx, (int)ry) == plot_palette(0);
-    assert_true(hit); /* dashed: somewhere within a dash period */
-    /* Panel 1 holds only a constant series: its range is widened, not zero. */
-    assert_int_equal(plot_data_to_pixel(f, 1, 0.5, 3.0, &px, &py), 0);
-    assert_true(px > 500 && px < 1000 && py > 20 && py < 400);
-    assert_int_equal(pixel(&im, (int)px, (int)py), plot_palette(3));
-    double qx, qy;
-    assert_int_equal(plot_data_to_pixel(f, 1, 0.5, 3.5, &qx, &qy), 0);
-    assert_true(qy < py); /* y grows upwards */
-    stbi_image_free(im.px);
-    plot_figure_free(f);
-}
-
-static void test_nan_and_log(void **state) {
-    (void)state;
-    double x[8] = {0, 1, 2, 3, 4, 5, 6, 7};
-    double y[8] = {1, 2, NAN, 4, INFINITY, 0.5, -INFINITY, 100};
-    double xa[3] = {NAN, NAN, NAN};
-    plot_figure *f = plot_figure_new(600, 400, 1);
-    assert_non_null(f);
-    assert_int_equal(plot_panel_set(f, 0, "gaps", "x", "y"), 0);
-    assert_true(plot_add_series(f, 0, "with holes", x, y, 8, PLOT_SOLID, PLOT_AUTO_COLOR) >= 0);
-    assert_int_equal(plot_series_set_marker(f, 0, 0, PLOT_CIRCLE), 0);
-    assert_true(plot_add_series(f, 0, "all nan", xa, xa, 3, PLOT_DOTTED, PLOT_AUTO_COLOR) >= 0);
-    assert_true(plot_add_series(f, 0, "empty", NULL, NULL, 0, PLOT_DASHED, PLOT_AUTO_COLOR) >= 0);
-    image im = save_and_load(f, ".png");
-    /* The break: between x = 1 and x = 3 there is no line (NaN at x = 2). */
-    double ax, ay, bx, by;
-    assert_int_equal(plot_data_to_pixel(f, 0, 1.5, 2.0, &ax, &ay), 0);
-    assert_int_equal(plot_data_to_pixel(f, 0, 1.5, 3.0, &bx, &by), 0);
-    for (int yy = (int)by - 3; yy <= (int)ay + 3; yy++)
-        assert_int_not_equal(pixel(&im, (int)ax, yy), plot_palette(0));
-    /* The points either side are drawn (marker at x = 1). */
-    assert_int_equal(plot_data_to_pixel(f, 0, 1, 2, &ax, &ay), 0);
-    assert_int_equal(pixel(&im, (int)ax, (int)ay), plot_palette(0));
-    stbi_image_free(im.px);
-
-    /* Log scale: 1, 10, 100 are evenly spaced; y <= 0 has no pixel. */
-    assert_int_equal(plot_panel_set_logy(f, 0, 1), 0);
-    double p1, p10, p100, px;
-    assert_int_equal(plot_data_to_pixel(f, 0, 0, 1, &px, &p1), 0);
-    assert_int_equal(plot_data_to_pixel(f, 0, 0, 10, &px, &p10), 0);
-    assert_int_equal(plot_data_to_pixel(f, 0, 0, 100, &px, &p100), 0);
-    assert_true(fabs((p1 - p10) - (p10 - p100)) < 1e-6 && p1 > p10);
-    assert_int_equal(plot_data_to_pixel(f, 0, 0, -1, &px, &p1), -1);
-    im = save_and_load(f, ".png");
-    stbi_image_free(im.px);
-    plot_figure_free(f);
-}
-
-/* Bowl-shaped surface z = (x-a)^2 + (y-b)^2 with its minimum at a grid point. */
-static void bowl(double *xs, double *ys, double *v, int G) {
-    for (int i = 0; i < G; i++) xs[i] = -0.2 + 1.4 * i / (G - 1);
-    for (int j = 0; j < G; j++) ys[j] = -0.3 + 1.6 * j / (G - 1);
-    for (int i = 0; i < G; i++)
-        for (int j = 0; j < G; j++) {
-            double dx = xs[i] - xs[7], dy = ys[j] - ys[9];
-            v[i * G + j] = 0.05 + 4.0 * (dx * dx + dy * dy); /* above 5 at the far corner */
-        }
-}
-
 static void test_heatmap_levels_and_colors(void **state) {
     (void)state;
     double v[6] = {1, 2, 3, 50, NAN, 7}, lev[9];
@@ -213,16 +128,51 @@ static void test_heatmap_levels_and_colors(void **state) {
     assert_int_equal(plot_jet_r(0), 0x800000);    /* dark red */
     assert_int_equal(plot_jet_r(1), 0x000080);    /* dark blue */
     assert_int_equal(plot_blend(0x000000, 0xffffff, 0.5), 0x808080);
+    assert_int_equal(plot_palette(0), 0x1f77b4);
+    assert_int_equal(plot_palette(13), plot_palette(3));
     assert_true(plot_log_norm(1.0, 1.0 - 1e-8, 5.0, -1.0) == 0.0);
     assert_true(fabs(plot_log_norm(5.0, 1.0, 5.0 + 1e-300, -1.0) - 0.9) < 1e-9);
 }
 
-static void test_heatmap_min_pixel(void **state) {
+static void test_figure_size_and_background(void **state) {
     (void)state;
-    enum { G = 21 };
-    double xs[G], ys[G], v[G * G];
-    bowl(xs, ys, v, G);
-    v[0] = NAN; /* one bad corner: that cell is grey, nothing breaks */
+    plot_figure *f = plot_figure_new(640, 360, 2);
+    assert_non_null(f);
+    assert_int_equal(plot_panel_set(f, 0, "left", "t", "y"), 0);
+    image im = save_and_load(f);
+    assert_int_equal(im.w, 640);
+    assert_int_equal(im.h, 360);
+    assert_int_equal(pixel(&im, 2, 2), PLOT_WHITE);
+    assert_int_equal(pixel(&im, 637, 357), PLOT_WHITE);
+    stbi_image_free(im.px);
+    assert_int_equal(plot_panel_set(f, 2, "no", NULL, NULL), -1); /* panel out of range */
+    assert_non_null(strstr(plot_figure_last_error(f), "panel 2"));
+    plot_figure_free(f);
+    assert_null(plot_figure_new(0, 100, 1));
+    assert_null(plot_figure_new(100, 100, PLOT_MAX_PANELS + 1));
+    assert_null(plot_figure_new_grid(100, 100, 3, 3));
+    assert_null(plot_figure_new_grid(100, 100, 0, 1));
+    assert_true(PLOT_MAX_PANELS >= 6);
+}
+
+/* Bowl v = 0.05 + 4((x-a)^2 + (y-b)^2) over a 25 x 25 grid, with a plateau far above vmax
+ * in one corner. */
+enum { G = 25 };
+static void bowl(double *xs, double *ys, double *v, double a, double b) {
+    for (int i = 0; i < G; i++) xs[i] = -0.2 + 1.4 * i / (G - 1);
+    for (int j = 0; j < G; j++) ys[j] = -0.3 + 1.6 * j / (G - 1);
+    for (int i = 0; i < G; i++)
+        for (int j = 0; j < G; j++) {
+            double dx = xs[i] - a, dy = ys[j] - b;
+            v[i * G + j] = 0.05 + 4.0 * (dx * dx + dy * dy);
+            if (i >= G - 4 && j >= G - 4) v[i * G + j] = 1e3; /* beyond vmax: the top band */
+        }
+}
+
+/* The paper's plane figure on a synthetic bowl: filled bands with contour lines, colour
+ * bar, the curve (solid), the straight segment (dashed) and the bends. */
+static plot_figure *bowl_figure(double a, double b, double *xs, double *ys, double *v) {
+    bowl(xs, ys, v, a, b);
     plot_figure *f = plot_figure_new(800, 600, 1);
     assert_non_null(f);
     assert_int_equal(plot_panel_set(f, 0, "train loss", "x", "y"), 0);
@@ -231,40 +181,83 @@ static void test_heatmap_min_pixel(void **state) {
     o.log_alpha = -5.0;
     o.label = "loss";
     assert_int_equal(plot_heatmap(f, 0, xs, G, ys, G, v, &o), 0);
-    image im = save_and_load(f, ".png");
+    double cx[40], cy[40];
+    for (int i = 0; i < 40; i++) {
+        double t = i / 39.0;
+        cx[i] = 2 * t * (1 - t) * 0.5 + t * t;
+        cy[i] = 2 * t * (1 - t) * 1.0;
+    }
+    assert_true(plot_add_polyline(f, 0, cx, cy, 40, PLOT_SOLID) >= 0);
+    double lx[2] = {0, 1}, ly[2] = {0, 0};
+    assert_true(plot_add_polyline(f, 0, lx, ly, 2, PLOT_DASHED) >= 0);
+    assert_int_equal(plot_add_marker(f, 0, 0, 0, PLOT_CIRCLE, "w1"), 0);
+    assert_int_equal(plot_add_marker(f, 0, 1, 0, PLOT_CIRCLE, "w3"), 1);
+    assert_int_equal(plot_add_marker(f, 0, 0.5, 1.0, PLOT_DIAMOND, "theta"), 2);
+    return f;
+}
+
+static void test_heatmap_bowl(void **state) {
+    (void)state;
+    double xs[G], ys[G], v[G * G];
+    plot_figure *f = bowl_figure(0.3, 0.4, xs, ys, v);
+    image im = save_and_load(f);
     assert_int_equal(im.w, 800);
     assert_int_equal(im.h, 600);
 
-    /* Expected colour of the lowest band, from the pure functions. */
+    /* not one colour: white margins, coloured bands, black overlays */
+    int white = 0, black = 0, other = 0;
+    for (int y = 0; y < im.h; y += 3)
+        for (int x = 0; x < im.w; x += 3) {
+            plot_color c = pixel(&im, x, y);
+            white += c == PLOT_WHITE;
+            black += cdist(c, PLOT_BLACK) < 40;
+            other += c != PLOT_WHITE && cdist(c, PLOT_BLACK) >= 40;
+        }
+    assert_true(white > 1000 && black > 50 && other > 10000);
+
+    /* The minimum lies in the lowest band, in its colour from the pure functions. */
     double lev[PLOT_MAX_LEVELS + 2];
     assert_int_equal(plot_heatmap_levels(v, G * G, 5.0, -5.0, 7, lev), 0);
     plot_color want = plot_blend(
         plot_jet_r(plot_log_norm(0.5 * (lev[0] + lev[1]), lev[0] - 1e-8, lev[7] + 1e-8, -5.0)),
         PLOT_WHITE, 0.55);
-    plot_color fill, line;
+    plot_color fill, line, top;
     assert_int_equal(plot_heatmap_band_color(f, 0, 0, &fill, &line), 0);
     assert_int_equal(fill, want);
     double px, py;
-    assert_int_equal(plot_data_to_pixel(f, 0, xs[7], ys[9], &px, &py), 0);
-    assert_int_equal(pixel(&im, (int)px, (int)py), want);
-    /* The highest grid values (a corner) are in the catch-all band, another colour. */
-    plot_color top;
+    assert_int_equal(plot_data_to_pixel(f, 0, 0.3, 0.4, &px, &py), 0);
+    assert_true(cdist(pixel(&im, (int)px, (int)py), want) <= 3);
+    /* The plateau above vmax is filled with the catch-all band's colour, not left white. */
     assert_int_equal(plot_heatmap_band_color(f, 0, 7, &top, NULL), 0);
     assert_int_not_equal(top, want);
     assert_int_equal(plot_data_to_pixel(f, 0, xs[G - 1], ys[G - 1], &px, &py), 0);
-    assert_int_equal(pixel(&im, (int)px - 2, (int)py + 2), top);
+    assert_true(cdist(pixel(&im, (int)px - 6, (int)py + 6), top) <= 3);
     assert_int_equal(plot_heatmap_band_color(f, 0, 8, &fill, NULL), -1);
-    stbi_image_free(im.px);
+    /* Overlays on top: the bends' markers are black at their centres. */
+    assert_int_equal(plot_data_to_pixel(f, 0, 0.5, 1.0, &px, &py), 0);
+    assert_true(near(&im, px, py, 1, PLOT_BLACK) < 30);
+    assert_int_equal(plot_data_to_pixel(f, 0, 1, 0, &px, &py), 0);
+    assert_true(near(&im, px, py, 1, PLOT_BLACK) < 30);
 
-    /* Overlays draw over the fill: a black polyline through the minimum. */
-    double lx[2] = {xs[2], xs[15]}, ly[2] = {ys[9], ys[9]};
-    assert_true(plot_add_polyline(f, 0, lx, ly, 2, PLOT_SOLID) >= 0);
-    assert_int_equal(plot_add_marker(f, 0, xs[2], ys[2], PLOT_DIAMOND, "w1"), 0);
-    im = save_and_load(f, ".png");
-    assert_int_equal(plot_data_to_pixel(f, 0, xs[7], ys[9], &px, &py), 0);
-    assert_int_equal(pixel(&im, (int)px, (int)py), PLOT_BLACK);
-    assert_int_equal(plot_data_to_pixel(f, 0, xs[2], ys[2], &px, &py), 0);
-    assert_int_equal(pixel(&im, (int)px, (int)py), PLOT_BLACK);
+    /* Another bowl centre gives another picture. */
+    double xs2[G], ys2[G], v2[G * G];
+    plot_figure *f2 = bowl_figure(0.7, 0.6, xs2, ys2, v2);
+    image im2 = save_and_load(f2);
+    assert_int_equal(im2.w, 800);
+    assert_int_equal(im2.h, 600);
+    size_t diff = 0;
+    for (size_t i = 0; i < (size_t)im.w * im.h * 3; i++) diff += im.px[i] != im2.px[i];
+    assert_true(diff > 10000);
+    stbi_image_free(im.px);
+    stbi_image_free(im2.px);
+    plot_figure_free(f2);
+
+    /* A non-finite value: its cells are grey, the rest still draws. */
+    v[5 * G + 18] = NAN;
+    assert_int_equal(plot_heatmap(f, 0, xs, G, ys, G, v, NULL), 0);
+    im = save_and_load(f);
+    assert_int_equal(plot_data_to_pixel(f, 0, xs[5], ys[18], &px, &py), 0);
+    assert_true(near(&im, px, py, 2, 0xd0d0d0) <= 3);
     stbi_image_free(im.px);
 
     /* Bad grids are refused. */
@@ -274,30 +267,84 @@ static void test_heatmap_min_pixel(void **state) {
     plot_figure_free(f);
 }
 
-/* Saving into a missing directory fails with a message naming the file and leaves nothing;
- * saving over an existing file replaces it and leaves no temp file. */
-static void test_atomic_write(void **state) {
+/* A y = const series lands on the row plot_data_to_pixel gives, in its colour; a log axis
+ * spaces decades evenly; non-finite points break the line. */
+static void test_line_plot(void **state) {
     (void)state;
-    plot_figure *f = plot_figure_new(100, 80, 1);
+    enum { N = 41 };
+    double x[N], y1[N], y2[N];
+    for (int i = 0; i < N; i++) {
+        x[i] = i / (double)(N - 1);
+        y1[i] = 3.0;
+        y2[i] = 1.0 + 4.0 * x[i];
+    }
+    y2[20] = NAN; /* a hole at x = 0.5 */
+    plot_figure *f = plot_figure_new(1000, 420, 2);
     assert_non_null(f);
-    char dir[] = "/tmp/dkmc_plot_XXXXXX";
-    assert_non_null(mkdtemp(dir));
-    char bad[512], good[512], err[PLOT_ERR_LEN];
-    snprintf(bad, sizeof bad, "%s/missing/out.png", dir);
-    snprintf(good, sizeof good, "%s/out.png", dir);
-    assert_int_equal(plot_save_png(f, bad, err), -1);
-    assert_non_null(strstr(err, bad));
-    assert_null(strchr(err, '\n'));
-    struct stat st;
-    assert_int_equal(stat(bad, &st), -1);
+    assert_int_equal(plot_panel_set(f, 0, "constant", "t", "value"), 0);
+    assert_int_equal(plot_add_series(f, 0, "flat", x, y1, N, PLOT_SOLID, 0x2040c0), 0);
+    assert_int_equal(plot_add_series(f, 0, "ramp", x, y2, N, PLOT_DASHED, PLOT_AUTO_COLOR), 1);
+    assert_int_equal(plot_series_set_marker(f, 0, 1, PLOT_SQUARE), 0);
+    assert_int_equal(plot_series_set_width(f, 0, 0, 3.0), 0);
+    assert_int_equal(plot_panel_set(f, 1, "log", "t", NULL), 0);
+    assert_int_equal(plot_add_series(f, 1, "flat", x, y1, N, PLOT_DOTTED, PLOT_PALETTE(3)), 0);
+    assert_int_equal(plot_panel_set_logy(f, 1, 1), 0);
+    image im = save_and_load(f);
+    double px, py;
+    assert_int_equal(plot_data_to_pixel(f, 0, 0.2, 3.0, &px, &py), 0);
+    assert_true(near(&im, px, py, 1, 0x2040c0) < 40);
+    assert_true(near(&im, px, py - 10, 2, 0x2040c0) > 100); /* a thin line */
+    /* the ramp's hole: nothing of its colour around (0.5, 3.0) off the flat line */
+    assert_int_equal(plot_data_to_pixel(f, 0, 0.5, 3.0, &px, &py), 0);
+    assert_true(near(&im, px, py - 6, 2, plot_palette(0)) > 100);
+    assert_true(near(&im, px, py + 6, 2, plot_palette(0)) > 100);
+    /* its marker at x = 0.1 is drawn */
+    assert_int_equal(plot_data_to_pixel(f, 0, 0.1, 1.4, &px, &py), 0);
+    assert_true(near(&im, px, py, 1, plot_palette(0)) < 40);
+    stbi_image_free(im.px);
 
-    FILE *o = fopen(good, "w");
-    assert_non_null(o);
-    fputs("old", o);
-    fclose(o);
-    assert_int_equal(plot_save_png(f, good, err), 0);
-    assert_int_equal(stat(good, &st), 0);
-    assert_true(st.st_size > 8);
+    /* log axis */
+    assert_int_equal(plot_panel_set_ylim(f, 1, 0.5, 200), 0);
+    double p1, p10, p100;
+    assert_int_equal(plot_data_to_pixel(f, 1, 0, 1, &px, &p1), 0);
+    assert_int_equal(plot_data_to_pixel(f, 1, 0, 10, &px, &p10), 0);
+    assert_int_equal(plot_data_to_pixel(f, 1, 0, 100, &px, &p100), 0);
+    assert_true(fabs((p1 - p10) - (p10 - p100)) < 1e-6 && p1 > p10);
+    assert_int_equal(plot_data_to_pixel(f, 1, 0, -1, &px, &p1), -1);
+    assert_int_equal(plot_panel_set_ylim(f, 1, 3, 1), -1);
+    plot_figure_free(f);
+}
+
+/* Line plots as SVG and PDF: the files are what their names say. */
+static void test_svg_pdf(void **state) {
+    (void)state;
+    double x[3] = {0, 1, 2}, y[3] = {1, 3, 2};
+    plot_figure *f = plot_figure_new(500, 300, 1);
+    assert_non_null(f);
+    assert_int_equal(plot_panel_set(f, 0, "svg and pdf", "x", "y"), 0);
+    assert_int_equal(plot_add_series(f, 0, "a # b", x, y, 3, PLOT_DASHED, PLOT_AUTO_COLOR), 0);
+    const char *ends[3] = {".svg", ".pdf", ".PDF"};
+    for (int k = 0; k < 3; k++) {
+        char *path = tu_temp_path(ends[k]);
+        assert_non_null(path);
+        char err[PLOT_ERR_LEN];
+        int rc = plot_save(f, path, err);
+        if (rc) fprintf(stderr, "%s\n", err);
+        assert_int_equal(rc, 0);
+        FILE *in = fopen(path, "rb");
+        assert_non_null(in);
+        char head[8] = {0};
+        assert_true(fread(head, 1, 5, in) == 5);
+        fclose(in);
+        if (k == 0) assert_true(!strncmp(head, "<?xml", 5) || !strncmp(head, "<svg", 4));
+        else assert_memory_equal(head, "%PDF", 4);
+        unlink(path);
+        free(path);
+    }
+    plot_figure_free(f);
+}
+
+static int count_entries(const char *dir) {
     DIR *d = opendir(dir);
     assert_non_null(d);
     int entries = 0;
@@ -305,42 +352,115 @@ static void test_atomic_write(void **state) {
     while ((e = readdir(d)))
         if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) entries++;
     closedir(d);
-    assert_int_equal(entries, 1); /* only out.png: no temp file left */
-    unlink(good);
+    return entries;
+}
+
+/* Unknown endings and unwritable places fail with a one-line message naming the file,
+ * leave nothing behind and do not end the process (PLplot would exit()); saving over an
+ * existing file replaces it and leaves no temp file. */
+static void test_save_errors(void **state) {
+    (void)state;
+    plot_figure *f = plot_figure_new(100, 80, 1);
+    assert_non_null(f);
+    char dir[] = "/tmp/dkmc_plot_XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[512], err[PLOT_ERR_LEN];
+    struct stat st;
+
+    snprintf(path, sizeof path, "%s/out.xyz", dir);
+    assert_int_equal(plot_save(f, path, err), -1);
+    assert_non_null(strstr(err, path));
+    assert_non_null(strstr(err, "unknown picture format '.xyz' (use .png, .svg or .pdf)"));
+    assert_null(strchr(err, '\n'));
+    snprintf(path, sizeof path, "%s/noext", dir);
+    assert_int_equal(plot_save_png(f, path, err), -1);
+    assert_non_null(strstr(err, "unknown picture format"));
+    assert_int_equal(count_entries(dir), 0);
+
+    assert_int_equal(plot_save(f, "/nonexistent/x.png", err), -1);
+    assert_non_null(strstr(err, "/nonexistent/x.png"));
+    assert_null(strchr(err, '\n'));
+    assert_int_equal(stat("/nonexistent/x.png", &st), -1);
+    snprintf(path, sizeof path, "%s/missing/out.pdf", dir);
+    assert_int_equal(plot_save(f, path, err), -1);
+    assert_non_null(strstr(err, path));
+    assert_int_equal(strcmp(plot_figure_last_error(f), err), 0);
+
+    snprintf(path, sizeof path, "%s/out.png", dir);
+    FILE *o = fopen(path, "w");
+    assert_non_null(o);
+    fputs("old", o);
+    fclose(o);
+    assert_int_equal(plot_save_png(f, path, err), 0);
+    assert_int_equal(stat(path, &st), 0);
+    assert_true(st.st_size > 8);
+    assert_int_equal(count_entries(dir), 1); /* only out.png: no temp file left */
+    unlink(path);
     rmdir(dir);
     plot_figure_free(f);
 }
 
-static void test_legend_avoids_data(void **state) {
+/* Three panels stacked (the FGE figure): they share the x axis's place, the memory
+ * rendering has the figure's size, and the second panel's series shows in it. */
+static void test_grid_render(void **state) {
     (void)state;
-    /* Data rising to the top right: the automatic legend must not sit on the line there. */
-    enum { N = 50 };
-    double x[N], y[N];
-    for (int i = 0; i < N; i++) x[i] = i, y[i] = (double)i * i;
-    plot_figure *f = plot_figure_new(600, 400, 1);
-    assert_non_null(f);
-    assert_true(plot_add_series(f, 0, "a long legend label", x, y, N, PLOT_SOLID, 0x00aa00) >= 0);
-    image im = save_and_load(f, ".png");
-    /* Every point of the series that is inside the plot shows in its colour. */
-    for (int i = 2; i < N - 2; i += 3) {
-        double px, py;
-        assert_int_equal(plot_data_to_pixel(f, 0, x[i], y[i], &px, &py), 0);
-        assert_int_equal(pixel(&im, (int)px, (int)py), 0x00aa00);
+    enum { N = 60 };
+    double e[N], lr[N], err[N], dist[N];
+    for (int i = 0; i < N; i++) {
+        e[i] = i / 6.0;
+        double s = fmod(e[i], 4) / 4;
+        lr[i] = s < 0.5 ? 0.05 * (1 - 2 * s) + 1e-4 * 2 * s : 0.05 * (2 * s - 1) + 1e-4 * (2 - 2 * s);
+        err[i] = 10 + 3 * exp(-e[i] / 3);
+        dist[i] = sqrt(e[i]);
     }
-    stbi_image_free(im.px);
+    plot_figure *f = plot_figure_new_grid(700, 900, 3, 1);
+    assert_non_null(f);
+    assert_int_equal(plot_figure_set_title(f, "FGE"), 0);
+    assert_int_equal(plot_panel_set(f, 0, NULL, NULL, "learning rate"), 0);
+    assert_int_equal(plot_panel_set_logy(f, 0, 1), 0);
+    assert_true(plot_add_series(f, 0, "lr", e, lr, N, PLOT_SOLID, PLOT_AUTO_COLOR) >= 0);
+    assert_int_equal(plot_panel_set(f, 1, NULL, NULL, "test error (%)"), 0);
+    assert_true(plot_add_series(f, 1, "snapshot", e, err, N, PLOT_SOLID, 0xd62728) >= 0);
+    assert_int_equal(plot_panel_set(f, 2, NULL, "epoch", "distance"), 0);
+    assert_true(plot_add_series(f, 2, NULL, e, dist, N, PLOT_SOLID, PLOT_AUTO_COLOR) >= 0);
+    assert_int_equal(plot_panel_set_legend(f, 2, PLOT_LEGEND_NONE), 0);
+    assert_int_equal(plot_panel_set(f, 3, NULL, NULL, NULL), -1);
+
+    double ax, ay, bx, by, cx, cy;
+    assert_int_equal(plot_data_to_pixel(f, 0, 5.0, 0.01, &ax, &ay), 0);
+    assert_int_equal(plot_data_to_pixel(f, 1, 5.0, 11.0, &bx, &by), 0);
+    assert_int_equal(plot_data_to_pixel(f, 2, 5.0, 2.0, &cx, &cy), 0);
+    assert_true(fabs(ax - bx) < 1e-9 && fabs(bx - cx) < 1e-9);
+    assert_true(ay < 300 && by > 300 && by < 600 && cy > 600);
+
+    int w = 0, h = 0;
+    const uint8_t *px = plot_render(f, &w, &h);
+    assert_non_null(px);
+    assert_int_equal(w, 700);
+    assert_int_equal(h, 900);
+    image im = {(unsigned char *)px, w, h};
+    assert_int_equal(pixel(&im, 1, 1), PLOT_WHITE);
+    assert_int_equal(plot_data_to_pixel(f, 1, e[30], err[30], &bx, &by), 0);
+    assert_true(near(&im, bx, by, 2, 0xd62728) < 40);
+    /* the same through a PNG */
+    image png = save_and_load(f);
+    assert_int_equal(png.w, 700);
+    assert_int_equal(png.h, 900);
+    assert_true(near(&png, bx, by, 2, 0xd62728) < 40);
+    stbi_image_free(png.px);
     plot_figure_free(f);
 }
 
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_nice_ticks),
-        cmocka_unit_test(test_figure_size_and_background),
-        cmocka_unit_test(test_constant_series_row),
-        cmocka_unit_test(test_nan_and_log),
         cmocka_unit_test(test_heatmap_levels_and_colors),
-        cmocka_unit_test(test_heatmap_min_pixel),
-        cmocka_unit_test(test_atomic_write),
-        cmocka_unit_test(test_legend_avoids_data),
+        cmocka_unit_test(test_figure_size_and_background),
+        cmocka_unit_test(test_heatmap_bowl),
+        cmocka_unit_test(test_line_plot),
+        cmocka_unit_test(test_svg_pdf),
+        cmocka_unit_test(test_save_errors),
+        cmocka_unit_test(test_grid_render),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
