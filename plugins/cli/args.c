@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include "cli.h"
 #include "wspace.h"
@@ -124,4 +125,11 @@ int cli_check_writable(const char *path) {
     if (ws_atomic_open(&a, path, err)) return cli_fail("%s", err);
     ws_atomic_abort(&a);
     return 0;
+}
+
+int cli_check_picture(const char *path) {
+    const char *dot = strrchr(path, '.'), *slash = strrchr(path, '/');
+    if (!dot || (slash && dot < slash) || (strcasecmp(dot, ".png") && strcasecmp(dot, ".svg") && strcasecmp(dot, ".pdf")))
+        return cli_fail("%s: unknown picture format '%s' (use .png, .svg or .pdf)", path, dot && (!slash || dot > slash) ? dot : "");
+    return cli_check_writable(path);
 }

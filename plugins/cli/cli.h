@@ -38,6 +38,8 @@ host_net *cli_load_net(const char *cfgfile, const char *weights, const dataset *
 double cli_now(void);
 /* Fails early (before hours of training) if path cannot be written; creates nothing. */
 int cli_check_writable(const char *path);
+/* The same for a picture, whose extension must be .png, .svg or .pdf. */
+int cli_check_picture(const char *path);
 
 /* A training run of "darknet train" or "darknet fge" (cli/train.c). kind: SCHED_CFG (the
  * cfg's policy, including fge_cyclic/sgdr from [net]), SCHED_REFERENCE, or SCHED_FGE with

@@ -239,7 +239,7 @@ static void read_eval_flags(cli_args *a, eval_flags *e, int allow_line) {
 /* Evaluate a curve (and optionally the line between its end points), print, write files. */
 static int evaluate_and_report(curve *cv, const char *cname, host_net *h, const dataset *tr, const dataset *te, const eval_flags *e) {
     if (e->points < 2 || e->points > 100001) return cli_fail("-points must be at least 2, got %d", e->points);
-    if (e->png && cli_check_writable(e->png)) return 1;
+    if (e->png && cli_check_picture(e->png)) return 1;
     curve_eval_row *rows = calloc(e->points, sizeof *rows), *lrows = NULL;
     ws_atomic csv = { 0 };
     char err[512];

@@ -181,6 +181,7 @@ static int write_fge_plot(run_ctx *c, const char *png) {
         plot_series_set_marker(f, 1, s, PLOT_DIAMOND);
     }
     plot_panel_set(f, 2, "distance from the start in weight space", "iteration", "||w - w0||");
+    for (int p = 0; p < 3; p++) plot_panel_set_xlim(f, p, 0, (double)c->hist_n);
     plot_add_series(f, 2, NULL, x, c->dist_hist, c->hist_n, PLOT_SOLID, PLOT_PALETTE(2));
     char err[PLOT_ERR_LEN];
     int rc = plot_save(f, png, err);
@@ -209,7 +210,7 @@ int cli_run_training(const train_job *j) {
     sched s = { 0 };
     int rc = 0;
     ws_atomic csv = { 0 };
-    if (cli_check_writable(out) || (j->png && cli_check_writable(j->png))) { rc = 1; goto done; }
+    if (cli_check_writable(out) || (j->png && cli_check_picture(j->png))) { rc = 1; goto done; }
 
     int B = host_batch(h);
     long iters = tr.n / B;
