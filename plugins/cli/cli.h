@@ -42,4 +42,6 @@ int cli_check_writable(const char *path);
 int cmd_train(int argc, char **argv);
 int cmd_curve(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
+int cmd_ensemble(int argc, char **argv);
+int cmd_swa(int argc, char **argv);
 #endif

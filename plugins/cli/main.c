@@ -23,6 +23,9 @@ static void usage(FILE *f) {
         "  curve eval   <data> <cfg> <run.curve>        loss and error along a curve\n"
         "  curve line   <data> <cfg> <a.weights> <b.weights>   ... along the straight line\n"
         "  curve export <data> <cfg> <run.curve> -t T -out w.weights\n"
+        "  ensemble <data> <cfg> <w1> <w2> ...        members and their ensemble (mean of probabilities)\n"
+        "  ensemble predict <data> <cfg> <w1> ... <image>   the ensemble's top classes for an image\n"
+        "  swa      <data> <cfg> <w1> <w2> ... -out avg.weights   weight average, BN recomputed\n"
         "\n"
         "any other command is passed to %s (classifier, detector, ...)\n", SYSTEM_DARKNET);
 }
@@ -39,6 +42,8 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "train")) return cmd_train(argc - 1, argv + 1);
     if (!strcmp(cmd, "eval")) return cmd_eval(argc - 1, argv + 1);
     if (!strcmp(cmd, "curve")) return cmd_curve(argc - 1, argv + 1);
+    if (!strcmp(cmd, "ensemble")) return cmd_ensemble(argc - 1, argv + 1);
+    if (!strcmp(cmd, "swa")) return cmd_swa(argc - 1, argv + 1);
     argv[0] = (char *)SYSTEM_DARKNET;
     execv(SYSTEM_DARKNET, argv);
     fprintf(stderr, "darknet: unknown command '%s', and %s could not be run to handle it\n", cmd, SYSTEM_DARKNET);
