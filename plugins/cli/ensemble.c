@@ -37,7 +37,8 @@ static const char *help_swa =
     "usage: darknet swa <data> <cfg> <w1.weights> [<w2.weights> ...] -out avg.weights [options]\n"
     "Stochastic weight averaging: the equal-weight mean of the networks' parameters (all of\n"
     "<cfg>), BN statistics recomputed exactly on the training set, written as an ordinary\n"
-    "Darknet .weights file; then the test NLL and accuracy of the average.\n"
+    "Darknet .weights file; then the test NLL and accuracy of the average. Meant for\n"
+    "snapshots of one run: the mean of independently trained networks is not a good network.\n"
     "  -out FILE        the averaged network (required)\n"
     "  -bn_limit N      BN statistics from the first N training images (default: all)\n"
     "  -members         also evaluate each input, its BN statistics recomputed the same way\n"
@@ -48,6 +49,14 @@ static int name_width(char *const *names, int n, int min) {
     int w = min;
     for (int i = 0; i < n; i++) if ((int)strlen(names[i]) > w) w = (int)strlen(names[i]);
     return w;
+}
+
+/* A CSV field: as is, or quoted (quotes doubled) when it holds a comma, quote or newline. */
+static void csv_field(FILE *f, const char *s) {
+    if (!strpbrk(s, ",\"\n\r")) { fputs(s, f); return; }
+    fputc('"', f);
+    for (; *s; s++) { if (*s == '"') fputc('"', f); fputc(*s, f); }
+    fputc('"', f);
 }
 
 static int cmd_ensemble_predict(int argc, char **argv) {
@@ -147,7 +156,11 @@ int cmd_ensemble(int argc, char **argv) {
         e = ens_eval(&acc, te.labels);
         printf("%3d %-*s %10.4f %9.2f %10.4f %9.2f\n", i + 1, fw, args[i], r.nll, r.acc, e.nll, e.acc);
         fflush(stdout);
-        if (csv.fp) fprintf(csv.fp, "%d,%s,%.6f,%.4f,%.6f,%.4f\n", i + 1, args[i], r.nll, r.acc, e.nll, e.acc);
+        if (csv.fp) {
+            fprintf(csv.fp, "%d,", i + 1);
+            csv_field(csv.fp, args[i]);
+            fprintf(csv.fp, ",%.6f,%.4f,%.6f,%.4f\n", r.nll, r.acc, e.nll, e.acc);
+        }
         if (r.acc > best) best = r.acc;
         sum_acc += r.acc; sum_nll += r.nll;
     }
