@@ -58,4 +58,6 @@ int cmd_plot(int argc, char **argv);
 int cli_classifier_intercept(int argc, char **argv);
 int cmd_curve(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
+int cmd_ensemble(int argc, char **argv);
+int cmd_swa(int argc, char **argv);
 #endif

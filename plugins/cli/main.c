@@ -25,6 +25,9 @@ static void usage(FILE *f) {
         "  curve export <data> <cfg> <run.curve> -t T -out w.weights\n"
         "  fge      <data> <cfg> <pretrained.weights>   Fast Geometric Ensembling: cycles, snapshots, ensemble\n"
         "  plot     <file.csv> -x COL -y COL -png out.png   line plot of any table this tool writes\n"
+        "  ensemble <data> <cfg> <w1> <w2> ...        members and their ensemble (mean of probabilities)\n"
+        "  ensemble predict <data> <cfg> <w1> ... <image>   the ensemble's top classes for an image\n"
+        "  swa      <data> <cfg> <w1> <w2> ... -out avg.weights   weight average, BN recomputed\n"
         "\n"
         "Darknet's own commands (classifier, detector, ...) are passed to %s\n", SYSTEM_DARKNET);
 }
@@ -50,6 +53,8 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "train")) return cmd_train(argc - 1, argv + 1);
     if (!strcmp(cmd, "eval")) return cmd_eval(argc - 1, argv + 1);
     if (!strcmp(cmd, "curve")) return cmd_curve(argc - 1, argv + 1);
+    if (!strcmp(cmd, "ensemble")) return cmd_ensemble(argc - 1, argv + 1);
+    if (!strcmp(cmd, "swa")) return cmd_swa(argc - 1, argv + 1);
     if (!strcmp(cmd, "fge")) return cmd_fge(argc - 1, argv + 1);
     if (!strcmp(cmd, "plot")) return cmd_plot(argc - 1, argv + 1);
     if (!strcmp(cmd, "classifier")) {

@@ -132,8 +132,7 @@ int data_cfg_load(const char *path, data_cfg *cfg, char *err) {
     return 0;
 }
 
-/* Read the class names of a list data set: the first `classes` non-empty lines of path. */
-static char **read_names(const char *path, int classes, char *err) {
+char **data_read_names(const char *path, int classes, char *err) {
     FILE *f = fopen(path, "r");
     if (!f) { data_fail(err, "%s: cannot open: %s", path, strerror(errno)); return NULL; }
     char **names = calloc((size_t)classes, sizeof *names);
@@ -167,12 +166,11 @@ int data_load(const data_cfg *cfg, int split, int limit, dataset *out, char *err
     } else if (!strcmp(cfg->format, "cifar10") || !strcmp(cfg->format, "cifar100")) {
         rc = data_load_cifar(files, cfg->format, cfg->classes, limit, out, err);
     } else if (!strcmp(cfg->format, "list")) {
-        char **names = read_names(cfg->labels, cfg->classes, err);
+        char **names = data_read_names(cfg->labels, cfg->classes, err);
         if (!names) return -1;
         rc = data_load_list(files, names, cfg->classes, cfg->width, cfg->height, cfg->channels, limit,
                             out, err);
-        for (int i = 0; i < cfg->classes; i++) free(names[i]);
-        free(names);
+        data_free_names(names, cfg->classes);
     } else {
         return data_fail(err, "%s: unknown format '%s'", cfg->path, cfg->format);
     }
@@ -191,6 +189,12 @@ int data_load(const data_cfg *cfg, int split, int limit, dataset *out, char *err
         out->flip = 1;
     }
     return 0;
+}
+
+void data_free_names(char **names, int classes) {
+    if (!names) return;
+    for (int i = 0; i < classes; i++) free(names[i]);
+    free(names);
 }
 
 void data_free(dataset *d) {

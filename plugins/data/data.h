@@ -72,6 +72,14 @@ int  data_load_cifar(const char *files, const char *cifar_format, int classes, i
 int  data_load_list(const char *list, char **names, int classes, int w, int h, int c,
                     int limit, dataset *out, char *err);
 
+/* One image file (stb_image: png, jpg, bmp, pnm, ...) converted to c channels (1 or 3) and
+ * resized (bilinear) to w x h, as the list loader does: out gets w*h*c floats, CHW in [0,1]. */
+int  data_load_image(const char *path, int w, int h, int c, float *out, char *err);
+/* The class names of a labels=/names= file: its first `classes` non-empty lines (an error if
+ * it has fewer). Free with data_free_names. */
+char **data_read_names(const char *path, int classes, char *err);
+void data_free_names(char **names, int classes);
+
 /* Fill x (count images) and y (count one-hot rows of d->classes) from images order[start..].
  * augment: apply crop/flip per d->crop_pad / d->flip using r (per image, in this order:
  * dx = rng_below(2*pad+1), dy = rng_below(2*pad+1) if crop_pad > 0, then flip = rng_below(2)

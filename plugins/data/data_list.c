@@ -78,6 +78,17 @@ static void resize_to_chw(const unsigned char *src, int sw, int sh, int c, float
     }
 }
 
+int data_load_image(const char *path, int w, int h, int c, float *out, char *err) {
+    if (w <= 0 || h <= 0 || (c != 1 && c != 3))
+        return data_fail(err, "%s: unsupported image geometry %dx%dx%d (channels must be 1 or 3)", path, w, h, c);
+    int iw, ih, ic;
+    unsigned char *img = stbi_load(path, &iw, &ih, &ic, c);
+    if (!img) return data_fail(err, "%s: cannot read image: %s", path, stbi_failure_reason());
+    resize_to_chw(img, iw, ih, c, out, w, h);
+    stbi_image_free(img);
+    return 0;
+}
+
 int data_load_list(const char *list, char **names, int classes, int w, int h, int c, int limit,
                    dataset *out, char *err) {
     memset(out, 0, sizeof *out);
