@@ -45,6 +45,12 @@ $D eval cfg/fashion.data cfg/fashion-cnn.cfg $T/f_snap01.weights -test_limit 500
 snap_nll=$(awk -F, 'NR>1 && $8==1 { printf "%.4f", $6 }' $T/f.csv)
 check "fge: snapshot file evaluates to its row ($snap_nll)" grep -q "^test .* $snap_nll " $T/e1.txt
 
+# darknet ensemble of the snapshot files reproduces the run's own ensemble, member by member
+$D ensemble cfg/fashion.data cfg/fashion-cnn.cfg $T/f_snap01.weights $T/f_snap02.weights $T/f_snap03.weights \
+    $T/f_snap04.weights -test_limit 500 -csv $T/ens.csv > /dev/null 2>&1
+check "ensemble command = the run's ensemble after each snapshot" bash -c \
+    "[ \"\$(awk -F, 'NR>1 && \$8>0 { printf \"%.4f %.2f\\n\", \$9, \$10 }' $T/f.csv)\" = \"\$(awk -F, 'NR>1 { printf \"%.4f %.2f\\n\", \$5, \$6 }' $T/ens.csv)\" ]"
+
 # -bn_update: each snapshot is saved with exact BN statistics (from the first 512 images):
 # evaluating it as stored equals recomputing them again
 $D fge cfg/fashion.data cfg/fashion-cnn.cfg $T/base.weights -epochs 1 -cycle 0.5 -lr1 0.02 -lr2 0.001 $S \
