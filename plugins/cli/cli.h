@@ -42,4 +42,5 @@ int cli_check_writable(const char *path);
 int cmd_train(int argc, char **argv);
 int cmd_curve(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
+int cmd_plane(int argc, char **argv);
 #endif

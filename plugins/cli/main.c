@@ -23,6 +23,7 @@ static void usage(FILE *f) {
         "  curve eval   <data> <cfg> <run.curve>        loss and error along a curve\n"
         "  curve line   <data> <cfg> <a.weights> <b.weights>   ... along the straight line\n"
         "  curve export <data> <cfg> <run.curve> -t T -out w.weights\n"
+        "  plane    <data> <cfg> (-curve run.curve | a b c .weights | w.weights -random)   loss surface in a plane\n"
         "\n"
         "any other command is passed to %s (classifier, detector, ...)\n", SYSTEM_DARKNET);
 }
@@ -39,6 +40,7 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "train")) return cmd_train(argc - 1, argv + 1);
     if (!strcmp(cmd, "eval")) return cmd_eval(argc - 1, argv + 1);
     if (!strcmp(cmd, "curve")) return cmd_curve(argc - 1, argv + 1);
+    if (!strcmp(cmd, "plane")) return cmd_plane(argc - 1, argv + 1);
     argv[0] = (char *)SYSTEM_DARKNET;
     execv(SYSTEM_DARKNET, argv);
     fprintf(stderr, "darknet: unknown command '%s', and %s could not be run to handle it\n", cmd, SYSTEM_DARKNET);
