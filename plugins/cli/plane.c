@@ -36,7 +36,7 @@ static const char *help =
     "scaled to the norm of the network's filter, 0 on biases and BN scales), not\n"
     "orthogonalised (as loss-landscape). Axes are distances in weight space.\n"
     "  -curve FILE       plane of a curve's bends\n"
-    "  -bends i,j,k      which bends (default 0,1,2 for 3 bends; first, middle, last)\n"
+    "  -bends i,j,k      which bends (default: first, middle K/2, last; 0,1,2 for 3 bends)\n"
     "  -curve_points N   points of the curve drawn in the plane (default 61)\n"
     "  -random           random directions around the one .weights file given\n"
     "  -seed S           seed of the random directions (default 1)\n"
@@ -279,7 +279,13 @@ int cmd_plane(int argc, char **argv) {
     int mode = curve_path ? MODE_CURVE : random ? MODE_RANDOM : MODE_POINTS;
     if (curve_path && random) return cli_fail("-curve and -random exclude each other");
     int need = mode == MODE_CURVE ? 2 : mode == MODE_RANDOM ? 3 : 5;
-    if (np != need) { fputs(help, stderr); return 2; }
+    if (np != need) {
+        if (np == 0) { fputs(help, stderr); return 2; }
+        cli_fail("plane takes <data> <cfg> and %s; got %d file argument%s (see darknet plane -h)",
+                 mode == MODE_CURVE ? "-curve FILE, no .weights files" : mode == MODE_RANDOM ? "one .weights file with -random"
+                 : "three .weights files (or -curve FILE, or one .weights file with -random)", np - 2 < 0 ? 0 : np - 2, np - 2 == 1 ? "" : "s");
+        return 2;
+    }
     if (G < 2 || G > 1001) return cli_fail("-grid must be between 2 and 1001, got %d", G);
     if (curve_points < 2 || curve_points > 100001) return cli_fail("-curve_points must be at least 2, got %d", curve_points);
     double mdef = isnan(margin) ? (mode == MODE_RANDOM ? 0 : 0.2) : margin;
