@@ -336,7 +336,7 @@ int cmd_plane(int argc, char **argv) {
     float *w[3] = { NULL, NULL, NULL };
     grid_state s = { G, NULL, NULL, NULL, NULL };
     char err[PLANE_ERRLEN], settings[1024], desc[600] = "";
-    int decay_given = decay >= 0;
+    int decay_given = decay >= 0, decay_all = 0;
     if (!decay_given) decay = host_cfg_decay(h);
 
     if (mode == MODE_CURVE) {
@@ -348,6 +348,7 @@ int cmd_plane(int argc, char **argv) {
         for (int q = 0; q < 3; q++)
             if (bi[q] < 0 || bi[q] >= cv.k || bi[(q + 1) % 3] == bi[q]) { cli_fail("-bends: three different indices in 0..%d, got '%s'", cv.k - 1, bends_s); goto done; }
         if (!decay_given) decay = cv.decay;
+        decay_all = (cv.flags & CURVE_DECAY_ALL) != 0;   /* the l2 term the curve was trained with */
         if (plane_basis_points(&b, n, cv.bends[bi[0]], cv.bends[bi[1]], cv.bends[bi[2]], err)) {
             cli_fail("%s: bends %d, %d, %d: %s", curve_path, bi[0], bi[1], bi[2], err); goto done;
         }
@@ -415,8 +416,8 @@ int cmd_plane(int argc, char **argv) {
     uint64_t hd = hash_data(hash_data(PLANE_HASH_INIT, &tr, bn_n > tr_n ? bn_n : tr_n), &te, te.n);
     snprintf(settings, sizeof settings,
              "mode=%s params=%zu basis=%016llx grid=%d alpha=%.17g:%.17g beta=%.17g:%.17g bn_images=%d train_images=%d "
-             "test_images=%d decay=%.9g data=%016llx batch=%d",
-             mode_name[mode], n, (unsigned long long)hb, G, grid.a0, grid.a1, grid.b0, grid.b1, bn_n, tr_n, te.n, decay,
+             "test_images=%d decay=%.9g%s data=%016llx batch=%d",
+             mode_name[mode], n, (unsigned long long)hb, G, grid.a0, grid.a1, grid.b0, grid.b1, bn_n, tr_n, te.n, decay, decay_all ? ":all" : "",
              (unsigned long long)hd, host_batch(h));
     s.settings = settings;
     s.partial = csv ? partial : NULL;
@@ -429,13 +430,20 @@ int cmd_plane(int argc, char **argv) {
     fprintf(stderr, "plane: %d x %d grid, alpha in [%g, %g] x dx = %.4g, beta in [%g, %g] x dy = %.4g (axes in weight-space distance)\n",
             G, G, grid.a0, grid.a1, b.dx, grid.b0, grid.b1, b.dy);
     fprintf(stderr, "plane: BN statistics from %s%d training images, train metrics on %d, test on %d images; "
-            "train loss = NLL + 0.5 x %g x ||w||^2 (squared, conv/connected weights; plane.py: un-squared norms)\n",
-            bn_limit > 0 ? "the first " : "all ", bn_n, tr_n, te.n, decay);
+            "train loss = NLL + 0.5 x %g x ||w||^2 (squared, %s; plane.py: un-squared norms)\n",
+            bn_limit > 0 ? "the first " : "all ", bn_n, tr_n, te.n, decay,
+            decay_all ? "all parameters, as the curve was trained" : "conv/connected weights");
+    for (int q = 0; q < nm; q++) {   /* e.g. the middle network of three far beyond the segment */
+        double al = m[q].x / b.dx, be = m[q].y / b.dy;
+        if (al < grid.a0 - 1e-9 || al > grid.a1 + 1e-9 || be < grid.b0 - 1e-9 || be > grid.b1 + 1e-9)
+            fprintf(stderr, "plane: %s %d%s%s lies outside the grid (alpha %.3f, beta %.3f); the margins widen the grid\n",
+                    m[q].kind, m[q].index, m[q].label[0] ? ", " : "", m[q].label, al, be);
+    }
     print_header();
     int from_file = 0;
     for (int k = 0; k < G * G; k++) if (s.done[k]) { print_row(G, k, &s.rows[k]); from_file++; }
 
-    plane_eval_opts o = { bn_limit, no_train ? -1 : train_limit, (float)decay, 1, s.done, stop_after, on_row, &s };
+    plane_eval_opts o = { bn_limit, no_train ? -1 : train_limit, (float)decay, decay_all, 1, s.done, stop_after, on_row, &s };
     double t0 = cli_now();
     int evaluated = plane_evaluate(&b, &grid, h, &tr, &te, &o, s.rows, err);
     if (evaluated < 0) { cli_fail("%s", err); goto done; }

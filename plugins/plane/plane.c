@@ -181,7 +181,8 @@ int plane_evaluate(const plane_basis *b, const plane_grid *g, host_net *h, const
         snprintf(err, PLANE_ERRLEN, "out of memory for %zu parameters", n);
         return -1;
     }
-    host_decay_mask(h, mask);
+    if (o->decay_all) memset(mask, 1, n);
+    else host_decay_mask(h, mask);
     dataset trl = *tr;
     if (o->train_limit > 0 && o->train_limit < trl.n) trl.n = o->train_limit;
     if (o->train_limit < 0) trl.n = 0;

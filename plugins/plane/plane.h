@@ -81,6 +81,7 @@ typedef struct {
     int bn_limit;            /* BN statistics from the first N training images (0: all) */
     int train_limit;         /* train metrics on the first N training images (0: all, <0: none) */
     float decay;             /* of the l2 term in tr_loss */
+    int decay_all;           /* l2 over all parameters (a curve trained with -decay_all), not weights only */
     int progress;            /* progress with ETA on stderr */
     const unsigned char *done;  /* g*g flags: points already evaluated (skipped); NULL: none */
     int stop_after;          /* evaluate at most this many points in this call (0: all) */

@@ -199,7 +199,7 @@ static void test_grid_matches_direct_eval_and_resumes(void **s) {
     plane_grid g = { 3, 0, 1, 0, 1 };
     plane_row full[9], part[9];
     row_count rc = { 0, -1 };
-    plane_eval_opts o = { 32, 20, 5e-4f, 0, NULL, 0, count_rows, &rc };
+    plane_eval_opts o = { 32, 20, 5e-4f, 0, 0, NULL, 0, count_rows, &rc };
     assert_int_equal(plane_evaluate(&b, &g, h, &tr, &te, &o, full, err), 9);
     assert_int_equal(rc.calls, 9);
     /* (0, 0) is w0: the same numbers as setting w0, exact BN on 32 images, evaluating */
