@@ -275,7 +275,9 @@ int cmd_plane(int argc, char **argv) {
     double decay = cli_float(&a, "decay", -1);
     const char *csv = cli_str(&a, "csv", NULL), *png = cli_str(&a, "png", NULL), *resume = cli_str(&a, "resume", NULL);
     int stop_after = cli_int(&a, "stop_after", 0);   /* for tests: simulate an interruption */
-    if (cli_check_unused(&a)) return 2;
+    int unused = cli_check_unused(&a);
+    free(a.used);
+    if (unused) return 2;
     int mode = curve_path ? MODE_CURVE : random ? MODE_RANDOM : MODE_POINTS;
     if (curve_path && random) return cli_fail("-curve and -random exclude each other");
     int need = mode == MODE_CURVE ? 2 : mode == MODE_RANDOM ? 3 : 5;
