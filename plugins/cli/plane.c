@@ -53,7 +53,8 @@ static const char *help =
     "                    grid runs, FILE.partial holds the finished points\n"
     "  -resume FILE.partial   continue an interrupted grid (same settings; -csv defaults to\n"
     "                    FILE without .partial)\n"
-    "  -png PREFIX       pictures PREFIX_train_loss.png and PREFIX_test_error.png\n";
+    "  -png PREFIX       pictures PREFIX_train_loss.png and PREFIX_test_error.png (a\n"
+    "                    trailing .png is dropped from PREFIX)\n";
 
 enum { MODE_CURVE, MODE_POINTS, MODE_RANDOM };
 static const char *mode_name[] = { "curve", "points", "random" };
