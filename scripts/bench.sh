@@ -95,3 +95,9 @@ if [ -x build/bench/bench_curve ]; then
     echo "== curve step vs plain step ($FASHION)"
     build/bench/bench_curve "$FASHION" --iters "$ITERS" --rounds "$ROUNDS"
 fi
+
+# grid points per second of "darknet plane" against the reference plane.py's work in PyTorch
+if [ "${BENCH_PLANE:-1}" = 1 ]; then
+    echo "== darknet plane vs the reference plane.py (PyTorch), points per second"
+    bash scripts/bench_plane.sh
+fi

@@ -60,4 +60,5 @@ int cmd_curve(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_ensemble(int argc, char **argv);
 int cmd_swa(int argc, char **argv);
+int cmd_plane(int argc, char **argv);
 #endif

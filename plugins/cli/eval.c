@@ -9,6 +9,7 @@ static const char *help =
     "  -bn_update       recompute BN statistics on the training set first\n"
     "  -bn_limit N      ... on its first N images only\n"
     "  -train           also evaluate on the training set\n"
+    "  -train_limit N   ... on its first N images only\n"
     "  -test_limit N    evaluate on the first N test images\n";
 
 int cmd_eval(int argc, char **argv) {
@@ -19,6 +20,7 @@ int cmd_eval(int argc, char **argv) {
     int np = cli_positionals(&a, pos, 3);
     int bn = cli_flag(&a, "bn_update"), bn_limit = cli_int(&a, "bn_limit", 0);
     int on_train = cli_flag(&a, "train"), test_limit = cli_int(&a, "test_limit", 0);
+    int train_limit = cli_int(&a, "train_limit", 0);
     if (np < 3) { fputs(help, stderr); return 2; }
     if (cli_check_unused(&a)) return 2;
     dataset tr = {0}, te = {0};
@@ -29,7 +31,9 @@ int cmd_eval(int argc, char **argv) {
     if (!h) { data_free(&tr); data_free(&te); return 1; }
     if (bn) run_bn_update(h, &tr, bn_limit, "bn");
     printf("%-8s %10s %9s %7s\n", "split", "nll", "acc", "images");
-    if (on_train) { eval_result r = run_eval(h, &tr, NULL, "train"); printf("%-8s %10.4f %9.2f %7d\n", "train", r.nll, r.acc, r.n); }
+    dataset trl = tr;
+    if (train_limit > 0 && train_limit < trl.n) trl.n = train_limit;
+    if (on_train) { eval_result r = run_eval(h, &trl, NULL, "train"); printf("%-8s %10.4f %9.2f %7d\n", "train", r.nll, r.acc, r.n); }
     eval_result r = run_eval(h, &te, NULL, "test");
     printf("%-8s %10.4f %9.2f %7d\n", "test", r.nll, r.acc, r.n);
     host_free(h); data_free(&tr); data_free(&te);

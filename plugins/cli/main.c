@@ -28,6 +28,7 @@ static void usage(FILE *f) {
         "  ensemble <data> <cfg> <w1> <w2> ...        members and their ensemble (mean of probabilities)\n"
         "  ensemble predict <data> <cfg> <w1> ... <image>   the ensemble's top classes for an image\n"
         "  swa      <data> <cfg> <w1> <w2> ... -out avg.weights   weight average, BN recomputed\n"
+        "  plane    <data> <cfg> (-curve run.curve | a b c .weights | w.weights -random)   loss surface in a plane\n"
         "\n"
         "Darknet's own commands (classifier, detector, ...) are passed to %s\n", SYSTEM_DARKNET);
 }
@@ -53,6 +54,7 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "train")) return cmd_train(argc - 1, argv + 1);
     if (!strcmp(cmd, "eval")) return cmd_eval(argc - 1, argv + 1);
     if (!strcmp(cmd, "curve")) return cmd_curve(argc - 1, argv + 1);
+    if (!strcmp(cmd, "plane")) return cmd_plane(argc - 1, argv + 1);
     if (!strcmp(cmd, "ensemble")) return cmd_ensemble(argc - 1, argv + 1);
     if (!strcmp(cmd, "swa")) return cmd_swa(argc - 1, argv + 1);
     if (!strcmp(cmd, "fge")) return cmd_fge(argc - 1, argv + 1);

@@ -1,0 +1,490 @@
+/* plane.c: "darknet plane": train loss and test error over a grid in a plane of weight
+ * space (the plane of a curve's three bends, of any three networks, or of two random
+ * filter-normalised directions around one network), with BN statistics recomputed at every
+ * grid point; an aligned table, a CSV, two heat-map pictures, and resumable grids.
+ *
+ * Resuming: with -csv FILE, FILE.partial is rewritten atomically after every grid point. It
+ * holds a settings line (basis and data fingerprints, grid, limits, decay) and one row per
+ * finished point with the values printed exactly (%.17g). -resume FILE.partial reloads the
+ * finished points and evaluates only the others; the final CSV is printed from the same
+ * doubles, so it equals that of an uninterrupted run byte for byte. A partial file of other
+ * settings is refused. The .partial file is removed when the CSV is written. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "cli.h"
+#include "curve.h"
+#include "plane.h"
+#include "plot.h"
+#include "run.h"
+#include "wspace.h"
+
+static const char *help =
+    "usage: darknet plane <data> <cfg> -curve run.curve [options]\n"
+    "       darknet plane <data> <cfg> <a.weights> <b.weights> <c.weights> [options]\n"
+    "       darknet plane <data> <cfg> <w.weights> -random [-seed S] [options]\n"
+    "Loss surface over a grid in a plane of weight space. At every grid point the network\n"
+    "gets p = w0 + alpha dx u + beta dy v, its BN statistics are recomputed exactly on the\n"
+    "training set, then train loss (NLL + 0.5 decay ||w||^2 over conv/connected weights, the\n"
+    "same l2 term as 'curve eval'; the reference plane.py adds 0.5 wd sum of UN-squared norms\n"
+    "of all parameters instead), train NLL, train error, test NLL and test error.\n"
+    "Plane: -curve: through bends i, j, k of the curve (Gram-Schmidt: u along k - i, v the\n"
+    "part of j - i orthogonal to u), with the whole curve projected onto it (exact for 3\n"
+    "bends); three .weights files: through them, the same way; -random: two Gaussian\n"
+    "directions around the network, filter-normalised (Li et al. 2018: each output filter\n"
+    "scaled to the norm of the network's filter, 0 on biases and BN scales), not\n"
+    "orthogonalised (as loss-landscape). Axes are distances in weight space.\n"
+    "  -curve FILE       plane of a curve's bends\n"
+    "  -bends i,j,k      which bends (default: first, middle K/2, last; 0,1,2 for 3 bends)\n"
+    "  -curve_points N   points of the curve drawn in the plane (default 61)\n"
+    "  -random           random directions around the one .weights file given\n"
+    "  -seed S           seed of the random directions (default 1)\n"
+    "  -grid G           G x G grid points (default 21)\n"
+    "  -margin M         alpha in [-M, 1+M], beta likewise (default 0.2); with -random\n"
+    "                    alpha, beta in [-1-M, 1+M] (default M = 0: [-1, 1] as loss-landscape)\n"
+    "  -margin_left, -margin_right, -margin_bottom, -margin_top   one side each\n"
+    "  -bn_limit N       BN statistics from the first N training images (default: all)\n"
+    "  -train_limit N    train metrics on the first N training images (default: all)\n"
+    "  -no_train         skip the train metrics (and the train-loss picture)\n"
+    "  -test_limit N     test metrics on the first N test images\n"
+    "  -decay X          wd of the l2 term (default: the curve's, else the cfg's decay)\n"
+    "  -csv FILE         every grid value, the bends' and the curve's coordinates; while the\n"
+    "                    grid runs, FILE.partial holds the finished points\n"
+    "  -resume FILE.partial   continue an interrupted grid (same settings; -csv defaults to\n"
+    "                    FILE without .partial)\n"
+    "  -png PREFIX       pictures PREFIX_train_loss.png and PREFIX_test_error.png (a\n"
+    "                    trailing .png is dropped from PREFIX)\n";
+
+enum { MODE_CURVE, MODE_POINTS, MODE_RANDOM };
+static const char *mode_name[] = { "curve", "points", "random" };
+
+/* A marked point of the plane: a bend, one of the three networks, or the centre. */
+typedef struct { const char *kind; int index; double x, y; plot_marker shape; char label[64]; } mark;
+
+typedef struct {
+    int g;
+    plane_row *rows;
+    unsigned char *done;
+    const char *partial;     /* NULL: no partial file */
+    const char *settings;
+} grid_state;
+
+/* ---- formatting ---- */
+static void fmt_val(char *buf, size_t n, double v, int prec) {
+    if (isnan(v)) snprintf(buf, n, "nan");
+    else snprintf(buf, n, "%.*f", prec, v);
+}
+
+static void print_header(void) {
+    printf("%4s %4s %10s %10s %10s %10s %8s %10s %8s\n", "i", "j", "x", "y", "tr_loss", "tr_nll", "tr_err", "te_nll", "te_err");
+}
+static void print_row(int g, int k, const plane_row *r) {
+    printf("%4d %4d %10.4f %10.4f %10.4f %10.4f %8.2f %10.4f %8.2f\n", k / g, k % g, r->x, r->y,
+           r->tr_loss, r->tr_nll, r->tr_err, r->te_nll, r->te_err);
+    fflush(stdout);
+}
+
+/* ---- the partial file ---- */
+static int write_partial(const grid_state *s, char *err) {
+    ws_atomic a;
+    if (ws_atomic_open(&a, s->partial, err)) return -1;
+    FILE *f = a.fp;
+    fprintf(f, "# darknet plane partial 1\n# settings %s\n", s->settings);
+    for (int k = 0; k < s->g * s->g; k++) {
+        if (!s->done[k]) continue;
+        const plane_row *r = &s->rows[k];
+        fprintf(f, "%d,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g\n", k, r->alpha, r->beta, r->x, r->y,
+                r->tr_loss, r->tr_nll, r->tr_err, r->te_nll, r->te_err);
+    }
+    return ws_atomic_commit(&a, err);
+}
+
+static int on_row(void *ctx, int k, const plane_row *r, char *err) {
+    grid_state *s = ctx;
+    s->done[k] = 1;
+    print_row(s->g, k, r);
+    return s->partial ? write_partial(s, err) : 0;
+}
+
+/* The first key=value of the settings that differs, for a one-line refusal. */
+static void settings_diff(const char *have, const char *want, char *out, size_t n) {
+    char *a = strdup(have), *b = strdup(want);
+    if (!a || !b) { snprintf(out, n, "other settings"); free(a); free(b); return; }
+    char *sa, *sb;
+    char *ta = strtok_r(a, " ", &sa), *tb = strtok_r(b, " ", &sb);
+    while (ta && tb && !strcmp(ta, tb)) { ta = strtok_r(NULL, " ", &sa); tb = strtok_r(NULL, " ", &sb); }
+    if (ta && tb) snprintf(out, n, "it has %s, this run has %s", ta, tb);
+    else snprintf(out, n, "other settings");
+    free(a); free(b);
+}
+
+/* Load the finished points of an interrupted grid with the same settings. */
+static int read_partial(const char *path, grid_state *s) {
+    FILE *f = fopen(path, "r");
+    if (!f) return cli_fail("%s: cannot read the partial grid: %m", path);
+    char *line = NULL;
+    size_t cap = 0;
+    int rc = 0, lineno = 0, count = 0;
+    ssize_t len;
+    while ((len = getline(&line, &cap, f)) >= 0) {
+        lineno++;
+        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r')) line[--len] = 0;
+        if (lineno == 1) {
+            if (strcmp(line, "# darknet plane partial 1")) { rc = cli_fail("%s: not a partial grid of darknet plane", path); break; }
+            continue;
+        }
+        if (lineno == 2) {
+            if (strncmp(line, "# settings ", 11)) { rc = cli_fail("%s: line 2: no settings line", path); break; }
+            if (strcmp(line + 11, s->settings)) {
+                char why[400];
+                settings_diff(line + 11, s->settings, why, sizeof why);
+                rc = cli_fail("%s: the partial grid was made with other settings (%s); resume needs the same grid, basis, data and limits", path, why);
+                break;
+            }
+            continue;
+        }
+        double v[9];
+        char *p = line, *end;
+        long k = strtol(p, &end, 10);
+        int ok = end != p && *end == ',' && k >= 0 && k < (long)s->g * s->g;
+        for (int q = 0; ok && q < 9; q++) {
+            p = end + 1;
+            v[q] = strtod(p, &end);
+            ok = end != p && (q == 8 ? *end == 0 : *end == ',');
+        }
+        if (!ok) { rc = cli_fail("%s: line %d: malformed grid row", path, lineno); break; }
+        plane_row *r = &s->rows[k];
+        r->alpha = v[0]; r->beta = v[1]; r->x = v[2]; r->y = v[3];
+        r->tr_loss = v[4]; r->tr_nll = v[5]; r->tr_err = v[6]; r->te_nll = v[7]; r->te_err = v[8];
+        s->done[k] = 1;
+        count++;
+    }
+    if (!rc && lineno < 2) rc = cli_fail("%s: truncated partial grid (no settings line)", path);
+    free(line);
+    fclose(f);
+    if (!rc) fprintf(stderr, "plane: resuming %s: %d of %d grid points done\n", path, count, s->g * s->g);
+    return rc;
+}
+
+/* ---- the CSV ---- */
+static int write_csv(const char *path, const grid_state *s, const plane_basis *b, const mark *m, int nm,
+                     const double *ct, const double *cx, const double *cy, int ncurve) {
+    ws_atomic a;
+    char err[512];
+    if (ws_atomic_open(&a, path, err)) return cli_fail("%s", err);
+    FILE *f = a.fp;
+    fprintf(f, "kind,i,j,t,alpha,beta,x,y,tr_loss,tr_nll,tr_err,te_nll,te_err\n");
+    for (int q = 0; q < nm; q++)
+        fprintf(f, "%s,%d,,,%.6f,%.6f,%.6f,%.6f,,,,,\n", m[q].kind, m[q].index, m[q].x / b->dx, m[q].y / b->dy, m[q].x, m[q].y);
+    for (int q = 0; q < ncurve; q++)
+        fprintf(f, "curve,%d,,%.6f,%.6f,%.6f,%.6f,%.6f,,,,,\n", q, ct[q], cx[q] / b->dx, cy[q] / b->dy, cx[q], cy[q]);
+    for (int k = 0; k < s->g * s->g; k++) {
+        const plane_row *r = &s->rows[k];
+        char v[5][40];
+        fmt_val(v[0], 40, r->tr_loss, 6); fmt_val(v[1], 40, r->tr_nll, 6); fmt_val(v[2], 40, r->tr_err, 4);
+        fmt_val(v[3], 40, r->te_nll, 6); fmt_val(v[4], 40, r->te_err, 4);
+        fprintf(f, "grid,%d,%d,,%.6f,%.6f,%.6f,%.6f,%s,%s,%s,%s,%s\n", k / s->g, k % s->g, r->alpha, r->beta, r->x, r->y,
+                v[0], v[1], v[2], v[3], v[4]);
+    }
+    if (ws_atomic_commit(&a, err)) return cli_fail("%s", err);
+    fprintf(stderr, "wrote %s\n", path);
+    return 0;
+}
+
+/* ---- the pictures ---- */
+static int write_png(const char *path, const char *title, const char *cbar, const grid_state *s, int which,
+                     double vmax, double log_alpha, int mode, const mark *m, int nm,
+                     const double *cx, const double *cy, int ncurve) {
+    int g = s->g;
+    double *xs = malloc(g * sizeof(double)), *ys = malloc(g * sizeof(double)), *v = malloc((size_t)g * g * sizeof(double));
+    plot_figure *f = plot_figure_new(900, 720, 1);
+    int rc = 0;
+    if (!xs || !ys || !v || !f) { rc = cli_fail("%s: out of memory for the picture", path); goto out; }
+    for (int i = 0; i < g; i++) { xs[i] = s->rows[i * g].x; ys[i] = s->rows[i].y; }
+    for (int k = 0; k < g * g; k++) v[k] = which ? s->rows[k].te_err : s->rows[k].tr_loss;
+    plot_panel_set(f, 0, title, mode == MODE_POINTS || mode == MODE_CURVE ? "distance along u (w0 -> w2)" : "distance along direction 1",
+                   mode == MODE_RANDOM ? "distance along direction 2" : "distance along v (orthogonal to u)");
+    plot_heatmap_opts o = plot_heatmap_defaults();
+    o.vmax = vmax; o.log_alpha = log_alpha; o.nlevels = 7; o.label = cbar;
+    if (plot_heatmap(f, 0, xs, g, ys, g, v, &o)) { rc = cli_fail("%s: %s", path, plot_figure_last_error(f)); goto out; }
+    if (mode == MODE_CURVE) {
+        if (ncurve > 1) plot_add_polyline(f, 0, cx, cy, ncurve, PLOT_SOLID);
+        double sx[2] = { cx[0], cx[ncurve - 1] }, sy[2] = { cy[0], cy[ncurve - 1] };
+        plot_add_polyline(f, 0, sx, sy, 2, PLOT_DASHED);
+    }
+    for (int q = 0; q < nm; q++) {
+        plot_add_marker(f, 0, m[q].x, m[q].y, m[q].shape, m[q].label[0] ? m[q].label : NULL);
+    }
+    char err[PLOT_ERR_LEN];
+    if (plot_save_png(f, path, err)) rc = cli_fail("%s", err);
+    else fprintf(stderr, "wrote %s\n", path);
+out:
+    plot_figure_free(f);
+    free(xs); free(ys); free(v);
+    return rc;
+}
+
+/* ---- inputs ---- */
+static int parse_bends(const char *s, int *b) {
+    return s && sscanf(s, "%d,%d,%d", &b[0], &b[1], &b[2]) == 3 ? 0 : -1;
+}
+
+static int load_params(host_net *h, const char *path, float *w) {
+    char err[HOST_ERRLEN];
+    if (host_load_weights(h, path, err)) return cli_fail("%s", err);
+    host_get_params(h, w);
+    return 0;
+}
+
+static const char *base_name(const char *p) { const char *s = strrchr(p, '/'); return s ? s + 1 : p; }
+
+static uint64_t hash_data(uint64_t hv, const dataset *d, int n) {
+    size_t in = (size_t)d->w * d->h * d->c;
+    hv = plane_hash(hv, &n, sizeof n);
+    hv = plane_hash(hv, d->X, (size_t)n * in * sizeof(float));
+    return plane_hash(hv, d->labels, (size_t)n * sizeof(int));
+}
+
+typedef struct { double min, max; } minmax;
+static minmax range_of(const plane_row *rows, int n, size_t off) {
+    minmax m = { NAN, NAN };
+    for (int k = 0; k < n; k++) {
+        double v = *(const double *)((const char *)&rows[k] + off);
+        if (isnan(v)) continue;
+        if (isnan(m.min) || v < m.min) m.min = v;
+        if (isnan(m.max) || v > m.max) m.max = v;
+    }
+    return m;
+}
+
+int cmd_plane(int argc, char **argv) {
+    if (cli_has_help(argc, argv)) { fputs(help, stdout); return 0; }
+    cli_args a;
+    cli_args_init(&a, argc, argv, "darknet plane");
+    char *pos[5];
+    int np = cli_positionals(&a, pos, 5);
+    const char *curve_path = cli_str(&a, "curve", NULL), *bends_s = cli_str(&a, "bends", NULL);
+    int curve_points = cli_int(&a, "curve_points", 61);
+    int random = cli_flag(&a, "random"), seed = cli_int(&a, "seed", 1);
+    int G = cli_int(&a, "grid", 21);
+    double margin = cli_float(&a, "margin", NAN);
+    double ml = cli_float(&a, "margin_left", NAN), mr = cli_float(&a, "margin_right", NAN);
+    double mb = cli_float(&a, "margin_bottom", NAN), mt = cli_float(&a, "margin_top", NAN);
+    int bn_limit = cli_int(&a, "bn_limit", 0), train_limit = cli_int(&a, "train_limit", 0);
+    int no_train = cli_flag(&a, "no_train"), test_limit = cli_int(&a, "test_limit", 0);
+    double decay = cli_float(&a, "decay", -1);
+    const char *csv = cli_str(&a, "csv", NULL), *png = cli_str(&a, "png", NULL), *resume = cli_str(&a, "resume", NULL);
+    int stop_after = cli_int(&a, "stop_after", 0);   /* for tests: simulate an interruption */
+    int unused = cli_check_unused(&a);
+    free(a.used);
+    if (unused) return 2;
+    int mode = curve_path ? MODE_CURVE : random ? MODE_RANDOM : MODE_POINTS;
+    if (curve_path && random) return cli_fail("-curve and -random exclude each other");
+    int need = mode == MODE_CURVE ? 2 : mode == MODE_RANDOM ? 3 : 5;
+    if (np != need) {
+        if (np == 0) { fputs(help, stderr); return 2; }
+        cli_fail("plane takes <data> <cfg> and %s; got %d file argument%s (see darknet plane -h)",
+                 mode == MODE_CURVE ? "-curve FILE, no .weights files" : mode == MODE_RANDOM ? "one .weights file with -random"
+                 : "three .weights files (or -curve FILE, or one .weights file with -random)", np - 2 < 0 ? 0 : np - 2, np - 2 == 1 ? "" : "s");
+        return 2;
+    }
+    if (G < 2 || G > 1001) return cli_fail("-grid must be between 2 and 1001, got %d", G);
+    if (curve_points < 2 || curve_points > 100001) return cli_fail("-curve_points must be at least 2, got %d", curve_points);
+    double mdef = isnan(margin) ? (mode == MODE_RANDOM ? 0 : 0.2) : margin;
+    if (isnan(ml)) ml = mdef;
+    if (isnan(mr)) mr = mdef;
+    if (isnan(mb)) mb = mdef;
+    if (isnan(mt)) mt = mdef;
+    double lo = mode == MODE_RANDOM ? -1 : 0;
+    plane_grid grid = { G, lo - ml, 1 + mr, lo - mb, 1 + mt };
+    if (!(grid.a0 < grid.a1) || !(grid.b0 < grid.b1) || !isfinite(grid.a0 + grid.a1 + grid.b0 + grid.b1))
+        return cli_fail("the margins leave an empty grid: alpha in [%g, %g], beta in [%g, %g]", grid.a0, grid.a1, grid.b0, grid.b1);
+
+    /* outputs: the CSV (and its .partial), the pictures; checked before the long work */
+    char csvbuf[4096], partial[4200], trpng[4200], tepng[4200];
+    if (resume && !csv) {
+        size_t l = strlen(resume);
+        if (l <= 8 || strcmp(resume + l - 8, ".partial"))
+            return cli_fail("%s: -resume takes the FILE.partial of an interrupted run with -csv FILE (or give -csv)", resume);
+        snprintf(csvbuf, sizeof csvbuf, "%.*s", (int)(l - 8), resume);
+        csv = csvbuf;
+    }
+    if (csv) snprintf(partial, sizeof partial, "%s.partial", csv);
+    if (png) {
+        size_t l = strlen(png);
+        int cut = l > 4 && !strcmp(png + l - 4, ".png") ? 4 : 0;
+        snprintf(trpng, sizeof trpng, "%.*s_train_loss.png", (int)(l - cut), png);
+        snprintf(tepng, sizeof tepng, "%.*s_test_error.png", (int)(l - cut), png);
+    }
+    if (csv && (cli_check_writable(csv) || cli_check_writable(partial))) return 1;
+    if (png && ((!no_train && cli_check_writable(trpng)) || cli_check_writable(tepng))) return 1;
+
+    /* data: enough training images for BN and the train metrics */
+    dataset tr = {0}, te = {0};
+    data_cfg dc;
+    int trneed = 0;
+    if (bn_limit > 0 && (no_train || train_limit > 0)) trneed = no_train || bn_limit > train_limit ? bn_limit : train_limit;
+    if (cli_load_split(pos[0], 0, trneed, &tr, &dc)) return 1;
+    if (cli_load_split(pos[0], 1, test_limit, &te, &dc)) { data_free(&tr); return 1; }
+    host_net *h = cli_load_net(pos[1], NULL, &te, 0);
+    if (!h) { data_free(&tr); data_free(&te); return 1; }
+
+    size_t n = host_nparams(h);
+    int rc = 1, nm = 0, ncurve = 0;
+    curve cv = {0};
+    plane_basis b = {0};
+    mark m[64];
+    double *ct = NULL, *cx = NULL, *cy = NULL;
+    float *w[3] = { NULL, NULL, NULL };
+    grid_state s = { G, NULL, NULL, NULL, NULL };
+    char err[PLANE_ERRLEN], settings[1024], desc[600] = "";
+    int decay_given = decay >= 0, decay_all = 0;
+    if (!decay_given) decay = host_cfg_decay(h);
+
+    if (mode == MODE_CURVE) {
+        if (curve_load(&cv, curve_path, err)) { cli_fail("%s", err); goto done; }
+        if (cv.n != n) { cli_fail("%s: bends have %zu parameters, %s has %zu", curve_path, cv.n, pos[1], n); goto done; }
+        int bi[3] = { 0, cv.k / 2, cv.k - 1 };
+        if (bends_s && parse_bends(bends_s, bi)) { cli_fail("-bends takes three bend indices i,j,k, got '%s'", bends_s); goto done; }
+        if (cv.k < 3) { cli_fail("%s: a curve of %d bends has no plane (it is a straight line)", curve_path, cv.k); goto done; }
+        for (int q = 0; q < 3; q++)
+            if (bi[q] < 0 || bi[q] >= cv.k || bi[(q + 1) % 3] == bi[q]) { cli_fail("-bends: three different indices in 0..%d, got '%s'", cv.k - 1, bends_s); goto done; }
+        if (!decay_given) decay = cv.decay;
+        decay_all = (cv.flags & CURVE_DECAY_ALL) != 0;   /* the l2 term the curve was trained with */
+        if (plane_basis_points(&b, n, cv.bends[bi[0]], cv.bends[bi[1]], cv.bends[bi[2]], err)) {
+            cli_fail("%s: bends %d, %d, %d: %s", curve_path, bi[0], bi[1], bi[2], err); goto done;
+        }
+        for (int q = 0; q < cv.k && q < 64; q++) {
+            mark *mk = &m[nm++];
+            mk->kind = "bend"; mk->index = q;
+            plane_project(&b, cv.bends[q], &mk->x, &mk->y, NULL);
+            /* end points: circles; middle bends: diamonds (the paper's figures) */
+            mk->shape = q == 0 || q == cv.k - 1 ? PLOT_CIRCLE : PLOT_DIAMOND;
+            mk->label[0] = 0;
+        }
+        ncurve = curve_points;
+        ct = malloc(ncurve * sizeof(double)); cx = malloc(ncurve * sizeof(double)); cy = malloc(ncurve * sizeof(double));
+        float *p = malloc(n * sizeof(float));
+        if (!ct || !cx || !cy || !p) { free(p); cli_fail("out of memory"); goto done; }
+        double far = 0;
+        for (int q = 0; q < ncurve; q++) {
+            double off;
+            ct[q] = (double)q / (ncurve - 1);
+            curve_point(&cv, ct[q], p);
+            plane_project(&b, p, &cx[q], &cy[q], &off);
+            if (off > far) far = off;
+        }
+        free(p);
+        if (cv.k == 3)
+            snprintf(desc, sizeof desc, "the plane of the 3 bends of %s (%s); the curve lies in it (farthest point %.2g off it, rounding)",
+                     curve_path, curve_type_name(cv.type), far);
+        else
+            snprintf(desc, sizeof desc, "the plane of bends %d, %d, %d of the %d-bend %s curve %s; the curve is PROJECTED onto it "
+                     "(its farthest point is %.4g from the plane)", bi[0], bi[1], bi[2], cv.k, curve_type_name(cv.type), curve_path, far);
+    } else {
+        int nw = mode == MODE_RANDOM ? 1 : 3;
+        for (int q = 0; q < nw; q++) {
+            w[q] = malloc(n * sizeof(float));
+            if (!w[q]) { cli_fail("out of memory"); goto done; }
+            if (load_params(h, pos[2 + q], w[q])) goto done;
+        }
+        if (mode == MODE_POINTS) {
+            if (plane_basis_points(&b, n, w[0], w[1], w[2], err)) { cli_fail("%s, %s, %s: %s", pos[2], pos[3], pos[4], err); goto done; }
+            for (int q = 0; q < 3; q++) {
+                mark *mk = &m[nm++];
+                mk->kind = "point"; mk->index = q; mk->shape = q == 1 ? PLOT_DIAMOND : PLOT_CIRCLE;
+                plane_project(&b, w[q], &mk->x, &mk->y, NULL);
+                snprintf(mk->label, sizeof mk->label, "%.40s", base_name(pos[2 + q]));
+            }
+            snprintf(desc, sizeof desc, "the plane of %s (origin), %s, %s", pos[2], pos[3], pos[4]);
+        } else {
+            if (plane_basis_random(&b, h, w[0], (uint64_t)seed, err)) { cli_fail("%s: %s", pos[2], err); goto done; }
+            mark *mk = &m[nm++];
+            mk->kind = "center"; mk->index = 0; mk->x = mk->y = 0; mk->shape = PLOT_CIRCLE;
+            snprintf(mk->label, sizeof mk->label, "%.40s", base_name(pos[2]));
+            snprintf(desc, sizeof desc, "two random filter-normalised directions around %s (seed %d; |d1| = %.4g, |d2| = %.4g, "
+                     "cos = %.3g, not orthogonalised)", pos[2], seed, b.dx, b.dy, ws_dot(n, b.u, b.v));
+        }
+    }
+
+    /* settings fingerprint: what makes two grids the same computation */
+    int bn_n = bn_limit > 0 && bn_limit < tr.n ? bn_limit : tr.n;
+    int tr_n = no_train ? 0 : (train_limit > 0 && train_limit < tr.n ? train_limit : tr.n);
+    uint64_t hb = plane_hash(PLANE_HASH_INIT, b.origin, n * sizeof(float));
+    hb = plane_hash(hb, b.u, n * sizeof(float));
+    hb = plane_hash(hb, b.v, n * sizeof(float));
+    hb = plane_hash(hb, &b.dx, sizeof b.dx);
+    hb = plane_hash(hb, &b.dy, sizeof b.dy);
+    uint64_t hd = hash_data(hash_data(PLANE_HASH_INIT, &tr, bn_n > tr_n ? bn_n : tr_n), &te, te.n);
+    snprintf(settings, sizeof settings,
+             "mode=%s params=%zu basis=%016llx grid=%d alpha=%.17g:%.17g beta=%.17g:%.17g bn_images=%d train_images=%d "
+             "test_images=%d decay=%.9g%s data=%016llx batch=%d",
+             mode_name[mode], n, (unsigned long long)hb, G, grid.a0, grid.a1, grid.b0, grid.b1, bn_n, tr_n, te.n, decay, decay_all ? ":all" : "",
+             (unsigned long long)hd, host_batch(h));
+    s.settings = settings;
+    s.partial = csv ? partial : NULL;
+    s.rows = calloc((size_t)G * G, sizeof *s.rows);
+    s.done = calloc((size_t)G * G, 1);
+    if (!s.rows || !s.done) { cli_fail("out of memory for a grid of %d x %d", G, G); goto done; }
+    if (resume && read_partial(resume, &s)) goto done;
+
+    fprintf(stderr, "plane: %s\n", desc);
+    fprintf(stderr, "plane: %d x %d grid, alpha in [%g, %g] x dx = %.4g, beta in [%g, %g] x dy = %.4g (axes in weight-space distance)\n",
+            G, G, grid.a0, grid.a1, b.dx, grid.b0, grid.b1, b.dy);
+    fprintf(stderr, "plane: BN statistics from %s%d training images, train metrics on %d, test on %d images; "
+            "train loss = NLL + 0.5 x %g x ||w||^2 (squared, %s; plane.py: un-squared norms)\n",
+            bn_limit > 0 ? "the first " : "all ", bn_n, tr_n, te.n, decay,
+            decay_all ? "all parameters, as the curve was trained" : "conv/connected weights");
+    for (int q = 0; q < nm; q++) {   /* e.g. the middle network of three far beyond the segment */
+        double al = m[q].x / b.dx, be = m[q].y / b.dy;
+        if (al < grid.a0 - 1e-9 || al > grid.a1 + 1e-9 || be < grid.b0 - 1e-9 || be > grid.b1 + 1e-9)
+            fprintf(stderr, "plane: %s %d%s%s lies outside the grid (alpha %.3f, beta %.3f); the margins widen the grid\n",
+                    m[q].kind, m[q].index, m[q].label[0] ? ", " : "", m[q].label, al, be);
+    }
+    print_header();
+    int from_file = 0;
+    for (int k = 0; k < G * G; k++) if (s.done[k]) { print_row(G, k, &s.rows[k]); from_file++; }
+
+    plane_eval_opts o = { bn_limit, no_train ? -1 : train_limit, (float)decay, decay_all, 1, s.done, stop_after, on_row, &s };
+    double t0 = cli_now();
+    int evaluated = plane_evaluate(&b, &grid, h, &tr, &te, &o, s.rows, err);
+    if (evaluated < 0) { cli_fail("%s", err); goto done; }
+    double secs = cli_now() - t0;
+    if (from_file + evaluated < G * G) {
+        fprintf(stderr, "plane: stopped after %d points (%d of %d done)%s%s\n", evaluated, from_file + evaluated, G * G,
+                csv ? "; continue with -resume " : "", csv ? partial : "");
+        rc = 0;
+        goto done;
+    }
+    const struct { const char *label; size_t off; } f[] = {
+        { "train loss (with l2)", offsetof(plane_row, tr_loss) }, { "train nll", offsetof(plane_row, tr_nll) },
+        { "train error (%)", offsetof(plane_row, tr_err) }, { "test nll", offsetof(plane_row, te_nll) },
+        { "test error (%)", offsetof(plane_row, te_err) },
+    };
+    printf("\nplane: %d points (%d evaluated now, %d from %s) in %.1f s, %.3f s per point\n", G * G, evaluated, from_file,
+           resume ? resume : "-", secs, evaluated ? secs / evaluated : 0);
+    printf("%-22s %10s %10s\n", "", "min", "max");
+    for (size_t q = 0; q < sizeof f / sizeof f[0]; q++) {
+        minmax r = range_of(s.rows, G * G, f[q].off);
+        printf("%-22s %10.4f %10.4f\n", f[q].label, r.min, r.max);
+    }
+    fflush(stdout);
+    rc = 0;
+    if (csv) {
+        if (write_csv(csv, &s, &b, m, nm, ct, cx, cy, ncurve)) rc = 1;
+        else unlink(partial);
+    }
+    if (!rc && png && !no_train)
+        rc = write_png(trpng, "train loss", "train loss", &s, 0, 5.0, -5, mode, m, nm, cx, cy, ncurve);
+    if (!rc && png)
+        rc = write_png(tepng, "test error (%)", "test error (%)", &s, 1, 40, -1, mode, m, nm, cx, cy, ncurve);
+done:
+    free(s.rows); free(s.done);
+    free(ct); free(cx); free(cy);
+    for (int q = 0; q < 3; q++) free(w[q]);
+    plane_basis_free(&b);
+    curve_free(&cv);
+    host_free(h); data_free(&tr); data_free(&te);
+    return rc;
+}

@@ -1,0 +1,102 @@
+/* plane.h: loss surfaces over a plane in weight space (Garipov et al. 2018, plane.py; Li et
+ * al. 2018 for random directions). A plane is an origin and two unit vectors u, v with
+ * lengths dx, dy; the point at grid coordinates (alpha, beta) is
+ *     p(alpha, beta) = origin + alpha dx u + beta dy v,
+ * and it is drawn at (x, y) = (alpha dx, beta dy), i.e. in weight-space distance units.
+ *
+ * Two ways to build one:
+ *  - through three networks w0, w1, w2 (a curve's bends, or any three .weights files), by
+ *    Gram-Schmidt as in the reference: u = (w2 - w0)/dx, dx = ||w2 - w0||; v = the part of
+ *    w1 - w0 orthogonal to u, divided by dy = ||v||. Then w0 sits at (0, 0), w2 at (dx, 0)
+ *    and w1 at (<w1 - w0, u>, dy). u, v are orthonormal; identical or collinear points are
+ *    refused (degenerate basis).
+ *  - around one network w by two random Gaussian directions d1, d2, filter-normalised as in
+ *    Li et al. 2018: each filter of a direction (for a convolutional layer one output
+ *    channel's weights, for a connected layer one output row) is rescaled to the norm of
+ *    the same filter of w; the direction is 0 on biases and BN scales (loss-landscape's
+ *    default "biasbn" ignore). u = d1/||d1||, dx = ||d1|| (likewise v, dy). As in
+ *    loss-landscape, the two directions are NOT orthogonalised (in high dimension they are
+ *    nearly orthogonal anyway); alpha = beta = +-1 is one whole direction away from w.
+ *
+ * Grid: alpha = linspace(a0, a1, G), beta = linspace(b0, b1, G); grid point (i, j) has index
+ * i*G + j (alpha outer, beta inner, like plane.npz's [i_alpha, j_beta]). At every point the
+ * network gets p, its BN statistics are recomputed exactly, then train loss (NLL plus the l2
+ * term 0.5 decay ||mask w||^2 with the squared norm over conv/connected weights, the same as
+ * `curve eval`; the reference plane.py uses un-squared norms over all parameters), train
+ * NLL and error, test NLL and error are measured.
+ *
+ * Module code: errors come back as -1 with a one-line message in err (PLANE_ERRLEN). */
+#ifndef PLANE_H
+#define PLANE_H
+#include <stddef.h>
+#include <stdint.h>
+#include "data.h"
+#include "host.h"
+
+#define PLANE_ERRLEN 512
+
+typedef struct {
+    size_t n;
+    float *origin, *u, *v;   /* n floats each; u, v unit vectors */
+    double dx, dy;           /* lengths: p(alpha, beta) = origin + alpha dx u + beta dy v */
+    int orthogonal;          /* 1 for the three-point basis (u, v orthonormal) */
+} plane_basis;
+
+/* The plane through w0, w1, w2 (Gram-Schmidt). Refuses identical or collinear points. */
+int  plane_basis_points(plane_basis *b, size_t n, const float *w0, const float *w1,
+                        const float *w2, char *err);
+/* Two filter-normalised Gaussian directions around w (the network's current parameters are
+ * not used: w gives the filter norms, h the layer structure), from seed. */
+int  plane_basis_random(plane_basis *b, const host_net *h, const float *w, uint64_t seed,
+                        char *err);
+void plane_basis_free(plane_basis *b);
+
+/* out = origin + x u + y v (x, y in distance units, i.e. alpha dx and beta dy). */
+void plane_point(const plane_basis *b, double x, double y, float *out);
+/* Coordinates (<p - origin, u>, <p - origin, v>) in distance units; *off (may be NULL)
+ * gets the distance of p from the plane (exact only for an orthogonal basis). */
+void plane_project(const plane_basis *b, const float *p, double *x, double *y, double *off);
+
+/* One filter-normalised random direction for network h around w (see above): d gets
+ * Gaussian entries from r, then per-filter rescaling; 0 on biases and scales. */
+void plane_random_direction(const host_net *h, const float *w, rng_t *r, float *d);
+/* The filters of a parameter block: count and size (count * size = block length). For
+ * weight blocks, the number of output channels/rows (the layer's bias count); 0 for
+ * biases and scales (they are not filters). */
+size_t plane_block_filters(const host_net *h, int block, size_t *filter_size);
+
+typedef struct {
+    int g;                   /* points per axis, >= 2 */
+    double a0, a1, b0, b1;   /* alpha and beta ranges */
+} plane_grid;
+double plane_grid_alpha(const plane_grid *g, int i);
+double plane_grid_beta(const plane_grid *g, int j);
+
+typedef struct {
+    double alpha, beta, x, y;
+    double tr_loss, tr_nll, tr_err, te_nll, te_err;   /* errors in %; NaN when not measured */
+} plane_row;
+
+typedef struct {
+    int bn_limit;            /* BN statistics from the first N training images (0: all) */
+    int train_limit;         /* train metrics on the first N training images (0: all, <0: none) */
+    float decay;             /* of the l2 term in tr_loss */
+    int decay_all;           /* l2 over all parameters (a curve trained with -decay_all), not weights only */
+    int progress;            /* progress with ETA on stderr */
+    const unsigned char *done;  /* g*g flags: points already evaluated (skipped); NULL: none */
+    int stop_after;          /* evaluate at most this many points in this call (0: all) */
+    /* called after each evaluated point; a nonzero return stops with that error (err filled) */
+    int (*row)(void *ctx, int index, const plane_row *r, char *err);
+    void *ctx;
+} plane_eval_opts;
+
+/* Evaluates every grid point not yet done; rows[i*g+j] gets the result of point (i, j).
+ * Returns the number of points evaluated in this call, or -1 with err filled. */
+int plane_evaluate(const plane_basis *b, const plane_grid *g, host_net *h, const dataset *tr,
+                   const dataset *te, const plane_eval_opts *o, plane_row *rows, char *err);
+
+/* 64-bit FNV-1a over bytes, continuing from h (start with PLANE_HASH_INIT): a fingerprint
+ * of a basis and of data sets, so that a resumed grid belongs to the same settings. */
+#define PLANE_HASH_INIT 0xcbf29ce484222325ULL
+uint64_t plane_hash(uint64_t h, const void *data, size_t len);
+#endif

@@ -1,0 +1,256 @@
+/* test_plane.c: the plane module. The three-point basis is orthonormal and puts each point
+ * at its expected coordinates, plane points at those coordinates give the networks back,
+ * identical or collinear points are refused, random directions are filter-normalised, and
+ * the grid evaluation matches a direct evaluation and resumes to the same numbers. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include "testutil.h"
+#include "host.h"
+#include "plane.h"
+#include "run.h"
+#include "wspace.h"
+
+static const char *NET =
+    "[net]\nbatch=16\nwidth=8\nheight=8\nchannels=2\nlearning_rate=0.05\nmomentum=0.9\ndecay=0.0005\n"
+    "[convolutional]\nbatch_normalize=1\nfilters=4\nsize=3\nstride=1\npad=1\nactivation=relu\n"
+    "[convolutional]\nfilters=3\nsize=3\nstride=2\npad=1\nactivation=leaky\n"
+    "[connected]\noutput=5\nactivation=linear\n[softmax]\n";
+
+static host_net *load_net(char **path) {
+    *path = tu_write_temp(".cfg", NET);
+    char err[HOST_ERRLEN];
+    host_net *h = host_load(*path, 0, err);
+    if (!h) fprintf(stderr, "%s\n", err);
+    assert_non_null(h);
+    return h;
+}
+
+static void test_basis_orthonormal_and_bend_coordinates(void **s) {
+    (void)s;
+    const size_t n = 3000;
+    float *w0 = malloc(n * 4), *w1 = malloc(n * 4), *w2 = malloc(n * 4), *p = malloc(n * 4), *d = malloc(n * 4);
+    tu_fill_random(w0, n, 1, 1); tu_fill_random(w1, n, 1, 2); tu_fill_random(w2, n, 1, 3);
+    plane_basis b;
+    char err[PLANE_ERRLEN];
+    assert_int_equal(plane_basis_points(&b, n, w0, w1, w2, err), 0);
+    assert_true(b.orthogonal);
+    assert_true(fabs(ws_norm(n, b.u) - 1) < 1e-5 && fabs(ws_norm(n, b.v) - 1) < 1e-5);
+    assert_true(fabs(ws_dot(n, b.u, b.v)) < 1e-5);
+    assert_true(fabs(b.dx - ws_dist(n, w2, w0)) < 1e-9 * b.dx);
+    /* each network projects onto its expected coordinates, on the plane */
+    double x, y, off;
+    plane_project(&b, w0, &x, &y, &off);
+    assert_true(fabs(x) < 1e-6 && fabs(y) < 1e-6 && off < 1e-4);
+    plane_project(&b, w2, &x, &y, &off);
+    assert_true(fabs(x - b.dx) < 1e-4 && fabs(y) < 1e-4 && off < 1e-3);
+    for (size_t i = 0; i < n; i++) d[i] = w1[i] - w0[i];
+    double along = ws_dot(n, d, b.u);
+    plane_project(&b, w1, &x, &y, &off);
+    assert_true(fabs(x - along) < 1e-4 && fabs(y - b.dy) < 1e-4 && off < 1e-3);
+    /* the point at a network's coordinates is that network */
+    const float *w[3] = { w0, w1, w2 };
+    for (int k = 0; k < 3; k++) {
+        plane_project(&b, w[k], &x, &y, NULL);
+        plane_point(&b, x, y, p);
+        assert_true(tu_max_abs_diff(p, w[k], n) < 1e-5);
+    }
+    /* a grid with no margin has w0 and w2 at its corners (alpha 0 and 1, beta 0) */
+    plane_grid g = { 5, 0, 1, 0, 1 };
+    assert_true(plane_grid_alpha(&g, 0) == 0 && plane_grid_alpha(&g, 4) == 1 && plane_grid_beta(&g, 2) == 0.5);
+    plane_point(&b, plane_grid_alpha(&g, 4) * b.dx, plane_grid_beta(&g, 0) * b.dy, p);
+    assert_true(tu_max_abs_diff(p, w2, n) < 1e-5);
+    plane_point(&b, 0, 0, p);
+    assert_true(tu_max_abs_diff(p, w0, n) == 0);
+    plane_basis_free(&b);
+    free(w0); free(w1); free(w2); free(p); free(d);
+}
+
+static void test_degenerate_planes_refused(void **s) {
+    (void)s;
+    const size_t n = 500;
+    float *a = malloc(n * 4), *c = malloc(n * 4), *m = malloc(n * 4);
+    tu_fill_random(a, n, 1, 7); tu_fill_random(c, n, 1, 8);
+    plane_basis b;
+    char err[PLANE_ERRLEN];
+    /* identical first and third */
+    assert_int_equal(plane_basis_points(&b, n, a, c, a, err), -1);
+    assert_non_null(strstr(err, "degenerate")); assert_null(strchr(err, '\n'));
+    /* identical first and second */
+    assert_int_equal(plane_basis_points(&b, n, a, a, c, err), -1);
+    assert_non_null(strstr(err, "degenerate"));
+    /* all three the same */
+    assert_int_equal(plane_basis_points(&b, n, a, a, a, err), -1);
+    /* collinear: the midpoint, and a point beyond the end */
+    for (size_t i = 0; i < n; i++) m[i] = 0.5f * (a[i] + c[i]);
+    assert_int_equal(plane_basis_points(&b, n, a, m, c, err), -1);
+    assert_non_null(strstr(err, "collinear"));
+    for (size_t i = 0; i < n; i++) m[i] = a[i] + 3 * (c[i] - a[i]);
+    assert_int_equal(plane_basis_points(&b, n, a, m, c, err), -1);
+    /* but a small genuine offset is a plane */
+    for (size_t i = 0; i < n; i++) m[i] = 0.5f * (a[i] + c[i]) + (i == 3 ? 0.05f : 0);
+    assert_int_equal(plane_basis_points(&b, n, a, m, c, err), 0);
+    assert_true(isfinite(b.dy) && fabs(b.dy - 0.05 * sqrt(1 - pow((c[3] - a[3]) / b.dx, 2))) < 1e-3);
+    plane_basis_free(&b);
+    free(a); free(c); free(m);
+}
+
+static void test_random_directions_filter_normalised(void **s) {
+    (void)s;
+    char *cfgp;
+    host_net *h = load_net(&cfgp);
+    size_t n = host_nparams(h);
+    float *w = malloc(n * 4), *d = malloc(n * 4);
+    tu_fill_random(w, n, 0.5f, 11);
+    rng_t r;
+    rng_seed(&r, 5);
+    plane_random_direction(h, w, &r, d);
+    const hp_block *bl = host_blocks(h);
+    int weight_blocks = 0;
+    for (int k = 0; k < host_nblocks(h); k++) {
+        const hp_block *b = &bl[k];
+        if (b->kind == HP_ROLLING_MEAN || b->kind == HP_ROLLING_VAR) continue;
+        if (b->kind != HP_WEIGHTS) {   /* biases and BN scales: no direction */
+            for (size_t i = 0; i < b->n; i++) assert_true(d[b->offset + i] == 0);
+            continue;
+        }
+        weight_blocks++;
+        size_t fs, nf = plane_block_filters(h, k, &fs);
+        assert_true(nf > 1 && nf * fs == b->n);
+        for (size_t f = 0; f < nf; f++) {
+            double dn = ws_norm(fs, d + b->offset + f * fs), wn = ws_norm(fs, w + b->offset + f * fs);
+            assert_true(fabs(dn - wn) < 1e-5 * wn);
+        }
+    }
+    assert_int_equal(weight_blocks, 3);
+    /* filters: 4 output channels of 2*3*3, 3 of 4*3*3, 5 rows of 3*4*4 */
+    size_t fs;
+    for (int k = 0, seen = 0; k < host_nblocks(h); k++) {
+        if (bl[k].kind != HP_WEIGHTS) continue;
+        size_t nf = plane_block_filters(h, k, &fs);
+        size_t want_nf[3] = { 4, 3, 5 }, want_fs[3] = { 18, 36, 48 };
+        assert_true(nf == want_nf[seen] && fs == want_fs[seen]);
+        seen++;
+    }
+    /* the random basis: unit vectors along the two directions, lengths dx, dy, same seed same plane */
+    plane_basis b, b2, b3;
+    char err[PLANE_ERRLEN];
+    assert_int_equal(plane_basis_random(&b, h, w, 9, err), 0);
+    assert_int_equal(plane_basis_random(&b2, h, w, 9, err), 0);
+    assert_int_equal(plane_basis_random(&b3, h, w, 10, err), 0);
+    assert_false(b.orthogonal);
+    assert_true(fabs(ws_norm(n, b.u) - 1) < 1e-5 && fabs(ws_norm(n, b.v) - 1) < 1e-5);
+    assert_true(memcmp(b.u, b2.u, n * 4) == 0 && memcmp(b.v, b2.v, n * 4) == 0);
+    assert_true(memcmp(b.u, b3.u, n * 4) != 0);
+    assert_true(tu_max_abs_diff(b.origin, w, n) == 0);
+    /* alpha = 1 is one whole direction away: its filter norms are again the network's */
+    plane_point(&b, b.dx, 0, d);
+    for (size_t i = 0; i < n; i++) d[i] -= w[i];
+    for (int k = 0; k < host_nblocks(h); k++) {
+        if (bl[k].kind != HP_WEIGHTS) continue;
+        size_t nf = plane_block_filters(h, k, &fs);
+        for (size_t f = 0; f < nf; f++) {
+            double dn = ws_norm(fs, d + bl[k].offset + f * fs), wn = ws_norm(fs, w + bl[k].offset + f * fs);
+            assert_true(fabs(dn - wn) < 1e-4 * wn);
+        }
+    }
+    plane_basis_free(&b); plane_basis_free(&b2); plane_basis_free(&b3);
+    /* all-zero weights: no direction, a one-line error */
+    memset(w, 0, n * 4);
+    assert_int_equal(plane_basis_random(&b, h, w, 1, err), -1);
+    assert_non_null(strstr(err, "degenerate"));
+    free(w); free(d);
+    host_free(h); unlink(cfgp); free(cfgp);
+}
+
+static dataset synthetic(int n, unsigned seed) {
+    dataset d = {0};
+    d.n = n; d.w = 8; d.h = 8; d.c = 2; d.classes = 5;
+    d.X = malloc((size_t)n * 128 * sizeof(float));
+    d.labels = malloc(n * sizeof(int));
+    for (int i = 0; i < n; i++) {
+        d.labels[i] = (i * 3 + seed) % 5;
+        tu_fill_random(d.X + (size_t)i * 128, 128, 1, seed * 977 + i);
+    }
+    return d;
+}
+
+typedef struct { int calls; int last; } row_count;
+static int count_rows(void *ctx, int index, const plane_row *r, char *err) {
+    (void)r; (void)err;
+    row_count *c = ctx;
+    c->calls++; c->last = index;
+    return 0;
+}
+
+static void test_grid_matches_direct_eval_and_resumes(void **s) {
+    (void)s;
+    char *cfgp;
+    host_net *h = load_net(&cfgp);
+    size_t n = host_nparams(h);
+    float *w[3];
+    for (int k = 0; k < 3; k++) { w[k] = malloc(n * 4); tu_fill_random(w[k], n, 0.3f, 20 + k); }
+    dataset tr = synthetic(40, 1), te = synthetic(24, 2);
+    plane_basis b;
+    char err[PLANE_ERRLEN];
+    assert_int_equal(plane_basis_points(&b, n, w[0], w[1], w[2], err), 0);
+    plane_grid g = { 3, 0, 1, 0, 1 };
+    plane_row full[9], part[9];
+    row_count rc = { 0, -1 };
+    plane_eval_opts o = { 32, 20, 5e-4f, 0, 0, NULL, 0, count_rows, &rc };
+    assert_int_equal(plane_evaluate(&b, &g, h, &tr, &te, &o, full, err), 9);
+    assert_int_equal(rc.calls, 9);
+    /* (0, 0) is w0: the same numbers as setting w0, exact BN on 32 images, evaluating */
+    unsigned char *mask = malloc(n);
+    host_decay_mask(h, mask);
+    double l2 = 0;
+    for (size_t i = 0; i < n; i++) if (mask[i]) l2 += (double)w[0][i] * w[0][i];
+    host_set_params(h, w[0]);
+    run_bn_update(h, &tr, 32, NULL);
+    dataset trl = tr;
+    trl.n = 20;
+    eval_result a = run_eval(h, &trl, NULL, NULL), e = run_eval(h, &te, NULL, NULL);
+    assert_true(full[0].tr_nll == a.nll && full[0].te_nll == e.nll && full[0].te_err == 100 - e.acc);
+    assert_true(fabs(full[0].tr_loss - (a.nll + 0.5 * (double)5e-4f * l2)) < 1e-12);
+    assert_true(full[0].x == 0 && full[0].y == 0);
+    /* (2, 0) is w2 (alpha 1, beta 0) */
+    assert_true(fabs(full[6].x - b.dx) < 1e-12 && full[6].y == 0);
+    /* interrupted after 4 points, then resumed: the same rows */
+    unsigned char done[9] = { 0 };
+    memset(part, 0, sizeof part);
+    o.stop_after = 4;
+    o.done = done;
+    rc.calls = 0;
+    assert_int_equal(plane_evaluate(&b, &g, h, &tr, &te, &o, part, err), 4);
+    assert_int_equal(rc.last, 3);
+    for (int k = 0; k < 4; k++) done[k] = 1;
+    o.stop_after = 0;
+    assert_int_equal(plane_evaluate(&b, &g, h, &tr, &te, &o, part, err), 5);
+    assert_true(memcmp(part, full, sizeof full) == 0);
+    /* no train metrics: NaN */
+    o.train_limit = -1; o.done = NULL;
+    assert_int_equal(plane_evaluate(&b, &g, h, &tr, &te, &o, part, err), 9);
+    assert_true(isnan(part[4].tr_loss) && isnan(part[4].tr_nll) && part[4].te_nll == full[4].te_nll);
+    /* a basis of another size is refused */
+    plane_basis small;
+    assert_int_equal(plane_basis_points(&small, 10, w[0], w[1], w[2], err), 0);
+    assert_int_equal(plane_evaluate(&small, &g, h, &tr, &te, &o, part, err), -1);
+    plane_basis_free(&small);
+    plane_basis_free(&b);
+    free(mask);
+    for (int k = 0; k < 3; k++) free(w[k]);
+    data_free(&tr); data_free(&te);
+    host_free(h); unlink(cfgp); free(cfgp);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_basis_orthonormal_and_bend_coordinates),
+        cmocka_unit_test(test_degenerate_planes_refused),
+        cmocka_unit_test(test_random_directions_filter_normalised),
+        cmocka_unit_test(test_grid_matches_direct_eval_and_resumes),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
