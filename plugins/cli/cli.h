@@ -46,7 +46,7 @@ int cli_check_picture(const char *path);
  * lr/lr2/cycle_epochs from the command line. */
 typedef struct {
     const char *cmd, *data, *cfg, *weights, *out, *csv, *png;
-    int kind, epochs, seed, save_every, limit, test_limit, no_test, bn_update, bn_limit, eval_every;
+    int kind, epochs, seed, save_every, limit, test_limit, no_test, bn_update, bn_limit, eval_every, stop_after;
     double lr, lr2, cycle_epochs;
 } train_job;
 int cli_run_training(const train_job *j);

@@ -28,6 +28,8 @@ static const char *help =
     "  -limit N         use only the first N training images\n"
     "  -test_limit N    evaluate on the first N test images\n"
     "  -no_test         skip the per-epoch test evaluation\n"
+    "  -stop_after N    stop (and save) after N epochs, the schedule still spanning -epochs\n"
+    "                   (a checkpoint part-way through a run, e.g. where FGE starts)\n"
     "  -csv FILE        the table as CSV\n"
     "Policies Darknet does not have, read from [net]:\n"
     "  policy=fge_cyclic  learning_rate (at cycle ends), learning_rate_min (mid-cycle),\n"
@@ -275,7 +277,7 @@ int cli_run_training(const train_job *j) {
     uint64_t iteration = 0;
     rng_t rng;
     rng_seed(&rng, (uint64_t)j->seed);
-    train_loop L = { &tr, B, epochs, &epoch, &iteration, &rng, (uint64_t)j->seed, &s, 1, "epoch", 0,
+    train_loop L = { &tr, B, epochs, &epoch, &iteration, &rng, (uint64_t)j->seed, &s, 1, "epoch", j->stop_after,
                      &c, NULL, run_step, run_after_iter, run_epoch_end };
     if (train_run(&L, err)) {
         rc = cli_fail("%s: %s%s", j->cfg, err, strstr(err, "diverged") ? "; nothing saved after the last checkpoint" : "");
@@ -323,6 +325,7 @@ int cmd_train(int argc, char **argv) {
     j.bn_update = cli_flag(&a, "bn_update");
     j.bn_limit = cli_int(&a, "bn_limit", 0);
     j.eval_every = cli_int(&a, "eval_every", 0);
+    j.stop_after = cli_int(&a, "stop_after", 0);
     if (np < 2) { fputs(help, stderr); return 2; }
     if (cli_check_unused(&a)) return 2;
     if (!strcmp(sched_s, "reference")) j.kind = SCHED_REFERENCE;
