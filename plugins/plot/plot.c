@@ -552,14 +552,31 @@ static double ylabels_w(const panel_t *p, double t) {
     return w;
 }
 
-/* Colour-bar label k of a heat map ("%.2g"; the catch-all top one reads "> previous"). */
+/* Colour-bar labels: "%.Pg" with the smallest P >= 2 that keeps the labels of distinct
+ * levels distinct (levels 16.6 and 17.4 would both read "17" with %.2g); the catch-all top
+ * one reads "> previous". */
+static int cbar_precision(const heat_t *h) {
+    for (int p = 2; p < 7; p++) {
+        int ok = 1;
+        for (int k = 1; k <= h->N && ok; k++) {
+            char a[32], b[32];
+            snprintf(a, sizeof a, "%.*g", p, h->lev[k - 1]);
+            snprintf(b, sizeof b, "%.*g", p, h->lev[k]);
+            if (h->lev[k] > h->lev[k - 1] && !strcmp(a, b)) ok = 0;
+        }
+        if (ok) return p;
+    }
+    return 7;
+}
+
 static void cbar_label(const heat_t *h, int k, char *out, size_t n) {
+    int p = cbar_precision(h);
     if (k >= h->N + 1) {
         char prev[32];
-        snprintf(prev, sizeof prev, "%.2g", h->lev[h->N]);
+        snprintf(prev, sizeof prev, "%.*g", p, h->lev[h->N]);
         snprintf(out, n, "> %s", prev);
     } else {
-        snprintf(out, n, "%.2g", h->lev[k < 0 ? 0 : k]);
+        snprintf(out, n, "%.*g", p, h->lev[k < 0 ? 0 : k]);
     }
 }
 
@@ -908,6 +925,10 @@ static void draw_heatmap(const panel_t *p) {
     PLFLT edge[PLOT_MAX_LEVELS + 2];
     for (int k = 0; k <= N + 1; k++) edge[k] = h->lev[k];
     edge[0] -= 1e-9 * (1 + fabs(edge[0])); /* the minimum itself inside band 0 */
+    /* a flat surface gives empty bands (equal levels), which plshades refuses: keep the
+     * edges strictly increasing; an empty band then has a negligible width */
+    for (int k = 1; k <= N + 1; k++)
+        if (!(edge[k] > edge[k - 1])) edge[k] = edge[k - 1] + 1e-9 * (1 + fabs(edge[k - 1]));
     plshades((PLFLT_MATRIX)rows, nx, ny, NULL, p->x0, p->x1, p->y0, p->y1, edge, N + 2, 1.0,
              0, 0.0, fill_band, 0, pltr1, &grid);
 

@@ -260,6 +260,16 @@ static void test_heatmap_bowl(void **state) {
     assert_true(near(&im, px, py, 2, 0xd0d0d0) <= 3);
     stbi_image_free(im.px);
 
+    /* A flat surface (every value equal: a grid of identical test errors) still draws,
+     * in band 0's colour; PLplot refuses empty bands unless the edges are spread apart. */
+    for (size_t i = 0; i < (size_t)G * G; i++) v[i] = 17.0;
+    assert_int_equal(plot_heatmap(f, 0, xs, G, ys, G, v, NULL), 0);
+    char *flat = tu_temp_path(".png"), ferr[PLOT_ERR_LEN];
+    assert_int_equal(plot_save(f, flat, ferr), 0);
+    assert_int_equal(access(flat, F_OK), 0);
+    unlink(flat);
+    free(flat);
+
     /* Bad grids are refused. */
     double bad[3] = {0, 0, 1};
     assert_int_equal(plot_heatmap(f, 0, bad, 3, ys, 3, v, NULL), -1);
