@@ -201,12 +201,20 @@ float host_step(host_net *h, const float *x, const float *y, int *correct) {
     net->delta = NULL;
     forward_network(net);
     backward_network(net);
-    if (correct) {
-        int c = 0;
-        for (int i = 0; i < B; i++) c += argmax(net->output + i * k, k) == argmax(y + i * k, k);
-        *correct = c;
+    /* The mean NLL from the softmax output, with the probability clamped at 1e-30 as in
+     * evaluation: Darknet's own cost is -log(p) unclamped, so one confidently wrong image
+     * early in training makes it +inf although the gradient (truth - p) is finite. A NaN
+     * output still gives NaN. */
+    int c = 0;
+    double nll = 0;
+    for (int i = 0; i < B; i++) {
+        const float *p = net->output + (size_t)i * k;
+        int lab = argmax((float *)y + (size_t)i * k, k);
+        c += argmax((float *)p, k) == lab;
+        nll -= isnan(p[lab]) ? NAN : log(p[lab] > 1e-30f ? p[lab] : 1e-30);
     }
-    return *net->cost / B;
+    if (correct) *correct = c;
+    return (float)(nll / B);
 }
 
 void host_predict(host_net *h, const float *x, int n, float *probs) {
