@@ -2,23 +2,7 @@
 # Command-line tests on real Fashion-MNIST subsets: train two tiny end points, a curve
 # between them, evaluate, export; help texts; pass-through; bad input gets a one-line error
 # naming the file, a non-zero exit and no output file.
-set -u
-cd "$(dirname "$0")/../.."
-D=./darknet
-T=$(mktemp -d /tmp/dkmc_cli.XXXXXX)
-trap 'rm -rf "$T"' EXIT
-fails=0
-ok()   { echo "ok   $1"; }
-bad()  { echo "FAIL $1"; fails=$((fails+1)); }
-check() { local name=$1; shift; if "$@"; then ok "$name"; else bad "$name"; fi; }
-# expect_error NAME NEEDLE CMD...: non-zero exit, one line on stderr containing NEEDLE
-expect_error() {
-    local name=$1 needle=$2; shift 2
-    local out rc
-    out=$("$@" 2>&1 >/dev/null); rc=$?
-    if [ $rc -ne 0 ] && [ "$(printf '%s\n' "$out" | grep -c .)" -eq 1 ] && printf '%s' "$out" | grep -qF -- "$needle"; then ok "$name"
-    else bad "$name (rc=$rc, stderr: $out)"; fi
-}
+. "$(dirname "$0")/../lib/cli.sh" commands
 
 # help texts
 check "top-level help" bash -c "$D -h | grep -q 'curve train'"
@@ -92,5 +76,4 @@ check "divergence: no weights file" test ! -e $T/div.weights
 out=$($D curve train cfg/fashion.data cfg/fashion-cnn.cfg $T/a.weights $T/b.weights -epochs 1 -limit 1024 -lr 1e30 -out $T/div.curve 2>&1 >/dev/null); rc=$?
 check "curve divergence: error naming the iteration, no curve file" bash -c "[ $rc -ne 0 ] && [ $rc -lt 128 ] && printf '%s' \"\$1\" | tail -1 | grep -q 'diverged at epoch 1, iteration' && [ ! -e $T/div.curve ]" _ "$out"
 
-echo "commands.sh: $fails failure(s)"
-[ $fails -eq 0 ]
+finish

@@ -4,23 +4,7 @@
 # network as eval measures it; members may name their own cfg; swa of one file keeps its
 # parameters and gets eval -bn_update's numbers; predict prints top-k class names for a PNG;
 # bad input gets a one-line error naming the file, a non-zero exit and no output file.
-set -u
-cd "$(dirname "$0")/../.."
-D=./darknet
-T=$(mktemp -d /tmp/dkmc_ens.XXXXXX)
-trap 'rm -rf "$T"' EXIT
-fails=0
-ok()   { echo "ok   $1"; }
-bad()  { echo "FAIL $1"; fails=$((fails+1)); }
-check() { local name=$1; shift; if "$@"; then ok "$name"; else bad "$name"; fi; }
-# expect_error NAME NEEDLE CMD...: non-zero exit, one line on stderr containing NEEDLE
-expect_error() {
-    local name=$1 needle=$2; shift 2
-    local out rc
-    out=$("$@" 2>&1 >/dev/null); rc=$?
-    if [ $rc -ne 0 ] && [ "$(printf '%s\n' "$out" | grep -c .)" -eq 1 ] && printf '%s' "$out" | grep -qF -- "$needle"; then ok "$name"
-    else bad "$name (rc=$rc, stderr: $out)"; fi
-}
+. "$(dirname "$0")/../lib/cli.sh" ensemble
 DATA=cfg/fashion.data
 CFG=cfg/fashion-cnn.cfg
 
@@ -126,5 +110,4 @@ printf 'not an image\n' > $T/junk.png
 expect_error "corrupt image" "junk.png" $D ensemble predict $DATA $CFG $T/n1.weights $T/junk.png
 expect_error "predict without an image" "no image" $D ensemble predict $DATA $CFG $T/n1.weights $T/n2.weights
 
-echo "ensemble.sh: $fails failure(s)"
-[ $fails -eq 0 ]
+finish

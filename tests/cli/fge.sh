@@ -3,22 +3,7 @@
 # snapshot at each minimum and grows their ensemble; a cfg with policy=fge_cyclic or sgdr
 # does the same under `darknet train` and under Darknet's `classifier train`; missing or
 # invalid keys get a one-line error naming the cfg and leave nothing behind.
-set -u
-cd "$(dirname "$0")/../.."
-D=./darknet
-T=$(mktemp -d /tmp/dkmc_fge.XXXXXX)
-trap 'rm -rf "$T"' EXIT
-fails=0
-ok()   { echo "ok   $1"; }
-bad()  { echo "FAIL $1"; fails=$((fails+1)); }
-check() { local name=$1; shift; if "$@"; then ok "$name"; else bad "$name"; fi; }
-expect_error() {
-    local name=$1 needle=$2; shift 2
-    local out rc
-    out=$("$@" 2>&1 >/dev/null); rc=$?
-    if [ $rc -ne 0 ] && [ "$(printf '%s\n' "$out" | grep -c .)" -eq 1 ] && printf '%s' "$out" | grep -qF -- "$needle"; then ok "$name"
-    else bad "$name (rc=$rc, stderr: $out)"; fi
-}
+. "$(dirname "$0")/../lib/cli.sh" fge
 S="-limit 1024 -test_limit 500"   # 8 iterations per epoch
 
 check "help: fge" bash -c "$D fge -h | grep -q usage"
@@ -94,5 +79,4 @@ expect_error "fge: odd cycle in iterations" "even number of iterations" $D fge c
 expect_error "fge: missing start weights" "nosuch.weights" $D fge cfg/fashion.data cfg/fashion-cnn.cfg $T/nosuch.weights $S -out $T/y.weights
 check "nothing written by failed fge runs" test ! -e $T/y.weights
 
-echo "fge.sh: $fails failure(s)"
-[ $fails -eq 0 ]
+finish

@@ -5,22 +5,7 @@
 # of random directions; an interrupted grid resumed equals a full run byte for byte; a
 # resume with other settings, a degenerate plane and an unwritable output get a one-line
 # error and leave no file.
-set -u
-cd "$(dirname "$0")/../.."
-D=./darknet
-T=$(mktemp -d /tmp/dkmc_plane.XXXXXX)
-trap 'rm -rf "$T"' EXIT
-fails=0
-ok()   { echo "ok   $1"; }
-bad()  { echo "FAIL $1"; fails=$((fails+1)); }
-check() { local name=$1; shift; if "$@"; then ok "$name"; else bad "$name"; fi; }
-expect_error() {
-    local name=$1 needle=$2; shift 2
-    local out rc
-    out=$("$@" 2>&1 >/dev/null); rc=$?
-    if [ $rc -ne 0 ] && [ "$(printf '%s\n' "$out" | grep -c .)" -eq 1 ] && printf '%s' "$out" | grep -qF -- "$needle"; then ok "$name"
-    else bad "$name (rc=$rc, stderr: $out)"; fi
-}
+. "$(dirname "$0")/../lib/cli.sh" plane
 is_png() { [ "$(head -c 8 "$1" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ]; }
 DATA=cfg/fashion.data CFG=cfg/fashion-cnn.cfg
 LIM="-bn_limit 256 -train_limit 256 -test_limit 256"
@@ -109,5 +94,4 @@ printf 'not a partial\n' > $T/bogus.csv.partial
 expect_error "bogus partial file" "bogus.csv.partial" \
     $D plane $DATA $CFG $T/w1.weights $T/w2.weights $T/w3.weights -grid 2 $LIM -resume $T/bogus.csv.partial
 
-echo "plane.sh: $fails failure(s)"
-[ $fails -eq 0 ]
+finish
