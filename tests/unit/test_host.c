@@ -38,16 +38,16 @@ static const char *MLP =
     "\n[connected]\noutput=20\nbatch_normalize=1\nactivation=relu\n"
     "\n[dropout]\nprobability=.3\n"
     "\n[connected]\noutput=4\nactivation=linear\n\n[softmax]\n";
+/* [rnn] and [lstm] are refused at load (they crash when they train on the CPU) */
 static const char *RNN_NET =
-    "\n[rnn]\noutput=12\nhidden=12\nbatch_normalize=1\nactivation=leaky\n"
+    "\n[gru]\noutput=12\nbatch_normalize=1\n"
     "\n[gru]\noutput=8\n"
-    "\n[lstm]\noutput=6\n"
     "\n[connected]\noutput=4\nactivation=linear\n\n[softmax]\n";
 
 static const char *LOCAL_DECONV =
     "\n[local]\nfilters=3\nsize=3\nstride=1\npad=1\nactivation=leaky\n"
     "\n[deconvolutional]\nbatch_normalize=1\nfilters=4\nsize=2\nstride=2\nactivation=relu\n"
-    "\n[crnn]\noutput=3\nhidden=3\nbatch_normalize=1\nactivation=leaky\n"
+    "\n[crnn]\noutput_filters=3\nhidden_filters=3\nbatch_normalize=1\nactivation=leaky\n"
     "\n[connected]\noutput=4\nactivation=linear\n\n[softmax]\n";
 
 static char *write_cfg(int batch, int w, int h, int c, const char *body, const char *extra) {
