@@ -288,6 +288,20 @@ static int check_structure(const char *path, const sect *s, int n, char *err) {
                      !strcmp(nm, "[rnn]") ? "[rnn] corrupts the heap when it trains" : "[lstm] never allocates its delta and crashes when it trains");
             return -1;
         }
+        if (!strcmp(nm, "[softmax]") || !strcmp(nm, "[soft]")) {
+            const char *tree = find(l, "tree"), *groups = find(l, "groups");
+            if (tree) {
+                snprintf(err, HOST_ERRLEN, "%s:%d: layer %d %s tree=%s: a hierarchical softmax is not supported "
+                         "(flat class lists only; Darknet's parser also crashes when the tree file is missing)",
+                         path, opt_line(l, "tree"), layer, nm, tree);
+                return -1;
+            }
+            if (groups && atoi(groups) != 1) {
+                snprintf(err, HOST_ERRLEN, "%s:%d: layer %d %s groups=%s: a grouped softmax is not supported (one distribution over the classes only)",
+                         path, opt_line(l, "groups"), layer, nm, groups);
+                return -1;
+            }
+        }
         if ((!strcmp(nm, "[dropout]") || !strcmp(nm, "[shortcut]")) && layer == 0) {
             snprintf(err, HOST_ERRLEN, "%s:%d: layer 0 %s needs a layer before it", path, l->line, nm);
             return -1;

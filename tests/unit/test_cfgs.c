@@ -188,6 +188,9 @@ static void test_malformed_cfgs(void **s) {
     refused(NET "[dropout]\n" TAIL, "layer 0 [dropout] needs a layer before it", NULL);
     refused(NET "[rnn]\noutput=4\n" TAIL, ".cfg:6: layer 0 [rnn] is not supported", NULL);
     refused(NET "[lstm]\noutput=4\n" TAIL, ".cfg:6: layer 0 [lstm] is not supported", NULL);
+    refused(NET "[connected]\noutput=3\n[softmax]\ntree=/nonexistent/9k.tree\n", ".cfg:9: layer 1 [softmax] tree=/nonexistent/9k.tree: a hierarchical softmax is not supported", NULL);
+    refused(NET "[connected]\noutput=4\n[softmax]\ngroups=2\n", "layer 1 [softmax] groups=2: a grouped softmax", NULL);
+    accepted(NET "[connected]\noutput=4\n[softmax]\ngroups=1\n");
     /* [cost] anywhere but after the final [softmax] */
     refused(NET "[connected]\noutput=3\n[cost]\n", ".cfg:8: layer 1 [cost] follows [connected], not a [softmax]", NULL);
     refused(NET "[connected]\noutput=3\n[cost]\n[softmax]\n", ".cfg:8: layer 1 [cost]: a [cost] layer is supported only after", NULL);
