@@ -12,7 +12,7 @@
 # subdivisions -> 1, channels as given. Its class count is the output= of the last
 # [connected] or the filters= of the last [convolutional] before the first [softmax]
 # (2 when there is none). The table has one row per cfg: the outcome is "ok", or the
-# stage that failed and the first stderr line (with "+N lines" when there were more), or
+# stage that failed and the last stderr line (the error; "+N lines" when there were more), or
 # "SIGNAL n" when a command died of a signal. The cfg files themselves are not changed.
 set -u
 D=${D:-./darknet}
@@ -79,12 +79,12 @@ run() {
     timeout "$TIMEOUT" nice -n 10 "$@" > "$W/out.txt" 2> "$W/err.txt"
     local rc=$?
     [ $rc -eq 0 ] && return 0
-    local first n
-    first=$(grep -m1 . "$W/err.txt" | cut -c1-160)
+    local msg n
+    msg=$(grep . "$W/err.txt" | tail -1 | sed "s#$W/##g" | cut -c1-200)
     n=$(grep -c . "$W/err.txt")
     if [ $rc -eq 124 ]; then outcome="$stage: TIMEOUT ${TIMEOUT}s"
     elif [ $rc -ge 128 ]; then outcome="$stage: SIGNAL $((rc - 128)) ($(grep -v '^ *[0-9]\+ ' "$W/err.txt" | tail -1 | cut -c1-80))"
-    else outcome="$stage: $first$( [ "$n" -gt 1 ] && echo " (+$((n - 1)) lines)")"; fi
+    else outcome="$stage: $msg$( [ "$n" -gt 1 ] && echo " (+$((n - 1)) lines)")"; fi
     return 1
 }
 
