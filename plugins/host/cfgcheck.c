@@ -11,7 +11,7 @@
  * adam=1, step/scale with policy=step, ...) count as read only then. Env DKMC_ALLOW_UNUSED=1
  * turns the unused-key / unknown-activation report off (the run then trains what Darknet
  * builds); the structural checks (sections, policy keys, route/shortcut indices, recurrent
- * layers) always apply, because Darknet would crash on them. */
+ * layers: [rnn], [lstm] and [gru] are refused, [crnn] is accepted only when linear without BN) always apply, because Darknet would crash on them. */
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -283,9 +283,11 @@ static int check_structure(const char *path, const sect *s, int n, char *err) {
         const char *nm = l->name;
         if (!strcmp(nm, "[route]") && check_indices(path, l, layer, "layers", 0, err)) return -1;
         if (!strcmp(nm, "[shortcut]") && check_indices(path, l, layer, "from", 1, err)) return -1;
-        if (!strcmp(nm, "[rnn]") || !strcmp(nm, "[lstm]")) {
+        if (!strcmp(nm, "[rnn]") || !strcmp(nm, "[lstm]") || !strcmp(nm, "[gru]")) {
             snprintf(err, HOST_ERRLEN, "%s:%d: layer %d %s is not supported: this Darknet's CPU %s", path, l->line, layer, nm,
-                     !strcmp(nm, "[rnn]") ? "[rnn] corrupts the heap when it trains" : "[lstm] never allocates its delta and crashes when it trains");
+                     !strcmp(nm, "[rnn]") ? "[rnn] corrupts the heap when it trains" :
+                     !strcmp(nm, "[lstm]") ? "[lstm] never allocates its delta and crashes when it trains" :
+                     "[gru] has no backward pass (backward_gru_layer is empty: its weights would never train)");
             return -1;
         }
         if (!strcmp(nm, "[softmax]") || !strcmp(nm, "[soft]")) {
@@ -299,6 +301,17 @@ static int check_structure(const char *path, const sect *s, int n, char *err) {
             if (groups && atoi(groups) != 1) {
                 snprintf(err, HOST_ERRLEN, "%s:%d: layer %d %s groups=%s: a grouped softmax is not supported (one distribution over the classes only)",
                          path, opt_line(l, "groups"), layer, nm, groups);
+                return -1;
+            }
+        }
+        if (!strcmp(nm, "[crnn]")) {
+            /* its backward hands the input convolution the self convolution's delta after
+             * that layer's activation gradient and BN backward changed it in place: right only
+             * for a linear activation without BN (finite differences agree then) */
+            const char *act = find(l, "activation"), *bn = find(l, "batch_normalize");
+            if (!act || strcmp(act, "linear") || (bn && atoi(bn))) {
+                snprintf(err, HOST_ERRLEN, "%s:%d: layer %d [crnn] is supported only with activation=linear and no batch_normalize: "
+                         "this Darknet's CPU backward gives a wrong gradient otherwise", path, l->line, layer);
                 return -1;
             }
         }

@@ -35,8 +35,8 @@ typedef struct host_net host_net;
  * (cfgcheck.c): a key this Darknet does not read or an activation it does not know is an
  * error naming file:line and key (env DKMC_ALLOW_UNUSED=1: go on with what Darknet builds);
  * what would make the parser exit or crash (policy=steps without steps=/scales=, [route]
- * without layers=, indices out of range, [rnn]/[lstm], which crash when they train on the
- * CPU) is an error too; a parser abort the check cannot foresee is caught and reported
+ * without layers=, indices out of range, [rnn]/[lstm]/[gru], which crash or do not train
+ * on the CPU, [crnn] unless linear without BN) is an error too; a parser abort the check cannot foresee is caught and reported
  * with the layer and its line. [cost] layers after the final [softmax] are accepted and
  * left out: loss and gradient are the softmax's cross-entropy (the library's [cost] there
  * would double the gradient). */

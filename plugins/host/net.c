@@ -247,6 +247,17 @@ static int argmax(const float *a, int n) {
     return b;
 }
 
+/* [crnn] keeps its hidden state from one forward to the next in eval mode (and GPU
+ * paths aside, resets it only in train mode): clear it before every forward, so that each
+ * batch is classified on its own, whatever came before. */
+static void reset_recurrent_state(host_net *h) {
+    network *net = h->net;
+    for (int i = 0; i < net->n; i++) {
+        layer *l = &net->layers[i];
+        if (l->type == CRNN && l->state) memset(l->state, 0, (size_t)l->hidden * l->batch * (l->steps + 1) * sizeof(float));
+    }
+}
+
 float host_step(host_net *h, const float *x, const float *y, int *correct) {
     network *net = h->net;
     int B = net->batch, k = net->outputs;
@@ -255,6 +266,7 @@ float host_step(host_net *h, const float *x, const float *y, int *correct) {
     memcpy(net->truth, y, (size_t)B * net->truths * sizeof(float));
     net->train = 1;
     net->delta = NULL;
+    reset_recurrent_state(h);
     forward_network(net);
     backward_network(net);
     if (correct) {
@@ -275,6 +287,7 @@ void host_predict(host_net *h, const float *x, int n, float *probs) {
     net->truth = NULL;            /* softmax then skips the loss */
     net->train = 0;
     net->delta = NULL;
+    reset_recurrent_state(h);
     forward_network(net);
     net->truth = truth;
     memcpy(probs, net->output, (size_t)n * net->outputs * sizeof(float));
@@ -301,6 +314,7 @@ void host_bn_recompute(host_net *h, host_batch_fn fn, void *ctx, int nbatches) {
         if (n != net->batch) set_batch_network(net, n);
         net->train = 1;
         net->delta = NULL;
+        reset_recurrent_state(h);
         forward_network(net);
         for (int i = 0; i < h->nblocks; i++) {
             const hp_block *bl = &h->blocks[i];

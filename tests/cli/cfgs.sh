@@ -50,6 +50,7 @@ expect_error "route out of range" "layer 5 is not an earlier layer" '[convolutio
 expect_error "shortcut without from" "layer 1 [shortcut] needs from=" '[convolutional]\nfilters=2\nsize=3\n[shortcut]\n'"$TAIL"
 expect_error "rnn" "layer 0 [rnn] is not supported" '[rnn]\noutput=8\n'"$TAIL"
 expect_error "lstm" "layer 0 [lstm] is not supported" '[lstm]\noutput=8\n'"$TAIL"
+expect_error "gru" "layer 0 [gru] is not supported" '[gru]\noutput=8\n'"$TAIL"
 expect_error "layer that needs an image after one without" "layer 3 [convolutional]: Darknet's parser aborts on it: Layer before convolutional layer must output image." \
     '[convolutional]\nfilters=2\nsize=3\nstride=1\n[convolutional]\nfilters=2\nsize=3\nstride=2\n[route]\nlayers=-1,-2\n[convolutional]\nfilters=2\nsize=3\nstride=1\n'"$TAIL"
 expect_error "[cost] without [softmax]" "layer 1 [cost] follows [connected], not a [softmax]" '[connected]\noutput=10\n[cost]\n'
