@@ -308,7 +308,12 @@ static int check_structure(const char *path, const sect *s, int n, char *err) {
             /* its backward hands the input convolution the self convolution's delta after
              * that layer's activation gradient and BN backward changed it in place: right only
              * for a linear activation without BN (finite differences agree then) */
-            const char *act = find(l, "activation"), *bn = find(l, "batch_normalize");
+            const char *act = find(l, "activation"), *bn = find(l, "batch_normalize"), *ts = find(net, "time_steps");
+            if (ts && atoi(ts) != 1) {
+                snprintf(err, HOST_ERRLEN, "%s:%d: layer %d [crnn] with time_steps=%s: sequences are not supported (one image per "
+                         "row, time_steps=1)", path, l->line, layer, ts);
+                return -1;
+            }
             if (!act || strcmp(act, "linear") || (bn && atoi(bn))) {
                 snprintf(err, HOST_ERRLEN, "%s:%d: layer %d [crnn] is supported only with activation=linear and no batch_normalize: "
                          "this Darknet's CPU backward gives a wrong gradient otherwise", path, l->line, layer);

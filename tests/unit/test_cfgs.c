@@ -149,6 +149,16 @@ static void test_crnn_gradient_fd(void **s) {   /* linear: see cfgcheck.c */
     double rel = fabs(d - gn) / gn;
     printf("[crnn] gradient check: |g| = %.6g, finite difference = %.6g, rel err %.2e\n", gn, d, rel);
     assert_true(rel < 1e-3);
+    /* eval: a batch's prediction does not depend on the batch before it (state reset) */
+    int k = host_outputs(h);
+    float *p1 = malloc((size_t)B * k * 4), *p2 = malloc((size_t)B * k * 4), *x2 = malloc((size_t)B * host_inputs(h) * 4);
+    assert_true(p1 && p2 && x2);
+    tu_fill_random(x2, (size_t)B * host_inputs(h), 1.0f, 77);
+    host_predict(h, x, B, p1);
+    host_predict(h, x2, B, p2);
+    host_predict(h, x, B, p2);
+    assert_memory_equal(p1, p2, (size_t)B * k * 4);
+    free(p1); free(p2); free(x2);
     host_free(h); unlink(cfg); free(cfg); free(w); free(g); free(wp); free(x); free(y);
 }
 
@@ -228,6 +238,7 @@ static void test_malformed_cfgs(void **s) {
     refused(NET "[gru]\noutput=4\n" TAIL, ".cfg:6: layer 0 [gru] is not supported", "no backward pass", NULL);
     refused(NET "time_steps=1\n[crnn]\noutput_filters=2\nhidden_filters=2\nactivation=leaky\n" TAIL, ".cfg:7: layer 0 [crnn] is supported only with activation=linear", NULL);
     refused(NET "time_steps=1\n[crnn]\noutput_filters=2\nhidden_filters=2\nactivation=linear\nbatch_normalize=1\n" TAIL, "no batch_normalize", NULL);
+    refused(NET "time_steps=3\n[crnn]\noutput_filters=2\nhidden_filters=2\nactivation=linear\n" TAIL, "layer 0 [crnn] with time_steps=3", NULL);
     refused(NET "[connected]\noutput=3\n[softmax]\ntree=/nonexistent/9k.tree\n", ".cfg:9: layer 1 [softmax] tree=/nonexistent/9k.tree: a hierarchical softmax is not supported", NULL);
     refused(NET "[connected]\noutput=4\n[softmax]\ngroups=2\n", "layer 1 [softmax] groups=2: a grouped softmax", NULL);
     accepted(NET "[connected]\noutput=4\n[softmax]\ngroups=1\n");
