@@ -31,7 +31,15 @@ typedef struct host_net host_net;
 
 /* Parse a cfg (Darknet's layer table is silenced) and build the parameter view.
  * batch > 0 overrides the cfg's batch. Refuses unsupported layers with an error naming
- * the layer index and type. */
+ * the layer index and type. Before Darknet's parser runs, the cfg's text is checked
+ * (cfgcheck.c): a key this Darknet does not read or an activation it does not know is an
+ * error naming file:line and key (env DKMC_ALLOW_UNUSED=1: go on with what Darknet builds);
+ * what would make the parser exit or crash (policy=steps without steps=/scales=, [route]
+ * without layers=, indices out of range, [rnn]/[lstm]/[gru], which crash or do not train
+ * on the CPU, [crnn] unless linear without BN) is an error too; a parser abort the check cannot foresee is caught and reported
+ * with the layer and its line. [cost] layers after the final [softmax] are accepted and
+ * left out: loss and gradient are the softmax's cross-entropy (the library's [cost] there
+ * would double the gradient). */
 host_net *host_load(const char *cfg, int batch, char *err);
 void host_free(host_net *h);
 
@@ -86,6 +94,11 @@ float host_policy_rate(host_net *h, size_t iteration);
 /* Images seen (written into .weights headers). */
 uint64_t host_seen(const host_net *h);
 void host_set_seen(host_net *h, uint64_t seen);
+/* [net] adam=1. Our training steps are SGD with momentum; host_adam_error fills err with a
+ * one-line refusal naming the cfg and `command` and returns -1 when the cfg asks for Adam
+ * (0 otherwise). */
+int host_cfg_adam(const host_net *h);
+int host_adam_error(const host_net *h, const char *command, char *err);
 float host_cfg_learning_rate(const host_net *h);
 float host_cfg_momentum(const host_net *h);
 float host_cfg_decay(const host_net *h);

@@ -23,7 +23,14 @@ struct host_net {
     list *sections;          /* read_cfg() of the cfg, for [net] options */
     char cfg[1024];
     int full_batch;          /* batch the network was built with */
+    int full_n;              /* layers Darknet built; net->n may stop before trailing [cost]s */
 };
+
+/* cfgcheck.c: the pre-validation of a cfg's text (see there). info (may be NULL) gets each
+ * layer's section line and name, for messages about a layer index. */
+typedef struct { int nlayers; int *line; char (*name)[40]; } host_cfg_info;
+int host__validate_cfg(const char *path, host_cfg_info *info, char *err);
+void host__cfg_info_free(host_cfg_info *info);
 
 /* params.c */
 int host__enumerate(host_net *h, char *err);

@@ -1,69 +1,27 @@
 /* net.c: loading a network from a cfg, .weights I/O through the parameter view, the batch
  * step (forward + backward in train mode), eval-mode prediction, exact BN recompute and
  * Darknet's learning-rate policy. Darknet's parser exits on some errors and prints its layer
- * table on stderr; we validate the cfg first so that bad input gets a one-line error, and
- * capture the parser's chatter (replayed on stderr only if the parser exits). */
+ * table on stderr; we validate the cfg first (cfgcheck.c) so that bad input gets a one-line
+ * error, and capture the parser's chatter (replayed on stderr only if the parser exits). What
+ * the validation cannot foresee (shape errors such as "Layer before convolutional layer must
+ * output image", which make the library abort) is caught by a signal guard around the parser
+ * and turned into the same kind of one-line error, naming the layer and its cfg line.
+ *
+ * [cost] after the final [softmax]: Darknet's cost layer adds its own delta into the
+ * softmax's, doubling the cross-entropy gradient, and averages the two losses. We keep such
+ * layers built but outside net->n, so forward/backward/cost see a plain softmax
+ * cross-entropy network; net->n is restored before free_network. */
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
+#include <setjmp.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include "host_private.h"
 #include "wspace.h"
-
-static const char *known_sections[] = {
-    "[shortcut]", "[crop]", "[cost]", "[detection]", "[region]", "[yolo]", "[iseg]", "[local]",
-    "[conv]", "[convolutional]", "[deconv]", "[deconvolutional]", "[activation]", "[logistic]",
-    "[l2norm]", "[net]", "[network]", "[crnn]", "[gru]", "[lstm]", "[rnn]", "[conn]", "[connected]",
-    "[max]", "[maxpool]", "[reorg]", "[avg]", "[avgpool]", "[dropout]", "[lrn]", "[normalization]",
-    "[batchnorm]", "[soft]", "[softmax]", "[route]", "[upsample]", NULL };
-
-/* Our own pass over the cfg text: the file opens, the first section is [net], every
- * section is one Darknet knows, and options are key=value. Darknet would exit, crash or
- * build a layer with no forward function on each of these. */
-static int validate_cfg(const char *path, char *err) {
-    FILE *fp = fopen(path, "r");
-    if (!fp) { snprintf(err, HOST_ERRLEN, "%s: cannot open cfg: %s", path, strerror(errno)); return -1; }
-    char line[4096];
-    int lineno = 0, nsections = 0, rc = 0, layers = 0;
-    while (fgets(line, sizeof line, fp)) {
-        lineno++;
-        char *s = line, *e;
-        while (isspace((unsigned char)*s)) s++;
-        e = s + strlen(s);
-        while (e > s && isspace((unsigned char)e[-1])) *--e = 0;
-        if (!*s || *s == '#' || *s == ';') continue;
-        if (*s == '[') {
-            char *p = s; for (; *p; p++) *p = (char)tolower((unsigned char)*p);
-            int ok = 0;
-            for (int i = 0; known_sections[i]; i++) if (!strcmp(s, known_sections[i])) ok = 1;
-            if (!ok) { snprintf(err, HOST_ERRLEN, "%s:%d: unknown section %s", path, lineno, s); rc = -1; break; }
-            int is_net = !strcmp(s, "[net]") || !strcmp(s, "[network]");
-            if (nsections == 0 && !is_net) {
-                snprintf(err, HOST_ERRLEN, "%s:%d: the first section must be [net], found %s", path, lineno, s);
-                rc = -1; break;
-            }
-            if (nsections > 0 && is_net) {
-                snprintf(err, HOST_ERRLEN, "%s:%d: a second [net] section", path, lineno); rc = -1; break;
-            }
-            if (!is_net) layers++;
-            nsections++;
-        } else {
-            if (nsections == 0) {
-                snprintf(err, HOST_ERRLEN, "%s:%d: option before the [net] section", path, lineno); rc = -1; break;
-            }
-            if (!strchr(s, '=')) {
-                snprintf(err, HOST_ERRLEN, "%s:%d: expected key=value, found '%s'", path, lineno, s); rc = -1; break;
-            }
-        }
-    }
-    fclose(fp);
-    if (!rc && nsections == 0) { snprintf(err, HOST_ERRLEN, "%s: empty cfg (no [net] section)", path); rc = -1; }
-    if (!rc && layers == 0) { snprintf(err, HOST_ERRLEN, "%s: the cfg has no layers", path); rc = -1; }
-    return rc;
-}
 
 /* The parser's stderr goes to a temp file; if Darknet exits inside the parser, the atexit
  * hook replays it so the user still sees why. */
@@ -97,6 +55,89 @@ static void capture_end(int replay) {
     g_capture = NULL;
 }
 
+/* The signal guard around parse_network_cfg: Darknet's error() is perror + assert(0), i.e.
+ * SIGABRT; a few malformed inputs the validation misses would segfault. */
+static sigjmp_buf g_parse_jmp;
+static volatile sig_atomic_t g_parse_sig;
+static void parse_signal(int sig) { g_parse_sig = sig; siglongjmp(g_parse_jmp, 1); }
+
+/* After a signal in the parser: the layer it was building is the last "%5d " row of the
+ * captured layer table, and error()'s perror text follows it on that row. */
+static void parse_failure(const char *cfg, const host_cfg_info *info, int sig, char *err) {
+    char buf[16384] = "";
+    size_t len = 0;
+    if (g_capture) {
+        fflush(stderr);
+        fseek(g_capture, 0, SEEK_END);
+        long end = ftell(g_capture);
+        if (end < 0) end = 0;
+        long from = end > (long)sizeof buf - 1 ? end - (long)sizeof buf + 1 : 0;
+        fseek(g_capture, from, SEEK_SET);
+        len = fread(buf, 1, sizeof buf - 1, g_capture);
+        buf[len] = 0;
+    }
+    int layer = -1;
+    char msg[256] = "";
+    for (char *line = buf; line && *line; ) {
+        char *nl = strchr(line, '\n');
+        if (nl) *nl = 0;
+        char *p = line;
+        while (*p == ' ') p++;
+        if (isdigit((unsigned char)*p)) {
+            char *q;
+            long v = strtol(p, &q, 10);
+            if (*q == ' ' || !*q) {
+                layer = (int)v;   /* a new table row: what came before was another layer's */
+                msg[0] = 0;
+                while (*q == ' ') q++;
+                p = q;
+            }
+        }
+        /* error()'s perror line: "<sentence>: <strerror>"; skip the parser's other chatter */
+        char *colon = strrchr(p, ':');
+        if (*p && colon && !strstr(p, "Using default") && !strstr(p, "Assertion") && !strstr(p, "Unused field")
+            && !strstr(p, "Couldn't find")) {
+            *colon = 0;
+            snprintf(msg, sizeof msg, "%s", p);
+        }
+        line = nl ? nl + 1 : NULL;
+    }
+    if (sig != SIGABRT) msg[0] = 0;
+    const char *what = sig == SIGABRT ? "aborts" : sig == SIGSEGV ? "crashes (segmentation fault)" : "crashes";
+    if (layer >= 0 && layer < info->nlayers)
+        snprintf(err, HOST_ERRLEN, "%s:%d: layer %d %s: Darknet's parser %s on it%s%s", cfg, info->line[layer], layer,
+                 info->name[layer], what, msg[0] ? ": " : "", msg);
+    else
+        snprintf(err, HOST_ERRLEN, "%s: Darknet's parser %s on this cfg%s%s", cfg, what, msg[0] ? ": " : "", msg);
+}
+
+static network *guarded_parse(const char *cfg, const host_cfg_info *info, char *err) {
+    struct sigaction sa, old_abrt, old_segv, old_fpe, old_bus;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = parse_signal;
+    sigemptyset(&sa.sa_mask);
+    g_parse_sig = 0;
+    sigaction(SIGABRT, &sa, &old_abrt);
+    sigaction(SIGSEGV, &sa, &old_segv);
+    sigaction(SIGFPE, &sa, &old_fpe);
+    sigaction(SIGBUS, &sa, &old_bus);
+    network *volatile net = NULL;
+    capture_begin();
+    if (!sigsetjmp(g_parse_jmp, 1)) net = parse_network_cfg((char *)cfg);
+    sigaction(SIGABRT, &old_abrt, NULL);
+    sigaction(SIGSEGV, &old_segv, NULL);
+    sigaction(SIGFPE, &old_fpe, NULL);
+    sigaction(SIGBUS, &old_bus, NULL);
+    if (g_parse_sig) {
+        parse_failure(cfg, info, g_parse_sig, err);
+        capture_end(getenv("DKMC_VERBOSE") != NULL);
+        return NULL;   /* what the parser had built is lost with it */
+    }
+    capture_end(getenv("DKMC_VERBOSE") != NULL);
+    if (!net || net->n < 1) snprintf(err, HOST_ERRLEN, "%s: Darknet could not build the network", cfg);
+    return net;
+}
+
 host_net *host_load(const char *cfg, int batch, char *err) {
 #ifdef GPU
     /* The parameter view reads and writes the host copies; device transfers come with the GPU
@@ -104,13 +145,14 @@ host_net *host_load(const char *cfg, int batch, char *err) {
     snprintf(err, HOST_ERRLEN, "%s: this build was compiled with GPU=1, and the GPU path is not implemented yet; build with GPU=0 against a CPU libdarknet", cfg);
     return NULL;
 #endif
-    if (validate_cfg(cfg, err)) return NULL;
+    host_cfg_info info = {0};
+    if (host__validate_cfg(cfg, &info, err)) return NULL;
     host_net *h = calloc(1, sizeof *h);
+    if (!h) { snprintf(err, HOST_ERRLEN, "%s: out of memory", cfg); host__cfg_info_free(&info); return NULL; }
     snprintf(h->cfg, sizeof h->cfg, "%s", cfg);
-    capture_begin();
-    h->net = parse_network_cfg((char *)cfg);
-    capture_end(getenv("DKMC_VERBOSE") != NULL);
-    if (!h->net || h->net->n < 1) { snprintf(err, HOST_ERRLEN, "%s: Darknet could not build the network", cfg); free(h); return NULL; }
+    h->net = guarded_parse(cfg, &info, err);
+    if (!h->net || h->net->n < 1) { host__cfg_info_free(&info); free(h); return NULL; }
+    h->full_n = h->net->n;
     if (batch > 0 && batch != h->net->batch) {
         /* Rebuilding is the only way to change buffer sizes in Darknet: re-parse with a patched
          * copy would be heavy; set_batch_network only shrinks safely, so grow by re-parsing. */
@@ -118,19 +160,30 @@ host_net *host_load(const char *cfg, int batch, char *err) {
         else {
             snprintf(err, HOST_ERRLEN, "%s: batch %d is larger than the cfg's batch %d (edit batch= in the cfg)",
                      cfg, batch, h->net->batch);
-            free_network(h->net); free(h); return NULL;
+            host__cfg_info_free(&info); host_free(h); return NULL;
         }
     }
     h->full_batch = h->net->batch;
-    if (h->net->layers[h->net->n - 1].type != SOFTMAX) {
-        snprintf(err, HOST_ERRLEN, "%s: the last layer must be [softmax] (classification networks only)", cfg);
-        free_network(h->net); free(h); return NULL;
+    /* the final [softmax], possibly followed by [cost] layers that we leave out */
+    network *net = h->net;
+    int last = net->n - 1;
+    while (last >= 0 && net->layers[last].type == COST) last--;
+    int bad = -1;
+    for (int i = 0; i < last; i++) if (net->layers[i].type == COST) { bad = i; break; }
+    if (bad >= 0)
+        snprintf(err, HOST_ERRLEN, "%s:%d: layer %d [cost]: a [cost] layer is supported only after the final [softmax]",
+                 cfg, info.line[bad], bad);
+    else if (last < 0 || net->layers[last].type != SOFTMAX) {
+        if (last < net->n - 1)
+            snprintf(err, HOST_ERRLEN, "%s:%d: layer %d [cost] follows %s, not a [softmax] (classification networks only)",
+                     cfg, info.line[last + 1], last + 1, last >= 0 ? info.name[last] : "nothing");
+        else
+            snprintf(err, HOST_ERRLEN, "%s: the last layer must be [softmax] (classification networks only)", cfg);
+        bad = 0;
     }
-    for (int i = 0; i < h->net->n; i++)
-        if (h->net->layers[i].type == COST) {
-            snprintf(err, HOST_ERRLEN, "%s: layer %d ([cost]) after [softmax] doubles the gradient; use [softmax] alone", cfg, i);
-            free_network(h->net); free(h); return NULL;
-        }
+    host__cfg_info_free(&info);
+    if (bad >= 0) { host_free(h); return NULL; }
+    net->n = last + 1;
     if (host__enumerate(h, err)) { host_free(h); return NULL; }
     h->sections = read_cfg((char *)cfg);
     return h;
@@ -142,7 +195,10 @@ void host_free(host_net *h) {
         for (node *n = h->sections->front; n; n = n->next) free_section((dk_section *)n->val);
         free_list(h->sections);
     }
-    if (h->net) free_network(h->net);
+    if (h->net) {
+        if (h->full_n) h->net->n = h->full_n;
+        free_network(h->net);
+    }
     free(h->blocks);
     free(h->block_layer);
     free(h);
@@ -191,6 +247,17 @@ static int argmax(const float *a, int n) {
     return b;
 }
 
+/* [crnn] keeps its hidden state from one forward to the next in eval mode (and GPU
+ * paths aside, resets it only in train mode): clear it before every forward, so that each
+ * batch is classified on its own, whatever came before. */
+static void reset_recurrent_state(host_net *h) {
+    network *net = h->net;
+    for (int i = 0; i < net->n; i++) {
+        layer *l = &net->layers[i];
+        if (l->type == CRNN && l->state) memset(l->state, 0, (size_t)l->hidden * l->batch * (l->steps + 1) * sizeof(float));
+    }
+}
+
 float host_step(host_net *h, const float *x, const float *y, int *correct) {
     network *net = h->net;
     int B = net->batch, k = net->outputs;
@@ -199,6 +266,7 @@ float host_step(host_net *h, const float *x, const float *y, int *correct) {
     memcpy(net->truth, y, (size_t)B * net->truths * sizeof(float));
     net->train = 1;
     net->delta = NULL;
+    reset_recurrent_state(h);
     forward_network(net);
     backward_network(net);
     /* The mean NLL from the softmax output, with the probability clamped at 1e-30 as in
@@ -227,6 +295,7 @@ void host_predict(host_net *h, const float *x, int n, float *probs) {
     net->truth = NULL;            /* softmax then skips the loss */
     net->train = 0;
     net->delta = NULL;
+    reset_recurrent_state(h);
     forward_network(net);
     net->truth = truth;
     memcpy(probs, net->output, (size_t)n * net->outputs * sizeof(float));
@@ -253,6 +322,7 @@ void host_bn_recompute(host_net *h, host_batch_fn fn, void *ctx, int nbatches) {
         if (n != net->batch) set_batch_network(net, n);
         net->train = 1;
         net->delta = NULL;
+        reset_recurrent_state(h);
         forward_network(net);
         for (int i = 0; i < h->nblocks; i++) {
             const hp_block *bl = &h->blocks[i];
@@ -294,6 +364,13 @@ float host_policy_rate(host_net *h, size_t iteration) {
     float r = get_current_rate(net);
     *net->seen = saved;
     return r;
+}
+int host_cfg_adam(const host_net *h) { return h->net->adam; }
+int host_adam_error(const host_net *h, const char *command, char *err) {
+    if (!h->net->adam) return 0;
+    snprintf(err, HOST_ERRLEN, "%s: [net] adam=1: '%s' trains with SGD and momentum only (this Darknet's CPU update "
+             "ignores adam as well); remove adam=1 or set adam=0", h->cfg, command);
+    return -1;
 }
 float host_cfg_learning_rate(const host_net *h) { return h->net->learning_rate; }
 float host_cfg_momentum(const host_net *h) { return h->net->momentum; }

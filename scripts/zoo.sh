@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# zoo.sh: run every classification cfg of a folder (pjreddie's or AlexeyAB's cfg/, say)
+# through the whole chain on a tiny synthetic image list, the way a new user would try
+# them: train (1 epoch, two seeds) -> curve train (1 epoch) -> curve line (3 points).
+#
+#   bash scripts/zoo.sh <cfg-folder> [more folders...]
+#   env: D=./darknet (the binary), SIZE=32 (width/height), BATCH=8, IMAGES=16 (per split),
+#        TIMEOUT=300 (seconds per command), KEEP=1 (keep the work dir)
+#
+# Detector cfgs (with [yolo], [region], [detection] or [Gaussian_yolo]) are skipped. Each
+# cfg is shrunk: [net] width/height -> SIZE (when it has them), batch -> BATCH,
+# subdivisions -> 1, channels as given. Its class count is the output= of the last
+# [connected] or the filters= of the last [convolutional] before the first [softmax]
+# (2 when there is none). The table has one row per cfg: the outcome is "ok", or the
+# stage that failed and the last stderr line (the error; "+N lines" when there were more), or
+# "SIGNAL n" when a command died of a signal. The cfg files themselves are not changed.
+set -u
+D=${D:-./darknet}
+SIZE=${SIZE:-32}
+BATCH=${BATCH:-8}
+IMAGES=${IMAGES:-16}
+TIMEOUT=${TIMEOUT:-300}
+[ $# -ge 1 ] || { echo "usage: bash scripts/zoo.sh <cfg-folder> [...]" >&2; exit 2; }
+case $D in /*) ;; *) D=$(cd "$(dirname "$D")" && pwd)/$(basename "$D") ;; esac
+W=$(mktemp -d /tmp/dkmc_zoo.XXXXXX)
+[ "${KEEP:-0}" = 1 ] || trap 'rm -rf "$W"' EXIT
+
+# tiny synthetic PNGs (RGB, SIZE x SIZE) with labels k0x, k1x, ... in their names
+mkimages() { # dir classes n
+    python3 - "$1" "$2" "$3" "$SIZE" <<'EOF'
+import os, random, struct, sys, zlib
+d, k, n, s = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+def png(path, w, h, rgb):
+    raw = b"".join(b"\0" + bytes(rgb[y * w * 3:(y + 1) * w * 3]) for y in range(h))
+    def chunk(t, data):
+        c = t + data
+        return struct.pack(">I", len(data)) + c + struct.pack(">I", zlib.crc32(c) & 0xffffffff)
+    with open(path, "wb") as f:
+        f.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
+                + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+os.makedirs(d, exist_ok=True)
+with open(os.path.join(d, "labels.txt"), "w") as f:
+    f.write("".join("k%dx\n" % i for i in range(k)))
+for split in ("train", "valid"):
+    r = random.Random(split)
+    with open(os.path.join(d, split + ".txt"), "w") as lst:
+        for i in range(n):
+            c = i % min(k, 4)
+            px = [min(255, max(0, int(r.gauss(60 * c + 40, 40)))) for _ in range(s * s * 3)]
+            p = os.path.join(d, "%s%03d_k%dx.png" % (split, i, c))
+            png(p, s, s, px)
+            lst.write(p + "\n")
+EOF
+}
+
+# shrink CFG into OUT; print the class count
+shrink() {
+    awk -v size="$SIZE" -v batch="$BATCH" '
+        function flush_net() { if (innet) { if (!sb) print "batch=" batch; if (!ss) print "subdivisions=1"; innet = 0 } }
+        /^[ \t]*\[/ { t = tolower($0); gsub(/[ \t]/, "", t); flush_net()
+                      if (t == "[net]" || t == "[network]") { innet = 1; sb = ss = 0 }
+                      print; next }
+        innet && /^[ \t]*(width|height)[ \t]*=/ { k = $0; sub(/[ \t]*=.*/, "", k); gsub(/[ \t]/, "", k); print k "=" size; next }
+        innet && /^[ \t]*batch[ \t]*=/ { print "batch=" batch; sb = 1; next }
+        innet && /^[ \t]*subdivisions[ \t]*=/ { print "subdivisions=1"; ss = 1; next }
+        { print }
+        END { flush_net() }' "$1" > "$2"
+    awk '
+        /^[ \t]*\[/ { t = tolower($0); gsub(/[ \t]/, "", t); sec = t; if (t ~ /^\[soft(max)?\]$/ && !done) done = 1; next }
+        done { next }
+        sec ~ /^\[conn(ected)?\]$/ && /^[ \t]*output[ \t]*=/ { v = $0; sub(/^[^=]*=/, "", v); k = v + 0 }
+        sec ~ /^\[conv(olutional)?\]$/ && /^[ \t]*filters[ \t]*=/ { v = $0; sub(/^[^=]*=/, "", v); k = v + 0 }
+        END { print (k > 0 ? k : 2) }' "$2"
+}
+
+# run STAGE CMD...: 0 when it succeeded; else sets $outcome
+run() {
+    local stage=$1; shift
+    timeout "$TIMEOUT" nice -n 10 "$@" > "$W/out.txt" 2> "$W/err.txt"
+    local rc=$?
+    [ $rc -eq 0 ] && return 0
+    local msg n
+    msg=$(grep . "$W/err.txt" | tail -1 | sed "s#$W/##g" | cut -c1-200)
+    n=$(grep -c . "$W/err.txt")
+    if [ $rc -eq 124 ]; then outcome="$stage: TIMEOUT ${TIMEOUT}s"
+    elif [ $rc -ge 128 ]; then outcome="$stage: SIGNAL $((rc - 128)) ($(grep -v '^ *[0-9]\+ ' "$W/err.txt" | tail -1 | cut -c1-80))"
+    else outcome="$stage: $msg$( [ "$n" -gt 1 ] && echo " (+$((n - 1)) lines)")"; fi
+    return 1
+}
+
+printf '%-34s %s\n' "cfg" "outcome"
+for dir in "$@"; do
+    for cfg in "$dir"/*.cfg; do
+        [ -e "$cfg" ] || continue
+        name=$(basename "$cfg")
+        grep -qiE '^[[:space:]]*\[(yolo|region|detection|gaussian_yolo)\]' "$cfg" && continue
+        c="$W/$name"
+        k=$(shrink "$cfg" "$c")
+        img="$W/img_$k"
+        [ -d "$img" ] || mkimages "$img" "$k" "$IMAGES"
+        printf 'classes=%d\nformat=list\ntrain=%s/train.txt\nvalid=%s/valid.txt\nlabels=%s/labels.txt\n' \
+            "$k" "$img" "$img" "$img" > "$W/z.data"
+        rm -f "$W"/a.weights "$W"/b.weights "$W"/run.curve
+        outcome=ok
+        run train "$D" train "$W/z.data" "$c" -epochs 1 -seed 1 -out "$W/a.weights" &&
+        run train "$D" train "$W/z.data" "$c" -epochs 1 -seed 2 -out "$W/b.weights" &&
+        run "curve train" "$D" curve train "$W/z.data" "$c" "$W/a.weights" "$W/b.weights" -epochs 1 -out "$W/run.curve" &&
+        run "curve line" "$D" curve line "$W/z.data" "$c" "$W/a.weights" "$W/b.weights" -points 3 \
+            -bn_limit "$IMAGES" -train_limit "$IMAGES" -test_limit "$IMAGES"
+        printf '%-34s %s\n' "$(basename "$dir")/$name" "$outcome"
+    done
+done
