@@ -111,6 +111,8 @@ static int cmd_curve_train(int argc, char **argv) {
     if (cli_load_split(pos[0], 0, limit, &tr, &dc)) return 1;
     host_net *h = cli_load_net(pos[1], NULL, &tr, 0);
     if (!h) { data_free(&tr); return 1; }
+    if (host_cfg_adam(h))
+        fprintf(stderr, "darknet curve train: %s has adam=1; curve training uses the reference's SGD with momentum (adam is ignored)\n", pos[1]);
     char outbuf[2048], err[CURVE_ERRLEN];
     curve cv;
     int rc = 0;

@@ -201,6 +201,12 @@ int cli_run_training(const train_job *j) {
     srand(j->seed);                                /* Darknet initialises weights with rand() */
     host_net *h = cli_load_net(j->cfg, j->weights, &tr, 0);
     if (!h) { data_free(&tr); data_free(&te); return 1; }
+    char aerr[HOST_ERRLEN];
+    if (host_adam_error(h, j->kind == SCHED_FGE ? "darknet fge" : "darknet train", aerr)) {
+        cli_fail("%s", aerr);
+        host_free(h); data_free(&tr); data_free(&te);
+        return 1;
+    }
     char outbuf[2048], err[512];
     const char *out = j->out;
     if (!out) {
