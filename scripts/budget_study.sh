@@ -7,7 +7,7 @@
 #   SSE  one run of 2B epochs, cosine cycles of B/2 epochs from lr 0.05 to 0 with restarts
 #        (sgdr_mult 1), a snapshot at each cycle end: 1B = its first 2 snapshots
 #   FGE  as the paper's recipe: the first 80 % of a normal B-epoch run (its checkpoint at
-#        0.8B, -stop_after), then FGE cycles of one epoch (lr 0.01 -> 0.0005 -> 0.01, a
+#        0.8B, -stop_after), then FGE cycles of one epoch (lr 0.02 -> 0.0005 -> 0.02, a
 #        snapshot at each minimum) for 0.2B (1B) or 1.2B epochs (2B); the 2B run's first
 #        0.2B epochs are the 1B run
 #   Single: one network trained 2B epochs, "a single network with the same budget".
@@ -15,13 +15,14 @@
 # ensembles average softmax probabilities; the test set is the full 10,000 images.
 # Trained files are kept in $OUT and reused when the script runs again. Defaults: B = 10
 # epochs on the first 10,240 training images (80 iterations per epoch), about 15 minutes on
-# 2 idle cores; B=... LIMIT=0 for the full training set.
+# 2 idle cores; B=6 LIMIT=0 for the full training set (about 25 minutes).
 set -eu
 cd "$(dirname "$0")/.."
 OUT=${OUT:-results/budget}
 B=${B:-10}
 LIMIT=${LIMIT:-10240}                  # training images (0: all 60000)
 D=${D:-./darknet}
+FGE_LR1=${FGE_LR1:-0.02}               # FGE: lr at the cycle boundaries (lr2 0.0005)
 DATA=cfg/fashion.data
 CFG=cfg/fashion-cnn.cfg
 mkdir -p "$OUT"
@@ -48,7 +49,7 @@ P=$((B * 8 / 10)); F1=$((B - P)); F2=$((2 * B - P))
 say "FGE start: epoch $P of a $B-epoch run"
 train "$OUT/fge_start.weights" train $DATA $CFG -epochs "$B" -stop_after "$P" -schedule reference -seed 1
 say "FGE, $F2 epochs of cycles"
-[ -s "$OUT/fge.csv" ] || "$D" fge $DATA $CFG "$OUT/fge_start.weights" -epochs "$F2" -cycle 1 -lr1 0.01 -lr2 0.0005 \
+[ -s "$OUT/fge.csv" ] || "$D" fge $DATA $CFG "$OUT/fge_start.weights" -epochs "$F2" -cycle 1 -lr1 "$FGE_LR1" -lr2 0.0005 \
     -seed 1 $L -out "$OUT/fge.weights" -csv "$OUT/fge.csv" -png "$OUT/fge.png" -eval_every 20 > "$OUT/fge.txt"
 
 # ---- the table ----
@@ -81,14 +82,16 @@ echo "| Ind | 2B | 2 | $ind_single2 | $ind_snll2 | $ind_ens2 | $ind_ensnll2 |"
 echo "| SSE | 2B | $sse2_n | $sse2_mean / $sse2_best | $sse2_mnll | $sse2_eacc | $sse2_enll |"
 echo "| FGE | 2B | $fge2_n | $fge2_mean / $fge2_best | $fge2_mnll | $fge2_eacc | $fge2_enll |"
 } | tee "$OUT/table.md"
-# the figure: test accuracy of the ensembles (and the single network) against the budget
+# the figures: test accuracy and NLL of the ensembles (and the single network) against the budget
 {
-echo "method,budget,acc"
-echo "Ind,1,$ind_single1"; echo "Ind,2,$ind_ens2"
-echo "SSE,1,$sse1_eacc"; echo "SSE,2,$sse2_eacc"
-echo "FGE,1,$fge1_eacc"; echo "FGE,2,$fge2_eacc"
-echo "single network,1,$ind_single1"; echo "single network,2,$single2b_acc"
+echo "method,budget,acc,nll"
+echo "Ind,1,$ind_single1,$ind_nll1"; echo "Ind,2,$ind_ens2,$ind_ensnll2"
+echo "SSE,1,$sse1_eacc,$sse1_enll"; echo "SSE,2,$sse2_eacc,$sse2_enll"
+echo "FGE,1,$fge1_eacc,$fge1_enll"; echo "FGE,2,$fge2_eacc,$fge2_enll"
+echo "single network,1,$ind_single1,$ind_nll1"; echo "single network,2,$single2b_acc,$single2b_nll"
 } > "$OUT/budget.csv"
 "$D" plot "$OUT/budget.csv" -x budget -y acc -group method -xlabel "training budget (x B = $B epochs)" \
     -ylabel "test accuracy (%)" -title "Fashion-MNIST, ensembles at equal budget" -png "$OUT/budget.png"
-say "done in $(( $(date +%s) - start )) s; $OUT/table.md, $OUT/budget.png, $OUT/fge.png"
+"$D" plot "$OUT/budget.csv" -x budget -y nll -group method -xlabel "training budget (x B = $B epochs)" \
+    -ylabel "test NLL" -title "Fashion-MNIST, ensembles at equal budget" -png "$OUT/budget_nll.png"
+say "done in $(( $(date +%s) - start )) s; $OUT/table.md, $OUT/budget.png, $OUT/budget_nll.png, $OUT/fge.png"
