@@ -71,7 +71,7 @@ typedef struct {
     uint64_t hist_n, hist_cap;
     double *ev_it, *ev_err;   /* test error at evaluation points */
     int ev_n, ev_cap;
-    double *snap_it, *snap_err;
+    double *snap_it, *snap_err, *ens_err;
     FILE *csv;
     const char *out;
     double t_row;
@@ -136,6 +136,7 @@ static int run_after_iter(void *vc, uint64_t it, float lr, char *err) {
         push_eval(c, x, 100 - c->snaps.single.acc);
         c->snap_it[c->snaps.count - 1] = x;
         c->snap_err[c->snaps.count - 1] = 100 - c->snaps.single.acc;
+        c->ens_err[c->snaps.count - 1] = 100 - c->snaps.ensemble.acc;
         if ((it + 1) % (uint64_t)c->iters) {   /* inside an epoch: a row of its own */
             print_row(c, (double)(it + 1) / c->iters, 0, it, lr, NAN, NAN, c->snaps.single, c->snaps.count, 0);
         }
@@ -181,6 +182,8 @@ static int write_fge_plot(run_ctx *c, const char *png) {
         int s = plot_add_series(f, 1, "snapshots", c->snap_it, c->snap_err, c->snaps.count, PLOT_SOLID, PLOT_PALETTE(3));
         plot_series_set_width(f, 1, s, 0);
         plot_series_set_marker(f, 1, s, PLOT_DIAMOND);
+        s = plot_add_series(f, 1, "ensemble of the snapshots so far", c->snap_it, c->ens_err, c->snaps.count, PLOT_DASHED, PLOT_PALETTE(0));
+        plot_series_set_marker(f, 1, s, PLOT_SQUARE);
     }
     plot_panel_set(f, 2, "distance from the start in weight space", "iteration", "||w - w0||");
     for (int p = 0; p < 3; p++) plot_panel_set_xlim(f, p, 0, (double)c->hist_n);
@@ -259,7 +262,8 @@ int cli_run_training(const train_job *j) {
     long nsnap = c.snapshots ? sched_count_snapshots(&s, c.hist_cap) : 0;
     c.snap_it = malloc((nsnap + 1) * sizeof(double));
     c.snap_err = malloc((nsnap + 1) * sizeof(double));
-    if (!c.w0 || !c.lr_hist || !c.dist_hist || !c.snap_it || !c.snap_err) { rc = cli_fail("out of memory"); goto done; }
+    c.ens_err = malloc((nsnap + 1) * sizeof(double));
+    if (!c.w0 || !c.lr_hist || !c.dist_hist || !c.snap_it || !c.snap_err || !c.ens_err) { rc = cli_fail("out of memory"); goto done; }
     memcpy(c.w0, c.sgd.w, c.sgd.n * sizeof(float));
     if (c.snapshots) {
         char prefix[2048];
@@ -304,7 +308,7 @@ done:
     if (c.csv) ws_atomic_abort(&csv);
     if (c.snapshots) fge_snapshots_free(&c.snaps);
     train_sgd_free(&c.sgd);
-    free(c.w0); free(c.lr_hist); free(c.dist_hist); free(c.ev_it); free(c.ev_err); free(c.snap_it); free(c.snap_err);
+    free(c.w0); free(c.lr_hist); free(c.dist_hist); free(c.ev_it); free(c.ev_err); free(c.snap_it); free(c.snap_err); free(c.ens_err);
     host_free(h); data_free(&tr); data_free(&te);
     return rc;
 }
