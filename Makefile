@@ -71,6 +71,11 @@ $(BUILD)/libplugins.a: $(LIB_OBJ)
 darknet: $(BUILD)/plugins/cli/main.o $(BUILD)/libplugins.a
 	$(CC) $(LDFLAGS) -o $@ $< -Wl,--whole-archive $(BUILD)/libplugins.a -Wl,--no-whole-archive $(LDLIBS)
 
+# the same command inside a build folder (build-san/darknet: the sanitizer build the
+# command-line tests also run)
+$(BUILD)/darknet: $(BUILD)/plugins/cli/main.o $(BUILD)/libplugins.a
+	$(CC) $(LDFLAGS) -o $@ $< -Wl,--whole-archive $(BUILD)/libplugins.a -Wl,--no-whole-archive $(LDLIBS)
+
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libplugins.a tests/unit/testutil.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< -Wl,--whole-archive $(BUILD)/libplugins.a -Wl,--no-whole-archive $(LDLIBS) -lcmocka

@@ -10,7 +10,8 @@
 
 void cli_args_init(cli_args *a, int argc, char **argv, const char *cmd) {
     a->argc = argc; a->argv = argv; a->cmd = cmd;
-    a->used = calloc(argc + 1, 1);
+    memset(a->used, 0, sizeof a->used);
+    if (argc >= (int)sizeof a->used) { fprintf(stderr, "%s: more than %d arguments\n", cmd, (int)sizeof a->used - 1); exit(2); }
 }
 
 int cli_has_help(int argc, char **argv) {

@@ -12,7 +12,7 @@
 typedef struct {
     int argc;
     char **argv;
-    unsigned char *used;
+    unsigned char used[1024];   /* argv entries consumed; longer command lines are refused */
     const char *cmd;         /* for messages: "darknet train" */
 } cli_args;
 

@@ -277,7 +277,6 @@ int cmd_plane(int argc, char **argv) {
     const char *csv = cli_str(&a, "csv", NULL), *png = cli_str(&a, "png", NULL), *resume = cli_str(&a, "resume", NULL);
     int stop_after = cli_int(&a, "stop_after", 0);   /* for tests: simulate an interruption */
     int unused = cli_check_unused(&a);
-    free(a.used);
     if (unused) return 2;
     int mode = curve_path ? MODE_CURVE : random ? MODE_RANDOM : MODE_POINTS;
     if (curve_path && random) return cli_fail("-curve and -random exclude each other");

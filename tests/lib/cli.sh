@@ -4,7 +4,7 @@
 # and defines ok/bad/check/expect_error; the script ends with `finish`.
 set -u
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
-D=./darknet
+D=${DKMC_BIN:-./darknet}
 CLI_NAME=${1:-cli}
 T=$(mktemp -d "/tmp/dkmc_${CLI_NAME}.XXXXXX")
 trap 'rm -rf "$T"' EXIT
