@@ -66,7 +66,6 @@ typedef struct {
     const dataset *te;
     long iters;
     float *w0;                /* the start, for the distance */
-    uint64_t it0;             /* iterations done at the start of this run's epochs (fge figure) */
     double *lr_hist, *dist_hist;   /* per iteration */
     uint64_t hist_n, hist_cap;
     double *ev_it, *ev_err;   /* test error at evaluation points */
@@ -123,7 +122,7 @@ static int run_step(void *vc, const float *x, const float *y, float lr, train_st
 
 static int run_after_iter(void *vc, uint64_t it, float lr, char *err) {
     run_ctx *c = vc;
-    if (c->hist_n < c->hist_cap) {
+    if (c->j->png && c->hist_n < c->hist_cap) {   /* the figure's history: O(n) per step, so only for -png */
         c->lr_hist[c->hist_n] = lr;
         c->dist_hist[c->hist_n] = ws_dist(c->sgd.n, c->sgd.w, c->w0);
         c->hist_n++;
@@ -132,7 +131,7 @@ static int run_after_iter(void *vc, uint64_t it, float lr, char *err) {
     if (c->snapshots && sched_snapshot_after(c->s, it)) {
         if (fge_snapshot_take(&c->snaps, err)) return -1;
         c->last_snap_it = it + 1;
-        double x = (double)(it + 1 - c->it0);
+        double x = (double)(it + 1);
         push_eval(c, x, 100 - c->snaps.single.acc);
         c->snap_it[c->snaps.count - 1] = x;
         c->snap_err[c->snaps.count - 1] = 100 - c->snaps.single.acc;
@@ -140,9 +139,9 @@ static int run_after_iter(void *vc, uint64_t it, float lr, char *err) {
         if ((it + 1) % (uint64_t)c->iters) {   /* inside an epoch: a row of its own */
             print_row(c, (double)(it + 1) / c->iters, 0, it, lr, NAN, NAN, c->snaps.single, c->snaps.count, 0);
         }
-    } else if (j->eval_every > 0 && (it + 1 - c->it0) % (uint64_t)j->eval_every == 0 && c->te->n) {
+    } else if (j->eval_every > 0 && (it + 1) % (uint64_t)j->eval_every == 0 && c->te->n) {
         eval_result r = run_eval(c->h, c->te, NULL, NULL);
-        push_eval(c, (double)(it + 1 - c->it0), 100 - r.acc);
+        push_eval(c, (double)(it + 1), 100 - r.acc);
     }
     return 0;
 }
@@ -153,12 +152,12 @@ static int run_epoch_end(void *vc, const train_epoch_info *e, int last, char *er
     uint64_t it = (uint64_t)(e->epoch) * c->iters;   /* iterations of this run so far */
     eval_result r = { NAN, NAN, 0 };
     int snap = 0;
-    if (c->snapshots && c->last_snap_it == it + c->it0) { r = c->snaps.single; snap = c->snaps.count; }
+    if (c->snapshots && c->last_snap_it == it) { r = c->snaps.single; snap = c->snaps.count; }
     else if (!j->no_test) {
         r = run_eval(c->h, c->te, NULL, "test");
         push_eval(c, (double)it, 100 - r.acc);
     }
-    print_row(c, e->epoch, 1, it + c->it0 - 1, e->lr, e->loss, e->acc, r, snap, e->seconds);
+    print_row(c, e->epoch, 1, it - 1, e->lr, e->loss, e->acc, r, snap, e->seconds);
     if ((j->save_every > 0 && e->epoch % j->save_every == 0) || last) {
         if (host_save_weights(c->h, c->out, err)) return -1;
         fprintf(stderr, "saved %s\n", c->out);

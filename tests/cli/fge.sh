@@ -53,6 +53,10 @@ $D plot $T/f.csv -x iteration -y te_acc,ens_acc -png $T/p.png 2>/dev/null
 check "plot: a PNG from the fge table" bash -c "head -c 8 $T/p.png | od -An -c | grep -q 'P   N   G'"
 expect_error "plot: unknown column" "no column 'nosuch'" $D plot $T/f.csv -x iteration -y nosuch -png $T/q.png
 check "plot: nothing written on error" test ! -e $T/q.png
+expect_error "plot: unknown picture format" "unknown picture format '.gif'" $D plot $T/f.csv -x iteration -y te_acc -png $T/q.gif
+expect_error "fge: unknown picture format, before any training" "unknown picture format '.jpg'" \
+    $D fge cfg/fashion.data cfg/fashion-cnn.cfg $T/base.weights -epochs 1 $S -out $T/z.weights -png $T/z.jpg
+check "fge: nothing written for a bad picture name" test ! -e $T/z.weights -a ! -e $T/q.gif
 
 # the same through a cfg: policy=fge_cyclic with fge_cycle_epochs=2 (16 iterations)
 sed 's/^fge_cycle_epochs=2/fge_cycle_epochs=2/' cfg/fashion-cnn-fge.cfg > $T/fge.cfg
