@@ -1,0 +1,89 @@
+#!/bin/bash
+# gpu_check.sh: the GPU path, checked on a machine with an NVIDIA GPU and no network.
+#
+#   bash scripts/gpu_check.sh            build, GPU tests, benchmark (under 8 minutes on an H100)
+#   bash scripts/gpu_check.sh build      only the builds (works without a GPU: nvcc suffices)
+#   bash scripts/gpu_check.sh test       build + GPU tests, no benchmark
+#
+# 1. libdarknet from Debian's source package, carried with the tree as the pristine tarballs
+#    in third_party/darknet-src/ (Debian's patches applied with `patch`), built GPU=1 CUDNN=0
+#    OPENCV=0 with an sm_90 ARCH line (ARCH=... to change it) and the CUDA 13 fix
+#    -DcudaThreadSynchronize=cudaDeviceSynchronize, in $WORK/darknet (default build-gpu/).
+#    The library is linked without -lcuda (Darknet uses only the runtime API).
+# 2. The plugin with GPU=1 against it: $WORK/darknet-plugin (./darknet's GPU twin) and the GPU
+#    test program $WORK/tests/test_gpu.
+# 3. The GPU tests (tests/gpu/test_gpu.c): in one process, the same network on the GPU and on
+#    the CPU path of the same library (gpu_index -1), same weights, same batches: a curve
+#    step, BN recompute and a plane point agree within tolerance, and the curve gradient on
+#    the GPU passes a finite-difference check.
+# 4. The benchmark (scripts/gpu_bench.sh): curve training img/s on the GPU against plain
+#    Darknet GPU training (the library's own train_network) and the PyTorch twin, on the small
+#    CNN and on VGG16-BN at CIFAR size, synthetic data.
+# Environment: CUDA (default /usr/local/cuda), ARCH, WORK (default build-gpu), JOBS (default nproc).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+MODE=${1:-all}
+CUDA=${CUDA:-/usr/local/cuda}
+ARCH=${ARCH:--gencode arch=compute_90,code=sm_90}
+WORK=${WORK:-build-gpu}
+JOBS=${JOBS:-$(nproc)}
+mkdir -p "$WORK"
+WORK=$(cd "$WORK" && pwd)
+T0=$(date +%s)
+say() { echo "gpu_check [$(( $(date +%s) - T0 ))s]: $*" >&2; }
+die() { echo "gpu_check: $*" >&2; exit 1; }
+case "$MODE" in all|build|test) ;; *) die "unknown mode '$MODE' (all, build, test)";; esac
+
+[ -x "$CUDA/bin/nvcc" ] || die "$CUDA/bin/nvcc not found (set CUDA=/path/to/the/cuda/toolkit)"
+export PATH="$CUDA/bin:$PATH"
+
+# ---- 1. libdarknet, GPU=1 ----
+SRC=$ROOT/third_party/darknet-src
+ORIG=$(ls "$SRC"/darknet_*.orig.tar.xz 2>/dev/null | head -1)
+DEB=$(ls "$SRC"/darknet_*.debian.tar.xz 2>/dev/null | head -1)
+[ -n "$ORIG" ] && [ -n "$DEB" ] || die "$SRC: Debian's darknet source tarballs are missing"
+DK=$WORK/darknet
+STAMP=$DK/.built-$(echo "$ARCH $CUDA" | md5sum | cut -c1-8)
+if [ ! -e "$STAMP" ] || [ ! -e "$DK/libdarknet.so" ]; then
+    say "unpacking $(basename "$ORIG") and Debian's patches into $DK"
+    rm -rf "$DK" "$WORK/unpack"
+    mkdir -p "$WORK/unpack"
+    tar -C "$WORK/unpack" -xf "$ORIG"
+    tar -C "$WORK/unpack" -xf "$DEB"
+    mv "$WORK/unpack/darknet" "$DK"
+    while read -r p; do
+        case "$p" in ''|'#'*) continue;; esac
+        patch -s -d "$DK" -p1 < "$WORK/unpack/debian/patches/$p" || die "Debian patch $p does not apply"
+    done < "$WORK/unpack/debian/patches/series"
+    rm -rf "$WORK/unpack"
+    # the CUDA location, and no -lcuda (the driver library; Darknet calls only the runtime)
+    sed -i -e "s#/usr/local/cuda#$CUDA#g" -e 's/ -lcuda / /' "$DK/Makefile"
+    say "building libdarknet GPU=1 CUDNN=0 OPENCV=0 ($ARCH), $JOBS jobs"
+    make -C "$DK" -j"$JOBS" GPU=1 CUDNN=0 OPENCV=0 OPENMP=0 ARCH="$ARCH" NVCC="$CUDA/bin/nvcc" \
+        OPTS="-Ofast -DcudaThreadSynchronize=cudaDeviceSynchronize" obj backup results libdarknet.so darknet \
+        > "$WORK/darknet-build.log" 2>&1 || { tail -20 "$WORK/darknet-build.log" >&2; die "libdarknet GPU build failed (log: $WORK/darknet-build.log)"; }
+    touch "$STAMP"
+fi
+nm -D "$DK/libdarknet.so" | grep -q ' T cuda_push_array$' || die "$DK/libdarknet.so is not a GPU build"
+
+# ---- 2. the plugin, GPU=1 ----
+say "building the plugin GPU=1 against $DK"
+PB=$WORK/plugin
+make --no-print-directory -j"$JOBS" GPU=1 CUDA="$CUDA" NVCC="$CUDA/bin/nvcc" CUDA_ARCH="$ARCH" DARKNET="$DK" \
+    BUILD="$PB" "$PB/darknet" "$PB/tests/test_gpu" > "$WORK/plugin-build.log" 2>&1 \
+    || { tail -20 "$WORK/plugin-build.log" >&2; die "plugin GPU build failed (log: $WORK/plugin-build.log)"; }
+say "built $PB/darknet and $PB/tests/test_gpu"
+[ "$MODE" = build ] && { say "build only: done"; exit 0; }
+
+# ---- 3. GPU tests ----
+command -v nvidia-smi > /dev/null && nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader >&2 \
+    || die "no nvidia-smi: this step needs a machine with an NVIDIA GPU"
+say "GPU tests"
+"$PB/tests/test_gpu" || die "GPU tests failed"
+[ "$MODE" = test ] && { say "tests passed"; exit 0; }
+
+# ---- 4. benchmark ----
+say "benchmark"
+DKBIN=$PB/darknet DARKNET_GPU_LIB=$DK bash scripts/gpu_bench.sh
+say "done in $(( $(date +%s) - T0 )) s"
