@@ -65,13 +65,13 @@ if [ ! -e "$STAMP" ] || [ ! -e "$DK/libdarknet.so" ]; then
         > "$WORK/darknet-build.log" 2>&1 || { tail -20 "$WORK/darknet-build.log" >&2; die "libdarknet GPU build failed (log: $WORK/darknet-build.log)"; }
     touch "$STAMP"
 fi
-nm -D "$DK/libdarknet.so" | grep -q ' T cuda_push_array$' || die "$DK/libdarknet.so is not a GPU build"
+[ "$(nm -D "$DK/libdarknet.so" | grep -c ' T cuda_push_array$')" = 1 ] || die "$DK/libdarknet.so is not a GPU build"
 
 # ---- 2. the plugin, GPU=1 ----
 say "building the plugin GPU=1 against $DK"
 PB=$WORK/plugin
-make --no-print-directory -j"$JOBS" GPU=1 CUDA="$CUDA" NVCC="$CUDA/bin/nvcc" CUDA_ARCH="$ARCH" DARKNET="$DK" \
-    BUILD="$PB" "$PB/darknet" "$PB/tests/test_gpu" > "$WORK/plugin-build.log" 2>&1 \
+make --no-print-directory -j"$JOBS" GPU=1 FAST=0 CUDA="$CUDA" NVCC="$CUDA/bin/nvcc" CUDA_ARCH="$ARCH" DARKNET="$DK" \
+    BUILD="$PB" "$PB/darknet" "$PB/tests/test_gpu" "$PB/bench/bench_gpu" > "$WORK/plugin-build.log" 2>&1 \
     || { tail -20 "$WORK/plugin-build.log" >&2; die "plugin GPU build failed (log: $WORK/plugin-build.log)"; }
 say "built $PB/darknet and $PB/tests/test_gpu"
 [ "$MODE" = build ] && { say "build only: done"; exit 0; }
