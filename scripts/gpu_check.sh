@@ -85,5 +85,5 @@ say "GPU tests"
 
 # ---- 4. benchmark ----
 say "benchmark"
-DKBIN=$PB/darknet DARKNET_GPU_LIB=$DK bash scripts/gpu_bench.sh
+BENCH="$PB/bench/bench_gpu" bash scripts/gpu_bench.sh
 say "done in $(( $(date +%s) - T0 )) s"
