@@ -36,6 +36,10 @@ die() { echo "gpu_check: $*" >&2; exit 1; }
 case "$MODE" in all|build|test) ;; *) die "unknown mode '$MODE' (all, build, test)";; esac
 
 [ -x "$CUDA/bin/nvcc" ] || die "$CUDA/bin/nvcc not found (set CUDA=/path/to/the/cuda/toolkit)"
+# what the builds need besides CUDA (no package registry on a lent GPU machine: say what is missing)
+for t in gcc make tar xz patch nm pkg-config; do command -v $t > /dev/null || die "'$t' is not installed"; done
+pkg-config --exists plplot || die "PLplot's development files are missing (Debian: libplplot-dev)"
+echo '#include <zlib.h>' | gcc -E - > /dev/null 2>&1 || die "zlib's header is missing (Debian: zlib1g-dev)"
 export PATH="$CUDA/bin:$PATH"
 
 # ---- 1. libdarknet, GPU=1 ----
@@ -61,7 +65,7 @@ if [ ! -e "$STAMP" ] || [ ! -e "$DK/libdarknet.so" ]; then
     sed -i -e "s#/usr/local/cuda#$CUDA#g" -e 's/ -lcuda / /' "$DK/Makefile"
     say "building libdarknet GPU=1 CUDNN=0 OPENCV=0 ($ARCH), $JOBS jobs"
     make -C "$DK" -j"$JOBS" GPU=1 CUDNN=0 OPENCV=0 OPENMP=0 ARCH="$ARCH" NVCC="$CUDA/bin/nvcc" \
-        OPTS="-Ofast -DcudaThreadSynchronize=cudaDeviceSynchronize" obj backup results libdarknet.so darknet \
+        OPTS="-Ofast -DcudaThreadSynchronize=cudaDeviceSynchronize" obj backup results libdarknet.so \
         > "$WORK/darknet-build.log" 2>&1 || { tail -20 "$WORK/darknet-build.log" >&2; die "libdarknet GPU build failed (log: $WORK/darknet-build.log)"; }
     touch "$STAMP"
 fi

@@ -26,6 +26,7 @@ int host__gpu_check(const char *cfg, char *err) {
         snprintf(err, HOST_ERRLEN, "%s: -gpu %d: this machine has %d CUDA device%s", cfg, gpu_index, count, count == 1 ? "" : "s");
         return -1;
     }
+    if (gpu_index >= 0) cuda_set_device(gpu_index);   /* as Darknet's main does: the parser allocates on it */
     return 0;
 }
 
