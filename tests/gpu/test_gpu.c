@@ -13,6 +13,7 @@
 #include "curve.h"
 #include "curve_train.h"
 #include "data.h"
+#include "gpu_kernels.h"
 #include "host.h"
 #include "run.h"
 #include "train.h"
@@ -271,9 +272,109 @@ static void test_gradient_fd(host_net *hg, const dataset *d) {
     curve_free(&cv);
 }
 
+/* our kernels against the same arithmetic on the host, on an odd-sized vector */
+static double max_abs(size_t n, const float *a, const float *b) {
+    double m = 0;
+    for (size_t i = 0; i < n; i++) if (fabs((double)a[i] - b[i]) > m || isnan(a[i]) != isnan(b[i])) m = isnan(a[i]) != isnan(b[i]) ? INFINITY : fabs((double)a[i] - b[i]);
+    return m;
+}
+static void test_kernels(void) {
+    const size_t n = 100003;
+    const int k = 4;
+    size_t bytes = n * sizeof(float);
+    curve cv;
+    curve_init(&cv, CURVE_BEZIER, k, n, 0);
+    g_seed = 31;
+    float *dbend[GK_MAX_BENDS] = { 0 }, *dmom[GK_MAX_BENDS] = { 0 };
+    float *mom[4], *graw = malloc(bytes), *w = malloc(bytes), *got = malloc(bytes), *v = malloc(bytes);
+    unsigned char *mask = malloc(n);
+    for (int j = 0; j < k; j++) {
+        for (size_t i = 0; i < n; i++) cv.bends[j][i] = 2 * frand() - 1;
+        dbend[j] = gk_malloc(bytes);
+        gk_push(dbend[j], cv.bends[j], bytes);
+        mom[j] = NULL;
+        if (j == 1 || j == 2) {   /* the free bends */
+            mom[j] = malloc(bytes);
+            for (size_t i = 0; i < n; i++) mom[j][i] = 0.1f * (2 * frand() - 1);
+            dmom[j] = gk_malloc(bytes);
+            gk_push(dmom[j], mom[j], bytes);
+        }
+    }
+    for (size_t i = 0; i < n; i++) { graw[i] = 10 * (2 * frand() - 1); mask[i] = frand() < 0.7f; }
+    float *dw = gk_malloc(bytes), *dg = gk_malloc(bytes), *dv = gk_malloc(bytes);
+    unsigned char *dmask = gk_malloc(n);
+    gk_push(dg, graw, bytes); gk_push(dmask, mask, n);
+    double worst = 0;
+    for (int type = 0; type < 2; type++)
+        for (int q = 0; q < 3; q++) {
+            const double ts[3] = { 0, 0.37, 1 };
+            float c[GK_MAX_BENDS];
+            cv.type = type ? CURVE_POLYCHAIN : CURVE_BEZIER;
+            curve_coeffs(cv.type, k, ts[q], c);
+            curve_point(&cv, ts[q], w);
+            gk_curve_point(n, k, dbend, c, dw);
+            gk_pull(got, dw, bytes);
+            double m = max_abs(n, got, w);
+            if (m > worst) worst = m;
+        }
+    check(worst < 1e-5, "kernel: w(t) of 4 bends (Bezier, PolyChain) vs curve_point", worst, 1e-5);
+    /* one update at t = 0.37 on the Bezier curve; the host's arithmetic as curve_stepper_step's */
+    float c[GK_MAX_BENDS];
+    cv.type = CURVE_BEZIER;
+    curve_coeffs(cv.type, k, 0.37, c);
+    curve_point(&cv, 0.37, w);
+    gk_curve_point(n, k, dbend, c, dw);
+    const float B = 32, decay = 5e-4f, lr = 0.05f, mo = 0.9f;
+    double l2 = 0, l2_gpu = -1;
+    for (size_t i = 0; i < n; i++) {
+        float g = -1.0f / B * graw[i];
+        if (mask[i]) { g += decay * w[i]; l2 += (double)w[i] * w[i]; }
+        for (int j = 1; j <= 2; j++) { mom[j][i] = mo * mom[j][i] + c[j] * g; cv.bends[j][i] -= lr * mom[j][i]; }
+    }
+    int bad = gk_curve_update(n, k, dbend, dmom, c, dg, -1.0f / B, dw, dmask, decay, lr, mo, &l2_gpu);
+    check(bad == -1, "kernel: curve update reports no non-finite bend", bad, 0);
+    double m = 0;
+    for (int j = 0; j < k; j++) {
+        gk_pull(got, dbend[j], bytes);
+        double e = max_abs(n, got, cv.bends[j]);
+        if (e > m) m = e;
+        if (dmom[j]) { gk_pull(got, dmom[j], bytes); e = max_abs(n, got, mom[j]); if (e > m) m = e; }
+    }
+    check(m < 1e-5, "kernel: bends and momentum after an update vs the host's", m, 1e-5);
+    double r = fabs(l2_gpu - l2) / l2;
+    check(r < 1e-6, "kernel: the update's l2 term vs the host's (relative)", r, 1e-6);
+    graw[77] = INFINITY;   /* a non-finite gradient reaches bends 1 and 2: bend 1 is reported */
+    gk_push(dg, graw, bytes);
+    bad = gk_curve_update(n, k, dbend, dmom, c, dg, -1.0f / B, dw, dmask, decay, lr, mo, &l2_gpu);
+    check(bad == 1, "kernel: a non-finite bend is found (bend 1)", bad, 0);
+    /* SGD */
+    graw[77] = 1;
+    gk_push(dg, graw, bytes);
+    for (size_t i = 0; i < n; i++) { w[i] = 2 * frand() - 1; v[i] = 0.1f * (2 * frand() - 1); }
+    gk_push(dw, w, bytes); gk_push(dv, v, bytes);
+    float *g = malloc(bytes);
+    for (size_t i = 0; i < n; i++) g[i] = -1.0f / B * graw[i];
+    ws_sgd_step(n, w, g, v, lr, mo, decay, mask);
+    bad = gk_sgd(n, dw, dv, dg, -1.0f / B, dmask, lr, mo, decay);
+    gk_pull(got, dw, bytes);
+    m = max_abs(n, got, w);
+    gk_pull(got, dv, bytes);
+    double mv = max_abs(n, got, v);
+    check(bad == 0 && m < 1e-6 && mv < 1e-6, "kernel: SGD step vs ws_sgd_step (weights, momentum)", m > mv ? m : mv, 1e-6);
+    for (int j = 0; j < k; j++) { gk_free(dbend[j]); gk_free(dmom[j]); free(mom[j]); }
+    gk_free(dw); gk_free(dg); gk_free(dv); gk_free(dmask);
+    free(graw); free(w); free(got); free(v); free(mask); free(g);
+    curve_free(&cv);
+}
+
 int main(int argc, char **argv) {
     const char *cnn = argc > 1 ? argv[1] : "cfg/fashion-cnn.cfg";
     char *smooth = write_cfg(SMOOTH);
+    {   /* a network on the GPU first: it initialises Darknet's CUDA side as the commands do */
+        host_net *hg = load(smooth, 0, 0);
+        test_kernels();
+        host_free(hg);
+    }
     /* the smooth net: finite differences on the GPU, and GPU vs CPU */
     {
         host_net *hc = load(smooth, -1, 0), *hg = load(smooth, 0, 0);
