@@ -19,9 +19,14 @@ OPT ?= -O2
 CFLAGS += $(OPT) -g -std=gnu11 -Wall -Wextra -Werror -Wno-format-truncation -fopenmp
 CPPFLAGS += -isystem $(DARKNET_INC) $(addprefix -Iplugins/,host wspace data train curve plane fge fast cli plot)
 LDLIBS += -Wl,--no-as-needed -L$(DARKNET) -ldarknet -Wl,-rpath,$(abspath $(DARKNET)) -lz -lm -lpthread -ldl
-# PLplot draws the figures (plugins/plot); -isystem keeps its headers' warnings out of -Werror
+# PLplot draws the figures (plugins/plot); -isystem keeps its headers' warnings out of -Werror.
+# PLOT=0 (scripts/gpu_check.sh on a machine without PLplot): the library without the plot and
+# cli modules, enough for the GPU tests and benchmark, not for ./darknet.
+PLOT ?= 1
+ifeq ($(PLOT),1)
 CPPFLAGS += $(patsubst -I%,-isystem %,$(shell pkg-config --cflags plplot 2>/dev/null))
 LDLIBS += $(shell pkg-config --libs plplot 2>/dev/null)
+endif
 LDFLAGS += -fopenmp
 
 NVCC ?= $(CUDA)/bin/nvcc
@@ -41,6 +46,9 @@ endif
 
 BUILD := build
 MODULES := host wspace data plot train curve plane fge cli
+ifeq ($(PLOT),0)
+MODULES := $(filter-out plot cli,$(MODULES))
+endif
 LIB_SRC := $(filter-out plugins/cli/main.c,$(foreach m,$(MODULES),$(wildcard plugins/$(m)/*.c)))
 ifeq ($(FAST),1)
 LIB_SRC += $(wildcard plugins/fast/*.c)

@@ -36,11 +36,35 @@ die() { echo "gpu_check: $*" >&2; exit 1; }
 case "$MODE" in all|build|test) ;; *) die "unknown mode '$MODE' (all, build, test)";; esac
 
 [ -x "$CUDA/bin/nvcc" ] || die "$CUDA/bin/nvcc not found (set CUDA=/path/to/the/cuda/toolkit)"
-# what the builds need besides CUDA (no package registry on a lent GPU machine: say what is missing)
-for t in gcc make tar xz patch nm pkg-config; do command -v $t > /dev/null || die "'$t' is not installed"; done
-pkg-config --exists plplot || die "PLplot's development files are missing (Debian: libplplot-dev)"
-echo '#include <zlib.h>' | gcc -E - > /dev/null 2>&1 || die "zlib's header is missing (Debian: zlib1g-dev)"
-export PATH="$CUDA/bin:$PATH"
+# What the builds need besides CUDA. A lent GPU machine has no package registry, so the few
+# Debian packages that such an image may lack travel in third_party/debs/ (bookworm, amd64:
+# patch, xz-utils, zlib1g-dev) and are unpacked with dpkg -x into $WORK/sysroot when missing.
+# Without PLplot only the GPU tests and benchmark are built (PLOT=0), not ./darknet.
+SYS=$WORK/sysroot
+DEBS=$ROOT/third_party/debs
+unpack_deb() {   # unpack_deb NAME: third_party/debs/NAME_*.deb into $SYS
+    local f
+    f=$(ls "$DEBS"/"$1"_*.deb 2>/dev/null | head -1)
+    [ -n "$f" ] || die "$1 is missing and $DEBS has no $1 package"
+    command -v dpkg > /dev/null || die "$1 is missing, and there is no dpkg to unpack $(basename "$f")"
+    mkdir -p "$SYS"
+    dpkg -x "$f" "$SYS" || die "cannot unpack $f"
+    say "using $(basename "$f") from $DEBS (unpacked into $SYS)"
+}
+for t in gcc make tar nm; do command -v $t > /dev/null || die "'$t' is not installed"; done
+command -v patch > /dev/null || { unpack_deb patch; export PATH="$PATH:$SYS/usr/bin"; }
+command -v xz > /dev/null || { unpack_deb xz-utils; export PATH="$PATH:$SYS/usr/bin"; }
+# (GPU_CHECK_CARRIED_ZLIB=1 takes the carried zlib even where the system has one: to test this path)
+if [ "${GPU_CHECK_CARRIED_ZLIB:-0}" = 1 ] || ! echo '#include <zlib.h>' | gcc -E - > /dev/null 2>&1; then
+    unpack_deb zlib1g-dev
+    rm -f "$SYS"/usr/lib/x86_64-linux-gnu/libz.so   # (a link to the system's path) so -lz takes libz.a
+    export CPPFLAGS="${CPPFLAGS:-} -isystem $SYS/usr/include" LDFLAGS="${LDFLAGS:-} -L$SYS/usr/lib/x86_64-linux-gnu"
+fi
+PLOT=1
+if ! command -v pkg-config > /dev/null || ! pkg-config --exists plplot; then
+    PLOT=0
+    say "no PLplot development files: building the GPU tests and benchmark without the plot and cli modules (no ./darknet)"
+fi
 
 # ---- 1. libdarknet, GPU=1 ----
 SRC=$ROOT/third_party/darknet-src
@@ -74,10 +98,12 @@ fi
 # ---- 2. the plugin, GPU=1 ----
 say "building the plugin GPU=1 against $DK"
 PB=$WORK/plugin
-make --no-print-directory -j"$JOBS" GPU=1 FAST=0 CUDA="$CUDA" NVCC="$CUDA/bin/nvcc" CUDA_ARCH="$ARCH" DARKNET="$DK" \
-    BUILD="$PB" "$PB/darknet" "$PB/tests/test_gpu" "$PB/bench/bench_gpu" > "$WORK/plugin-build.log" 2>&1 \
+TARGETS="$PB/tests/test_gpu $PB/bench/bench_gpu"
+[ $PLOT = 1 ] && TARGETS="$PB/darknet $TARGETS"
+make --no-print-directory -j"$JOBS" GPU=1 FAST=0 PLOT=$PLOT CUDA="$CUDA" NVCC="$CUDA/bin/nvcc" CUDA_ARCH="$ARCH" \
+    DARKNET="$DK" BUILD="$PB" $TARGETS > "$WORK/plugin-build.log" 2>&1 \
     || { tail -20 "$WORK/plugin-build.log" >&2; die "plugin GPU build failed (log: $WORK/plugin-build.log)"; }
-say "built $PB/darknet and $PB/tests/test_gpu"
+say "built $TARGETS"
 [ "$MODE" = build ] && { say "build only: done"; exit 0; }
 
 # ---- 3. GPU tests ----
