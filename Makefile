@@ -3,6 +3,7 @@
 #   make DARKNET=/path/to/darknet   ... against your own build (libdarknet.so + include/darknet.h)
 #   make GPU=1 DARKNET=/path/to/a/GPU/build   the GPU path (-DGPU, our kernels in plugins/gpu/*.cu
 #                             built with nvcc for CUDA_ARCH, cudart/cuBLAS); the library must be GPU=1 CUDNN=0
+#   make GPU=1 CUDNN=1 DARKNET=...  the same for a library built GPU=1 CUDNN=1 (scripts/gpu_check.sh)
 #   make GPU=1 gpu-compile-check   only compile every -DGPU object and .cu file (no GPU, no GPU library needed)
 #   make FAST=0               no interposed fast CPU kernels
 #   make deps | test | bench | demo | clean
@@ -34,6 +35,15 @@ CUDA_ARCH ?= -gencode arch=compute_90,code=sm_90
 ifeq ($(GPU),1)
 CPPFLAGS += -DGPU -isystem $(CUDA)/include -Iplugins/gpu
 LDLIBS += -L$(CUDA)/lib64 -Wl,-rpath,$(CUDA)/lib64 -lcudart -lcublas -lcurand -lstdc++
+# CUDNN=1: for a library built GPU=1 CUDNN=1 (its struct layout); CUDNN_INC/CUDNN_LIB where
+# cuDNN is not inside the CUDA tree
+CUDNN ?= 0
+ifeq ($(CUDNN),1)
+CUDNN_INC ?= $(CUDA)/include
+CUDNN_LIB ?= $(CUDA)/lib64
+CPPFLAGS += -DCUDNN -isystem $(CUDNN_INC)
+LDLIBS += -L$(CUDNN_LIB) -Wl,-rpath,$(CUDNN_LIB) -lcudnn
+endif
 endif
 ifeq ($(FAST),1)
 CPPFLAGS += -DFAST

@@ -4,13 +4,16 @@
 # CIFAR size (cfg/vgg16-bn.cfg, 32x32x3); batch 128 (the cfgs'), synthetic data, everything in
 # one run on the same GPU. Called by scripts/gpu_check.sh, which builds $BENCH.
 #   BENCH=build-gpu/plugin/bench/bench_gpu bash scripts/gpu_bench.sh
-# Environment: ITERS (10), ROUNDS (5), PYTHON (python3); no PyTorch: its column says so.
+# Environment: ITERS (10), ROUNDS (5), PYTHON (python3), TORCH (1; 0: no PyTorch column),
+# LABEL (the build, for the table's title); no PyTorch with CUDA: its column says n/a.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BENCH=${BENCH:-build-gpu/plugin/bench/bench_gpu}
 ITERS=${ITERS:-10}
 ROUNDS=${ROUNDS:-5}
 PYTHON=${PYTHON:-python3}
+TORCH=${TORCH:-1}
+LABEL=${LABEL:-}
 [ -x "$BENCH" ] || { echo "gpu_bench: $BENCH not built (bash scripts/gpu_check.sh build)" >&2; exit 1; }
 OUT=$(mktemp -d)
 trap 'rm -rf "$OUT"' EXIT
@@ -21,13 +24,13 @@ for net in fashion vgg16bn; do
     echo "gpu_bench: $cfg, darknet / sgd / curve" >&2
     "$BENCH" "$cfg" --iters "$ITERS" --rounds "$ROUNDS" | tee "$OUT/$net.dk"
     torch="n/a"
-    if "$PYTHON" -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)' 2> /dev/null; then
+    if [ "$TORCH" = 1 ] && "$PYTHON" -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)' 2> /dev/null; then
         echo "gpu_bench: PyTorch twin $net on cuda" >&2
         "$PYTHON" scripts/torch_twin.py --net $net --device cuda --what train --threads 1 \
             --iters "$ITERS" --rounds "$ROUNDS" | tee "$OUT/$net.pt"
         torch=$(awk '/^train/ { print $5 }' "$OUT/$net.pt")
     else
-        echo "gpu_bench: no PyTorch with CUDA under $PYTHON: no PyTorch column" >&2
+        [ "$TORCH" = 1 ] && echo "gpu_bench: no PyTorch with CUDA under $PYTHON: no PyTorch column" >&2
     fi
     dk=$(awk '$1 == "darknet" { print $2 }' "$OUT/$net.dk")
     sgd=$(awk '$1 == "sgd" { print $2 }' "$OUT/$net.dk")
@@ -35,7 +38,7 @@ for net in fashion vgg16bn; do
     rows+=("$net $dk $sgd $cv $torch")
 done
 echo
-echo "training img/s on the GPU, batch 128, median of $ROUNDS rounds x $ITERS iterations (one run)"
+echo "training img/s on the GPU${LABEL:+ ($LABEL)}, batch 128, median of $ROUNDS rounds x $ITERS iterations (one run)"
 printf "%-9s %12s %12s %12s %12s %14s %14s\n" net darknet ours_sgd ours_curve pytorch curve/darknet curve/pytorch
 for r in "${rows[@]}"; do
     set -- $r

@@ -48,10 +48,24 @@ void host__zero_grad_dev(host_net *h) {
     for (int i = 0; i < h->nblocks; i++) if (h->dgrad[i]) fill_gpu((int)h->blocks[i].n, 0, h->dgrad[i], 1);
 }
 void host__pull_grad(const host_net *h, int i, float *dst) { cuda_pull_array(h->dgrad[i], dst, h->blocks[i].n); }
-void host__pull_bn_batch(layer *l, int c) {
+void host__pull_bn_batch(layer *l, int c, double m) {
     if (!l->mean_gpu) return;
     cuda_pull_array(l->mean_gpu, l->mean, c);
     cuda_pull_array(l->variance_gpu, l->variance, c);
+#ifdef CUDNN
+    /* With cuDNN, Darknet's training forward is cudnnBatchNormalizationForwardTraining, which
+     * leaves in variance_gpu its saved inverse standard deviation 1/sqrt(var + 1e-5) of the
+     * biased batch variance (epsilon as Darknet passes it). Turned back into the unbiased
+     * variance that Darknet's own kernels leave there, so the caller's pooling is the same. */
+    for (int i = 0; i < c; i++) {
+        double inv = l->variance[i];
+        double var = inv > 0 ? 1.0 / (inv * inv) - 1e-5 : 0;
+        if (var < 0) var = 0;
+        l->variance[i] = (float)(m > 1 ? var * m / (m - 1) : var);
+    }
+#else
+    (void)m;
+#endif
 }
 
 /* device to device, block by block, with Darknet's copy kernel (same stream as ours) */
@@ -81,7 +95,7 @@ void host__pull_all(const host_net *h) { (void)h; }
 void host__push_all(host_net *h) { (void)h; }
 void host__zero_grad_dev(host_net *h) { (void)h; }
 void host__pull_grad(const host_net *h, int i, float *dst) { (void)h; (void)i; (void)dst; }
-void host__pull_bn_batch(layer *l, int c) { (void)l; (void)c; }
+void host__pull_bn_batch(layer *l, int c, double m) { (void)l; (void)c; (void)m; }
 #endif
 
 int host_gpu(const host_net *h) { return h->gpu; }

@@ -46,5 +46,7 @@ void host__pull_all(const host_net *h);    /* every block's device values into i
 void host__push_all(host_net *h);          /* every block's host array to the device */
 void host__zero_grad_dev(host_net *h);
 void host__pull_grad(const host_net *h, int i, float *dst);
-void host__pull_bn_batch(layer *l, int c); /* the last batch's c means/variances into l->mean/variance */
+/* the last batch's c means and (unbiased) variances into l->mean/variance; m: values per
+ * channel in the batch (batch * spatial) */
+void host__pull_bn_batch(layer *l, int c, double m);
 #endif

@@ -347,8 +347,8 @@ void host_bn_recompute(host_net *h, host_batch_fn fn, void *ctx, int nbatches) {
             const hp_block *bl = &h->blocks[i];
             if (bl->kind != HP_ROLLING_MEAN) continue;
             layer *l = h->block_layer[i];
-            if (h->gpu >= 0) host__pull_bn_batch(l, bl->bn_channels);   /* this batch's statistics, from the device */
             double M = (double)n * l->out_w * l->out_h;
+            if (h->gpu >= 0) host__pull_bn_batch(l, bl->bn_channels, M);   /* this batch's statistics, from the device */
             double unb = M > 1 ? (M - 1) / M : 1.0;
             for (int c = 0; c < bl->bn_channels; c++) {
                 double m = l->mean[c];
