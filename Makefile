@@ -167,6 +167,6 @@ demo: deps
 	@bash scripts/demo.sh
 
 clean:
-	rm -rf $(BUILD) build-san build-gpucheck build-gpu darknet
+	rm -rf $(BUILD) build-san build-gpucheck build-gpucheck-cudnn build-gpu darknet
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

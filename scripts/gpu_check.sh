@@ -114,7 +114,9 @@ DEB=$(ls "$SRC"/darknet_*.debian.tar.xz 2>/dev/null | head -1)
 build_darknet() {
     local v=$1 dk=$WORK/darknet cudnn=0
     [ "$v" = cudnn ] && { dk=$WORK/darknet-cudnn; cudnn=1; }
-    local stamp=$dk/.built-$(echo "$ARCH $CUDA $CUDNN_INC $CUDNN_LIB" | md5sum | cut -c1-8)
+    local key="$ARCH $CUDA"
+    [ $cudnn = 1 ] && key="$key $CUDNN_INC $CUDNN_LIB"
+    local stamp=$dk/.built-$(echo "$key" | md5sum | cut -c1-8)
     if [ ! -e "$stamp" ] || [ ! -e "$dk/libdarknet.so" ]; then
         say "unpacking $(basename "$ORIG") and Debian's patches into $dk"
         rm -rf "$dk" "$WORK/unpack"
