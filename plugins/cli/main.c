@@ -1,9 +1,11 @@
 /* main.c: ./darknet, our subcommands plus pass-through. Unknown subcommands are handed to
  * the system darknet binary so that "./darknet detector ..." keeps working. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include "cli.h"
+#include "host.h"
 #ifdef FAST
 #include "fast.h"
 #endif
@@ -30,7 +32,32 @@ static void usage(FILE *f) {
         "  swa      <data> <cfg> <w1> <w2> ... -out avg.weights   weight average, BN recomputed\n"
         "  plane    <data> <cfg> (-curve run.curve | a b c .weights | w.weights -random)   loss surface in a plane\n"
         "\n"
+        "\n"
+        "-gpu i anywhere: run on GPU i (GPU=1 builds; GPU 0 by default), -nogpu: on the CPU\n"
         "Darknet's own commands (classifier, detector, ...) are passed to %s\n", SYSTEM_DARKNET);
+}
+
+/* Darknet's -gpu i and -nogpu, taken out of argv before a command of ours parses it (the
+ * system binary gets them untouched). Returns the new argc, or -1 after a one-line error. */
+static int take_device_flags(int argc, char **argv) {
+    int index = 0, set = 0, out = 0;
+    for (int i = 0; i < argc; i++) {
+        if (!strcmp(argv[i], "-nogpu")) { index = -1; set = 1; continue; }
+        if (!strcmp(argv[i], "-gpu")) {
+            char *end = NULL;
+            if (i + 1 >= argc || (index = (int)strtol(argv[i + 1], &end, 10), !*argv[i + 1] || *end || index < 0)) {
+                fprintf(stderr, "darknet: -gpu needs a device number (0, 1, ...)\n");
+                return -1;
+            }
+            set = 1; i++;
+            continue;
+        }
+        argv[out++] = argv[i];
+    }
+    argv[out] = NULL;
+    char err[HOST_ERRLEN];
+    if (set && host_select_gpu(index, err)) { fprintf(stderr, "darknet: %s\n", err); return -1; }
+    return out;
 }
 
 /* The commands of the system binary (pjreddie's examples/darknet.c). Only these are passed
@@ -51,6 +78,11 @@ int main(int argc, char **argv) {
         return argc < 2 ? 2 : 0;
     }
     const char *cmd = argv[1];
+    if (!strcmp(cmd, "train") || !strcmp(cmd, "eval") || !strcmp(cmd, "curve") || !strcmp(cmd, "plane")
+        || !strcmp(cmd, "ensemble") || !strcmp(cmd, "swa") || !strcmp(cmd, "fge")) {
+        argc = take_device_flags(argc, argv);
+        if (argc < 0) return 2;
+    }
     if (!strcmp(cmd, "train")) return cmd_train(argc - 1, argv + 1);
     if (!strcmp(cmd, "eval")) return cmd_eval(argc - 1, argv + 1);
     if (!strcmp(cmd, "curve")) return cmd_curve(argc - 1, argv + 1);

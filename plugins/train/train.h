@@ -64,9 +64,14 @@ int train_run(train_loop *L, char *err);
 typedef struct {
     host_net *h;
     size_t n;
-    float *w, *g, *v;
+    float *w, *g, *v;         /* on a GPU: w is refreshed by train_sgd_weights only */
     unsigned char *mask;
     float momentum, decay;
+    /* GPU=1 builds, network on a GPU: weights, gradient, momentum and mask on the device;
+     * a step moves no weights between host and device */
+    int dev;
+    float *dw, *dg, *dv;
+    unsigned char *dmask;
 } train_sgd;
 
 /* Takes the network's current parameters as the start; 0 or -1 (out of memory). */
@@ -74,4 +79,6 @@ int  train_sgd_init(train_sgd *s, host_net *h, float momentum, float decay);
 void train_sgd_free(train_sgd *s);
 /* A step function for train_loop (ctx = train_sgd *). */
 int  train_sgd_step(void *ctx, const float *x, const float *y, float lr, train_step_out *out);
+/* The current weights in s->w (copied back from the device on a GPU). */
+const float *train_sgd_weights(train_sgd *s);
 #endif
