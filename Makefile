@@ -3,6 +3,8 @@
 #   make DARKNET=/path/to/darknet   ... against your own build (libdarknet.so + include/darknet.h)
 #   make GPU=1                pass -DGPU and the CUDA flags (library must be built GPU=1)
 #   make FAST=0               no interposed fast CPU kernels
+#   make MPI=1                ./darknet-mpi with Open MPI (mpicc; objects in build-mpi/):
+#                             mpirun -np N ./darknet-mpi plane|curve|train|fge ...
 #   make deps | test | bench | demo | clean
 DARKNET ?= /usr/lib/darknet
 DARKNET_INC ?= $(DARKNET)/include
@@ -11,11 +13,12 @@ CUDA ?= /usr/local/cuda
 HAVE_OPENBLAS := $(shell test -e /usr/include/x86_64-linux-gnu/cblas.h -o -e /usr/include/cblas.h -o -e /usr/include/openblas/cblas.h && echo 1 || echo 0)
 FAST ?= $(HAVE_OPENBLAS)
 SAN ?= 0
+MPI ?= 0
 
 CC ?= gcc
 OPT ?= -O2
 CFLAGS += $(OPT) -g -std=gnu11 -Wall -Wextra -Werror -Wno-format-truncation -fopenmp
-CPPFLAGS += -isystem $(DARKNET_INC) $(addprefix -Iplugins/,host wspace data train curve plane fge fast cli plot)
+CPPFLAGS += -isystem $(DARKNET_INC) $(addprefix -Iplugins/,host wspace data train curve plane fge fast cli plot dist)
 LDLIBS += -Wl,--no-as-needed -L$(DARKNET) -ldarknet -Wl,-rpath,$(abspath $(DARKNET)) -lz -lm -lpthread -ldl
 # PLplot draws the figures (plugins/plot); -isystem keeps its headers' warnings out of -Werror
 CPPFLAGS += $(patsubst -I%,-isystem %,$(shell pkg-config --cflags plplot 2>/dev/null))
@@ -26,6 +29,10 @@ ifeq ($(GPU),1)
 CPPFLAGS += -DGPU -I$(CUDA)/include
 LDLIBS += -L$(CUDA)/lib64 -lcudart -lcublas -lcurand
 endif
+ifeq ($(MPI),1)
+CC := mpicc
+CPPFLAGS += -DDKMC_MPI
+endif
 ifeq ($(FAST),1)
 CPPFLAGS += -DFAST
 LDLIBS += -lopenblas
@@ -35,8 +42,9 @@ CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer
 LDFLAGS += -fsanitize=address,undefined
 endif
 
-BUILD := build
-MODULES := host wspace data plot train curve plane fge cli
+BUILD := $(if $(filter 1,$(MPI)),build-mpi,build)
+PROG := $(if $(filter 1,$(MPI)),darknet-mpi,darknet)
+MODULES := host wspace data plot dist train curve plane fge cli
 LIB_SRC := $(filter-out plugins/cli/main.c,$(foreach m,$(MODULES),$(wildcard plugins/$(m)/*.c)))
 ifeq ($(FAST),1)
 LIB_SRC += $(wildcard plugins/fast/*.c)
@@ -50,8 +58,8 @@ TEST_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 BENCH_SRC := $(wildcard bench/*.c)
 BENCH_BIN := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 
-.PHONY: all deps test bench demo clean
-all: darknet
+.PHONY: all deps test bench demo clean mpi
+all: $(PROG)
 
 $(BUILD)/%.o: %.c $(BUILD)/.flags
 	@mkdir -p $(dir $@)
@@ -70,6 +78,12 @@ $(BUILD)/libplugins.a: $(LIB_OBJ)
 # whole-archive so that the interposed fast kernels are always linked in
 darknet: $(BUILD)/plugins/cli/main.o $(BUILD)/libplugins.a
 	$(CC) $(LDFLAGS) -o $@ $< -Wl,--whole-archive $(BUILD)/libplugins.a -Wl,--no-whole-archive $(LDLIBS)
+
+# the same command with Open MPI (make MPI=1, or make mpi)
+darknet-mpi: $(BUILD)/plugins/cli/main.o $(BUILD)/libplugins.a
+	$(CC) $(LDFLAGS) -o $@ $< -Wl,--whole-archive $(BUILD)/libplugins.a -Wl,--no-whole-archive $(LDLIBS)
+mpi:
+	@$(MAKE) --no-print-directory MPI=1 darknet-mpi
 
 # the same command inside a build folder (build-san/darknet: the sanitizer build the
 # command-line tests also run)
@@ -98,6 +112,8 @@ SAN_TESTS ?= 1
 SAN_BIN := $(patsubst $(BUILD)/%,build-san/%,$(TEST_BIN))
 test: deps
 	@$(MAKE) --no-print-directory all $(TEST_BIN)
+	@if command -v mpicc >/dev/null && command -v mpirun >/dev/null; then $(MAKE) --no-print-directory MPI=1 darknet-mpi; \
+	  else echo "test: no mpicc/mpirun: darknet-mpi not built, the MPI tests will be skipped"; fi
 ifeq ($(SAN_TESTS),1)
 	@$(MAKE) --no-print-directory SAN=1 BUILD=build-san $(SAN_BIN)
 endif
@@ -114,6 +130,6 @@ demo: deps
 	@bash scripts/demo.sh
 
 clean:
-	rm -rf $(BUILD) build-san darknet
+	rm -rf $(BUILD) build-san build-mpi darknet darknet-mpi
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "cli.h"
+#include "dist.h"
 #ifdef FAST
 #include "fast.h"
 #endif
@@ -42,10 +43,20 @@ static const char *system_commands[] = {
     "nightmare", "rgbgr", "reset", "denormalize", "statistics", "normalize", "rescale", "ops",
     "speed", "oneoff", "oneoff2", "print", "partial", "visualize", "mkimg", "imtest", NULL };
 
+static int run_command(int argc, char **argv);
+
+/* Under mpirun (make MPI=1) every rank runs the same command; dist_finish ends MPI and turns
+ * a failure into mpirun's failure. */
 int main(int argc, char **argv) {
 #ifdef FAST
-    fast_exec_passive_wait(argv);   /* OpenMP threads sleep, not spin, between regions */
+    fast_exec_passive_wait(argv);   /* OpenMP threads sleep, not spin, between regions (re-execs: before MPI_Init) */
 #endif
+    dist_init(&argc, &argv);
+    if (dist_size() > 1) dist_select_gpu(-1);   /* one GPU per rank in a GPU build */
+    return dist_finish(run_command(argc, argv));
+}
+
+static int run_command(int argc, char **argv) {
     if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
