@@ -88,12 +88,9 @@ int cli_check_unused(cli_args *a) {
 int cli_fail(const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
-    FILE *f = dist_errfp();   /* under mpirun, ranks > 0 name themselves */
-    if (dist_rank() > 0) fprintf(f, "darknet (rank %d): ", dist_rank());
-    else fprintf(f, "darknet: ");
-    vfprintf(f, fmt, ap);
-    fprintf(f, "\n");
-    fflush(f);
+    char msg[2048];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    dist_error(msg);   /* "darknet: msg" on stderr; under mpirun, once for all ranks */
     va_end(ap);
     return 1;
 }

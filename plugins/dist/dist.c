@@ -72,12 +72,30 @@ void dist_init(int *argc, char ***argv) {
 #endif
 }
 
+/* Errors of ranks > 0 wait in here until dist_finish: most errors (bad input) happen alike
+ * on every rank, and rank 0 reports them; a rank's own failure still gets printed. */
+static char g_deferred[4096];
+
+void dist_error(const char *msg) {
+    if (g_rank == 0) { fprintf(stderr, "darknet: %s\n", msg); fflush(stderr); return; }
+    size_t l = strlen(g_deferred);
+    snprintf(g_deferred + l, sizeof g_deferred - l, "darknet (rank %d): %s\n", g_rank, msg);
+}
+
 int dist_finish(int rc) {
     fflush(stdout);
     fflush(stderr);
-    if (g_errfp) fflush(g_errfp);
 #ifdef DKMC_MPI
-    if (rc && g_size > 1) MPI_Abort(MPI_COMM_WORLD, rc);   /* others may wait in a collective */
+    if (rc && g_size > 1) {
+        /* Others may wait in a collective. A rank that ends without MPI_Finalize and with a
+         * non-zero code makes mpirun kill the job and name that rank and code in a clear
+         * message (MPI_Abort's own message gets lost in Open MPI 4.1 containers). */
+        if (g_rank > 0) {
+            sleep(2);         /* rank 0 failing alike ends the job (and this rank) first */
+            if (g_errfp && g_deferred[0]) { fputs(g_deferred, g_errfp); fflush(g_errfp); }
+        }
+        _exit(rc);
+    }
     MPI_Finalize();
 #endif
     return rc;

@@ -22,8 +22,9 @@
 /* Called first in main; reads the rank and size (MPI_Init in the MPI build). */
 void dist_init(int *argc, char ***argv);
 /* Called last in main with the command's exit code: MPI_Finalize on success; on failure
- * with more than one rank MPI_Abort, so that ranks waiting in a collective do not hang
- * (mpirun then exits non-zero). Returns the code to exit with. */
+ * with more than one rank the process ends at once without MPI_Finalize, so that mpirun
+ * ends the ranks waiting in a collective and exits non-zero, naming the rank and code.
+ * Returns the code to exit with. */
 int dist_finish(int rc);
 
 int dist_rank(void);
@@ -39,6 +40,10 @@ int dist_gpu_for_rank(int explicit_gpu, int ngpus);
 int dist_select_gpu(int explicit_gpu);
 /* Where rank > 0 prints errors (its stdout and stderr go to /dev/null); stderr on rank 0. */
 FILE *dist_errfp(void);
+/* A one-line error: "darknet: msg" on stderr at once on rank 0; on ranks > 0 kept until
+ * dist_finish, which prints it (named by rank) only if rank 0 has not ended the job by then,
+ * so an error every rank meets (bad input) is printed once. */
+void dist_error(const char *msg);
 /* 1 in a build with MPI. */
 int dist_compiled(void);
 
