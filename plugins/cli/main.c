@@ -31,6 +31,9 @@ static void usage(FILE *f) {
         "  swa      <data> <cfg> <w1> <w2> ... -out avg.weights   weight average, BN recomputed\n"
         "  plane    <data> <cfg> (-curve run.curve | a b c .weights | w.weights -random)   loss surface in a plane\n"
         "\n"
+        "Built with make MPI=1 (./darknet-mpi), under mpirun -np N: plane and curve eval/line spread\n"
+        "their points over the ranks; train, fge and curve train are data-parallel (docs/scaling.md).\n"
+        "\n"
         "Darknet's own commands (classifier, detector, ...) are passed to %s\n", SYSTEM_DARKNET);
 }
 
@@ -52,7 +55,19 @@ int main(int argc, char **argv) {
     fast_exec_passive_wait(argv);   /* OpenMP threads sleep, not spin, between regions (re-execs: before MPI_Init) */
 #endif
     dist_init(&argc, &argv);
-    if (dist_size() > 1) dist_select_gpu(-1);   /* one GPU per rank in a GPU build */
+    if (dist_size() > 1) {
+        /* plane, curve eval/line/train, train and fge spread their work over the ranks;
+         * any other command runs on rank 0 alone */
+        const char *c = argc > 1 ? argv[1] : "";
+        int spread = !strcmp(c, "plane") || !strcmp(c, "train") || !strcmp(c, "fge") ||
+                     (!strcmp(c, "curve") && argc > 2 && strcmp(argv[2], "export"));
+        if (!spread) {
+            if (dist_rank() > 0) return dist_finish(0);
+            fprintf(stderr, "darknet: '%s%s%s' does not use several ranks: rank 0 runs it alone (%d idle)\n", c,
+                    argc > 2 && !strcmp(c, "curve") ? " " : "", argc > 2 && !strcmp(c, "curve") ? argv[2] : "", dist_solo() - 1);
+        }
+        dist_select_gpu(-1);   /* one GPU per rank in a GPU build */
+    }
     return dist_finish(run_command(argc, argv));
 }
 

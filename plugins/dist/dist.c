@@ -82,6 +82,12 @@ void dist_error(const char *msg) {
     snprintf(g_deferred + l, sizeof g_deferred - l, "darknet (rank %d): %s\n", g_rank, msg);
 }
 
+int dist_solo(void) {
+    int was = g_size;
+    g_size = 1;   /* every collective above is now the one-process case */
+    return was;
+}
+
 int dist_finish(int rc) {
     fflush(stdout);
     fflush(stderr);

@@ -27,6 +27,10 @@ void dist_init(int *argc, char ***argv);
  * Returns the code to exit with. */
 int dist_finish(int rc);
 
+/* For a command that does not spread its work: from now on this rank acts as one process
+ * (size 1; main lets ranks > 0 end at once). Returns the size before. */
+int dist_solo(void);
+
 int dist_rank(void);
 int dist_size(void);
 static inline int dist_is_root(void) { return dist_rank() == 0; }
