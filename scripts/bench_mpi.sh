@@ -5,7 +5,9 @@
 # and 1 rank x 1 thread, what one core gives). All configurations run in the same session in
 # interleaved rounds (the machine may be shared); the ratios are to the 1 rank x 2 threads
 # baseline of the same run. Numbers: the grid loop's own "s per point" (wall time on rank 0,
-# data loading excluded) and the curve epoch's wall time (the table's time column).
+# data loading excluded) and the curve epoch's wall time (the table's time column); for 2
+# ranks also the time rank 0 spent in the gradient all-reduce (waiting for the other rank
+# included).
 #   BENCH_MPI_GRID (4)  BENCH_MPI_LIMIT (1000: BN, train and test images per grid point)
 #   BENCH_MPI_TRAIN (4096: curve-training images, batch 128)  BENCH_MPI_ROUNDS (3)
 set -u
@@ -39,10 +41,13 @@ for r in $(seq 1 "$R"); do
         set -- $c
         s=$(run "$2" "$3" plane cfg/fashion.data cfg/fashion-cnn.cfg $T/w1.weights $T/w2.weights $T/w3.weights \
             -grid "$G" -bn_limit "$L" -train_limit "$L" -test_limit "$L" 2> /dev/null | sed -n 's/.* \([0-9.]*\) s per point.*$/\1/p')
-        [ -n "$s" ] && plane[$1]="${plane[$1]:-} $s" && echo "round $r: plane       $1 (ranks x threads): $s s per point"
+        if [ -n "$s" ]; then plane[$1]="${plane[$1]:-} $s"; echo "round $r: plane       $1 (ranks x threads): $s s per point"
+        else echo "round $r: plane       $1: no timing (the run failed)"; fi
         e=$(run "$2" "$3" curve train cfg/fashion.data cfg/fashion-cnn.cfg $T/w1.weights $T/w2.weights -epochs 1 -limit "$N" \
-            -out $T/c$1.curve 2> /dev/null | awk '$1 == "1" { print $NF }')
-        [ -n "$e" ] && curve[$1]="${curve[$1]:-} $e" && echo "round $r: curve train $1 (ranks x threads): $e s per epoch of $N images"
+            -out $T/c$1.curve 2> $T/err | awk '$1 == "1" { print $NF }')
+        ar=$(sed -n 's/.*all-reduce \(.*\)$/; all-reduce \1/p' $T/err)
+        if [ -n "$e" ]; then curve[$1]="${curve[$1]:-} $e"; echo "round $r: curve train $1 (ranks x threads): $e s per epoch of $N images$ar"
+        else echo "round $r: curve train $1: no timing (the run failed)"; fi
     done
 done
 median() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }

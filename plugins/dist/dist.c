@@ -13,6 +13,15 @@
 
 static int g_rank = 0, g_size = 1, g_local = 0;
 static FILE *g_errfp;
+static double g_sum_secs;   /* wall time inside dist_sum_*: transfer plus waiting for the others */
+static uint64_t g_sum_bytes;
+
+#ifdef DKMC_MPI
+#include <time.h>
+static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec + 1e-9 * t.tv_nsec; }
+#endif
+double dist_sum_seconds(void) { return g_sum_secs; }
+uint64_t dist_sum_bytes(void) { return g_sum_bytes; }
 
 int dist_rank(void) { return g_rank; }
 int dist_size(void) { return g_size; }
@@ -115,10 +124,13 @@ int dist_finish(int rc) {
 void dist_sum_f(float *buf, size_t n) {
 #ifdef DKMC_MPI
     if (g_size == 1) return;
+    double t0 = now();
     for (size_t o = 0; o < n; o += CHUNK) {
         size_t m = n - o < CHUNK ? n - o : CHUNK;
         MPI_Allreduce(MPI_IN_PLACE, buf + o, (int)m, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);
     }
+    g_sum_secs += now() - t0;
+    g_sum_bytes += n * sizeof *buf;
 #else
     (void)buf; (void)n;
 #endif
@@ -127,10 +139,13 @@ void dist_sum_f(float *buf, size_t n) {
 void dist_sum_d(double *buf, size_t n) {
 #ifdef DKMC_MPI
     if (g_size == 1) return;
+    double t0 = now();
     for (size_t o = 0; o < n; o += CHUNK) {
         size_t m = n - o < CHUNK ? n - o : CHUNK;
         MPI_Allreduce(MPI_IN_PLACE, buf + o, (int)m, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
     }
+    g_sum_secs += now() - t0;
+    g_sum_bytes += n * sizeof *buf;
 #else
     (void)buf; (void)n;
 #endif

@@ -54,6 +54,10 @@ int dist_compiled(void);
 /* In-place sums over ranks; every rank gets the same bits. */
 void dist_sum_f(float *buf, size_t n);
 void dist_sum_d(double *buf, size_t n);
+/* Wall seconds spent in dist_sum_* so far (the transfer and the wait for slower ranks) and
+ * the bytes summed (this rank's vector sizes); 0 with one process. */
+double dist_sum_seconds(void);
+uint64_t dist_sum_bytes(void);
 /* Rank root's bytes to every rank. */
 void dist_bcast(void *buf, size_t bytes, int root);
 /* 0 when every rank holds the same bytes (a 64-bit hash of them compared), else 1. */

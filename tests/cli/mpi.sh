@@ -4,9 +4,10 @@
 # and 3 ranks equal one process byte for byte (CSV, table, partial file with %.17g values,
 # picture); a rank killed mid-grid makes mpirun fail and leaves a partial grid that resumes
 # with another number of ranks to the same CSV; data-parallel train and curve train on 2
-# and 3 ranks match one process within the stated tolerance (no-BN network: max |dw| <=
-# 1e-5; measured about 2e-7); with BN (shard statistics) the curve's loss stays within 2 %;
-# an error every rank meets is printed once. Skipped when mpirun or darknet-mpi is missing.
+# and 3 ranks, and a 1-process curve checkpoint resumed on 2 ranks, match one process
+# within the stated tolerance (no-BN network: max |dw| <= 1e-5; measured about 2e-7); with
+# BN (shard statistics) the curve's loss stays within 2 %; an error every rank meets is
+# printed once. Skipped when mpirun or darknet-mpi is missing.
 . "$(dirname "$0")/../lib/cli.sh" mpi
 M=${DKMC_MPI_BIN:-./darknet-mpi}
 if ! command -v mpirun > /dev/null || [ ! -x "$M" ]; then
@@ -84,6 +85,12 @@ mpi 2 curve train $DATA $NOBN $T/t1.weights $T/t3.weights -epochs 2 -limit 512 -
 for c in n1 n2; do ./darknet curve export $DATA $NOBN $T/$c.curve -t 0.5 -bn_limit 32 -out $T/$c.mid.weights > /dev/null 2>&1; done
 dc=$(wdiff $T/n1.mid.weights $T/n2.mid.weights)
 check "curve train on 2 ranks = 1 rank: w(0.5) max |dw| $dc <= 1e-5" le "$dc" 1e-5
+# a curve checkpoint of one process resumed on 2 ranks: the same bends as 2 epochs in one go
+./darknet curve train $DATA $NOBN $T/t1.weights $T/t3.weights -epochs 2 -limit 512 -stop_after 1 -out $T/h.curve > /dev/null 2>&1
+mpi 2 curve train $DATA $NOBN -resume $T/h.curve -limit 512 > /dev/null 2>&1
+./darknet curve export $DATA $NOBN $T/h.curve -t 0.5 -bn_limit 32 -out $T/h.mid.weights > /dev/null 2>&1
+dh=$(wdiff $T/n1.mid.weights $T/h.mid.weights)
+check "curve checkpoint of 1 process resumed on 2 ranks: w(0.5) max |dw| $dh <= 1e-5" le "$dh" 1e-5
 # with BN each rank normalises its shard: close to, not equal to, one process
 ./darknet curve train $DATA $CFG $T/w1.weights $T/w2.weights -epochs 1 -limit 512 -out $T/b1.curve > $T/b1.txt 2> /dev/null
 mpi 2 curve train $DATA $CFG $T/w1.weights $T/w2.weights -epochs 1 -limit 512 -out $T/b2.curve > $T/b2.txt 2> /dev/null
