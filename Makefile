@@ -1,7 +1,10 @@
 # Mode connectivity and FGE for Darknet: builds ./darknet against an installed Darknet.
 #   make                      build ./darknet against Debian's darknet package
 #   make DARKNET=/path/to/darknet   ... against your own build (libdarknet.so + include/darknet.h)
-#   make GPU=1                pass -DGPU and the CUDA flags (library must be built GPU=1)
+#   make GPU=1 DARKNET=/path/to/a/GPU/build   the GPU path (-DGPU, our kernels in plugins/gpu/*.cu
+#                             built with nvcc for CUDA_ARCH, cudart/cuBLAS); the library must be GPU=1 CUDNN=0
+#   make GPU=1 CUDNN=1 DARKNET=...  the same for a library built GPU=1 CUDNN=1 (scripts/gpu_check.sh)
+#   make GPU=1 gpu-compile-check   only compile every -DGPU object and .cu file (no GPU, no GPU library needed)
 #   make FAST=0               no interposed fast CPU kernels
 #   make MPI=1                ./darknet-mpi with Open MPI (mpicc; objects in build-mpi/):
 #                             mpirun -np N ./darknet-mpi plane|curve|train|fge ...
@@ -20,14 +23,30 @@ OPT ?= -O2
 CFLAGS += $(OPT) -g -std=gnu11 -Wall -Wextra -Werror -Wno-format-truncation -fopenmp
 CPPFLAGS += -isystem $(DARKNET_INC) $(addprefix -Iplugins/,host wspace data train curve plane fge fast cli plot dist)
 LDLIBS += -Wl,--no-as-needed -L$(DARKNET) -ldarknet -Wl,-rpath,$(abspath $(DARKNET)) -lz -lm -lpthread -ldl
-# PLplot draws the figures (plugins/plot); -isystem keeps its headers' warnings out of -Werror
+# PLplot draws the figures (plugins/plot); -isystem keeps its headers' warnings out of -Werror.
+# PLOT=0 (scripts/gpu_check.sh on a machine without PLplot): the library without the plot and
+# cli modules, enough for the GPU tests and benchmark, not for ./darknet.
+PLOT ?= 1
+ifeq ($(PLOT),1)
 CPPFLAGS += $(patsubst -I%,-isystem %,$(shell pkg-config --cflags plplot 2>/dev/null))
 LDLIBS += $(shell pkg-config --libs plplot 2>/dev/null)
+endif
 LDFLAGS += -fopenmp
 
+NVCC ?= $(CUDA)/bin/nvcc
+CUDA_ARCH ?= -gencode arch=compute_90,code=sm_90
 ifeq ($(GPU),1)
-CPPFLAGS += -DGPU -I$(CUDA)/include
-LDLIBS += -L$(CUDA)/lib64 -lcudart -lcublas -lcurand
+CPPFLAGS += -DGPU -isystem $(CUDA)/include -Iplugins/gpu
+LDLIBS += -L$(CUDA)/lib64 -Wl,-rpath,$(CUDA)/lib64 -lcudart -lcublas -lcurand -lstdc++
+# CUDNN=1: for a library built GPU=1 CUDNN=1 (its struct layout); CUDNN_INC/CUDNN_LIB where
+# cuDNN is not inside the CUDA tree
+CUDNN ?= 0
+ifeq ($(CUDNN),1)
+CUDNN_INC ?= $(CUDA)/include
+CUDNN_LIB ?= $(CUDA)/lib64
+CPPFLAGS += -DCUDNN -isystem $(CUDNN_INC)
+LDLIBS += -L$(CUDNN_LIB) -Wl,-rpath,$(CUDNN_LIB) -lcudnn
+endif
 endif
 ifeq ($(MPI),1)
 CC := mpicc
@@ -45,11 +64,17 @@ endif
 BUILD := $(if $(filter 1,$(MPI)),build-mpi,build)
 PROG := $(if $(filter 1,$(MPI)),darknet-mpi,darknet)
 MODULES := host wspace data plot dist train curve plane fge cli
+ifeq ($(PLOT),0)
+MODULES := $(filter-out plot cli,$(MODULES))
+endif
 LIB_SRC := $(filter-out plugins/cli/main.c,$(foreach m,$(MODULES),$(wildcard plugins/$(m)/*.c)))
 ifeq ($(FAST),1)
 LIB_SRC += $(wildcard plugins/fast/*.c)
 endif
 LIB_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRC))
+ifeq ($(GPU),1)
+LIB_OBJ += $(patsubst %.cu,$(BUILD)/%.o,$(wildcard plugins/gpu/*.cu))
+endif
 TEST_SRC := $(wildcard tests/unit/test_*.c)
 ifneq ($(FAST),1)
 TEST_SRC := $(filter-out tests/unit/test_fast%,$(TEST_SRC))
@@ -58,12 +83,16 @@ TEST_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 BENCH_SRC := $(wildcard bench/*.c)
 BENCH_BIN := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 
-.PHONY: all deps test bench demo clean mpi
+.PHONY: all deps test bench demo clean gpu-compile-check mpi
 all: $(PROG)
 
 $(BUILD)/%.o: %.c $(BUILD)/.flags
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/%.o: %.cu plugins/gpu/gpu_kernels.h $(BUILD)/.flags
+	@mkdir -p $(dir $@)
+	$(NVCC) $(CUDA_ARCH) -O2 -Iplugins/gpu -Xcompiler -Wall,-Wextra,-Werror,-fPIC -c $< -o $@
 
 # rebuild everything when the build flags change
 $(BUILD)/.flags: FORCE
@@ -103,6 +132,30 @@ $(BUILD)/bench/%: bench/%.c $(BUILD)/libplugins.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< -Wl,--whole-archive $(BUILD)/libplugins.a -Wl,--no-whole-archive $(LDLIBS)
 
+# GPU=1: the GPU tests and benchmark (run by scripts/gpu_check.sh on a machine with a GPU)
+$(BUILD)/tests/test_gpu: tests/gpu/test_gpu.c $(BUILD)/libplugins.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< -Wl,--whole-archive $(BUILD)/libplugins.a -Wl,--no-whole-archive $(LDLIBS)
+$(BUILD)/bench/bench_gpu: bench/gpu/bench_gpu.c $(BUILD)/libplugins.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< -Wl,--whole-archive $(BUILD)/libplugins.a -Wl,--no-whole-archive $(LDLIBS)
+
+# The compile check of the GPU path (tests/cli/gpu_compile.sh, so make test and CI): every
+# plugin object with -DGPU against the system darknet.h, our .cu files with nvcc, and the
+# GPU test and benchmark programs; nothing is linked (that needs a GPU build of libdarknet).
+GPU_CHECK_OBJ := $(LIB_OBJ) $(BUILD)/plugins/cli/main.o $(BUILD)/gpucheck/test_gpu.o $(BUILD)/gpucheck/bench_gpu.o
+$(BUILD)/gpucheck/%.o: tests/gpu/%.c $(BUILD)/.flags
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+$(BUILD)/gpucheck/%.o: bench/gpu/%.c $(BUILD)/.flags
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+gpu-compile-check:
+ifneq ($(GPU),1)
+	$(error gpu-compile-check needs GPU=1)
+endif
+	@$(MAKE) --no-print-directory $(GPU_CHECK_OBJ)
+
 deps:
 	@bash scripts/deps.sh
 
@@ -130,6 +183,6 @@ demo: deps
 	@bash scripts/demo.sh
 
 clean:
-	rm -rf $(BUILD) build-san build-mpi darknet darknet-mpi
+	rm -rf $(BUILD) build-san build-gpucheck build-gpucheck-cudnn build-gpu build-mpi darknet darknet-mpi
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

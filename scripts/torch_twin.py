@@ -10,6 +10,9 @@ of the update is the same). Same batch, same thread count, uniform [0,1) images 
 labels as bench/bench_fast.c. Prints images/s per mode in the same format.
 
 usage: torch_twin.py [--net fashion|vgg16bn] [--batch 128] [--iters 10] [--rounds 5] [--threads 1,2] [--what train,eval,bn]
+                     [--device cpu|cuda]
+--device cuda: on the GPU (cuDNN as PyTorch ships it), synchronised before each clock reading;
+the thread count then only affects the host side.
 """
 import argparse
 import statistics
@@ -56,18 +59,27 @@ def main():
     ap.add_argument("--threads", default="1,2")
     ap.add_argument("--what", default="train,eval,bn")
     ap.add_argument("--net", default="fashion", choices=["fashion", "vgg16bn"])
+    ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     a = ap.parse_args()
     torch.manual_seed(12345)
     net = make_net() if a.net == "fashion" else make_vgg16bn()
     nparams = sum(p.numel() for p in net.parameters())
     x = torch.rand(a.batch, 1, 28, 28) if a.net == "fashion" else torch.rand(a.batch, 3, 32, 32)
     y = torch.randint(0, 10, (a.batch,))
+    dev = torch.device(a.device)
+    net, x, y = net.to(dev), x.to(dev), y.to(dev)
+
+    def sync():
+        if a.device == "cuda":
+            torch.cuda.synchronize()
+
     opt = torch.optim.SGD(net.parameters(), lr=0.05, momentum=0.9, weight_decay=5e-4)
     lossf = nn.CrossEntropyLoss()
     threads = [int(t) for t in a.threads.split(",") if t]
     print(f"torch_twin: {a.net}, PyTorch {torch.__version__}, {nparams} parameters, batch {a.batch}, "
           f"{a.rounds} rounds x {a.iters} iterations per mode, interleaved; "
-          f"mkldnn {torch.backends.mkldnn.is_available()}")
+          f"mkldnn {torch.backends.mkldnn.is_available()}, device {a.device}"
+          + (f" ({torch.cuda.get_device_name(0)})" if a.device == "cuda" else ""))
 
     def step(what):
         if what == "train":
@@ -92,9 +104,11 @@ def main():
             for t in threads:
                 torch.set_num_threads(t)
                 it = 1 if r < 0 else a.iters
+                sync()
                 t0 = time.perf_counter()
                 for _ in range(it):
                     step(what)
+                sync()
                 dt = time.perf_counter() - t0
                 if r >= 0:
                     ips[t].append(it * a.batch / dt)

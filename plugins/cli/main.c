@@ -1,10 +1,12 @@
 /* main.c: ./darknet, our subcommands plus pass-through. Unknown subcommands are handed to
  * the system darknet binary so that "./darknet detector ..." keeps working. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include "cli.h"
 #include "dist.h"
+#include "host.h"
 #ifdef FAST
 #include "fast.h"
 #endif
@@ -34,7 +36,35 @@ static void usage(FILE *f) {
         "Built with make MPI=1 (./darknet-mpi), under mpirun -np N: plane and curve eval/line spread\n"
         "their points over the ranks; train, fge and curve train are data-parallel (docs/scaling.md).\n"
         "\n"
+        "-gpu i anywhere: run on GPU i (GPU=1 builds; GPU 0 by default), -nogpu: on the CPU\n"
         "Darknet's own commands (classifier, detector, ...) are passed to %s\n", SYSTEM_DARKNET);
+}
+
+/* Darknet's -gpu i and -nogpu, taken out of argv before a command of ours parses it (the
+ * system binary gets them untouched). Returns the new argc, or -1 after a one-line error. */
+static int take_device_flags(int argc, char **argv) {
+    int index = 0, set = 0, out = 0;
+    for (int i = 0; i < argc; i++) {
+        if (!strcmp(argv[i], "-nogpu")) { index = -1; set = 1; continue; }
+        if (!strcmp(argv[i], "-gpu")) {
+            char *end = NULL;
+            if (i + 1 >= argc || (index = (int)strtol(argv[i + 1], &end, 10), !*argv[i + 1] || *end || index < 0)) {
+                fprintf(stderr, "darknet: -gpu needs a device number (0, 1, ...)\n");
+                return -1;
+            }
+            set = 1; i++;
+            continue;
+        }
+        argv[out++] = argv[i];
+    }
+    argv[out] = NULL;
+    if (!set && dist_size() > 1) {   /* under mpirun in a GPU build: one GPU per rank on a node */
+        int g = dist_rank_gpu();
+        if (g >= 0) { index = g; set = 1; }
+    }
+    char err[HOST_ERRLEN];
+    if (set && host_select_gpu(index, err)) { fprintf(stderr, "darknet: %s\n", err); return -1; }
+    return out;
 }
 
 /* The commands of the system binary (pjreddie's examples/darknet.c). Only these are passed
@@ -66,7 +96,6 @@ int main(int argc, char **argv) {
             fprintf(stderr, "darknet: '%s%s%s' does not use several ranks: rank 0 runs it alone (%d idle)\n", c,
                     argc > 2 && !strcmp(c, "curve") ? " " : "", argc > 2 && !strcmp(c, "curve") ? argv[2] : "", dist_solo() - 1);
         }
-        dist_select_gpu(-1);   /* one GPU per rank in a GPU build */
     }
     return dist_finish(run_command(argc, argv));
 }
@@ -77,6 +106,11 @@ static int run_command(int argc, char **argv) {
         return argc < 2 ? 2 : 0;
     }
     const char *cmd = argv[1];
+    if (!strcmp(cmd, "train") || !strcmp(cmd, "eval") || !strcmp(cmd, "curve") || !strcmp(cmd, "plane")
+        || !strcmp(cmd, "ensemble") || !strcmp(cmd, "swa") || !strcmp(cmd, "fge")) {
+        argc = take_device_flags(argc, argv);
+        if (argc < 0) return 2;
+    }
     if (!strcmp(cmd, "train")) return cmd_train(argc - 1, argv + 1);
     if (!strcmp(cmd, "eval")) return cmd_eval(argc - 1, argv + 1);
     if (!strcmp(cmd, "curve")) return cmd_curve(argc - 1, argv + 1);

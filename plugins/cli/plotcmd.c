@@ -15,6 +15,9 @@ static const char *help =
     "  -group COL       one series per value of COL (e.g. method, path)\n"
     "  -title T, -xlabel T, -ylabel T   text (default: none, the x column, the y column)\n"
     "  -logy            logarithmic y axis\n"
+    "  -panels          one panel per -y column, side by side (with -group: one series per\n"
+    "                   group in each); -title and -ylabel then take one comma-separated\n"
+    "                   text per panel\n"
     "  -png OUT         the picture (.png, .svg or .pdf)\n";
 
 #define MAXCOL 64
@@ -57,7 +60,7 @@ int cmd_plot(int argc, char **argv) {
     const char *xs = cli_str(&a, "x", NULL), *ys = cli_str(&a, "y", NULL), *group = cli_str(&a, "group", NULL);
     const char *title = cli_str(&a, "title", NULL), *xl = cli_str(&a, "xlabel", NULL), *yl = cli_str(&a, "ylabel", NULL);
     const char *png = cli_str(&a, "png", NULL);
-    int logy = cli_flag(&a, "logy");
+    int logy = cli_flag(&a, "logy"), panels = cli_flag(&a, "panels");
     if (cli_check_unused(&a)) return 2;
     if (np < 1 || !xs || !ys || !png) { fputs(help, stderr); return 2; }
     if (cli_check_picture(png)) return 1;
@@ -77,11 +80,13 @@ int cmd_plot(int argc, char **argv) {
         if ((yi[ny] = col_index(head, nh, t)) < 0) { fclose(fp); return cli_fail("%s: no column '%s'", pos[0], t); }
         ny++;
     }
-    if (group && ny != 1) { fclose(fp); return cli_fail("-group takes one -y column, got %d", ny); }
-    series ser[MAXSER];
+    if (group && ny != 1 && !panels) { fclose(fp); return cli_fail("-group takes one -y column (or several with -panels), got %d", ny); }
+    if (panels && ny > PLOT_MAX_PANELS) { fclose(fp); return cli_fail("-panels: at most %d -y columns, got %d", PLOT_MAX_PANELS, ny); }
+    /* ser[g * ny + k]: group g (one group without -group), column k */
+    static series ser[MAXSER * MAXSER];
     memset(ser, 0, sizeof ser);
-    int nser = group ? 0 : ny, rc = 0, lineno = 1;
-    if (!group) for (int k = 0; k < ny; k++) snprintf(ser[k].name, sizeof ser[k].name, "%s", head[yi[k]]);
+    int ng = group ? 0 : 1, rc = 0, lineno = 1;
+    for (int k = 0; k < ny; k++) snprintf(ser[k].name, sizeof ser[k].name, "%s", head[yi[k]]);
     while (fgets(line, sizeof line, fp)) {
         lineno++;
         if (line[0] == '\n' || line[0] == 0) continue;
@@ -90,31 +95,48 @@ int cmd_plot(int argc, char **argv) {
         char *end;
         double x = strtod(f[xi], &end);
         if (end == f[xi]) { rc = cli_fail("%s:%d: '%s' is not a number", pos[0], lineno, f[xi]); break; }
+        int g = 0;
         if (group) {
-            int s = 0;
-            while (s < nser && strcmp(ser[s].name, f[gi])) s++;
-            if (s == nser) {
-                if (nser == MAXSER) { rc = cli_fail("%s: more than %d groups", pos[0], MAXSER); break; }
-                snprintf(ser[nser++].name, sizeof ser[0].name, "%s", f[gi]);
+            while (g < ng && strcmp(ser[g * ny].name, f[gi])) g++;
+            if (g == ng) {
+                if (ng == MAXSER) { rc = cli_fail("%s: more than %d groups", pos[0], MAXSER); break; }
+                for (int k = 0; k < ny; k++) snprintf(ser[g * ny + k].name, sizeof ser[0].name, "%s", f[gi]);
+                ng++;
             }
-            push(&ser[s], x, strtod(f[yi[0]], NULL));
-        } else
-            for (int k = 0; k < ny; k++) { double v = strtod(f[yi[k]], &end); push(&ser[k], x, end == f[yi[k]] ? NAN : v); }
+        }
+        for (int k = 0; k < ny; k++) {
+            double v = strtod(f[yi[k]], &end);
+            push(&ser[g * ny + k], x, end == f[yi[k]] ? NAN : v);
+        }
     }
     fclose(fp);
     if (!rc) {
-        plot_figure *fig = plot_figure_new(900, 600, 1);
-        plot_panel_set(fig, 0, title, xl ? xl : xs, yl ? yl : (ny == 1 ? head[yi[0]] : NULL));
-        if (logy) plot_panel_set_logy(fig, 0, 1);
-        for (int s = 0; s < nser; s++) {
-            int id = plot_add_series(fig, 0, ser[s].name, ser[s].x, ser[s].y, ser[s].n, s >= 4 ? PLOT_DASHED : PLOT_SOLID, PLOT_PALETTE(s));
-            if (ser[s].n <= 30) plot_series_set_marker(fig, 0, id, PLOT_CIRCLE);
+        int npan = panels ? ny : 1;
+        plot_figure *fig = plot_figure_new(panels ? 600 * npan : 900, panels ? 480 : 600, npan);
+        char tbuf[1024], lbuf[1024], *tp = NULL, *lp = NULL;
+        snprintf(tbuf, sizeof tbuf, "%s", title ? title : "");
+        snprintf(lbuf, sizeof lbuf, "%s", yl ? yl : "");
+        for (int p = 0; p < npan; p++) {
+            const char *pt = title, *py = yl ? yl : (ny == 1 ? head[yi[0]] : NULL);
+            if (panels) { /* one comma-separated text per panel */
+                pt = strtok_r(p ? NULL : tbuf, ",", &tp);
+                py = strtok_r(p ? NULL : lbuf, ",", &lp);
+                if (!py) py = head[yi[p]];
+            }
+            plot_panel_set(fig, p, pt, xl ? xl : xs, py);
+            if (logy) plot_panel_set_logy(fig, p, 1);
+            int ns = panels ? ng : group ? ng : ny;
+            for (int s = 0; s < ns; s++) {
+                series *q = &ser[panels ? s * ny + p : s];
+                int id = plot_add_series(fig, p, q->name, q->x, q->y, q->n, s >= 4 ? PLOT_DASHED : PLOT_SOLID, PLOT_PALETTE(s));
+                if (q->n <= 30) plot_series_set_marker(fig, p, id, PLOT_CIRCLE);
+            }
         }
         char err[PLOT_ERR_LEN];
         if (plot_save(fig, png, err)) rc = cli_fail("%s", err);
         else fprintf(stderr, "wrote %s\n", png);
         plot_figure_free(fig);
     }
-    for (int s = 0; s < MAXSER; s++) { free(ser[s].x); free(ser[s].y); }
+    for (int s = 0; s < MAXSER * MAXSER; s++) { free(ser[s].x); free(ser[s].y); }
     return rc;
 }

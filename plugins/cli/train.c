@@ -101,7 +101,7 @@ static void print_header(run_ctx *c) {
 /* one row; tr_* NaN for a snapshot inside an epoch; snap 0 for none */
 static void print_row(run_ctx *c, double epoch, int whole, uint64_t it, double lr, double tr_loss, double tr_acc,
                       eval_result te, int snap, double secs) {
-    double dist = ws_dist(c->sgd.n, c->sgd.w, c->w0);
+    double dist = ws_dist(c->sgd.n, train_sgd_weights(&c->sgd), c->w0);
     if (c->snapshots) {
         char ep[16], sn[8] = "-", en[16] = "-", ea[16] = "-", tl[16] = "-", ta[16] = "-";
         if (whole) snprintf(ep, sizeof ep, "%6d", (int)epoch); else snprintf(ep, sizeof ep, "%6.2f", epoch);
@@ -125,7 +125,7 @@ static int run_after_iter(void *vc, uint64_t it, float lr, char *err) {
     run_ctx *c = vc;
     if (c->j->png && c->hist_n < c->hist_cap) {   /* the figure's history: O(n) per step, so only for -png */
         c->lr_hist[c->hist_n] = lr;
-        c->dist_hist[c->hist_n] = ws_dist(c->sgd.n, c->sgd.w, c->w0);
+        c->dist_hist[c->hist_n] = ws_dist(c->sgd.n, train_sgd_weights(&c->sgd), c->w0);
         c->hist_n++;
     }
     const train_job *j = c->j;

@@ -9,6 +9,9 @@
 #include "run.h"
 #include "train.h"
 #include "wspace.h"
+#ifdef GPU
+#include "gpu_kernels.h"
+#endif
 
 static double wall_now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec + 1e-9 * t.tv_nsec; }
 
@@ -17,16 +20,160 @@ void curve_decay_mask(const curve *cv, const host_net *h, unsigned char *mask) {
     else host_decay_mask(h, mask);
 }
 
+/* ---- the step (see curve_train.h) ---- */
+struct curve_stepper {
+    curve *cv;
+    host_net *h;
+    float *w, *g;
+    unsigned char *mask;
+    float share;              /* under mpirun: this rank's part of the global batch (else 1) */
+#ifdef GPU
+    int dev;
+    float *dbend[GK_MAX_BENDS], *dmom[GK_MAX_BENDS], *dw, *dg;
+    unsigned char *dmask;
+#endif
+};
+
+void curve_stepper_free(curve_stepper *s) {
+    if (!s) return;
+    free(s->w); free(s->g); free(s->mask);
+#ifdef GPU
+    for (int j = 0; j < GK_MAX_BENDS; j++) { gk_free(s->dbend[j]); gk_free(s->dmom[j]); }
+    gk_free(s->dw); gk_free(s->dg); gk_free(s->dmask);
+#endif
+    free(s);
+}
+
+curve_stepper *curve_stepper_new(curve *cv, host_net *h, char *err) {
+    size_t n = cv->n;
+    curve_stepper *s = calloc(1, sizeof *s);
+    if (!s) { snprintf(err, CURVE_ERRLEN, "out of memory"); return NULL; }
+    s->cv = cv; s->h = h;
+    int B, off;   /* the global batch: the sum of the ranks' batches (collective under mpirun) */
+    dist_batch_split(host_batch(h), &B, &off);
+    s->share = (float)host_batch(h) / (float)B;
+    s->w = malloc(n * sizeof(float)); s->g = malloc(n * sizeof(float)); s->mask = malloc(n);
+    if (!s->w || !s->g || !s->mask) { snprintf(err, CURVE_ERRLEN, "out of memory for %zu parameters", n); goto fail; }
+    curve_decay_mask(cv, h, s->mask);
+    for (int j = 0; j < cv->k; j++)
+        if (curve_is_free(cv, j) && !cv->momentum[j]) {
+            cv->momentum[j] = calloc(n, sizeof(float));
+            if (!cv->momentum[j]) { snprintf(err, CURVE_ERRLEN, "out of memory for a momentum buffer of %zu floats", n); goto fail; }
+        }
+#ifdef GPU
+    s->dev = host_gpu(h) >= 0 && dist_size() == 1;   /* under mpirun: the host step, which sums over ranks */
+    if (s->dev) {
+        if (cv->k > GK_MAX_BENDS) { snprintf(err, CURVE_ERRLEN, "%d bends: the GPU step takes at most %d", cv->k, GK_MAX_BENDS); goto fail; }
+        size_t bytes = n * sizeof(float);
+        s->dw = gk_malloc(bytes); s->dg = gk_malloc(bytes); s->dmask = gk_malloc(n);
+        int bad = !s->dw || !s->dg || !s->dmask || gk_push(s->dmask, s->mask, n);
+        for (int j = 0; j < cv->k && !bad; j++) {
+            s->dbend[j] = gk_malloc(bytes);
+            bad = !s->dbend[j] || gk_push(s->dbend[j], cv->bends[j], bytes);
+            if (!bad && cv->momentum[j]) {
+                s->dmom[j] = gk_malloc(bytes);
+                bad = !s->dmom[j] || gk_push(s->dmom[j], cv->momentum[j], bytes);
+            }
+        }
+        if (bad) { snprintf(err, CURVE_ERRLEN, "the curve's %d bends on the GPU (%zu floats each): %s", cv->k, n, gk_last_error()); goto fail; }
+    }
+#endif
+    return s;
+fail:
+    curve_stepper_free(s);
+    return NULL;
+}
+
+int curve_stepper_sync(curve_stepper *s, char *err) {
+#ifdef GPU
+    if (!s->dev) return 0;
+    curve *cv = s->cv;
+    size_t bytes = cv->n * sizeof(float);
+    for (int j = 0; j < cv->k; j++) {
+        if (gk_pull(cv->bends[j], s->dbend[j], bytes) || (s->dmom[j] && gk_pull(cv->momentum[j], s->dmom[j], bytes))) {
+            snprintf(err, CURVE_ERRLEN, "copying bend %d from the GPU: %s", j, gk_last_error());
+            return -1;
+        }
+    }
+#else
+    (void)s; (void)err;
+#endif
+    return 0;
+}
+
+#ifdef GPU
+static int step_gpu(curve_stepper *s, double t, const float *x, const float *y, float lr, const float *coef,
+                    train_step_out *out) {
+    curve *cv = s->cv;
+    host_net *h = s->h;
+    gk_curve_point(cv->n, cv->k, s->dbend, coef, s->dw);
+    host_dev_set_params(h, s->dw);
+    float nll = host_step(h, x, y, &out->hits);
+    out->nll = nll;
+    out->obj = nll;
+    if (!isfinite(nll)) return -1;
+    host_dev_get_grad_sum(h, s->dg);
+    double l2 = 0;
+    int bad = gk_curve_update(cv->n, cv->k, s->dbend, s->dmom, coef, s->dg, -1.0f / host_batch(h), s->dw, s->dmask,
+                              cv->decay, lr, cv->mom, &l2);
+    out->obj = nll + 0.5 * cv->decay * l2;
+    if (bad == -2) {
+        snprintf(out->note, sizeof out->note, "t = %.3f, CUDA error: %s", t, gk_last_error());
+        out->obj = NAN;
+        return -1;
+    }
+    if (bad >= 0) {
+        snprintf(out->note, sizeof out->note, "t = %.3f, bend %d became non-finite", t, bad);
+        out->obj = NAN;
+        return -1;
+    }
+    return 0;
+}
+#endif
+
+int curve_stepper_step(curve_stepper *s, double t, const float *x, const float *y, float lr, train_step_out *out) {
+    curve *cv = s->cv;
+    float coef[64], nll;
+    curve_coeffs(cv->type, cv->k, t, coef);
+    snprintf(out->note, sizeof out->note, "t = %.3f", t);
+#ifdef GPU
+    if (s->dev) return step_gpu(s, t, x, y, lr, coef, out);
+#endif
+    out->obj = curve_batch_grad(cv, s->h, t, x, y, s->mask, s->w, s->g, &nll, &out->hits);
+    out->nll = nll;
+    if (dist_size() > 1) {   /* data-parallel: the global batch's gradient, one all-reduce per step */
+        double red[3] = { s->share * out->obj, s->share * (double)nll, out->hits };
+        dist_sum_d(red, 3);
+        out->obj = red[0]; out->nll = red[1]; out->hits = (int)red[2];
+        ws_scale(cv->n, s->share, s->g);
+        dist_sum_f(s->g, cv->n);
+    }
+    if (!isfinite(out->obj)) return -1;
+    const float mom = cv->mom;
+    const float *g = s->g;
+    for (int j = 0; j < cv->k; j++) {
+        if (!curve_is_free(cv, j)) continue;
+        float *v = cv->momentum[j], *th = cv->bends[j], cj = coef[j];
+        for (size_t i = 0; i < cv->n; i++) {
+            v[i] = mom * v[i] + cj * g[i];
+            th[i] -= lr * v[i];
+        }
+        if (!ws_all_finite(cv->n, th)) {   /* the loss may still be finite when a bend is not */
+            snprintf(out->note, sizeof out->note, "t = %.3f, bend %d became non-finite", t, j);
+            out->obj = NAN;
+            return -1;
+        }
+    }
+    return 0;
+}
+
 /* The curve's side of the training loop: t before the batch, the bends' step, the rows and
  * checkpoints at the end of an epoch. */
 typedef struct {
     curve *cv;
-    host_net *h;
     const curve_train_opts *o;
-    float *w, *g;
-    unsigned char *mask;
+    curve_stepper *s;
     double t;
-    float share;              /* this rank's part of the global batch (1: one process) */
 } curve_ctx;
 
 static void curve_draw_t(void *vc) {
@@ -36,36 +183,7 @@ static void curve_draw_t(void *vc) {
 
 static int curve_step(void *vc, const float *x, const float *y, float lr, train_step_out *out) {
     curve_ctx *c = vc;
-    curve *cv = c->cv;
-    float coef[64], nll;
-    curve_coeffs(cv->type, cv->k, c->t, coef);
-    out->obj = curve_batch_grad(cv, c->h, c->t, x, y, c->mask, c->w, c->g, &nll, &out->hits);
-    out->nll = nll;
-    if (dist_size() > 1) {   /* data-parallel: the global batch's gradient, one all-reduce per step */
-        double red[3] = { c->share * out->obj, c->share * (double)nll, out->hits };
-        dist_sum_d(red, 3);
-        out->obj = red[0]; out->nll = red[1]; out->hits = (int)red[2];
-        ws_scale(cv->n, c->share, c->g);
-        dist_sum_f(c->g, cv->n);
-    }
-    snprintf(out->note, sizeof out->note, "t = %.3f", c->t);
-    if (!isfinite(out->obj)) return -1;
-    const float mom = cv->mom;
-    const float *g = c->g;
-    for (int j = 0; j < cv->k; j++) {
-        if (!curve_is_free(cv, j)) continue;
-        float *v = cv->momentum[j], *th = cv->bends[j], cj = coef[j];
-        for (size_t i = 0; i < cv->n; i++) {
-            v[i] = mom * v[i] + cj * g[i];
-            th[i] -= lr * v[i];
-        }
-        if (!ws_all_finite(cv->n, th)) {   /* the loss may still be finite when a bend is not */
-            snprintf(out->note, sizeof out->note, "t = %.3f, bend %d became non-finite", c->t, j);
-            out->obj = NAN;
-            return -1;
-        }
-    }
-    return 0;
+    return curve_stepper_step(c->s, c->t, x, y, lr, out);
 }
 
 static int curve_epoch_end(void *vc, const train_epoch_info *e, int last, char *err) {
@@ -73,6 +191,7 @@ static int curve_epoch_end(void *vc, const train_epoch_info *e, int last, char *
     const curve_train_opts *o = c->o;
     curve *cv = c->cv;
     cv->epoch = (uint32_t)e->epoch;
+    if (curve_stepper_sync(c->s, err)) return -1;   /* the bends back from a GPU (a no-op on the CPU) */
     if (o->table) {
         fprintf(o->table, "%5d %10.6f %10.4f %10.4f %9.2f %8.1f\n", e->epoch, e->lr, e->loss, e->nll, e->acc, e->seconds);
         fflush(o->table);
@@ -90,20 +209,14 @@ static int curve_epoch_end(void *vc, const train_epoch_info *e, int last, char *
 }
 
 int curve_train(curve *cv, host_net *h, const dataset *tr, const curve_train_opts *o, char *err) {
-    size_t n = cv->n;
     int B, shard_off;   /* under mpirun each rank's network holds its shard of the batch B */
     dist_batch_split(host_batch(h), &B, &shard_off);
     int iters = tr->n / B;
     if (iters < 1) { snprintf(err, CURVE_ERRLEN, "%d training images are fewer than one batch of %d", tr->n, B); return -1; }
-    curve_ctx c = { cv, h, o, malloc(n * sizeof(float)), malloc(n * sizeof(float)), malloc(n), 0, (float)host_batch(h) / (float)B };
+    curve_ctx c = { cv, o, NULL, 0 };
     int rc = -1;
-    if (!c.w || !c.g || !c.mask) { snprintf(err, CURVE_ERRLEN, "out of memory for %zu parameters", n); goto out; }
-    curve_decay_mask(cv, h, c.mask);
-    for (int j = 0; j < cv->k; j++)
-        if (curve_is_free(cv, j) && !cv->momentum[j]) {
-            cv->momentum[j] = calloc(n, sizeof(float));
-            if (!cv->momentum[j]) { snprintf(err, CURVE_ERRLEN, "out of memory for a momentum buffer of %zu floats", n); goto out; }
-        }
+    c.s = curve_stepper_new(cv, h, err);
+    if (!c.s) return -1;
     cv->flags |= CURVE_HAS_STATE;
     if (cv->epoch == 0 && cv->iteration == 0) rng_seed(&cv->rng, cv->seed);
     sched s = { 0 };
@@ -128,8 +241,9 @@ int curve_train(curve *cv, host_net *h, const dataset *tr, const curve_train_opt
         fprintf(stderr, "curve: %d ranks, batch %d = %d here; all-reduce %.0f KB per step, %.2f s of %.2f s (%.1f %%, waits for slower ranks included)\n",
                 dist_size(), B, host_batch(h), (double)(dist_sum_bytes() - b0) / (cv->iteration - i0) / 1024, comm, wall, 100 * comm / wall);
     }
-out:
-    free(c.w); free(c.g); free(c.mask);
+    char e2[CURVE_ERRLEN];
+    if (rc) curve_stepper_sync(c.s, e2);   /* cv as the run left it; err keeps the run's error */
+    curve_stepper_free(c.s);
     return rc;
 }
 

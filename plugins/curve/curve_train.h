@@ -5,6 +5,7 @@
 #include "curve.h"
 #include "data.h"
 #include "host.h"
+#include "train.h"
 
 /* ---- training: minimise E_{t~U(0,1)} [ L(w(t)) + 0.5 decay ||w(t)||^2_masked ] ----
  * One t per mini-batch, shared by the batch; w(t) is set into the network, one forward/
@@ -21,6 +22,20 @@ typedef struct {
 } curve_train_opts;
 
 int curve_train(curve *cv, host_net *h, const dataset *train, const curve_train_opts *o, char *err);
+
+/* The training step of the free bends, on whichever device the network runs. On the CPU the
+ * bends are cv's own arrays. On a GPU (GPU=1 build, host_gpu(h) >= 0) curve_stepper_new
+ * copies the bends, their momentum buffers and the decay mask to the device once; a step then
+ * forms w(t) there (one fused kernel over the K bends), sets it into the network device to
+ * device, runs Darknet's GPU forward/backward and updates the free bends and their momentum
+ * there (a second fused kernel): no weights cross the bus, only the batch, the output and a
+ * few bytes of results. curve_stepper_sync copies the device bends and momentum back into cv
+ * (before a checkpoint and at the end). */
+typedef struct curve_stepper curve_stepper;
+curve_stepper *curve_stepper_new(curve *cv, host_net *h, char *err);
+int curve_stepper_step(curve_stepper *s, double t, const float *x, const float *y, float lr, train_step_out *out);
+int curve_stepper_sync(curve_stepper *s, char *err);
+void curve_stepper_free(curve_stepper *s);
 
 /* One batch at a fixed t: sets w = w(t) into the network, runs forward + backward on (x, y)
  * and leaves in g the gradient of the objective L(w) + 0.5 decay ||mask * w||^2 with respect

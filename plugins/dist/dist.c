@@ -41,18 +41,14 @@ int dist_gpu_for_rank(int explicit_gpu, int ngpus) {
 
 #ifdef GPU
 #include <cuda_runtime.h>
-#include "darknet.h"
-/* One GPU per rank: the local rank picks among the node's devices (a GPU build of the
- * library; the plugin is built with the same GPU flag). */
-int dist_select_gpu(int explicit_gpu) {
+/* One GPU per rank: the local rank picks among the node's devices. */
+int dist_rank_gpu(void) {
     int count = 0;
     if (cudaGetDeviceCount(&count) != cudaSuccess) count = 0;
-    int g = dist_gpu_for_rank(explicit_gpu, count);
-    if (g >= 0) { gpu_index = g; cuda_set_device(g); }
-    return g;
+    return dist_gpu_for_rank(-1, count);
 }
 #else
-int dist_select_gpu(int explicit_gpu) { (void)explicit_gpu; return -1; }
+int dist_rank_gpu(void) { return -1; }
 #endif
 
 void dist_init(int *argc, char ***argv) {

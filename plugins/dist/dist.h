@@ -39,9 +39,9 @@ int dist_local_rank(void);
 /* The GPU a rank uses on a node with ngpus devices: explicit (>= 0) wins, else the local
  * rank modulo ngpus (one rank per GPU); -1 when ngpus < 1. */
 int dist_gpu_for_rank(int explicit_gpu, int ngpus);
-/* In a GPU build: sets Darknet's gpu_index (and the CUDA device) to
- * dist_gpu_for_rank(explicit_gpu, the node's device count) and returns it; -1 without GPU. */
-int dist_select_gpu(int explicit_gpu);
+/* In a GPU build: dist_gpu_for_rank(-1, the node's CUDA device count), the GPU this rank
+ * takes when -gpu/-nogpu is not given (main passes it to host_select_gpu); -1 without GPU. */
+int dist_rank_gpu(void);
 /* Where rank > 0 prints errors (its stdout and stderr go to /dev/null); stderr on rank 0. */
 FILE *dist_errfp(void);
 /* A one-line error: "darknet: msg" on stderr at once on rank 0; on ranks > 0 kept until

@@ -108,4 +108,20 @@ void host_set_max_batches(host_net *h, int n);
 /* A [net] option from the cfg (NULL if absent). The returned string lives as long as h. */
 const char *host_net_option(const host_net *h, const char *key);
 
+/* ---- devices (host_gpu.c) ----
+ * The device of the networks loaded next, as Darknet's -gpu i / -nogpu: index >= 0 a GPU,
+ * -1 the CPU path of the library. A GPU build (GPU=1) runs on GPU 0 unless told otherwise
+ * and needs a CUDA device even for -nogpu (the library allocates device memory for some
+ * layers regardless); a CPU build refuses index >= 0 with a one-line err. */
+int host_select_gpu(int index, char *err);
+int host_gpu(const host_net *h);          /* the GPU h runs on, -1 for the CPU */
+#ifdef GPU
+/* For a network on a GPU: its trainable parameters to/from a device vector of host_nparams
+ * floats in params order, and its gradient accumulators (Darknet's -sum over the batch of
+ * the last host_step; times -1/batch is the mean gradient) into one. Device to device. */
+void host_dev_get_params(const host_net *h, float *d);
+void host_dev_set_params(host_net *h, const float *d);
+void host_dev_get_grad_sum(const host_net *h, float *d);
+#endif
+
 #endif

@@ -24,6 +24,8 @@ struct host_net {
     char cfg[1024];
     int full_batch;          /* batch the network was built with */
     int full_n;              /* layers Darknet built; net->n may stop before trailing [cost]s */
+    int gpu;                 /* the GPU the network runs on, -1 for the CPU path */
+    float **dvalue, **dgrad; /* GPU=1: each block's device arrays (NULL on the CPU path) */
 };
 
 /* cfgcheck.c: the pre-validation of a cfg's text (see there). info (may be NULL) gets each
@@ -34,4 +36,17 @@ void host__cfg_info_free(host_cfg_info *info);
 
 /* params.c */
 int host__enumerate(host_net *h, char *err);
+
+/* host_gpu.c: on a GPU the device arrays are the network's state and the host copies are
+ * refreshed only when asked for. In CPU builds these are no-ops and host__gpu_check passes. */
+int host__gpu_check(const char *cfg, char *err);   /* a usable device (GPU builds), before parsing */
+void host__block_pull(const host_net *h, int i, float *dst);      /* block i's device values -> dst */
+void host__block_push(host_net *h, int i, const float *src);      /* src -> block i's device values */
+void host__pull_all(const host_net *h);    /* every block's device values into its host array */
+void host__push_all(host_net *h);          /* every block's host array to the device */
+void host__zero_grad_dev(host_net *h);
+void host__pull_grad(const host_net *h, int i, float *dst);
+/* the last batch's c means and (unbiased) variances into l->mean/variance; m: values per
+ * channel in the batch (batch * spatial) */
+void host__pull_bn_batch(layer *l, int c, double m);
 #endif

@@ -139,19 +139,18 @@ static network *guarded_parse(const char *cfg, const host_cfg_info *info, char *
 }
 
 host_net *host_load(const char *cfg, int batch, char *err) {
-#ifdef GPU
-    /* The parameter view reads and writes the host copies; device transfers come with the GPU
-     * issue. Refuse rather than train on stale device weights. */
-    snprintf(err, HOST_ERRLEN, "%s: this build was compiled with GPU=1, and the GPU path is not implemented yet; build with GPU=0 against a CPU libdarknet", cfg);
-    return NULL;
-#endif
     host_cfg_info info = {0};
     if (host__validate_cfg(cfg, &info, err)) return NULL;
+    if (host__gpu_check(cfg, err)) { host__cfg_info_free(&info); return NULL; }
     host_net *h = calloc(1, sizeof *h);
     if (!h) { snprintf(err, HOST_ERRLEN, "%s: out of memory", cfg); host__cfg_info_free(&info); return NULL; }
     snprintf(h->cfg, sizeof h->cfg, "%s", cfg);
     h->net = guarded_parse(cfg, &info, err);
     if (!h->net || h->net->n < 1) { host__cfg_info_free(&info); free(h); return NULL; }
+    h->gpu = -1;
+#ifdef GPU
+    h->gpu = h->net->gpu_index;
+#endif
     h->full_n = h->net->n;
     if (batch > 0 && batch != h->net->batch) {
         /* Rebuilding is the only way to change buffer sizes in Darknet: re-parse with a patched
@@ -184,6 +183,11 @@ host_net *host_load(const char *cfg, int batch, char *err) {
     host__cfg_info_free(&info);
     if (bad >= 0) { host_free(h); return NULL; }
     net->n = last + 1;
+    for (int i = 0; i < net->n && h->gpu >= 0; i++)
+        if (net->layers[i].type == CRNN) {   /* its state reset (reset_recurrent_state) is host-side only */
+            snprintf(err, HOST_ERRLEN, "%s: layer %d [crnn]: not supported on the GPU yet; run with -nogpu", cfg, i);
+            host_free(h); return NULL;
+        }
     if (host__enumerate(h, err)) { host_free(h); return NULL; }
     h->sections = read_cfg((char *)cfg);
     return h;
@@ -201,6 +205,8 @@ void host_free(host_net *h) {
     }
     free(h->blocks);
     free(h->block_layer);
+    free(h->dvalue);
+    free(h->dgrad);
     free(h);
 }
 
@@ -219,6 +225,7 @@ int host_load_weights(host_net *h, const char *path, char *err) {
         memcpy(h->blocks[i].value, payload + pos, h->blocks[i].n * sizeof(float));
         pos += h->blocks[i].n;
     }
+    host__push_all(h);
     *h->net->seen = (size_t)hdr.seen;
     free(payload);
     return 0;
@@ -341,6 +348,7 @@ void host_bn_recompute(host_net *h, host_batch_fn fn, void *ctx, int nbatches) {
             if (bl->kind != HP_ROLLING_MEAN) continue;
             layer *l = h->block_layer[i];
             double M = (double)n * l->out_w * l->out_h;
+            if (h->gpu >= 0) host__pull_bn_batch(l, bl->bn_channels, M);   /* this batch's statistics, from the device */
             double unb = M > 1 ? (M - 1) / M : 1.0;
             for (int c = 0; c < bl->bn_channels; c++) {
                 double m = l->mean[c];
@@ -365,6 +373,9 @@ void host_bn_recompute(host_net *h, host_batch_fn fn, void *ctx, int nbatches) {
                 bv->value[c] = (float)(v > 0 ? v : 0);
             }
         }
+        /* on a GPU: the new statistics to the device (only these: the device holds the parameters) */
+        for (int i = 0; i < h->nblocks; i++)
+            if (h->blocks[i].kind == HP_ROLLING_MEAN || h->blocks[i].kind == HP_ROLLING_VAR) host__block_push(h, i, h->blocks[i].value);
     }
     free(s1); free(s2);
 }

@@ -25,12 +25,31 @@ static const char *type_name(LAYER_TYPE t) {
 
 typedef struct { host_net *h; int cap; int layer, sub; } walker;
 
+/* The device twins of a block's arrays (GPU=1 builds, network on a GPU); NULL otherwise. */
+static void device_arrays(const host_net *h, layer *l, hp_kind kind, float **dv, float **dg) {
+    *dv = *dg = NULL;
+#ifdef GPU
+    if (h->gpu < 0) return;
+    switch (kind) {
+    case HP_WEIGHTS: *dv = l->weights_gpu; *dg = l->weight_updates_gpu; break;
+    case HP_BIASES: *dv = l->biases_gpu; *dg = l->bias_updates_gpu; break;
+    case HP_SCALES: *dv = l->scales_gpu; *dg = l->scale_updates_gpu; break;
+    case HP_ROLLING_MEAN: *dv = l->rolling_mean_gpu; break;
+    case HP_ROLLING_VAR: *dv = l->rolling_variance_gpu; break;
+    }
+#else
+    (void)h; (void)l; (void)kind;
+#endif
+}
+
 static void add(walker *w, layer *l, float *value, float *grad, size_t n, hp_kind kind, int bnc) {
     host_net *h = w->h;
     if (h->nblocks == w->cap) {
         w->cap = w->cap ? 2 * w->cap : 64;
         h->blocks = realloc(h->blocks, w->cap * sizeof *h->blocks);
         h->block_layer = realloc(h->block_layer, w->cap * sizeof *h->block_layer);
+        h->dvalue = realloc(h->dvalue, w->cap * sizeof *h->dvalue);
+        h->dgrad = realloc(h->dgrad, w->cap * sizeof *h->dgrad);
     }
     hp_block *b = &h->blocks[h->nblocks];
     b->value = value; b->grad = grad; b->n = n; b->kind = kind;
@@ -38,6 +57,7 @@ static void add(walker *w, layer *l, float *value, float *grad, size_t n, hp_kin
     if (kind == HP_ROLLING_MEAN || kind == HP_ROLLING_VAR) { b->offset = h->nstats; h->nstats += n; }
     else { b->offset = h->nparams; h->nparams += n; }
     h->block_layer[h->nblocks] = l;
+    device_arrays(h, l, kind, &h->dvalue[h->nblocks], &h->dgrad[h->nblocks]);
     h->nblocks++;
 }
 
@@ -120,30 +140,28 @@ int host__enumerate(host_net *h, char *err) {
 /* ---- flat access ---- */
 static int is_stat(hp_kind k) { return k == HP_ROLLING_MEAN || k == HP_ROLLING_VAR; }
 
-void host_get_params(const host_net *h, float *flat) {
+/* On a GPU the device arrays are the state: reads pull from them, writes push to them (and
+ * keep the host copy in step, so that a later save without a pull is still right). */
+static void get_kind(const host_net *h, float *flat, int stats) {
     for (int i = 0; i < h->nblocks; i++) {
         const hp_block *b = &h->blocks[i];
-        if (!is_stat(b->kind)) memcpy(flat + b->offset, b->value, b->n * sizeof(float));
+        if (is_stat(b->kind) != stats) continue;
+        if (h->dvalue[i]) host__block_pull(h, i, flat + b->offset);
+        else memcpy(flat + b->offset, b->value, b->n * sizeof(float));
     }
 }
-void host_set_params(host_net *h, const float *flat) {
+static void set_kind(host_net *h, const float *flat, int stats) {
     for (int i = 0; i < h->nblocks; i++) {
         const hp_block *b = &h->blocks[i];
-        if (!is_stat(b->kind)) memcpy(b->value, flat + b->offset, b->n * sizeof(float));
+        if (is_stat(b->kind) != stats) continue;
+        memcpy(b->value, flat + b->offset, b->n * sizeof(float));
+        if (h->dvalue[i]) host__block_push(h, i, b->value);
     }
 }
-void host_get_stats(const host_net *h, float *flat) {
-    for (int i = 0; i < h->nblocks; i++) {
-        const hp_block *b = &h->blocks[i];
-        if (is_stat(b->kind)) memcpy(flat + b->offset, b->value, b->n * sizeof(float));
-    }
-}
-void host_set_stats(host_net *h, const float *flat) {
-    for (int i = 0; i < h->nblocks; i++) {
-        const hp_block *b = &h->blocks[i];
-        if (is_stat(b->kind)) memcpy(b->value, flat + b->offset, b->n * sizeof(float));
-    }
-}
+void host_get_params(const host_net *h, float *flat) { get_kind(h, flat, 0); }
+void host_set_params(host_net *h, const float *flat) { set_kind(h, flat, 0); }
+void host_get_stats(const host_net *h, float *flat) { get_kind(h, flat, 1); }
+void host_set_stats(host_net *h, const float *flat) { set_kind(h, flat, 1); }
 void host_decay_mask(const host_net *h, unsigned char *mask) {
     for (int i = 0; i < h->nblocks; i++) {
         const hp_block *b = &h->blocks[i];
@@ -154,6 +172,7 @@ size_t host_payload_len(const host_net *h) { return h->nparams + h->nstats; }
 
 void host_pack_payload(const host_net *h, const float *params, const float *stats, float *payload) {
     size_t pos = 0;
+    if (!params || !stats) host__pull_all(h);   /* the network's own values are asked for */
     for (int i = 0; i < h->nblocks; i++) {
         const hp_block *b = &h->blocks[i];
         const float *src = is_stat(b->kind) ? stats : params;
@@ -173,6 +192,7 @@ void host_unpack_payload(const host_net *h, const float *payload, float *params,
 }
 
 void host_zero_grad(host_net *h) {
+    if (h->gpu >= 0) { host__zero_grad_dev(h); return; }
     for (int i = 0; i < h->nblocks; i++)
         if (h->blocks[i].grad) memset(h->blocks[i].grad, 0, h->blocks[i].n * sizeof(float));
 }
@@ -182,6 +202,11 @@ void host_get_grad(const host_net *h, float *flat) {
     for (int i = 0; i < h->nblocks; i++) {
         const hp_block *b = &h->blocks[i];
         if (is_stat(b->kind)) continue;
+        if (h->dgrad[i]) {
+            host__pull_grad(h, i, flat + b->offset);
+            for (size_t j = 0; j < b->n; j++) flat[b->offset + j] *= s;
+            continue;
+        }
         for (size_t j = 0; j < b->n; j++) flat[b->offset + j] = s * b->grad[j];
     }
 }

@@ -8,6 +8,9 @@
 #include "run.h"
 #include "train.h"
 #include "wspace.h"
+#ifdef GPU
+#include "gpu_kernels.h"
+#endif
 
 static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec + 1e-9 * t.tv_nsec; }
 
@@ -78,16 +81,61 @@ int train_sgd_init(train_sgd *s, host_net *h, float momentum, float decay) {
     if (!s->w || !s->g || !s->v || !s->mask || (dist_size() > 1 && !s->stats)) { train_sgd_free(s); return -1; }
     host_get_params(h, s->w);
     host_decay_mask(h, s->mask);
+#ifdef GPU
+    /* under mpirun the step works on host vectors: the gradient is summed over ranks there */
+    if (host_gpu(h) >= 0 && dist_size() == 1) {
+        size_t bytes = s->n * sizeof(float);
+        s->dev = 1;
+        s->dw = gk_malloc(bytes); s->dg = gk_malloc(bytes); s->dv = gk_malloc(bytes); s->dmask = gk_malloc(s->n);
+        if (!s->dw || !s->dg || !s->dv || !s->dmask || gk_push(s->dmask, s->mask, s->n)) { train_sgd_free(s); return -1; }
+        host_dev_get_params(h, s->dw);
+    }
+#endif
     return 0;
 }
 
 void train_sgd_free(train_sgd *s) {
     free(s->w); free(s->g); free(s->v); free(s->mask); free(s->stats);
     s->w = s->g = s->v = s->stats = NULL; s->mask = NULL;
+#ifdef GPU
+    gk_free(s->dw); gk_free(s->dg); gk_free(s->dv); gk_free(s->dmask);
+    s->dw = s->dg = s->dv = NULL; s->dmask = NULL;
+#endif
 }
+
+const float *train_sgd_weights(train_sgd *s) {
+#ifdef GPU
+    if (s->dev) gk_pull(s->w, s->dw, s->n * sizeof(float));
+#endif
+    return s->w;
+}
+
+#ifdef GPU
+static int sgd_step_gpu(train_sgd *s, const float *x, const float *y, float lr, train_step_out *out) {
+    int hits = 0;
+    float loss = host_step(s->h, x, y, &hits);
+    out->obj = out->nll = loss;
+    out->hits = hits;
+    if (!isfinite(loss)) return -1;
+    host_dev_get_grad_sum(s->h, s->dg);
+    int bad = gk_sgd(s->n, s->dw, s->dv, s->dg, -1.0f / host_batch(s->h), s->dmask, lr, s->momentum, s->decay);
+    if (bad) {
+        snprintf(out->note, sizeof out->note, bad < 0 ? "CUDA error: %s" : "the weights became non-finite",
+                 gk_last_error());
+        out->obj = NAN;
+        return -1;
+    }
+    host_dev_set_params(s->h, s->dw);
+    host_set_seen(s->h, host_seen(s->h) + (uint64_t)host_batch(s->h));
+    return 0;
+}
+#endif
 
 int train_sgd_step(void *ctx, const float *x, const float *y, float lr, train_step_out *out) {
     train_sgd *s = ctx;
+#ifdef GPU
+    if (s->dev) return sgd_step_gpu(s, x, y, lr, out);
+#endif
     int hits = 0;
     float loss = host_step(s->h, x, y, &hits);
     host_get_grad(s->h, s->g);

@@ -68,11 +68,16 @@ int train_run(train_loop *L, char *err);
 typedef struct {
     host_net *h;
     size_t n;
-    float *w, *g, *v;
+    float *w, *g, *v;         /* on a GPU: w is refreshed by train_sgd_weights only */
     unsigned char *mask;
     float momentum, decay;
     int global_batch;         /* images per step over all ranks (init: the network's batch) */
     float *stats;             /* BN rolling statistics, averaged over ranks (several ranks only) */
+    /* GPU=1 builds, network on a GPU: weights, gradient, momentum and mask on the device;
+     * a step moves no weights between host and device */
+    int dev;
+    float *dw, *dg, *dv;
+    unsigned char *dmask;
 } train_sgd;
 
 /* Takes the network's current parameters as the start; 0 or -1 (out of memory). */
@@ -84,4 +89,6 @@ void train_sgd_free(train_sgd *s);
  * so every rank applies the same update; the BN rolling statistics are averaged the same
  * way (each rank's batch statistics come from its shard: see docs/scaling.md). */
 int  train_sgd_step(void *ctx, const float *x, const float *y, float lr, train_step_out *out);
+/* The current weights in s->w (copied back from the device on a GPU). */
+const float *train_sgd_weights(train_sgd *s);
 #endif

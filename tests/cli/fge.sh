@@ -51,6 +51,11 @@ check "fge -bn_update: recomputed BN beats training's running stats on this shor
 # darknet plot draws any of these tables
 $D plot $T/f.csv -x iteration -y te_acc,ens_acc -png $T/p.png 2>/dev/null
 check "plot: a PNG from the fge table" bash -c "head -c 8 $T/p.png | od -An -c | grep -q 'P   N   G'"
+$D plot $T/f.csv -x iteration -y te_acc,ens_acc,lr -panels -png $T/p3.png 2>/dev/null
+check "plot -panels: one 600-pixel panel per -y column (1800 wide)" \
+    bash -c "[ \$(od -An -tu1 -j16 -N4 $T/p3.png | awk '{print \$1*16777216+\$2*65536+\$3*256+\$4}') = 1800 ]"
+expect_error "plot: -group takes one column without -panels" "-group takes one -y column" \
+    $D plot $T/f.csv -x iteration -y te_acc,lr -group snapshot -png $T/q.png
 expect_error "plot: unknown column" "no column 'nosuch'" $D plot $T/f.csv -x iteration -y nosuch -png $T/q.png
 check "plot: nothing written on error" test ! -e $T/q.png
 expect_error "plot: unknown picture format" "unknown picture format '.gif'" $D plot $T/f.csv -x iteration -y te_acc -png $T/q.gif
