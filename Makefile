@@ -6,6 +6,8 @@
 #   make GPU=1 CUDNN=1 DARKNET=...  the same for a library built GPU=1 CUDNN=1 (scripts/gpu_check.sh)
 #   make GPU=1 gpu-compile-check   only compile every -DGPU object and .cu file (no GPU, no GPU library needed)
 #   make FAST=0               no interposed fast CPU kernels
+#   make MPI=1                ./darknet-mpi with Open MPI (mpicc; objects in build-mpi/):
+#                             mpirun -np N ./darknet-mpi plane|curve|train|fge ...
 #   make deps | test | bench | demo | clean
 DARKNET ?= /usr/lib/darknet
 DARKNET_INC ?= $(DARKNET)/include
@@ -14,11 +16,12 @@ CUDA ?= /usr/local/cuda
 HAVE_OPENBLAS := $(shell test -e /usr/include/x86_64-linux-gnu/cblas.h -o -e /usr/include/cblas.h -o -e /usr/include/openblas/cblas.h && echo 1 || echo 0)
 FAST ?= $(HAVE_OPENBLAS)
 SAN ?= 0
+MPI ?= 0
 
 CC ?= gcc
 OPT ?= -O2
 CFLAGS += $(OPT) -g -std=gnu11 -Wall -Wextra -Werror -Wno-format-truncation -fopenmp
-CPPFLAGS += -isystem $(DARKNET_INC) $(addprefix -Iplugins/,host wspace data train curve plane fge fast cli plot)
+CPPFLAGS += -isystem $(DARKNET_INC) $(addprefix -Iplugins/,host wspace data train curve plane fge fast cli plot dist)
 LDLIBS += -Wl,--no-as-needed -L$(DARKNET) -ldarknet -Wl,-rpath,$(abspath $(DARKNET)) -lz -lm -lpthread -ldl
 # PLplot draws the figures (plugins/plot); -isystem keeps its headers' warnings out of -Werror.
 # PLOT=0 (scripts/gpu_check.sh on a machine without PLplot): the library without the plot and
@@ -45,6 +48,10 @@ CPPFLAGS += -DCUDNN -isystem $(CUDNN_INC)
 LDLIBS += -L$(CUDNN_LIB) -Wl,-rpath,$(CUDNN_LIB) -lcudnn
 endif
 endif
+ifeq ($(MPI),1)
+CC := mpicc
+CPPFLAGS += -DDKMC_MPI
+endif
 ifeq ($(FAST),1)
 CPPFLAGS += -DFAST
 LDLIBS += -lopenblas
@@ -54,8 +61,9 @@ CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer
 LDFLAGS += -fsanitize=address,undefined
 endif
 
-BUILD := build
-MODULES := host wspace data plot train curve plane fge cli
+BUILD := $(if $(filter 1,$(MPI)),build-mpi,build)
+PROG := $(if $(filter 1,$(MPI)),darknet-mpi,darknet)
+MODULES := host wspace data plot dist train curve plane fge cli
 ifeq ($(PLOT),0)
 MODULES := $(filter-out plot cli,$(MODULES))
 endif
@@ -75,8 +83,8 @@ TEST_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 BENCH_SRC := $(wildcard bench/*.c)
 BENCH_BIN := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 
-.PHONY: all deps test bench demo clean gpu-compile-check
-all: darknet
+.PHONY: all deps test bench demo clean gpu-compile-check mpi
+all: $(PROG)
 
 $(BUILD)/%.o: %.c $(BUILD)/.flags
 	@mkdir -p $(dir $@)
@@ -99,6 +107,12 @@ $(BUILD)/libplugins.a: $(LIB_OBJ)
 # whole-archive so that the interposed fast kernels are always linked in
 darknet: $(BUILD)/plugins/cli/main.o $(BUILD)/libplugins.a
 	$(CC) $(LDFLAGS) -o $@ $< -Wl,--whole-archive $(BUILD)/libplugins.a -Wl,--no-whole-archive $(LDLIBS)
+
+# the same command with Open MPI (make MPI=1, or make mpi)
+darknet-mpi: $(BUILD)/plugins/cli/main.o $(BUILD)/libplugins.a
+	$(CC) $(LDFLAGS) -o $@ $< -Wl,--whole-archive $(BUILD)/libplugins.a -Wl,--no-whole-archive $(LDLIBS)
+mpi:
+	@$(MAKE) --no-print-directory MPI=1 darknet-mpi
 
 # the same command inside a build folder (build-san/darknet: the sanitizer build the
 # command-line tests also run)
@@ -151,6 +165,8 @@ SAN_TESTS ?= 1
 SAN_BIN := $(patsubst $(BUILD)/%,build-san/%,$(TEST_BIN))
 test: deps
 	@$(MAKE) --no-print-directory all $(TEST_BIN)
+	@if command -v mpicc >/dev/null && command -v mpirun >/dev/null; then $(MAKE) --no-print-directory MPI=1 darknet-mpi; \
+	  else echo "test: no mpicc/mpirun: darknet-mpi not built, the MPI tests will be skipped"; fi
 ifeq ($(SAN_TESTS),1)
 	@$(MAKE) --no-print-directory SAN=1 BUILD=build-san $(SAN_BIN)
 endif
@@ -167,6 +183,6 @@ demo: deps
 	@bash scripts/demo.sh
 
 clean:
-	rm -rf $(BUILD) build-san build-gpucheck build-gpucheck-cudnn build-gpu darknet
+	rm -rf $(BUILD) build-san build-gpucheck build-gpucheck-cudnn build-gpu build-mpi darknet darknet-mpi
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -6,6 +6,7 @@
 #include <strings.h>
 #include <time.h>
 #include "cli.h"
+#include "dist.h"
 #include "wspace.h"
 
 void cli_args_init(cli_args *a, int argc, char **argv, const char *cmd) {
@@ -87,9 +88,9 @@ int cli_check_unused(cli_args *a) {
 int cli_fail(const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
-    fprintf(stderr, "darknet: ");
-    vfprintf(stderr, fmt, ap);
-    fprintf(stderr, "\n");
+    char msg[2048];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    dist_error(msg);   /* "darknet: msg" on stderr; under mpirun, once for all ranks */
     va_end(ap);
     return 1;
 }
@@ -116,6 +117,19 @@ host_net *cli_load_net(const char *cfgfile, const char *weights, const dataset *
         }
     }
     return h;
+}
+
+host_net *cli_shard_net(host_net *h, const char *cfgfile, const char *weights, const dataset *d, int reseed, unsigned seed) {
+    if (dist_size() == 1) return h;
+    int B = host_batch(h), off, n;
+    dist_shard_of(B, dist_rank(), dist_size(), &off, &n);
+    host_free(h);
+    if (n < 1) {
+        cli_fail("%s: a batch of %d images cannot be shared by %d ranks (one image each at least)", cfgfile, B, dist_size());
+        return NULL;
+    }
+    if (reseed) srand(seed);   /* the same initial weights as one process */
+    return cli_load_net(cfgfile, weights, d, n);
 }
 
 double cli_now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec + 1e-9 * t.tv_nsec; }

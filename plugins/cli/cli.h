@@ -35,6 +35,11 @@ int cli_load_split(const char *datafile, int split, int limit, dataset *d, data_
 /* Load cfg (+ weights if not NULL) and check the data set fits the network. */
 host_net *cli_load_net(const char *cfgfile, const char *weights, const dataset *d, int batch);
 
+/* Under mpirun (data-parallel training): h reloaded with this rank's balanced shard of its
+ * batch (the global batch stays the cfg's; reseed: srand(seed) first, for the same random
+ * initial weights). One process: h itself. NULL with an error (h is freed). */
+host_net *cli_shard_net(host_net *h, const char *cfgfile, const char *weights, const dataset *d, int reseed, unsigned seed);
+
 double cli_now(void);
 /* Fails early (before hours of training) if path cannot be written; creates nothing. */
 int cli_check_writable(const char *path);

@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "curve.h"
 #include "curve_train.h"
+#include "dist.h"
 #include "plot.h"
 #include "run.h"
 #include "wspace.h"
@@ -109,7 +110,7 @@ static int cmd_curve_train(int argc, char **argv) {
     dataset tr = {0};
     data_cfg dc;
     if (cli_load_split(pos[0], 0, limit, &tr, &dc)) return 1;
-    host_net *h = cli_load_net(pos[1], NULL, &tr, 0);
+    host_net *h = cli_shard_net(cli_load_net(pos[1], NULL, &tr, 0), pos[1], NULL, &tr, 0, 0);
     if (!h) { data_free(&tr); return 1; }
     if (host_cfg_adam(h))
         fprintf(stderr, "darknet curve train: %s has adam=1; curve training uses the reference's SGD with momentum (adam is ignored)\n", pos[1]);
@@ -245,7 +246,8 @@ static int evaluate_and_report(curve *cv, const char *cname, host_net *h, const 
     curve_eval_row *rows = calloc(e->points, sizeof *rows), *lrows = NULL;
     ws_atomic csv = { 0 };
     char err[512];
-    if (e->csv) {
+    int root = dist_is_root();   /* under mpirun: rank 0 gets every row and writes the files */
+    if (e->csv && root) {
         if (ws_atomic_open(&csv, e->csv, err)) { free(rows); return cli_fail("%s", err); }
         fprintf(csv.fp, "path,t,dl,tr_loss,tr_nll,tr_err,te_nll,te_err\n");
     }
@@ -258,7 +260,8 @@ static int evaluate_and_report(curve *cv, const char *cname, host_net *h, const 
     fprintf(stderr, "eval: %d points, BN statistics from %s training images, train metrics on %d, test on %d images\n",
             e->points, bn_desc, e->no_train ? 0 : (e->train_limit > 0 && e->train_limit < tr->n ? e->train_limit : tr->n), te->n);
     print_header();
-    curve_evaluate(cv, h, tr, te, &o, rows);
+    int rc = 0;
+    if (curve_evaluate(cv, h, tr, te, &o, rows, err)) { rc = cli_fail("%s", err); goto out; }
     if (e->line) {
         curve line;
         curve_init(&line, CURVE_POLYCHAIN, 2, cv->n, 0);
@@ -267,14 +270,17 @@ static int evaluate_and_report(curve *cv, const char *cname, host_net *h, const 
         line.flags = cv->flags & CURVE_DECAY_ALL;
         lrows = calloc(e->points, sizeof *lrows);
         ctx.name = "line";
-        curve_evaluate(&line, h, tr, te, &o, lrows);
+        rc = lrows ? curve_evaluate(&line, h, tr, te, &o, lrows, err) : -1;
         curve_free(&line);
+        if (rc) { rc = cli_fail("%s", lrows ? err : "out of memory"); goto out; }
     }
+    if (!root) goto out;
     print_summary(cname, rows, e->points);
     if (lrows) print_summary("line", lrows, e->points);
-    int rc = 0;
     if (e->csv) { if (ws_atomic_commit(&csv, err)) rc = cli_fail("%s", err); else fprintf(stderr, "wrote %s\n", e->csv); }
     if (!rc && e->png) rc = write_plot(e->png, rows, cname, lrows, e->points);
+out:
+    if (csv.fp && rc) ws_atomic_abort(&csv);
     free(rows); free(lrows);
     return rc;
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "cli.h"
+#include "dist.h"
 #include "host.h"
 #ifdef FAST
 #include "fast.h"
@@ -32,6 +33,8 @@ static void usage(FILE *f) {
         "  swa      <data> <cfg> <w1> <w2> ... -out avg.weights   weight average, BN recomputed\n"
         "  plane    <data> <cfg> (-curve run.curve | a b c .weights | w.weights -random)   loss surface in a plane\n"
         "\n"
+        "Built with make MPI=1 (./darknet-mpi), under mpirun -np N: plane and curve eval/line spread\n"
+        "their points over the ranks; train, fge and curve train are data-parallel (docs/scaling.md).\n"
         "\n"
         "-gpu i anywhere: run on GPU i (GPU=1 builds; GPU 0 by default), -nogpu: on the CPU\n"
         "Darknet's own commands (classifier, detector, ...) are passed to %s\n", SYSTEM_DARKNET);
@@ -55,6 +58,10 @@ static int take_device_flags(int argc, char **argv) {
         argv[out++] = argv[i];
     }
     argv[out] = NULL;
+    if (!set && dist_size() > 1) {   /* under mpirun in a GPU build: one GPU per rank on a node */
+        int g = dist_rank_gpu();
+        if (g >= 0) { index = g; set = 1; }
+    }
     char err[HOST_ERRLEN];
     if (set && host_select_gpu(index, err)) { fprintf(stderr, "darknet: %s\n", err); return -1; }
     return out;
@@ -69,10 +76,31 @@ static const char *system_commands[] = {
     "nightmare", "rgbgr", "reset", "denormalize", "statistics", "normalize", "rescale", "ops",
     "speed", "oneoff", "oneoff2", "print", "partial", "visualize", "mkimg", "imtest", NULL };
 
+static int run_command(int argc, char **argv);
+
+/* Under mpirun (make MPI=1) every rank runs the same command; dist_finish ends MPI and turns
+ * a failure into mpirun's failure. */
 int main(int argc, char **argv) {
 #ifdef FAST
-    fast_exec_passive_wait(argv);   /* OpenMP threads sleep, not spin, between regions */
+    fast_exec_passive_wait(argv);   /* OpenMP threads sleep, not spin, between regions (re-execs: before MPI_Init) */
 #endif
+    dist_init(&argc, &argv);
+    if (dist_size() > 1) {
+        /* plane, curve eval/line/train, train and fge spread their work over the ranks;
+         * any other command runs on rank 0 alone */
+        const char *c = argc > 1 ? argv[1] : "";
+        int spread = !strcmp(c, "plane") || !strcmp(c, "train") || !strcmp(c, "fge") ||
+                     (!strcmp(c, "curve") && argc > 2 && strcmp(argv[2], "export"));
+        if (!spread) {
+            if (dist_rank() > 0) return dist_finish(0);
+            fprintf(stderr, "darknet: '%s%s%s' does not use several ranks: rank 0 runs it alone (%d idle)\n", c,
+                    argc > 2 && !strcmp(c, "curve") ? " " : "", argc > 2 && !strcmp(c, "curve") ? argv[2] : "", dist_solo() - 1);
+        }
+    }
+    return dist_finish(run_command(argc, argv));
+}
+
+static int run_command(int argc, char **argv) {
     if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;

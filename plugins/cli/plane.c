@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include "cli.h"
 #include "curve.h"
+#include "dist.h"
 #include "plane.h"
 #include "plot.h"
 #include "run.h"
@@ -426,7 +427,12 @@ int cmd_plane(int argc, char **argv) {
     s.rows = calloc((size_t)G * G, sizeof *s.rows);
     s.done = calloc((size_t)G * G, 1);
     if (!s.rows || !s.done) { cli_fail("out of memory for a grid of %d x %d", G, G); goto done; }
-    if (resume && read_partial(resume, &s)) goto done;
+    if (resume) {   /* rank 0 reads the partial file; every rank learns which points are done */
+        int bad = dist_is_root() ? read_partial(resume, &s) : 0;
+        dist_bcast(&bad, sizeof bad, 0);
+        if (bad) goto done;
+        dist_bcast(s.done, (size_t)G * G, 0);
+    }
 
     fprintf(stderr, "plane: %s\n", desc);
     fprintf(stderr, "plane: %d x %d grid, alpha in [%g, %g] x dx = %.4g, beta in [%g, %g] x dy = %.4g (axes in weight-space distance)\n",
@@ -450,6 +456,7 @@ int cmd_plane(int argc, char **argv) {
     int evaluated = plane_evaluate(&b, &grid, h, &tr, &te, &o, s.rows, err);
     if (evaluated < 0) { cli_fail("%s", err); goto done; }
     double secs = cli_now() - t0;
+    if (!dist_is_root()) { rc = 0; goto done; }   /* rank 0 has the rows and writes the files */
     if (from_file + evaluated < G * G) {
         fprintf(stderr, "plane: stopped after %d points (%d of %d done)%s%s\n", evaluated, from_file + evaluated, G * G,
                 csv ? "; continue with -resume " : "", csv ? partial : "");
@@ -461,8 +468,10 @@ int cmd_plane(int argc, char **argv) {
         { "train error (%)", offsetof(plane_row, tr_err) }, { "test nll", offsetof(plane_row, te_nll) },
         { "test error (%)", offsetof(plane_row, te_err) },
     };
-    printf("\nplane: %d points (%d evaluated now, %d from %s) in %.1f s, %.3f s per point\n", G * G, evaluated, from_file,
-           resume ? resume : "-", secs, evaluated ? secs / evaluated : 0);
+    char ranks[48] = "";
+    if (dist_size() > 1) snprintf(ranks, sizeof ranks, " (wall time, %d ranks)", dist_size());
+    printf("\nplane: %d points (%d evaluated now, %d from %s) in %.1f s, %.3f s per point%s\n", G * G, evaluated, from_file,
+           resume ? resume : "-", secs, evaluated ? secs / evaluated : 0, ranks);
     printf("%-22s %10s %10s\n", "", "min", "max");
     for (size_t q = 0; q < sizeof f / sizeof f[0]; q++) {
         minmax r = range_of(s.rows, G * G, f[q].off);

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include "cli.h"
+#include "dist.h"
 #include "fge.h"
 #include "plot.h"
 #include "run.h"
@@ -158,7 +159,11 @@ static int run_epoch_end(void *vc, const train_epoch_info *e, int last, char *er
         push_eval(c, (double)it, 100 - r.acc);
     }
     print_row(c, e->epoch, 1, it - 1, e->lr, e->loss, e->acc, r, snap, e->seconds);
-    if ((j->save_every > 0 && e->epoch % j->save_every == 0) || last) {
+    if (dist_size() > 1 && dist_differs(c->sgd.w, c->sgd.n * sizeof(float))) {
+        snprintf(err, 512, "the ranks hold different weights after epoch %d", e->epoch);
+        return -1;
+    }
+    if (dist_is_root() && ((j->save_every > 0 && e->epoch % j->save_every == 0) || last)) {
         if (host_save_weights(c->h, c->out, err)) return -1;
         fprintf(stderr, "saved %s\n", c->out);
     }
@@ -202,6 +207,8 @@ int cli_run_training(const train_job *j) {
     if (!j->no_test && cli_load_split(j->data, 1, j->test_limit, &te, &dc)) { data_free(&tr); return 1; }
     srand(j->seed);                                /* Darknet initialises weights with rand() */
     host_net *h = cli_load_net(j->cfg, j->weights, &tr, 0);
+    int B = h ? host_batch(h) : 0;                 /* the global batch; under mpirun each rank has a shard */
+    if (h) h = cli_shard_net(h, j->cfg, j->weights, &tr, 1, (unsigned)j->seed);
     if (!h) { data_free(&tr); data_free(&te); return 1; }
     char aerr[HOST_ERRLEN];
     if (host_adam_error(h, j->kind == SCHED_FGE ? "darknet fge" : "darknet train", aerr)) {
@@ -222,7 +229,6 @@ int cli_run_training(const train_job *j) {
     ws_atomic csv = { 0 };
     if (cli_check_writable(out) || (j->png && cli_check_picture(j->png))) { rc = 1; goto done; }
 
-    int B = host_batch(h);
     long iters = tr.n / B;
     if (iters < 1) { rc = cli_fail("%s: %d training images are fewer than one batch of %d", j->data, tr.n, B); goto done; }
     int start = (int)(host_seen(h) / (uint64_t)B);      /* iterations already done */
@@ -251,6 +257,7 @@ int cli_run_training(const train_job *j) {
     }
     float momentum = host_cfg_momentum(h), decay = host_cfg_decay(h);
     if (train_sgd_init(&c.sgd, h, momentum, decay)) { rc = cli_fail("out of memory for %zu parameters", host_nparams(h)); goto done; }
+    c.sgd.global_batch = B;
     c.j = j; c.h = h; c.s = &s; c.te = &te; c.iters = iters; c.out = out;
     c.snapshots = s.kind == SCHED_FGE || s.kind == SCHED_SGDR;
     if (c.snapshots && j->no_test) { rc = cli_fail("policy %s takes snapshots and evaluates them on the test set: drop -no_test", sched_name(s.kind)); goto done; }
@@ -271,7 +278,7 @@ int cli_run_training(const train_job *j) {
         if (l > 8 && !strcmp(prefix + l - 8, ".weights")) prefix[l - 8] = 0;
         if (fge_snapshots_init(&c.snaps, h, &te, &tr, j->bn_update, j->bn_limit, prefix, err)) { rc = cli_fail("%s", err); goto done; }
     }
-    if (j->csv) {
+    if (j->csv && dist_is_root()) {
         if (ws_atomic_open(&csv, j->csv, err)) { rc = cli_fail("%s", err); goto done; }
         c.csv = csv.fp;
     }
@@ -287,7 +294,9 @@ int cli_run_training(const train_job *j) {
     rng_t rng;
     rng_seed(&rng, (uint64_t)j->seed);
     train_loop L = { &tr, B, epochs, &epoch, &iteration, &rng, (uint64_t)j->seed, &s, 1, "epoch", j->stop_after,
-                     &c, NULL, run_step, run_after_iter, run_epoch_end };
+                     &c, NULL, run_step, run_after_iter, run_epoch_end, 0, 0 };
+    dist_batch_split(host_batch(h), &B, &L.shard_off);
+    L.shard_n = host_batch(h);
     if (train_run(&L, err)) {
         rc = cli_fail("%s: %s%s", j->cfg, err, strstr(err, "diverged") ? "; nothing saved after the last checkpoint" : "");
         goto done;
@@ -297,6 +306,7 @@ int cli_run_training(const train_job *j) {
                c.snaps.single.nll, c.snaps.single.acc, c.snaps.count, c.snaps.ensemble.nll, c.snaps.ensemble.acc);
         fflush(stdout);
     }
+    if (!dist_is_root()) goto done;   /* rank 0 writes the files */
     if (j->csv) {
         if (ws_atomic_commit(&csv, err)) { rc = cli_fail("%s", err); goto done; }
         c.csv = NULL;

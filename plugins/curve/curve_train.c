@@ -5,12 +5,15 @@
 #include <string.h>
 #include <time.h>
 #include "curve_train.h"
+#include "dist.h"
 #include "run.h"
 #include "train.h"
 #include "wspace.h"
 #ifdef GPU
 #include "gpu_kernels.h"
 #endif
+
+static double wall_now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec + 1e-9 * t.tv_nsec; }
 
 void curve_decay_mask(const curve *cv, const host_net *h, unsigned char *mask) {
     if (cv->flags & CURVE_DECAY_ALL) memset(mask, 1, cv->n);
@@ -23,6 +26,7 @@ struct curve_stepper {
     host_net *h;
     float *w, *g;
     unsigned char *mask;
+    float share;              /* under mpirun: this rank's part of the global batch (else 1) */
 #ifdef GPU
     int dev;
     float *dbend[GK_MAX_BENDS], *dmom[GK_MAX_BENDS], *dw, *dg;
@@ -45,6 +49,9 @@ curve_stepper *curve_stepper_new(curve *cv, host_net *h, char *err) {
     curve_stepper *s = calloc(1, sizeof *s);
     if (!s) { snprintf(err, CURVE_ERRLEN, "out of memory"); return NULL; }
     s->cv = cv; s->h = h;
+    int B, off;   /* the global batch: the sum of the ranks' batches (collective under mpirun) */
+    dist_batch_split(host_batch(h), &B, &off);
+    s->share = (float)host_batch(h) / (float)B;
     s->w = malloc(n * sizeof(float)); s->g = malloc(n * sizeof(float)); s->mask = malloc(n);
     if (!s->w || !s->g || !s->mask) { snprintf(err, CURVE_ERRLEN, "out of memory for %zu parameters", n); goto fail; }
     curve_decay_mask(cv, h, s->mask);
@@ -54,7 +61,7 @@ curve_stepper *curve_stepper_new(curve *cv, host_net *h, char *err) {
             if (!cv->momentum[j]) { snprintf(err, CURVE_ERRLEN, "out of memory for a momentum buffer of %zu floats", n); goto fail; }
         }
 #ifdef GPU
-    s->dev = host_gpu(h) >= 0;
+    s->dev = host_gpu(h) >= 0 && dist_size() == 1;   /* under mpirun: the host step, which sums over ranks */
     if (s->dev) {
         if (cv->k > GK_MAX_BENDS) { snprintf(err, CURVE_ERRLEN, "%d bends: the GPU step takes at most %d", cv->k, GK_MAX_BENDS); goto fail; }
         size_t bytes = n * sizeof(float);
@@ -134,6 +141,13 @@ int curve_stepper_step(curve_stepper *s, double t, const float *x, const float *
 #endif
     out->obj = curve_batch_grad(cv, s->h, t, x, y, s->mask, s->w, s->g, &nll, &out->hits);
     out->nll = nll;
+    if (dist_size() > 1) {   /* data-parallel: the global batch's gradient, one all-reduce per step */
+        double red[3] = { s->share * out->obj, s->share * (double)nll, out->hits };
+        dist_sum_d(red, 3);
+        out->obj = red[0]; out->nll = red[1]; out->hits = (int)red[2];
+        ws_scale(cv->n, s->share, s->g);
+        dist_sum_f(s->g, cv->n);
+    }
     if (!isfinite(out->obj)) return -1;
     const float mom = cv->mom;
     const float *g = s->g;
@@ -182,7 +196,12 @@ static int curve_epoch_end(void *vc, const train_epoch_info *e, int last, char *
         fprintf(o->table, "%5d %10.6f %10.4f %10.4f %9.2f %8.1f\n", e->epoch, e->lr, e->loss, e->nll, e->acc, e->seconds);
         fflush(o->table);
     }
-    if (o->out && (last || (o->save_every > 0 && cv->epoch % o->save_every == 0))) {
+    if (dist_size() > 1) {   /* the same updates on every rank: check that the bends agree */
+        int differ = 0;
+        for (int j = 0; j < cv->k; j++) differ |= dist_differs(cv->bends[j], cv->n * sizeof(float));
+        if (differ) { snprintf(err, CURVE_ERRLEN, "the ranks hold different bends after epoch %u", cv->epoch); return -1; }
+    }
+    if (o->out && dist_is_root() && (last || (o->save_every > 0 && cv->epoch % o->save_every == 0))) {
         if (curve_save(cv, o->out, err)) return -1;
         if (o->progress) fprintf(stderr, "saved %s (epoch %u)\n", o->out, cv->epoch);
     }
@@ -190,7 +209,8 @@ static int curve_epoch_end(void *vc, const train_epoch_info *e, int last, char *
 }
 
 int curve_train(curve *cv, host_net *h, const dataset *tr, const curve_train_opts *o, char *err) {
-    int B = host_batch(h);
+    int B, shard_off;   /* under mpirun each rank's network holds its shard of the batch B */
+    dist_batch_split(host_batch(h), &B, &shard_off);
     int iters = tr->n / B;
     if (iters < 1) { snprintf(err, CURVE_ERRLEN, "%d training images are fewer than one batch of %d", tr->n, B); return -1; }
     curve_ctx c = { cv, o, NULL, 0 };
@@ -211,8 +231,16 @@ int curve_train(curve *cv, host_net *h, const dataset *tr, const curve_train_opt
     }
     int epoch = (int)cv->epoch;
     train_loop L = { tr, B, (int)cv->epochs, &epoch, &cv->iteration, &cv->rng, cv->seed, &s, o->progress,
-                     "curve epoch", o->stop_after, &c, curve_draw_t, curve_step, NULL, curve_epoch_end };
+                     "curve epoch", o->stop_after, &c, curve_draw_t, curve_step, NULL, curve_epoch_end,
+                     shard_off, host_batch(h) };
+    double t0 = dist_size() > 1 ? wall_now() : 0, c0 = dist_sum_seconds();
+    uint64_t b0 = dist_sum_bytes(), i0 = cv->iteration;
     rc = train_run(&L, err);
+    if (!rc && dist_size() > 1 && o->progress && cv->iteration > i0) {
+        double wall = wall_now() - t0, comm = dist_sum_seconds() - c0;
+        fprintf(stderr, "curve: %d ranks, batch %d = %d here; all-reduce %.0f KB per step, %.2f s of %.2f s (%.1f %%, waits for slower ranks included)\n",
+                dist_size(), B, host_batch(h), (double)(dist_sum_bytes() - b0) / (cv->iteration - i0) / 1024, comm, wall, 100 * comm / wall);
+    }
     char e2[CURVE_ERRLEN];
     if (rc) curve_stepper_sync(c.s, e2);   /* cv as the run left it; err keeps the run's error */
     curve_stepper_free(c.s);
@@ -234,42 +262,79 @@ double curve_batch_grad(const curve *cv, host_net *h, double t, const float *x, 
     return l + 0.5 * decay * l2;
 }
 
+/* One point of the curve at a time, spread over the ranks by dist_map. */
+typedef struct {
+    const curve *cv;
+    host_net *h;
+    const dataset *tr, *te, *trl;
+    const curve_eval_opts *o;
+    curve_eval_row *rows;
+    float *w, *prev;
+    unsigned char *mask;
+} eval_job;
+
+static int eval_point(void *vj, int i, double *out, char *err) {
+    eval_job *J = vj;
+    const curve_eval_opts *o = J->o;
+    size_t n = J->cv->n;
+    char label[64];
+    (void)err;
+    curve_eval_row r;
+    double t = o->points > 1 ? (double)i / (o->points - 1) : 0;
+    curve_point(J->cv, t, J->w);
+    r.t = t;
+    r.dl = 0;
+    if (i) {   /* the previous point again: whichever rank evaluated it, the same floats */
+        curve_point(J->cv, o->points > 1 ? (double)(i - 1) / (o->points - 1) : 0, J->prev);
+        r.dl = ws_dist(n, J->w, J->prev);
+    }
+    host_set_params(J->h, J->w);
+    snprintf(label, sizeof label, "t=%.3f bn", t);
+    run_bn_update(J->h, J->tr, o->bn_limit, o->progress ? label : NULL);
+    double l2 = 0;
+    for (size_t j = 0; j < n; j++) if (J->mask[j]) l2 += (double)J->w[j] * J->w[j];
+    if (J->trl->n > 0) {
+        snprintf(label, sizeof label, "t=%.3f train", t);
+        eval_result a = run_eval(J->h, J->trl, NULL, o->progress ? label : NULL);
+        r.tr_nll = a.nll; r.tr_err = 100 - a.acc;
+        r.tr_loss = a.nll + 0.5 * o->decay * l2;
+    } else r.tr_nll = r.tr_err = r.tr_loss = NAN;
+    snprintf(label, sizeof label, "t=%.3f test", t);
+    eval_result b = run_eval(J->h, J->te, NULL, o->progress ? label : NULL);
+    r.te_nll = b.nll; r.te_err = 100 - b.acc;
+    double v[7] = { r.t, r.dl, r.tr_loss, r.tr_nll, r.tr_err, r.te_nll, r.te_err };
+    memcpy(out, v, sizeof v);
+    return 0;
+}
+
+static int eval_deliver(void *vj, int i, const double *v, char *err) {
+    eval_job *J = vj;
+    curve_eval_row *r = &J->rows[i];
+    (void)err;
+    r->t = v[0]; r->dl = v[1]; r->tr_loss = v[2]; r->tr_nll = v[3]; r->tr_err = v[4]; r->te_nll = v[5]; r->te_err = v[6];
+    if (J->o->row) J->o->row(J->o->ctx, r);
+    return 0;
+}
+
 int curve_evaluate(const curve *cv, host_net *h, const dataset *tr, const dataset *te,
-                   const curve_eval_opts *o, curve_eval_row *rows) {
+                   const curve_eval_opts *o, curve_eval_row *rows, char *err) {
     size_t n = cv->n;
     float *w = malloc(n * sizeof(float)), *prev = malloc(n * sizeof(float));
     unsigned char *mask = malloc(n);
+    if (!w || !prev || !mask) {
+        free(w); free(prev); free(mask);
+        snprintf(err, CURVE_ERRLEN, "out of memory for %zu parameters", n);
+        return -1;
+    }
     curve_decay_mask(cv, h, mask);
     if (o->decay_all) memset(mask, 1, n);
     dataset trl = *tr;
     if (o->train_limit > 0 && o->train_limit < trl.n) trl.n = o->train_limit;
     if (o->train_limit < 0) trl.n = 0;
-    char label[64];
-    for (int i = 0; i < o->points; i++) {
-        double t = o->points > 1 ? (double)i / (o->points - 1) : 0;
-        curve_point(cv, t, w);
-        curve_eval_row *r = &rows[i];
-        r->t = t;
-        r->dl = i ? ws_dist(n, w, prev) : 0;
-        memcpy(prev, w, n * sizeof(float));
-        host_set_params(h, w);
-        snprintf(label, sizeof label, "t=%.3f bn", t);
-        run_bn_update(h, tr, o->bn_limit, o->progress ? label : NULL);
-        double l2 = 0;
-        for (size_t j = 0; j < n; j++) if (mask[j]) l2 += (double)w[j] * w[j];
-        if (trl.n > 0) {
-            snprintf(label, sizeof label, "t=%.3f train", t);
-            eval_result a = run_eval(h, &trl, NULL, o->progress ? label : NULL);
-            r->tr_nll = a.nll; r->tr_err = 100 - a.acc;
-            r->tr_loss = a.nll + 0.5 * o->decay * l2;
-        } else r->tr_nll = r->tr_err = r->tr_loss = NAN;
-        snprintf(label, sizeof label, "t=%.3f test", t);
-        eval_result b = run_eval(h, te, NULL, o->progress ? label : NULL);
-        r->te_nll = b.nll; r->te_err = 100 - b.acc;
-        if (o->row) o->row(o->ctx, r);
-    }
+    eval_job J = { cv, h, tr, te, &trl, o, rows, w, prev, mask };
+    int rc = dist_map(o->points, 7, &J, eval_point, eval_deliver, err);
     free(w); free(prev); free(mask);
-    return 0;
+    return rc;
 }
 
 curve_stat curve_stats(const curve_eval_row *rows, int n, size_t off) {

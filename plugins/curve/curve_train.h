@@ -64,9 +64,11 @@ typedef struct {
     void *ctx;
 } curve_eval_opts;
 
-/* Evaluates w(t) at opts->points values; BN statistics are recomputed at every point. */
+/* Evaluates w(t) at opts->points values; BN statistics are recomputed at every point.
+ * 0, or -1 with err (CURVE_ERRLEN) filled. Under mpirun (dist.h) the points are spread over
+ * the ranks; rows[] and the row callback are filled and called on rank 0 only, in order. */
 int curve_evaluate(const curve *cv, host_net *h, const dataset *train, const dataset *test,
-                   const curve_eval_opts *o, curve_eval_row *rows);
+                   const curve_eval_opts *o, curve_eval_row *rows, char *err);
 
 /* min, max, mean over points, and the arc-length weighted trapezoid mean (the reference's
  * "int"): sum_i (v_{i-1}+v_i)/2 dl_i / sum_i dl_i. */

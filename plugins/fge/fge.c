@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "dist.h"
 #include "fge.h"
 #include "run.h"
 
@@ -34,7 +35,7 @@ int fge_snapshot_take(fge_snapshots *s, char *err) {
     }
     int rc = 0;
     s->count++;
-    if (s->prefix[0]) {
+    if (s->prefix[0] && dist_is_root()) {   /* under mpirun rank 0 writes the snapshots */
         snprintf(s->last_path, sizeof s->last_path, "%s_snap%02d.weights", s->prefix, s->count);
         rc = host_save_weights(s->h, s->last_path, err);
     }

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "dist.h"
 #include "plane.h"
 #include "rng.h"
 #include "run.h"
@@ -166,6 +167,66 @@ static void fmt_secs(char *buf, size_t n, double s) {
     else snprintf(buf, n, "%.0fh%02.0fm", floor(s / 3600), fmod(floor(s / 60), 60));
 }
 
+/* One grid point at a time, spread over the ranks by dist_map (plane.h). */
+typedef struct {
+    const plane_basis *b;
+    const plane_grid *g;
+    host_net *h;
+    const dataset *tr, *te, *trl;
+    const plane_eval_opts *o;
+    plane_row *rows;
+    const int *todo;          /* grid indices still to evaluate */
+    int ntodo, done;
+    float *w;
+    unsigned char *mask;
+    double t0;
+} grid_job;
+
+static int grid_eval(void *vj, int item, double *out, char *err) {
+    grid_job *J = vj;
+    const plane_grid *g = J->g;
+    const plane_eval_opts *o = J->o;
+    size_t n = J->b->n;
+    int k = J->todo[item], i = k / g->g, j = k % g->g;
+    char label[160], eta[32];
+    (void)err;
+    plane_row r;
+    r.alpha = plane_grid_alpha(g, i);
+    r.beta = plane_grid_beta(g, j);
+    r.x = r.alpha * J->b->dx;
+    r.y = r.beta * J->b->dy;
+    plane_point(J->b, r.x, r.y, J->w);
+    host_set_params(J->h, J->w);
+    if (J->done) fmt_secs(eta, sizeof eta, (now() - J->t0) / J->done * (J->ntodo - J->done));
+    else snprintf(eta, sizeof eta, "?");
+    snprintf(label, sizeof label, "point %d/%d (i=%d j=%d, eta %s) bn", item + 1, J->ntodo, i, j, eta);
+    run_bn_update(J->h, J->tr, o->bn_limit, o->progress ? label : NULL);
+    double l2 = 0;
+    for (size_t q = 0; q < n; q++) if (J->mask[q]) l2 += (double)J->w[q] * J->w[q];
+    if (J->trl->n > 0) {
+        snprintf(label, sizeof label, "point %d/%d (i=%d j=%d, eta %s) train", item + 1, J->ntodo, i, j, eta);
+        eval_result a = run_eval(J->h, J->trl, NULL, o->progress ? label : NULL);
+        r.tr_nll = a.nll; r.tr_err = 100 - a.acc;
+        r.tr_loss = a.nll + 0.5 * o->decay * l2;
+    } else r.tr_nll = r.tr_err = r.tr_loss = NAN;
+    snprintf(label, sizeof label, "point %d/%d (i=%d j=%d, eta %s) test", item + 1, J->ntodo, i, j, eta);
+    eval_result e = run_eval(J->h, J->te, NULL, o->progress ? label : NULL);
+    r.te_nll = e.nll; r.te_err = 100 - e.acc;
+    double v[9] = { r.alpha, r.beta, r.x, r.y, r.tr_loss, r.tr_nll, r.tr_err, r.te_nll, r.te_err };
+    memcpy(out, v, sizeof v);
+    return 0;
+}
+
+static int grid_deliver(void *vj, int item, const double *v, char *err) {
+    grid_job *J = vj;
+    int k = J->todo[item];
+    plane_row *r = &J->rows[k];
+    r->alpha = v[0]; r->beta = v[1]; r->x = v[2]; r->y = v[3];
+    r->tr_loss = v[4]; r->tr_nll = v[5]; r->tr_err = v[6]; r->te_nll = v[7]; r->te_err = v[8];
+    J->done++;
+    return J->o->row ? J->o->row(J->o->ctx, k, r, err) : 0;
+}
+
 int plane_evaluate(const plane_basis *b, const plane_grid *g, host_net *h, const dataset *tr,
                    const dataset *te, const plane_eval_opts *o, plane_row *rows, char *err) {
     size_t n = b->n;
@@ -174,10 +235,12 @@ int plane_evaluate(const plane_basis *b, const plane_grid *g, host_net *h, const
         return -1;
     }
     if (g->g < 2) { snprintf(err, PLANE_ERRLEN, "a grid needs at least 2 points per axis, got %d", g->g); return -1; }
+    int total = g->g * g->g;
     float *w = malloc(n * sizeof(float));
     unsigned char *mask = malloc(n);
-    if (!w || !mask) {
-        free(w); free(mask);
+    int *todo = malloc((size_t)total * sizeof(int));
+    if (!w || !mask || !todo) {
+        free(w); free(mask); free(todo);
         snprintf(err, PLANE_ERRLEN, "out of memory for %zu parameters", n);
         return -1;
     }
@@ -186,40 +249,12 @@ int plane_evaluate(const plane_basis *b, const plane_grid *g, host_net *h, const
     dataset trl = *tr;
     if (o->train_limit > 0 && o->train_limit < trl.n) trl.n = o->train_limit;
     if (o->train_limit < 0) trl.n = 0;
-    int total = g->g * g->g, todo = 0;
-    for (int k = 0; k < total; k++) todo += !(o->done && o->done[k]);
-    if (o->stop_after > 0 && o->stop_after < todo) todo = o->stop_after;
-    int done = 0, rc = 0;
-    double t0 = now();
-    char label[160], eta[32];
-    for (int k = 0; k < total && done < todo; k++) {
-        if (o->done && o->done[k]) continue;
-        int i = k / g->g, j = k % g->g;
-        plane_row *r = &rows[k];
-        r->alpha = plane_grid_alpha(g, i);
-        r->beta = plane_grid_beta(g, j);
-        r->x = r->alpha * b->dx;
-        r->y = r->beta * b->dy;
-        plane_point(b, r->x, r->y, w);
-        host_set_params(h, w);
-        if (done) fmt_secs(eta, sizeof eta, (now() - t0) / done * (todo - done));
-        else snprintf(eta, sizeof eta, "?");
-        snprintf(label, sizeof label, "point %d/%d (i=%d j=%d, eta %s) bn", done + 1, todo, i, j, eta);
-        run_bn_update(h, tr, o->bn_limit, o->progress ? label : NULL);
-        double l2 = 0;
-        for (size_t q = 0; q < n; q++) if (mask[q]) l2 += (double)w[q] * w[q];
-        if (trl.n > 0) {
-            snprintf(label, sizeof label, "point %d/%d (i=%d j=%d, eta %s) train", done + 1, todo, i, j, eta);
-            eval_result a = run_eval(h, &trl, NULL, o->progress ? label : NULL);
-            r->tr_nll = a.nll; r->tr_err = 100 - a.acc;
-            r->tr_loss = a.nll + 0.5 * o->decay * l2;
-        } else r->tr_nll = r->tr_err = r->tr_loss = NAN;
-        snprintf(label, sizeof label, "point %d/%d (i=%d j=%d, eta %s) test", done + 1, todo, i, j, eta);
-        eval_result e = run_eval(h, te, NULL, o->progress ? label : NULL);
-        r->te_nll = e.nll; r->te_err = 100 - e.acc;
-        done++;
-        if (o->row && o->row(o->ctx, k, r, err)) { rc = -1; break; }
-    }
-    free(w); free(mask);
-    return rc ? -1 : done;
+    int ntodo = 0;
+    for (int k = 0; k < total; k++) if (!(o->done && o->done[k])) todo[ntodo++] = k;
+    if (o->stop_after > 0 && o->stop_after < ntodo) ntodo = o->stop_after;
+    /* with several ranks, rank r evaluates todo[q*size + r] in round q; rank 0 gets the rows */
+    grid_job J = { b, g, h, tr, te, &trl, o, rows, todo, ntodo, 0, w, mask, now() };
+    int rc = dist_map(ntodo, 9, &J, grid_eval, grid_deliver, err);
+    free(w); free(mask); free(todo);
+    return rc ? -1 : ntodo;
 }

@@ -91,7 +91,10 @@ typedef struct {
 } plane_eval_opts;
 
 /* Evaluates every grid point not yet done; rows[i*g+j] gets the result of point (i, j).
- * Returns the number of points evaluated in this call, or -1 with err filled. */
+ * Returns the number of points evaluated in this call, or -1 with err filled.
+ * Under mpirun (dist.h) the points are spread over the ranks, one per rank per round, and
+ * rows[] and the row callback are filled and called on rank 0 only, in grid order; the
+ * count is that of all ranks together. */
 int plane_evaluate(const plane_basis *b, const plane_grid *g, host_net *h, const dataset *tr,
                    const dataset *te, const plane_eval_opts *o, plane_row *rows, char *err);
 

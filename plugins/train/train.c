@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "dist.h"
 #include "run.h"
 #include "train.h"
 #include "wspace.h"
@@ -43,7 +44,8 @@ int train_run(train_loop *L, char *err) {
             if (L->before_batch) L->before_batch(L->ctx);
             data_batch(d, order, it * B, B, x, y, 1, L->rng);
             train_step_out o = { 0, 0, 0, "" };
-            if (L->step(L->ctx, x, y, lr, &o) || !isfinite(o.obj)) {
+            int so = L->shard_n > 0 ? L->shard_off : 0;
+            if (L->step(L->ctx, x + (size_t)so * in, y + (size_t)so * k, lr, &o) || !isfinite(o.obj)) {
                 snprintf(err, TRAIN_ERRLEN, "training diverged at epoch %d, iteration %d: loss %f (lr %g%s%s)",
                          e, it, o.obj, lr, o.note[0] ? ", " : "", o.note);
                 rc = -1;
@@ -70,15 +72,18 @@ int train_run(train_loop *L, char *err) {
 int train_sgd_init(train_sgd *s, host_net *h, float momentum, float decay) {
     memset(s, 0, sizeof *s);
     s->h = h; s->n = host_nparams(h); s->momentum = momentum; s->decay = decay;
+    s->global_batch = host_batch(h);
     s->w = malloc(s->n * sizeof(float));
     s->g = malloc(s->n * sizeof(float));
     s->v = calloc(s->n, sizeof(float));
     s->mask = malloc(s->n);
-    if (!s->w || !s->g || !s->v || !s->mask) { train_sgd_free(s); return -1; }
+    if (dist_size() > 1) s->stats = malloc((host_nstats(h) + 1) * sizeof(float));
+    if (!s->w || !s->g || !s->v || !s->mask || (dist_size() > 1 && !s->stats)) { train_sgd_free(s); return -1; }
     host_get_params(h, s->w);
     host_decay_mask(h, s->mask);
 #ifdef GPU
-    if (host_gpu(h) >= 0) {
+    /* under mpirun the step works on host vectors: the gradient is summed over ranks there */
+    if (host_gpu(h) >= 0 && dist_size() == 1) {
         size_t bytes = s->n * sizeof(float);
         s->dev = 1;
         s->dw = gk_malloc(bytes); s->dg = gk_malloc(bytes); s->dv = gk_malloc(bytes); s->dmask = gk_malloc(s->n);
@@ -90,8 +95,8 @@ int train_sgd_init(train_sgd *s, host_net *h, float momentum, float decay) {
 }
 
 void train_sgd_free(train_sgd *s) {
-    free(s->w); free(s->g); free(s->v); free(s->mask);
-    s->w = s->g = s->v = NULL; s->mask = NULL;
+    free(s->w); free(s->g); free(s->v); free(s->mask); free(s->stats);
+    s->w = s->g = s->v = s->stats = NULL; s->mask = NULL;
 #ifdef GPU
     gk_free(s->dw); gk_free(s->dg); gk_free(s->dv); gk_free(s->dmask);
     s->dw = s->dg = s->dv = NULL; s->dmask = NULL;
@@ -133,10 +138,23 @@ int train_sgd_step(void *ctx, const float *x, const float *y, float lr, train_st
 #endif
     int hits = 0;
     float loss = host_step(s->h, x, y, &hits);
+    host_get_grad(s->h, s->g);
+    if (dist_size() > 1) {   /* shard means -> the global batch's mean, on every rank */
+        float share = (float)host_batch(s->h) / (float)s->global_batch;
+        double red[2] = { share * (double)loss, hits };
+        dist_sum_d(red, 2);
+        loss = (float)red[0]; hits = (int)red[1];
+        ws_scale(s->n, share, s->g);
+        dist_sum_f(s->g, s->n);
+        size_t ns = host_nstats(s->h);
+        host_get_stats(s->h, s->stats);
+        ws_scale(ns, share, s->stats);
+        dist_sum_f(s->stats, ns);
+        host_set_stats(s->h, s->stats);
+    }
     out->obj = out->nll = loss;
     out->hits = hits;
     if (!isfinite(loss)) return -1;
-    host_get_grad(s->h, s->g);
     ws_sgd_step(s->n, s->w, s->g, s->v, lr, s->momentum, s->decay, s->mask);
     if (!ws_all_finite(s->n, s->w)) {   /* the loss may still be finite when weights are not */
         snprintf(out->note, sizeof out->note, "the weights became non-finite");
@@ -144,6 +162,6 @@ int train_sgd_step(void *ctx, const float *x, const float *y, float lr, train_st
         return -1;
     }
     host_set_params(s->h, s->w);
-    host_set_seen(s->h, host_seen(s->h) + (uint64_t)host_batch(s->h));
+    host_set_seen(s->h, host_seen(s->h) + (uint64_t)s->global_batch);
     return 0;
 }

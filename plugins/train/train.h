@@ -52,6 +52,10 @@ typedef struct {
     int (*step)(void *ctx, const float *x, const float *y, float lr, train_step_out *out);
     int (*after_iter)(void *ctx, uint64_t it, float lr, char *err);    /* optional; it 0-based */
     int (*epoch_end)(void *ctx, const train_epoch_info *e, int last, char *err);  /* optional */
+    /* data-parallel (dist.h): every rank draws the whole batch of `batch` images (so the
+     * random state stays the same on every rank) and steps on images shard_off ..
+     * shard_off + shard_n - 1 of it; the step all-reduces. shard_n 0: the whole batch. */
+    int shard_off, shard_n;
 } train_loop;
 
 /* Runs epochs *epoch+1 .. epochs. 0, or -1 with a one-line err (a hook's error, or the loss
@@ -67,6 +71,8 @@ typedef struct {
     float *w, *g, *v;         /* on a GPU: w is refreshed by train_sgd_weights only */
     unsigned char *mask;
     float momentum, decay;
+    int global_batch;         /* images per step over all ranks (init: the network's batch) */
+    float *stats;             /* BN rolling statistics, averaged over ranks (several ranks only) */
     /* GPU=1 builds, network on a GPU: weights, gradient, momentum and mask on the device;
      * a step moves no weights between host and device */
     int dev;
@@ -77,7 +83,11 @@ typedef struct {
 /* Takes the network's current parameters as the start; 0 or -1 (out of memory). */
 int  train_sgd_init(train_sgd *s, host_net *h, float momentum, float decay);
 void train_sgd_free(train_sgd *s);
-/* A step function for train_loop (ctx = train_sgd *). */
+/* A step function for train_loop (ctx = train_sgd *). Under mpirun each rank's network
+ * holds its shard of the global batch: the mean gradient over the global batch is the sum
+ * of the ranks' shard means weighted by shard/global (one all-reduce of n floats per step),
+ * so every rank applies the same update; the BN rolling statistics are averaged the same
+ * way (each rank's batch statistics come from its shard: see docs/scaling.md). */
 int  train_sgd_step(void *ctx, const float *x, const float *y, float lr, train_step_out *out);
 /* The current weights in s->w (copied back from the device on a GPU). */
 const float *train_sgd_weights(train_sgd *s);

@@ -310,10 +310,10 @@ static void test_training_lowers_the_middle(void **s) {
     cv.epochs = 8; cv.lr = 0.1f; cv.mom = 0.9f; cv.decay = 5e-4f; cv.seed = 3;
     curve_eval_opts o = { 3, 0, 0, 5e-4f, 0, 0, NULL, NULL };
     curve_eval_row before[3], after[3];
-    curve_evaluate(&cv, h, &d, &d, &o, before);
+    { char e2[CURVE_ERRLEN]; assert_int_equal(curve_evaluate(&cv, h, &d, &d, &o, before, e2), 0); }
     curve_train_opts to = { 0, NULL, NULL, 0, 0 };
     assert_int_equal(curve_train(&cv, h, &d, &to, err), 0);
-    curve_evaluate(&cv, h, &d, &d, &o, after);
+    { char e2[CURVE_ERRLEN]; assert_int_equal(curve_evaluate(&cv, h, &d, &d, &o, after, e2), 0); }
     printf("middle train nll: line %.4f, trained curve %.4f (ends %.4f, %.4f)\n",
            before[1].tr_nll, after[1].tr_nll, after[0].tr_nll, after[2].tr_nll);
     assert_true(after[0].tr_nll == before[0].tr_nll && after[2].tr_nll == before[2].tr_nll);  /* fixed ends */
