@@ -55,4 +55,12 @@ int fast_is_interposed(const char *name);
  * execv's /proc/self/exe with the same argv; otherwise, or if exec fails, it returns. */
 void fast_exec_passive_wait(char **argv);
 
+/* oneDNN convolutions (built with DNNL=1): env DKDNNL=0 (never), 1 (every convolution it can
+ * take: groups 1, not xnor/binary), auto (default: the measured rule in fast_dnnl.c).
+ * fast_set_dnnl(m) sets the mode (-1: back to the environment's). Without oneDNN in the
+ * build the mode is always 0. */
+void fast_set_dnnl(int mode);
+int fast_dnnl_mode(void);
+const char *fast_dnnl_status(void);
+
 #endif
