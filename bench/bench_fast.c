@@ -263,8 +263,11 @@ int main(int argc, char **argv)
             char name[32];
             if (m == 0) snprintf(name, sizeof name, "stock");
             else mode_name(name, sizeof name, m, tl, dl, ndl);
-            printf("%-6s %-8s median %8.1f img/s  (min %7.1f, max %7.1f)  ratio to stock %5.2fx\n",
-                   what, name, med[m], ips[m * rounds], ips[m * rounds + rounds - 1], med[m] / med[0]);
+            if (m == 0 && skip_stock) continue;
+            printf("%-6s %-8s median %8.1f img/s  (min %7.1f, max %7.1f)", what, name, med[m],
+                   ips[m * rounds], ips[m * rounds + rounds - 1]);
+            if (skip_stock) printf("\n");
+            else printf("  ratio to stock %5.2fx\n", med[m] / med[0]);
         }
         if (!strcmp(what, "train"))
             printf("train  loss after the runs: %g (finite: %s)\n", *net->cost, isfinite(*net->cost) ? "yes" : "NO");

@@ -353,13 +353,15 @@ static int engine_ok(void)
     return 1;
 }
 
-/* The rule (auto mode): from measurements on a 2-core AVX2 EPYC (docs/performance.md), oneDNN
- * wins for every convolution with enough channels on both sides; it loses where a side has
- * very few channels (the first layer of the Fashion-MNIST CNN: 1 input channel). */
+/* The rule (auto mode), from bench_fast --layers --dnnl 0,1 on a 2-core AVX2 AMD EPYC
+ * (docs/performance.md): oneDNN's forward (train, and the fused eval) was as fast or faster
+ * for every layer of the Fashion-MNIST CNN, VGG16-BN and ResNet-20, 1.0x-2.8x; its backward
+ * was 1.2x-2x faster everywhere except for a single input channel (the Fashion CNN's first
+ * layer, 1.6x slower: its weight gradient runs on an input padded to 8 channels), and faster
+ * for ResNet's 3-channel first layer. So: backward on oneDNN from 3 input channels on. */
 static int rule(const layer *l, int phase)
 {
-    (void)phase;
-    return l->c >= 8 && l->n >= 8;
+    return phase != 1 || l->c >= 3;
 }
 
 int fast_dnnl_use(const layer *l, int phase)
