@@ -3,7 +3,8 @@
 # of the same network, same batch and thread count. Benchmarks, not tests: the machine may be
 # shared, so every ratio to stock is measured in the same process, in interleaved rounds.
 #   BENCH_ITERS (10) BENCH_ROUNDS (5) BENCH_THREADS (1,2) BENCH_VGG (1: also VGG16-BN, batch 128)
-#   BENCH_RESNET (1: also ResNet-20) BENCH_CIFAR_ROUNDS (3) BENCH_PLANE (1)
+#   BENCH_RESNET (1: also ResNet-20) BENCH_CIFAR_ROUNDS (3) BENCH_PLANE (1) BENCH_SMALL (1: the
+#   small CNN) BENCH_SCALING (0: also scripts/bench_scaling.sh, step time vs batch and width)
 #   BENCH_TORCH (1: run scripts/torch_twin.py; installs python3-torch with apt when missing)
 set -u
 cd "$(dirname "$0")/.."
@@ -60,6 +61,7 @@ compare() {   # $1 darknet output, $2 torch output, $3 label
     done
 }
 
+if [ "${BENCH_SMALL:-1}" = 1 ]; then
 echo "== small Fashion-MNIST CNN ($FASHION), batch 128"
 "$BIN" "$FASHION" --iters "$ITERS" --rounds "$ROUNDS" --threads "$THREADS" | tee "$OUT/dk.txt"
 if [ "${BENCH_TORCH:-1}" = 1 ] && have_torch; then
@@ -78,6 +80,7 @@ if [ -n "${OPENBLAS_CORETYPE:-}" ]; then
     fi
     compare "$OUT/dk2.txt" "$OUT/pt2.txt" "OpenBLAS's own kernel choice"
 fi
+fi   # BENCH_SMALL
 
 # the paper's CIFAR networks: training, eval and BN passes against their PyTorch twins, and
 # the peak resident memory of both processes (no stock rounds: about a minute per step). The
@@ -94,7 +97,7 @@ cifar_row() {   # $1 cfg, $2 torch twin name, $3 label
     for r in $(seq 1 "$R"); do
         "$BIN" "$1" --no-stock --iters 1 --rounds 1 --threads "$THREADS" > "$OUT/$2.dk$r" && dk+=("$OUT/$2.dk$r")
         sed 's/^/  darknet round '"$r"': /' "$OUT/$2.dk$r" | grep 'median' || true
-        if [ -s "$OUT/pt.txt" ]; then
+        if [ "${BENCH_TORCH:-1}" = 1 ] && have_torch; then
             "$PY" scripts/torch_twin.py --net "$2" --iters 1 --rounds 1 --threads "$THREADS" > "$OUT/$2.pt$r" && pt+=("$OUT/$2.pt$r")
             sed 's/^/  pytorch round '"$r"': /' "$OUT/$2.pt$r" | grep 'median' || true
         fi
@@ -114,9 +117,13 @@ cifar_row() {   # $1 cfg, $2 torch twin name, $3 label
 [ "${BENCH_RESNET:-1}" = 1 ] && cifar_row cfg/resnet20.cfg resnet20 ResNet-20
 
 # the curve trainer's step against a plain training step of the same network (target <= 1.05)
-if [ -x build/bench/bench_curve ]; then
+if [ "${BENCH_SMALL:-1}" = 1 ] && [ -x build/bench/bench_curve ]; then
     echo "== curve step vs plain step ($FASHION)"
     build/bench/bench_curve "$FASHION" --iters "$ITERS" --rounds "$ROUNDS"
+fi
+
+if [ "${BENCH_SCALING:-0}" = 1 ]; then
+    bash scripts/bench_scaling.sh
 fi
 
 # grid points per second of "darknet plane" against the reference plane.py's work in PyTorch

@@ -9,7 +9,7 @@ cross-entropy. SGD lr .05 momentum .9 weight decay 5e-4 (Darknet decays weights 
 of the update is the same). Same batch, same thread count, uniform [0,1) images and random
 labels as bench/bench_fast.c. Prints images/s per mode in the same format.
 
-usage: torch_twin.py [--net fashion|vgg16bn|resnet20] [--batch 128] [--iters 10] [--rounds 5] [--threads 1,2] [--what train,eval,bn]
+usage: torch_twin.py [--net fashion|vgg16bn|resnet20] [--width 1] [--batch 128] [--iters 10] [--rounds 5] [--threads 1,2] [--what train,eval,bn]
 Prints the peak resident memory (ru_maxrss) at the end.
 """
 import argparse
@@ -72,16 +72,17 @@ def make_resnet20():
     return nn.Sequential(*layers)
 
 
-def make_net():
+def make_net(width=1.0):
     layers = []
     cin = 1
-    for i, cout in enumerate((32, 64, 128)):
+    ws = tuple(int(round(w * width)) for w in (32, 64, 128))
+    for i, cout in enumerate(ws):
         layers += [nn.Conv2d(cin, cout, 3, stride=1, padding=1, bias=False),
                    nn.BatchNorm2d(cout, eps=1e-5, momentum=0.01),
                    nn.ReLU(inplace=True),
                    nn.MaxPool2d(2, 2)]
         cin = cout
-    layers += [nn.Flatten(), nn.Linear(128 * 3 * 3, 10)]
+    layers += [nn.Flatten(), nn.Linear(ws[2] * 3 * 3, 10)]
     return nn.Sequential(*layers)
 
 
@@ -93,9 +94,10 @@ def main():
     ap.add_argument("--threads", default="1,2")
     ap.add_argument("--what", default="train,eval,bn")
     ap.add_argument("--net", default="fashion", choices=["fashion", "vgg16bn", "resnet20"])
+    ap.add_argument("--width", type=float, default=1.0, help="fashion: widths 32/64/128 times this")
     a = ap.parse_args()
     torch.manual_seed(12345)
-    net = {"fashion": make_net, "vgg16bn": make_vgg16bn, "resnet20": make_resnet20}[a.net]()
+    net = make_net(a.width) if a.net == "fashion" else {"vgg16bn": make_vgg16bn, "resnet20": make_resnet20}[a.net]()
     nparams = sum(p.numel() for p in net.parameters())
     x = torch.rand(a.batch, 1, 28, 28) if a.net == "fashion" else torch.rand(a.batch, 3, 32, 32)
     y = torch.randint(0, 10, (a.batch,))
