@@ -203,6 +203,10 @@ int main(int argc, char **argv)
     if (access(cfg, R_OK)) { fprintf(stderr, "bench_fast: cannot read %s\n", cfg); return 1; }
     network *net = load_quiet(cfg);
     if (!net) return 1;
+    if (batch < 1 || batch > net->batch) {   /* Darknet sized every buffer for the cfg's batch */
+        fprintf(stderr, "bench_fast: %s: --batch %d must be between 1 and the cfg's batch=%d\n", cfg, batch, net->batch);
+        return 1;
+    }
     set_batch_network(net, batch);
     fast_init();
 

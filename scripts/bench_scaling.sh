@@ -20,8 +20,10 @@ echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d
 echo "== training step, $T thread(s), ms per step (median); ratio = PyTorch time / Darknet time"
 printf '%-6s %-6s %12s %12s %7s\n' batch width darknet_ms pytorch_ms ratio
 point() {   # $1 batch, $2 width
-    local cfg=$OUT/w$2.cfg
-    awk -v w="$2" '/^filters=/ { split($0, a, "="); printf "filters=%d\n", a[2] * w + 0.5; next } { print }' cfg/fashion-cnn.cfg > "$cfg"
+    local cfg=$OUT/b$1w$2.cfg
+    # the batch goes into the cfg: Darknet sizes its buffers when it parses the cfg
+    awk -v w="$2" -v b="$1" '/^filters=/ { split($0, a, "="); printf "filters=%d\n", a[2] * w + 0.5; next }
+        /^batch=/ { printf "batch=%d\n", b; next } { print }' cfg/fashion-cnn.cfg > "$cfg"
     "$BIN" "$cfg" --batch "$1" --no-stock --iters "$I" --rounds "$R" --threads "$T" --what train > "$OUT/dk" 2>&1
     "$PY" scripts/torch_twin.py --width "$2" --batch "$1" --iters "$I" --rounds "$R" --threads "$T" --what train > "$OUT/pt" 2>&1
     local d p
