@@ -9,8 +9,10 @@
  * layer on its own instead (forward train, forward eval, backward; ms per call), per mode.
  * What is timed:
  *   train: train_network_datum (forward + backward + Darknet's update_network), train=1
- *   eval:  forward_network with train=0 (what network_predict does)
- *   bn:    the BN-recompute pass: forward with train=1 and truth=NULL, pooling every BN
+ *   eval:  forward_network with train=0, the layers' deltas NULL (what host_predict does:
+ *          Darknet then skips zeroing every delta)
+ *   bn:    the BN-recompute pass: forward with train=1, truth=NULL and the deltas NULL
+ *          (host_bn_recompute), pooling every BN
  *          layer's batch mean and E[x^2] after each batch (what host_bn_recompute does)
  * Input: uniform [0,1) images and random one-hot labels (fixed seed). */
 #include <stdio.h>
@@ -51,6 +53,17 @@ static network *load_quiet(const char *cfg)
 
 static double *pool_m, *pool_q;
 
+/* The forward pass as the host's evaluation and BN passes run it (host_predict,
+ * host_bn_recompute): every layer's delta NULL, so forward_network does not zero them. */
+static void forward_no_deltas(network *net)
+{
+    float *saved[1024];
+    int n = net->n < 1024 ? net->n : 1024;
+    for (int i = 0; i < n; i++) { saved[i] = net->layers[i].delta; net->layers[i].delta = NULL; }
+    forward_network(net);
+    for (int i = 0; i < n; i++) net->layers[i].delta = saved[i];
+}
+
 static void run_once(network *net, const char *what, float *x, float *y)
 {
     int nin = net->inputs * net->batch;
@@ -62,13 +75,13 @@ static void run_once(network *net, const char *what, float *x, float *y)
         float *t = net->truth;
         net->truth = NULL;
         net->train = 0;
-        forward_network(net);
+        forward_no_deltas(net);
         net->truth = t;
     } else {   /* bn */
         float *t = net->truth;
         net->truth = NULL;
         net->train = 1;
-        forward_network(net);
+        forward_no_deltas(net);
         net->truth = t;
         int off = 0;
         for (int i = 0; i < net->n; i++) {
