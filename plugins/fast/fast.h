@@ -13,8 +13,9 @@
  *   activate_array, gradient_array, fill_cpu, copy_cpu, axpy_cpu, scal_cpu,
  *   forward_maxpool_layer, backward_maxpool_layer,
  *   forward_batchnorm_layer, backward_batchnorm_layer (fused BN passes),
- *   forward_convolutional_layer, backward_convolutional_layer (images in parallel, one
- *   workspace per thread, per-thread weight-gradient partials reduced at the end).
+ *   forward_convolutional_layer, backward_convolutional_layer (the convolution on oneDNN where
+ *   fast_dnnl.c's rule takes it, else images in parallel, one workspace per thread,
+ *   per-thread weight-gradient partials reduced at the end).
  *
  * Runtime switch: fast_set_enabled(0) or env DKFAST=0 makes every interposed function
  * forward to the library's own definition (dlsym(RTLD_NEXT, name), resolved once). If a

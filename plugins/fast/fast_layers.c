@@ -1,6 +1,7 @@
-/* fast_layers.c: interposed layer functions: maxpool, fused batch-norm, and convolution with
- * the images of a batch split over the threads (one workspace per thread, single-threaded
- * OpenBLAS inside, per-thread weight-gradient partials summed at the end). */
+/* fast_layers.c: interposed layer functions: maxpool, fused batch-norm, and convolution: on
+ * oneDNN where fast_dnnl.c takes the layer (fused with BN and the activation in eval mode),
+ * otherwise with the images of a batch split over the threads (one workspace per thread,
+ * single-threaded OpenBLAS inside, per-thread weight-gradient partials summed at the end). */
 #include <float.h>
 /* No FP-exception semantics are needed: lets GCC if-convert (vectorise) the ReLU selects. */
 #pragma GCC optimize("no-trapping-math")
