@@ -15,6 +15,9 @@ GPU ?= 0
 CUDA ?= /usr/local/cuda
 HAVE_OPENBLAS := $(shell test -e /usr/include/x86_64-linux-gnu/cblas.h -o -e /usr/include/cblas.h -o -e /usr/include/openblas/cblas.h && echo 1 || echo 0)
 FAST ?= $(HAVE_OPENBLAS)
+# oneDNN convolutions in the fast path (Debian's libdnnl-dev); make DNNL=0 leaves them out
+HAVE_DNNL := $(shell test -e /usr/include/dnnl.h -o -e /usr/include/oneapi/dnnl/dnnl.h && echo 1 || echo 0)
+DNNL ?= $(HAVE_DNNL)
 SAN ?= 0
 MPI ?= 0
 
@@ -55,6 +58,10 @@ endif
 ifeq ($(FAST),1)
 CPPFLAGS += -DFAST
 LDLIBS += -lopenblas
+ifeq ($(DNNL),1)
+CPPFLAGS += -DFAST_DNNL
+LDLIBS += -ldnnl
+endif
 endif
 ifeq ($(SAN),1)
 CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer
@@ -70,6 +77,9 @@ endif
 LIB_SRC := $(filter-out plugins/cli/main.c,$(foreach m,$(MODULES),$(wildcard plugins/$(m)/*.c)))
 ifeq ($(FAST),1)
 LIB_SRC += $(wildcard plugins/fast/*.c)
+ifneq ($(DNNL),1)
+LIB_SRC := $(filter-out plugins/fast/fast_dnnl.c,$(LIB_SRC))
+endif
 endif
 LIB_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRC))
 ifeq ($(GPU),1)

@@ -3,6 +3,8 @@
 # of the same network, same batch and thread count. Benchmarks, not tests: the machine may be
 # shared, so every ratio to stock is measured in the same process, in interleaved rounds.
 #   BENCH_ITERS (10) BENCH_ROUNDS (5) BENCH_THREADS (1,2) BENCH_VGG (1: also VGG16-BN, batch 128)
+#   BENCH_RESNET (1: also ResNet-20) BENCH_CIFAR_ROUNDS (3) BENCH_CIFAR_ITERS (1) BENCH_PLANE (1) BENCH_SMALL (1: the
+#   small CNN) BENCH_SCALING (0: also scripts/bench_scaling.sh, step time vs batch and width)
 #   BENCH_TORCH (1: run scripts/torch_twin.py; installs python3-torch with apt when missing)
 set -u
 cd "$(dirname "$0")/.."
@@ -59,6 +61,7 @@ compare() {   # $1 darknet output, $2 torch output, $3 label
     done
 }
 
+if [ "${BENCH_SMALL:-1}" = 1 ]; then
 echo "== small Fashion-MNIST CNN ($FASHION), batch 128"
 "$BIN" "$FASHION" --iters "$ITERS" --rounds "$ROUNDS" --threads "$THREADS" | tee "$OUT/dk.txt"
 if [ "${BENCH_TORCH:-1}" = 1 ] && have_torch; then
@@ -77,23 +80,50 @@ if [ -n "${OPENBLAS_CORETYPE:-}" ]; then
     fi
     compare "$OUT/dk2.txt" "$OUT/pt2.txt" "OpenBLAS's own kernel choice"
 fi
+fi   # BENCH_SMALL
 
-if [ "${BENCH_VGG:-1}" = 1 ]; then
-    VGG=cfg/vgg16-bn.cfg
-    if [ -r "$VGG" ]; then
-        echo "== VGG16-BN CIFAR-10 ($VGG), batch 128, training step (stock takes about a minute per step)"
-        "$BIN" "$VGG" --iters 1 --rounds 1 --threads "$THREADS" --what train | tee "$OUT/vgg.txt"
-        if [ -s "$OUT/pt.txt" ]; then
-            "$PY" scripts/torch_twin.py --net vgg16bn --iters 1 --rounds 2 --threads "$THREADS" --what train | tee "$OUT/vggpt.txt"
-            compare "$OUT/vgg.txt" "$OUT/vggpt.txt" "VGG16-BN"
+# the paper's CIFAR networks: training, eval and BN passes against their PyTorch twins, and
+# the peak resident memory of both processes (no stock rounds: about a minute per step). The
+# two programs alternate, one round each, BENCH_CIFAR_ROUNDS times; medians over the rounds.
+mem() { sed -n 's/^peak resident memory \([0-9.]*\) MiB$/\1/p' "$@" | sort -g | tail -1; }
+medof() {   # median over files $3... of "WHAT NAME" medians ($1 what, $2 name)
+    local w=$1 n=$2; shift 2
+    for f in "$@"; do med "$f" "$w" "$n"; done | sort -g | awk '{ a[NR] = $1 } END { if (NR) print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
+}
+cifar_row() {   # $1 cfg, $2 torch twin name, $3 label
+    [ -r "$1" ] || return 0
+    local R=${BENCH_CIFAR_ROUNDS:-3} dk=() pt=()
+    echo "== $3 CIFAR-10 ($1), batch 128, train/eval/bn, $R alternating rounds (Darknet-fast, PyTorch) x ${BENCH_CIFAR_ITERS:-1} iteration(s)"
+    for r in $(seq 1 "$R"); do
+        "$BIN" "$1" --no-stock --iters "${BENCH_CIFAR_ITERS:-1}" --rounds 1 --threads "$THREADS" > "$OUT/$2.dk$r" && dk+=("$OUT/$2.dk$r")
+        sed 's/^/  darknet round '"$r"': /' "$OUT/$2.dk$r" | grep 'median' || true
+        if [ "${BENCH_TORCH:-1}" = 1 ] && have_torch; then
+            "$PY" scripts/torch_twin.py --net "$2" --iters "${BENCH_CIFAR_ITERS:-1}" --rounds 1 --threads "$THREADS" > "$OUT/$2.pt$r" && pt+=("$OUT/$2.pt$r")
+            sed 's/^/  pytorch round '"$r"': /' "$OUT/$2.pt$r" | grep 'median' || true
         fi
-    fi
-fi
+    done
+    [ ${#dk[@]} -gt 0 ] || return 0
+    for what in train eval bn; do
+        for t in ${THREADS//,/ }; do
+            echo "$what fast ${t}T median $(medof $what "fast ${t}T" "${dk[@]}") img/s"
+            [ ${#pt[@]} -gt 0 ] && echo "$what torch ${t}T median $(medof $what "torch ${t}T" "${pt[@]}") img/s"
+        done
+    done > "$OUT/$2.sum"
+    [ ${#pt[@]} -gt 0 ] || { cat "$OUT/$2.sum"; return 0; }
+    compare "$OUT/$2.sum" "$OUT/$2.sum" "$3 (medians of the rounds)"
+    echo "peak resident memory: Darknet-fast $(mem "${dk[@]}") MiB, PyTorch $(mem "${pt[@]}") MiB"
+}
+[ "${BENCH_VGG:-1}" = 1 ] && cifar_row cfg/vgg16-bn.cfg vgg16bn VGG16-BN
+[ "${BENCH_RESNET:-1}" = 1 ] && cifar_row cfg/resnet20.cfg resnet20 ResNet-20
 
 # the curve trainer's step against a plain training step of the same network (target <= 1.05)
-if [ -x build/bench/bench_curve ]; then
+if [ "${BENCH_SMALL:-1}" = 1 ] && [ -x build/bench/bench_curve ]; then
     echo "== curve step vs plain step ($FASHION)"
     build/bench/bench_curve "$FASHION" --iters "$ITERS" --rounds "$ROUNDS"
+fi
+
+if [ "${BENCH_SCALING:-0}" = 1 ]; then
+    bash scripts/bench_scaling.sh
 fi
 
 # grid points per second of "darknet plane" against the reference plane.py's work in PyTorch

@@ -13,8 +13,9 @@
  *   activate_array, gradient_array, fill_cpu, copy_cpu, axpy_cpu, scal_cpu,
  *   forward_maxpool_layer, backward_maxpool_layer,
  *   forward_batchnorm_layer, backward_batchnorm_layer (fused BN passes),
- *   forward_convolutional_layer, backward_convolutional_layer (images in parallel, one
- *   workspace per thread, per-thread weight-gradient partials reduced at the end).
+ *   forward_convolutional_layer, backward_convolutional_layer (the convolution on oneDNN where
+ *   fast_dnnl.c's rule takes it, else images in parallel, one workspace per thread,
+ *   per-thread weight-gradient partials reduced at the end).
  *
  * Runtime switch: fast_set_enabled(0) or env DKFAST=0 makes every interposed function
  * forward to the library's own definition (dlsym(RTLD_NEXT, name), resolved once). If a
@@ -54,5 +55,13 @@ int fast_is_interposed(const char *name);
  * OMP_WAIT_POLICY is unset (and DKFAST_NOEXEC is unset) it sets OMP_WAIT_POLICY=PASSIVE and
  * execv's /proc/self/exe with the same argv; otherwise, or if exec fails, it returns. */
 void fast_exec_passive_wait(char **argv);
+
+/* oneDNN convolutions (built with DNNL=1): env DKDNNL=0 (never), 1 (every convolution it can
+ * take: groups 1, not xnor/binary), auto (default: the measured rule in fast_dnnl.c).
+ * fast_set_dnnl(m) sets the mode (-1: back to the environment's). Without oneDNN in the
+ * build the mode is always 0. */
+void fast_set_dnnl(int mode);
+int fast_dnnl_mode(void);
+const char *fast_dnnl_status(void);
 
 #endif

@@ -113,7 +113,7 @@ int fast_threads(void)
 
 const char *fast_status(void)
 {
-    static char buf[384];
+    static char buf[512];
     fast_lazy_init();
     const char *core = openblas_get_corename();
     /* OPENBLAS_CORETYPE=Haswell (set by some sandbox/CI images) keeps an AVX-512 CPU on the
@@ -121,9 +121,10 @@ const char *fast_status(void)
     const char *env = getenv("OPENBLAS_CORETYPE");
     int hint = env && core && (!strcmp(core, "Haswell") || !strcmp(core, "Zen")) &&
                __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw");
-    snprintf(buf, sizeof buf, "fast kernels %s, %d thread%s (OpenMP), OpenBLAS %s core, "
+    snprintf(buf, sizeof buf, "fast kernels %s, %d thread%s (OpenMP), OpenBLAS %s core, %s, "
              "%d/%d interposed%s", fast_on ? "on" : "off (library's own)", fast_nthr,
-             fast_nthr == 1 ? "" : "s", core ? core : "?", FI_COUNT - n_not_interposed, FI_COUNT,
+             fast_nthr == 1 ? "" : "s", core ? core : "?", fast_dnnl_status(),
+             FI_COUNT - n_not_interposed, FI_COUNT,
              hint ? " (set by OPENBLAS_CORETYPE; this CPU has AVX-512: unset it for faster sgemm)" : "");
     return buf;
 }
@@ -181,3 +182,10 @@ void fast_exec_passive_wait(char **argv)
     execv("/proc/self/exe", argv);
     unsetenv("OMP_WAIT_POLICY");   /* exec failed: carry on as we are */
 }
+
+#ifndef FAST_DNNL
+/* built without oneDNN (make DNNL=0) */
+void fast_set_dnnl(int mode) { (void)mode; }
+int fast_dnnl_mode(void) { return 0; }
+const char *fast_dnnl_status(void) { return "no oneDNN in this build"; }
+#endif

@@ -47,4 +47,19 @@ static inline int fast_nt(size_t work)
 {
     return (work >= 32768 && fast_nthr > 1) ? fast_nthr : 1;
 }
+
+/* oneDNN convolutions (fast_dnnl.c). Each returns 1 when it did the work (the layer is one
+ * oneDNN takes, by the rule or DKDNNL), 0 when the caller must run its own path. */
+#ifdef FAST_DNNL
+#include <darknet.h>
+int fast_dnnl_use(const layer *l, int phase);   /* phase 0 forward, 1 backward, 2 fused eval */
+int fast_dnnl_conv_forward(const layer *l, const network *net);
+/* eval mode: conv + BN (rolling statistics) + act (0 LINEAR, 1 RELU, 2 LEAKY) in one call */
+int fast_dnnl_conv_forward_fused(const layer *l, const network *net, int act);
+int fast_dnnl_conv_backward(const layer *l, const network *net);
+#else
+#define fast_dnnl_conv_forward(l, net) 0
+#define fast_dnnl_conv_forward_fused(l, net, act) 0
+#define fast_dnnl_conv_backward(l, net) 0
+#endif
 #endif

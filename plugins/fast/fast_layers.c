@@ -1,6 +1,7 @@
-/* fast_layers.c: interposed layer functions: maxpool, fused batch-norm, and convolution with
- * the images of a batch split over the threads (one workspace per thread, single-threaded
- * OpenBLAS inside, per-thread weight-gradient partials summed at the end). */
+/* fast_layers.c: interposed layer functions: maxpool, fused batch-norm, and convolution: on
+ * oneDNN where fast_dnnl.c takes the layer (fused with BN and the activation in eval mode),
+ * otherwise with the images of a batch split over the threads (one workspace per thread,
+ * single-threaded OpenBLAS inside, per-thread weight-gradient partials summed at the end). */
 #include <float.h>
 /* No FP-exception semantics are needed: lets GCC if-convert (vectorise) the ReLU selects. */
 #pragma GCC optimize("no-trapping-math")
@@ -316,16 +317,15 @@ static int conv_threads(const layer *l)
     return nt < 1 ? 1 : nt;
 }
 
-void forward_convolutional_layer(layer l, network net)
+/* The convolution itself (no bias, BN or activation) with im2col + OpenBLAS, images in
+ * parallel. */
+static void conv_fwd_gemm(const layer *lp, const network *netp)
 {
-    if (!fast_go(FI_forward_convolutional_layer) ||
-        ((l.xnor || l.binary) && FAST_ORIG(forward_convolutional_layer))) {
-        ((fp_layer)FAST_ORIG(forward_convolutional_layer))(l, net);
-        return;
-    }
+    const layer l = *lp;
     int m = l.n / l.groups, k = l.size * l.size * l.c / l.groups, n = l.out_w * l.out_h;
     int jobs = l.batch * l.groups, nt = conv_threads(&l);
     size_t cin = (size_t)l.c / l.groups * l.h * l.w;
+    const float *input = netp->input;
 #pragma omp parallel num_threads(nt) if (nt > 1)
     {
         int tid = omp_get_thread_num();
@@ -334,7 +334,7 @@ void forward_convolutional_layer(layer l, network net)
         for (int q = 0; q < jobs; q++) {
             int j = q % l.groups;
             const float *a = l.weights + (size_t)j * l.nweights / l.groups;
-            const float *im = net.input + (size_t)q * cin;
+            const float *im = input + (size_t)q * cin;
             const float *b = im;
             if (l.size != 1) {
                 fk_im2col(im, l.c / l.groups, l.h, l.w, l.size, l.stride, l.pad, ws, (size_t)n, 1);
@@ -343,12 +343,26 @@ void forward_convolutional_layer(layer l, network net)
             fk_gemm(0, 0, m, n, k, 1, a, k, b, n, 0, l.output + (size_t)q * n * m, n);
         }
     }
+}
+
+void forward_convolutional_layer(layer l, network net)
+{
+    if (!fast_go(FI_forward_convolutional_layer) ||
+        ((l.xnor || l.binary) && FAST_ORIG(forward_convolutional_layer))) {
+        ((fp_layer)FAST_ORIG(forward_convolutional_layer))(l, net);
+        return;
+    }
     ACTIVATION act = l.activation;
+    /* eval mode: conv + BN with the rolling statistics + activation in one oneDNN call */
+    if (!net.train && l.batch_normalize && (act == RELU || act == LEAKY || act == LINEAR) &&
+        fast_dnnl_conv_forward_fused(&l, &net, act == RELU ? 1 : act == LEAKY ? 2 : 0))
+        return;
+    if (!fast_dnnl_conv_forward(&l, &net)) conv_fwd_gemm(&l, &net);
     int fuse = fk_act_supported(act);
     if (l.batch_normalize) {
         bn_forward(&l, &net, fuse ? act : LINEAR);
     } else {
-        add_bias(l.output, l.biases, l.batch, l.n, n);
+        add_bias(l.output, l.biases, l.batch, l.n, l.out_w * l.out_h);
     }
     if (!l.batch_normalize || !fuse)
         fk_activate(l.output, (size_t)l.outputs * l.batch, act, fast_nt((size_t)l.outputs * l.batch));
@@ -370,6 +384,8 @@ void backward_convolutional_layer(layer l, network net)
         if (l.batch_normalize) bn_backward(&l, &net, LINEAR);
         else backward_bias(l.bias_updates, l.delta, l.batch, l.n, k);
     }
+
+    if (fast_dnnl_conv_backward(&l, &net)) return;
 
     /* The images are cut into G fixed groups; group 0 accumulates its weight gradient into
      * weight_updates, group g > 0 into its own partial, and the partials are added in group

@@ -751,7 +751,7 @@ static void test_cfgs_parse(void **state) {
             if (net->layers[k].type == CONVOLUTIONAL) { convs++; bn += net->layers[k].batch_normalize; }
             if (net->layers[k].type == SHORTCUT) shortcuts++;
         }
-        int want_convs[] = {13, 13, 21}, want_bn[] = {0, 13, 21}, want_sc[] = {0, 0, 9};
+        int want_convs[] = {13, 13, 19}, want_bn[] = {0, 13, 19}, want_sc[] = {0, 0, 9};   /* resnet20: option-A shortcuts */
         assert_int_equal(convs, want_convs[i]);
         assert_int_equal(bn, want_bn[i]);
         assert_int_equal(shortcuts, want_sc[i]);

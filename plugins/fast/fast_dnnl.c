@@ -1,0 +1,513 @@
+/* fast_dnnl.c: convolution forward, backward-data and backward-weights on oneDNN (Debian's
+ * libdnnl, the CPU primitive library PyTorch uses), called from the interposed
+ * forward_/backward_convolutional_layer in fast_layers.c for the layers where it is chosen
+ * (see fast_dnnl_use) instead of im2col + OpenBLAS.
+ *
+ * Layouts: Darknet keeps activations NCHW and weights OIHW. The primitives are created with
+ * format `any`, so oneDNN picks its fastest layout (on AVX2 the blocked nChw8c / OIhw8i8o);
+ * the plain arrays are reordered into per-process scratch slots before and out of them after
+ * each call. Gradients that Darknet accumulates (weight_updates, and net.delta through
+ * col2im for size > 1) are added by a reorder with a sum post-op; for size 1 Darknet's own
+ * backward overwrites net.delta (gemm with BETA 0), and so does this one.
+ *
+ * Eval mode (net.train == 0) with batch_normalize and a RELU/LEAKY/LINEAR activation: BN with
+ * the rolling statistics is folded into the convolution (weights scaled per output channel
+ * by scale/(sqrt(var)+.000001), bias = bias - mean*that) and the activation is an eltwise
+ * post-op, so one primitive writes l.output. l.x (the pre-BN copy, read only by a backward
+ * pass) is not written in that mode.
+ *
+ * Primitives, memory objects and reorders are created once per layer shape and thread count
+ * (a small cache, searched linearly) and only their data handles change per call. oneDNN's
+ * CPU runtime in Debian's build is OpenMP (libgomp, the same pool as ours): it sizes its
+ * parallel regions by omp_get_max_threads(), which is set to the fast thread count around
+ * creation and execution and restored after, so the two never oversubscribe. */
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <omp.h>
+#include <dnnl.h>
+#include "fast.h"
+#include "fast_internal.h"
+#include "fast_protos.h"
+
+/* DKDNNL: 0 never, 1 every layer it can take, auto (default) the rule of fast_dnnl_use */
+static int dnnl_mode = -1;
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static dnnl_engine_t eng;
+static dnnl_stream_t strm;
+static int dnnl_broken;   /* engine creation failed: never again */
+
+int fast_dnnl_mode(void)
+{
+    if (dnnl_mode < 0) {
+        const char *e = getenv("DKDNNL");
+        if (e && (!strcmp(e, "0") || !strcmp(e, "off") || !strcmp(e, "no"))) dnnl_mode = 0;
+        else if (e && (!strcmp(e, "1") || !strcmp(e, "on") || !strcmp(e, "all"))) dnnl_mode = 1;
+        else dnnl_mode = 2;
+    }
+    return dnnl_mode;
+}
+
+void fast_set_dnnl(int mode) { dnnl_mode = mode < 0 ? -1 : mode > 2 ? 2 : mode; }
+
+/* ------------------------------------------------------------------ scratch slots */
+
+enum { S_SRC, S_WEI, S_DST, S_TMP, S_BIAS, S_BIAS2, NSLOT };
+static void *slot[NSLOT];
+static size_t slot_cap[NSLOT];
+
+static void *get_slot(int s, size_t bytes)
+{
+    if (bytes > slot_cap[s]) {
+        free(slot[s]);
+        size_t cap = bytes + bytes / 8 + 4096;
+        void *p = NULL;
+        if (posix_memalign(&p, 64, cap)) {
+            fprintf(stderr, "fast: out of memory (%zu bytes for oneDNN)\n", cap);
+            abort();
+        }
+        slot[s] = p;
+        slot_cap[s] = cap;
+    }
+    return slot[s];
+}
+
+/* ------------------------------------------------------------------ ports */
+
+/* A plain user array and the primitive's view of it: when the primitive wants another
+ * layout (or the result is to be added), a reorder through a scratch slot. */
+typedef struct {
+    dnnl_memory_t um, pm;
+    dnnl_primitive_t reo;
+    size_t bytes;   /* of the primitive's layout */
+    int same;
+} port;
+
+#define CK(call) do { if ((call) != dnnl_success) goto fail; } while (0)
+
+static int port_init(port *p, const dnnl_memory_desc_t *umd, const dnnl_memory_desc_t *pmd, int in, int sum)
+{
+    dnnl_primitive_desc_t rpd = NULL;
+    dnnl_primitive_attr_t attr = NULL;
+    dnnl_post_ops_t po = NULL;
+    memset(p, 0, sizeof *p);
+    p->bytes = dnnl_memory_desc_get_size(pmd);
+    p->same = !sum && dnnl_memory_desc_equal(umd, pmd);
+    CK(dnnl_memory_create(&p->um, umd, eng, DNNL_MEMORY_NONE));
+    if (p->same) return 1;
+    CK(dnnl_memory_create(&p->pm, pmd, eng, DNNL_MEMORY_NONE));
+    if (sum) {
+        CK(dnnl_primitive_attr_create(&attr));
+        CK(dnnl_post_ops_create(&po));
+        CK(dnnl_post_ops_append_sum(po, 1.0f));
+        CK(dnnl_primitive_attr_set_post_ops(attr, po));
+    }
+    if (in) CK(dnnl_reorder_primitive_desc_create(&rpd, umd, eng, pmd, eng, attr));
+    else CK(dnnl_reorder_primitive_desc_create(&rpd, pmd, eng, umd, eng, attr));
+    CK(dnnl_primitive_create(&p->reo, rpd));
+    dnnl_primitive_desc_destroy(rpd);
+    if (attr) dnnl_primitive_attr_destroy(attr);
+    if (po) dnnl_post_ops_destroy(po);
+    return 1;
+fail:
+    if (rpd) dnnl_primitive_desc_destroy(rpd);
+    if (attr) dnnl_primitive_attr_destroy(attr);
+    if (po) dnnl_post_ops_destroy(po);
+    return 0;
+}
+
+/* The memory the primitive reads or writes: the user array itself, or slot s. */
+static dnnl_memory_t port_bind(port *p, const float *user, int s)
+{
+    dnnl_memory_set_data_handle(p->um, (void *)user);
+    if (p->same) return p->um;
+    dnnl_memory_set_data_handle(p->pm, get_slot(s, p->bytes));
+    return p->pm;
+}
+
+static void run(dnnl_primitive_t prim, int n, const dnnl_exec_arg_t *args)
+{
+    if (dnnl_primitive_execute(prim, strm, n, args) != dnnl_success ||
+        dnnl_stream_wait(strm) != dnnl_success) {
+        fprintf(stderr, "fast: a oneDNN primitive failed to execute\n");
+        abort();
+    }
+}
+
+static void port_in(port *p)
+{
+    if (p->same) return;
+    dnnl_exec_arg_t a[2] = { { DNNL_ARG_FROM, p->um }, { DNNL_ARG_TO, p->pm } };
+    run(p->reo, 2, a);
+}
+
+static void port_out(port *p)
+{
+    if (p->same) return;
+    dnnl_exec_arg_t a[2] = { { DNNL_ARG_FROM, p->pm }, { DNNL_ARG_TO, p->um } };
+    run(p->reo, 2, a);
+}
+
+/* ------------------------------------------------------------------ per-shape cache */
+
+typedef struct {
+    int b, c, h, w, n, size, stride, pad, nt;   /* key */
+    int oh, ow;
+    int fwd_ok, bwd_ok, fused_ok[3];   /* 0 not tried, 1 ready, -1 unavailable */
+    dnnl_primitive_desc_t fpd;   /* training forward (the backward's hint) */
+    dnnl_primitive_t fwd, bwdd, bww, fused[3];
+    port f_src, f_wei, f_dst;
+    port d_ddst, d_wei, d_dsrc_add, d_dsrc_set;
+    port w_src, w_ddst, w_dwei;
+    port e_src, e_wei, e_bias, e_dst[3];
+    int w_ddst_reuse;   /* backward-weights reads the diff_dst that backward-data reordered */
+} dconv;
+
+#define NCACHE 64
+static dconv cache[NCACHE];
+static int ncache;
+
+static void mdesc(dnnl_memory_desc_t *md, int n0, int n1, int n2, int n3, dnnl_format_tag_t tag)
+{
+    dnnl_dims_t d = { n0, n1, n2, n3 };
+    dnnl_memory_desc_init_by_tag(md, 4, d, dnnl_f32, tag);
+}
+
+static void mdesc1(dnnl_memory_desc_t *md, int n0)
+{
+    dnnl_dims_t d = { n0 };
+    dnnl_memory_desc_init_by_tag(md, 1, d, dnnl_f32, dnnl_x);
+}
+
+/* Padding on the right/bottom that makes oneDNN's output size Darknet's (never negative: the
+ * size formula floors, so a smaller right pad gives the same size where Darknet's would be < 0). */
+static int pad_r(int in, int out, int k, int s, int pl)
+{
+    int r = (out - 1) * s + k - in - pl;
+    return r < 0 ? 0 : r;
+}
+
+static void conv_geom(const dconv *e, dnnl_dims_t st, dnnl_dims_t pl, dnnl_dims_t pr)
+{
+    st[0] = st[1] = e->stride;
+    pl[0] = pl[1] = e->pad;
+    pr[0] = pad_r(e->h, e->oh, e->size, e->stride, e->pad);
+    pr[1] = pad_r(e->w, e->ow, e->size, e->stride, e->pad);
+}
+
+static void geom_mds(const dconv *e, dnnl_memory_desc_t *src, dnnl_memory_desc_t *wei,
+                     dnnl_memory_desc_t *dst, dnnl_format_tag_t tag_a, dnnl_format_tag_t tag_w)
+{
+    mdesc(src, e->b, e->c, e->h, e->w, tag_a);
+    mdesc(wei, e->n, e->c, e->size, e->size, tag_w);
+    mdesc(dst, e->b, e->n, e->oh, e->ow, tag_a);
+}
+
+static const dnnl_memory_desc_t *qmd(dnnl_primitive_desc_t pd, dnnl_query_t what)
+{
+    return dnnl_primitive_desc_query_md(pd, what, 0);
+}
+
+static int make_fwd(dconv *e)
+{
+    dnnl_memory_desc_t s, w, d, us, uw, ud;
+    dnnl_dims_t st, pl, pr;
+    dnnl_convolution_desc_t cd;
+    conv_geom(e, st, pl, pr);
+    geom_mds(e, &s, &w, &d, dnnl_format_tag_any, dnnl_format_tag_any);
+    geom_mds(e, &us, &uw, &ud, dnnl_nchw, dnnl_oihw);
+    CK(dnnl_convolution_forward_desc_init(&cd, dnnl_forward_training, dnnl_convolution_direct, &s, &w,
+                                          NULL, &d, st, pl, pr));
+    CK(dnnl_primitive_desc_create(&e->fpd, &cd, NULL, eng, NULL));
+    CK(dnnl_primitive_create(&e->fwd, e->fpd));
+    if (!port_init(&e->f_src, &us, qmd(e->fpd, dnnl_query_src_md), 1, 0) ||
+        !port_init(&e->f_wei, &uw, qmd(e->fpd, dnnl_query_weights_md), 1, 0) ||
+        !port_init(&e->f_dst, &ud, qmd(e->fpd, dnnl_query_dst_md), 0, 0))
+        goto fail;
+    return 1;
+fail:
+    return 0;
+}
+
+static int make_bwd(dconv *e)
+{
+    dnnl_memory_desc_t s, w, d, us, uw, ud;
+    dnnl_dims_t st, pl, pr;
+    dnnl_convolution_desc_t cd;
+    dnnl_primitive_desc_t dpd = NULL, wpd = NULL;
+    conv_geom(e, st, pl, pr);
+    geom_mds(e, &s, &w, &d, dnnl_format_tag_any, dnnl_format_tag_any);
+    geom_mds(e, &us, &uw, &ud, dnnl_nchw, dnnl_oihw);
+    CK(dnnl_convolution_backward_data_desc_init(&cd, dnnl_convolution_direct, &s, &w, &d, st, pl, pr));
+    CK(dnnl_primitive_desc_create(&dpd, &cd, NULL, eng, e->fpd));
+    CK(dnnl_primitive_create(&e->bwdd, dpd));
+    CK(dnnl_convolution_backward_weights_desc_init(&cd, dnnl_convolution_direct, &s, &w, NULL, &d, st, pl, pr));
+    CK(dnnl_primitive_desc_create(&wpd, &cd, NULL, eng, e->fpd));
+    CK(dnnl_primitive_create(&e->bww, wpd));
+    if (!port_init(&e->d_ddst, &ud, qmd(dpd, dnnl_query_diff_dst_md), 1, 0) ||
+        !port_init(&e->d_wei, &uw, qmd(dpd, dnnl_query_weights_md), 1, 0) ||
+        !port_init(&e->d_dsrc_add, &us, qmd(dpd, dnnl_query_diff_src_md), 0, 1) ||
+        !port_init(&e->d_dsrc_set, &us, qmd(dpd, dnnl_query_diff_src_md), 0, 0) ||
+        !port_init(&e->w_src, &us, qmd(wpd, dnnl_query_src_md), 1, 0) ||
+        !port_init(&e->w_ddst, &ud, qmd(wpd, dnnl_query_diff_dst_md), 1, 0) ||
+        !port_init(&e->w_dwei, &uw, qmd(wpd, dnnl_query_diff_weights_md), 0, 1))
+        goto fail;
+    e->w_ddst_reuse = dnnl_memory_desc_equal(qmd(dpd, dnnl_query_diff_dst_md), qmd(wpd, dnnl_query_diff_dst_md));
+    dnnl_primitive_desc_destroy(dpd);
+    dnnl_primitive_desc_destroy(wpd);
+    return 1;
+fail:
+    if (dpd) dnnl_primitive_desc_destroy(dpd);
+    if (wpd) dnnl_primitive_desc_destroy(wpd);
+    return 0;
+}
+
+/* act: 0 LINEAR, 1 RELU, 2 LEAKY */
+static int make_fused(dconv *e, int act)
+{
+    dnnl_memory_desc_t s, w, d, us, uw, ud, b;
+    dnnl_dims_t st, pl, pr;
+    dnnl_convolution_desc_t cd;
+    dnnl_primitive_desc_t pd = NULL;
+    dnnl_primitive_attr_t attr = NULL;
+    dnnl_post_ops_t po = NULL;
+    conv_geom(e, st, pl, pr);
+    geom_mds(e, &s, &w, &d, dnnl_format_tag_any, dnnl_format_tag_any);
+    geom_mds(e, &us, &uw, &ud, dnnl_nchw, dnnl_oihw);
+    mdesc1(&b, e->n);
+    CK(dnnl_primitive_attr_create(&attr));
+    if (act) {
+        CK(dnnl_post_ops_create(&po));
+        CK(dnnl_post_ops_append_eltwise(po, 1.0f, dnnl_eltwise_relu, act == 2 ? .1f : 0.f, 0.f));
+        CK(dnnl_primitive_attr_set_post_ops(attr, po));
+    }
+    CK(dnnl_convolution_forward_desc_init(&cd, dnnl_forward_inference, dnnl_convolution_direct, &s, &w,
+                                          &b, &d, st, pl, pr));
+    CK(dnnl_primitive_desc_create(&pd, &cd, attr, eng, NULL));
+    CK(dnnl_primitive_create(&e->fused[act], pd));
+    if (!e->e_src.um) {   /* the ports are the same for the three activations */
+        if (!port_init(&e->e_src, &us, qmd(pd, dnnl_query_src_md), 1, 0) ||
+            !port_init(&e->e_wei, &uw, qmd(pd, dnnl_query_weights_md), 1, 0) ||
+            !port_init(&e->e_bias, &b, dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 1), 1, 0))
+            goto fail;
+    }
+    if (!port_init(&e->e_dst[act], &ud, qmd(pd, dnnl_query_dst_md), 0, 0)) goto fail;
+    dnnl_primitive_desc_destroy(pd);
+    dnnl_primitive_attr_destroy(attr);
+    if (po) dnnl_post_ops_destroy(po);
+    return 1;
+fail:
+    if (pd) dnnl_primitive_desc_destroy(pd);
+    if (attr) dnnl_primitive_attr_destroy(attr);
+    if (po) dnnl_post_ops_destroy(po);
+    return 0;
+}
+
+/* Threads for oneDNN: the fast count, 1 inside a parallel region. */
+static int dnnl_threads(const layer *l)
+{
+    int nt = fast_nthr;
+    if (omp_in_parallel()) return 1;
+    if (nt > l->batch) nt = l->batch;
+    return nt < 1 ? 1 : nt;
+}
+
+static dconv *lookup(const layer *l, int nt)
+{
+    for (int i = 0; i < ncache; i++) {
+        dconv *e = &cache[i];
+        if (e->b == l->batch && e->c == l->c && e->h == l->h && e->w == l->w && e->n == l->n &&
+            e->size == l->size && e->stride == l->stride && e->pad == l->pad && e->nt == nt)
+            return e;
+    }
+    if (ncache == NCACHE) return NULL;   /* full: the im2col path */
+    dconv *e = &cache[ncache++];
+    memset(e, 0, sizeof *e);
+    e->b = l->batch; e->c = l->c; e->h = l->h; e->w = l->w; e->n = l->n;
+    e->size = l->size; e->stride = l->stride; e->pad = l->pad; e->nt = nt;
+    e->oh = l->out_h; e->ow = l->out_w;
+    return e;
+}
+
+static void warn_once(const char *what, const layer *l)
+{
+    static int said;
+    if (said++) return;
+    fprintf(stderr, "fast: oneDNN could not create its %s for a %dx%dx%d -> %d conv %dx%d/%d "
+            "(that layer keeps im2col + OpenBLAS)\n", what, l->c, l->h, l->w, l->n, l->size, l->size,
+            l->stride);
+}
+
+static int engine_ok(void)
+{
+    if (eng) return 1;
+    if (dnnl_broken) return 0;
+    if (dnnl_engine_create(&eng, dnnl_cpu, 0) != dnnl_success ||
+        dnnl_stream_create(&strm, eng, dnnl_stream_default_flags) != dnnl_success) {
+        fprintf(stderr, "fast: oneDNN's CPU engine could not be created (convolutions keep im2col + OpenBLAS)\n");
+        dnnl_broken = 1;
+        return 0;
+    }
+    return 1;
+}
+
+/* The rule (auto mode), from bench_fast --layers --dnnl 0,1 on a 2-core AVX2 AMD EPYC
+ * (docs/performance.md): oneDNN's forward (train, and the fused eval) was as fast or faster
+ * for every layer of the Fashion-MNIST CNN, VGG16-BN and ResNet-20, 1.0x-2.8x; its backward
+ * was 1.2x-2x faster everywhere except for a single input channel (the Fashion CNN's first
+ * layer, 1.6x slower: its weight gradient runs on an input padded to 8 channels), and faster
+ * for ResNet's 3-channel first layer. So: backward on oneDNN from 3 input channels on. */
+static int rule(const layer *l, int phase)
+{
+    return phase != 1 || l->c >= 3;
+}
+
+int fast_dnnl_use(const layer *l, int phase)
+{
+    int m = fast_dnnl_mode();
+    if (!m || l->groups != 1 || l->xnor || l->binary || l->size < 1) return 0;
+    /* the library computes a 1x1 conv without im2col and so ignores its stride (it reads
+     * the first out_h*out_w floats of each image as if unstrided): keep its own semantics */
+    if (l->size == 1 && l->stride != 1) return 0;
+    if (l->out_h < 1 || l->out_w < 1 || l->batch < 1) return 0;
+    return m == 1 || rule(l, phase);
+}
+
+/* ------------------------------------------------------------------ the calls */
+
+typedef struct { int prev; } thr_guard;
+static thr_guard thr_set(int nt)
+{
+    thr_guard g = { omp_get_max_threads() };
+    omp_set_num_threads(nt);
+    return g;
+}
+static void thr_restore(thr_guard g) { omp_set_num_threads(g.prev); }
+
+int fast_dnnl_conv_forward(const layer *l, const network *net)
+{
+    if (!fast_dnnl_use(l, 0)) return 0;
+    int nt = dnnl_threads(l);
+    pthread_mutex_lock(&mu);
+    thr_guard g = thr_set(nt);
+    dconv *e = engine_ok() ? lookup(l, nt) : NULL;
+    if (e && !e->fwd_ok) {
+        e->fwd_ok = make_fwd(e) ? 1 : -1;
+        if (e->fwd_ok < 0) warn_once("forward convolution", l);
+    }
+    int ok = e && e->fwd_ok == 1;
+    if (ok) {
+        dnnl_exec_arg_t a[3] = {
+            { DNNL_ARG_SRC, port_bind(&e->f_src, net->input, S_SRC) },
+            { DNNL_ARG_WEIGHTS, port_bind(&e->f_wei, l->weights, S_WEI) },
+            { DNNL_ARG_DST, port_bind(&e->f_dst, l->output, S_DST) } };
+        port_in(&e->f_src);
+        port_in(&e->f_wei);
+        run(e->fwd, 3, a);
+        port_out(&e->f_dst);
+    }
+    thr_restore(g);
+    pthread_mutex_unlock(&mu);
+    return ok;
+}
+
+int fast_dnnl_conv_forward_fused(const layer *l, const network *net, int act)
+{
+    if (!fast_dnnl_use(l, 2) || act < 0 || act > 2) return 0;
+    int nt = dnnl_threads(l);
+    pthread_mutex_lock(&mu);
+    thr_guard g = thr_set(nt);
+    dconv *e = engine_ok() ? lookup(l, nt) : NULL;
+    if (e && !e->fused_ok[act]) {
+        e->fused_ok[act] = make_fused(e, act) ? 1 : -1;
+        if (e->fused_ok[act] < 0) warn_once("fused inference convolution", l);
+    }
+    int ok = e && e->fused_ok[act] == 1;
+    if (ok) {
+        /* BN with the rolling statistics as Darknet computes it, folded: y = conv(x)*a + b */
+        int n = l->n;
+        size_t per = (size_t)l->nweights / n;
+        float *ws = get_slot(S_TMP, sizeof(float) * (size_t)l->nweights);
+        float *bias = get_slot(S_BIAS, sizeof(float) * (size_t)n);
+        for (int o = 0; o < n; o++) {
+            float a = l->scales[o] / (sqrtf(l->rolling_variance[o]) + .000001f);
+            bias[o] = l->biases[o] - l->rolling_mean[o] * a;
+            const float *src = l->weights + o * per;
+            float *dst = ws + o * per;
+            for (size_t k = 0; k < per; k++) dst[k] = src[k] * a;
+        }
+        dnnl_exec_arg_t a[4] = {
+            { DNNL_ARG_SRC, port_bind(&e->e_src, net->input, S_SRC) },
+            { DNNL_ARG_WEIGHTS, port_bind(&e->e_wei, ws, S_WEI) },
+            { DNNL_ARG_BIAS, port_bind(&e->e_bias, bias, S_BIAS2) },
+            { DNNL_ARG_DST, port_bind(&e->e_dst[act], l->output, S_DST) } };
+        port_in(&e->e_src);
+        port_in(&e->e_wei);
+        port_in(&e->e_bias);
+        run(e->fused[act], 4, a);
+        port_out(&e->e_dst[act]);
+    }
+    thr_restore(g);
+    pthread_mutex_unlock(&mu);
+    return ok;
+}
+
+int fast_dnnl_conv_backward(const layer *l, const network *net)
+{
+    if (!fast_dnnl_use(l, 1)) return 0;
+    int nt = dnnl_threads(l);
+    pthread_mutex_lock(&mu);
+    thr_guard g = thr_set(nt);
+    dconv *e = engine_ok() ? lookup(l, nt) : NULL;
+    if (e && !e->fwd_ok) e->fwd_ok = make_fwd(e) ? 1 : -1;   /* the hint */
+    if (e && e->fwd_ok == 1 && !e->bwd_ok) {
+        e->bwd_ok = make_bwd(e) ? 1 : -1;
+        if (e->bwd_ok < 0) warn_once("backward convolution", l);
+    }
+    int ok = e && e->fwd_ok == 1 && e->bwd_ok == 1;
+    if (ok) {
+        /* weight gradient: added to weight_updates */
+        dnnl_memory_t ddst = port_bind(&e->w_ddst, l->delta, S_DST);
+        port_in(&e->w_ddst);
+        dnnl_exec_arg_t w[3] = {
+            { DNNL_ARG_SRC, port_bind(&e->w_src, net->input, S_SRC) },
+            { DNNL_ARG_DIFF_DST, ddst },
+            { DNNL_ARG_DIFF_WEIGHTS, port_bind(&e->w_dwei, l->weight_updates, S_WEI) } };
+        port_in(&e->w_src);
+        run(e->bww, 3, w);
+        port_out(&e->w_dwei);
+        if (net->delta) {
+            /* input gradient: added to net.delta (size 1: written, as Darknet does) */
+            port *ds = l->size == 1 ? &e->d_dsrc_set : &e->d_dsrc_add;
+            dnnl_memory_t dd;
+            if (e->w_ddst_reuse) {
+                dd = ddst;   /* already in slot S_DST (or the user array) */
+            } else {
+                dd = port_bind(&e->d_ddst, l->delta, S_DST);
+                port_in(&e->d_ddst);
+            }
+            dnnl_exec_arg_t d[3] = {
+                { DNNL_ARG_DIFF_DST, dd },
+                { DNNL_ARG_WEIGHTS, port_bind(&e->d_wei, l->weights, S_WEI) },
+                { DNNL_ARG_DIFF_SRC, port_bind(ds, net->delta, S_SRC) } };
+            port_in(&e->d_wei);
+            run(e->bwdd, 3, d);
+            port_out(ds);
+        }
+    }
+    thr_restore(g);
+    pthread_mutex_unlock(&mu);
+    return ok;
+}
+
+const char *fast_dnnl_status(void)
+{
+    static char buf[128];
+    const dnnl_version_t *v = dnnl_version();
+    int m = fast_dnnl_mode();
+    snprintf(buf, sizeof buf, "oneDNN %d.%d.%d convolutions %s", v->major, v->minor, v->patch,
+             m == 0 ? "off" : m == 1 ? "on every layer" : "on by rule");
+    return buf;
+}
