@@ -84,6 +84,12 @@ int cli_check_unused(cli_args *a) {
     return 0;
 }
 
+int cli_usage_error(const char *help) {
+    int n = (int)strcspn(help, "\n");
+    fprintf(stderr, "darknet: missing arguments; %.*s (-h for the options)\n", n, help);
+    return 2;
+}
+
 int cli_fail(const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);

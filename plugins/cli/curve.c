@@ -100,7 +100,7 @@ static int cmd_curve_train(int argc, char **argv) {
     const char *out = cli_str(&a, "out", NULL), *resume = cli_str(&a, "resume", NULL);
     int stop_after = cli_int(&a, "stop_after", 0);   /* for tests: simulate an interruption */
     if (cli_check_unused(&a)) return 2;
-    if (np < (resume ? 2 : 4)) { fputs(help_train, stderr); return 2; }
+    if (np < (resume ? 2 : 4)) { return cli_usage_error(help_train); }
     curve_type type;
     if (curve_parse_type(type_s, &type)) return cli_fail("-curve must be bezier or polychain, got '%s'", type_s);
     if (k < 2 || k > 64) return cli_fail("-bends must be between 2 and 64, got %d", k);
@@ -297,7 +297,7 @@ static int cmd_curve_eval(int argc, char **argv) {
     eval_flags e;
     read_eval_flags(&a, &e, 1);
     if (cli_check_unused(&a)) return 2;
-    if (np < 3) { fputs(help_eval, stderr); return 2; }
+    if (np < 3) { return cli_usage_error(help_eval); }
     curve cv;
     char err[CURVE_ERRLEN];
     if (curve_load(&cv, pos[2], err)) return cli_fail("%s", err);
@@ -323,7 +323,7 @@ static int cmd_curve_line(int argc, char **argv) {
     eval_flags e;
     read_eval_flags(&a, &e, 0);
     if (cli_check_unused(&a)) return 2;
-    if (np < 4) { fputs(help_line, stderr); return 2; }
+    if (np < 4) { return cli_usage_error(help_line); }
     dataset tr = {0}, te = {0};
     if (load_eval_data(pos[0], &e, &tr, &te)) return 1;
     host_net *h = cli_load_net(pos[1], NULL, &te, 0);
@@ -350,7 +350,7 @@ static int cmd_curve_export(int argc, char **argv) {
     const char *out = cli_str(&a, "out", NULL);
     int bn_limit = cli_int(&a, "bn_limit", 0);
     if (cli_check_unused(&a)) return 2;
-    if (np < 3 || !out || isnan(t)) { fputs(help_export, stderr); return 2; }
+    if (np < 3 || !out || isnan(t)) { return cli_usage_error(help_export); }
     if (t < 0 || t > 1) return cli_fail("-t must be in [0, 1], got %g", t);
     if (cli_check_writable(out)) return 1;
     curve cv;
@@ -375,12 +375,12 @@ static int cmd_curve_export(int argc, char **argv) {
 }
 
 int cmd_curve(int argc, char **argv) {
-    if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) { fputs(help, argc < 2 ? stderr : stdout); return argc < 2 ? 2 : 0; }
+    if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) { if (argc < 2) return cli_usage_error(help); fputs(help, stdout); return 0; }
     const char *sub = argv[1];
     if (!strcmp(sub, "train")) return cmd_curve_train(argc - 1, argv + 1);
     if (!strcmp(sub, "eval")) return cmd_curve_eval(argc - 1, argv + 1);
     if (!strcmp(sub, "line")) return cmd_curve_line(argc - 1, argv + 1);
     if (!strcmp(sub, "export")) return cmd_curve_export(argc - 1, argv + 1);
-    fprintf(stderr, "darknet curve: unknown subcommand '%s'\n%s", sub, help);
+    fprintf(stderr, "darknet curve: unknown subcommand '%s' (train, eval, line or export)\n", sub);
     return 2;
 }

@@ -282,7 +282,7 @@ int cmd_plane(int argc, char **argv) {
     if (curve_path && random) return cli_fail("-curve and -random exclude each other");
     int need = mode == MODE_CURVE ? 2 : mode == MODE_RANDOM ? 3 : 5;
     if (np != need) {
-        if (np == 0) { fputs(help, stderr); return 2; }
+        if (np == 0) { return cli_usage_error(help); }
         cli_fail("plane takes <data> <cfg> and %s; got %d file argument%s (see darknet plane -h)",
                  mode == MODE_CURVE ? "-curve FILE, no .weights files" : mode == MODE_RANDOM ? "one .weights file with -random"
                  : "three .weights files (or -curve FILE, or one .weights file with -random)", np - 2 < 0 ? 0 : np - 2, np - 2 == 1 ? "" : "s");

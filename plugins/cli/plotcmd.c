@@ -59,7 +59,7 @@ int cmd_plot(int argc, char **argv) {
     const char *png = cli_str(&a, "png", NULL);
     int logy = cli_flag(&a, "logy");
     if (cli_check_unused(&a)) return 2;
-    if (np < 1 || !xs || !ys || !png) { fputs(help, stderr); return 2; }
+    if (np < 1 || !xs || !ys || !png) { return cli_usage_error(help); }
     if (cli_check_picture(png)) return 1;
     FILE *fp = fopen(pos[0], "r");
     if (!fp) return cli_fail("%s: cannot open", pos[0]);

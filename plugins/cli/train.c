@@ -195,6 +195,8 @@ static int write_fge_plot(run_ctx *c, const char *png) {
     return rc ? 1 : 0;
 }
 
+const char *cli_train_note;
+
 int cli_run_training(const train_job *j) {
     dataset tr = {0}, te = {0};
     data_cfg dc;
@@ -277,6 +279,7 @@ int cli_run_training(const train_job *j) {
     }
     char desc[256];
     sched_describe(&s, desc, sizeof desc);
+    if (cli_train_note) fprintf(stderr, "%s\n", cli_train_note);
     fprintf(stderr, "%s: %s on %s: %d images, batch %d, %ld iterations/epoch, %d epochs, %s, momentum %g, decay %g\n",
             j->cmd, j->cfg, j->data, tr.n, B, iters, epochs, desc, momentum, decay);
     if (c.snapshots) fprintf(stderr, "%s: %ld snapshots (%s_snapNN.weights), BN statistics %s\n", j->cmd, nsnap, c.snaps.prefix,
@@ -335,7 +338,7 @@ int cmd_train(int argc, char **argv) {
     j.bn_limit = cli_int(&a, "bn_limit", 0);
     j.eval_every = cli_int(&a, "eval_every", 0);
     j.stop_after = cli_int(&a, "stop_after", 0);
-    if (np < 2) { fputs(help, stderr); return 2; }
+    if (np < 2) { return cli_usage_error(help); }
     if (cli_check_unused(&a)) return 2;
     if (!strcmp(sched_s, "reference")) j.kind = SCHED_REFERENCE;
     else if (!strcmp(sched_s, "cfg")) j.kind = SCHED_CFG;

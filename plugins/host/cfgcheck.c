@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "host_private.h"
 
 /* keys read by parse_network_cfg for every layer section */
@@ -328,12 +329,119 @@ static int check_structure(const char *path, const sect *s, int n, char *err) {
     return 0;
 }
 
+/* A lower bound of the memory Darknet's parser will allocate for this cfg, checked before it
+ * runs: a network larger than the machine would otherwise be built page by page (minutes of
+ * zeroing) and then end in an OOM kill instead of an error. The walk follows the layer shapes
+ * the parser computes for the common layers (conv, deconv, local, connected, pooling, route,
+ * shortcut, upsample, reorg, crop and the shape-preserving ones) and stops at any other layer,
+ * so what it counts is always less than what the parser allocates: every layer's output and
+ * delta (batch x outputs floats each), every weight array twice (values and updates), and the
+ * largest im2col workspace. Env DKMC_MEMORY_BYTES replaces the machine's physical memory
+ * (tests). */
+static int ival(const sect *s, const char *key, int def) { const char *v = find(s, key); return v ? atoi(v) : def; }
+
+static int check_memory(const char *path, const sect *s, int n, char *err) {
+    const sect *net = &s[0];
+    int subd = ival(net, "subdivisions", 1);
+    double batch = (double)ival(net, "batch", 1) / (subd > 0 ? subd : 1);
+    int w = ival(net, "width", 0), h = ival(net, "height", 0), c = ival(net, "channels", 0);
+    if (w <= 0 || h <= 0 || c <= 0) { w = 1; h = 1; c = ival(net, "inputs", 1); }
+    double floats = batch * w * h * c, work = 0, big = 0;
+    int big_layer = -1;
+    int *ow = malloc((size_t)n * 3 * sizeof(int));
+    if (!ow) { snprintf(err, HOST_ERRLEN, "%s: out of memory", path); return -1; }
+    for (int i = 1; i < n; i++) {
+        const sect *l = &s[i];
+        const char *nm = l->name;
+        int layer = i - 1, nw = 0;
+        double weights = 0, ws = 0;
+        if (!strcmp(nm, "[convolutional]") || !strcmp(nm, "[conv]") || !strcmp(nm, "[local]")) {
+            int size = ival(l, "size", 1), stride = ival(l, "stride", 1), f = ival(l, "filters", 1);
+            int pad = ival(l, "padding", 0);
+            if (ival(l, "pad", 0)) pad = size / 2;
+            int groups = strcmp(nm, "[local]") ? ival(l, "groups", 1) : 1;
+            if (stride < 1 || groups < 1) break;
+            nw = (w + 2 * pad - size) / stride + 1;
+            int nh = (h + 2 * pad - size) / stride + 1;
+            weights = (double)c / groups * f * size * size * (strcmp(nm, "[local]") ? 1 : (double)nw * nh);
+            ws = (double)nw * nh * size * size * c / groups;
+            w = nw; h = nh; c = f;
+        } else if (!strcmp(nm, "[deconvolutional]") || !strcmp(nm, "[deconv]")) {
+            int size = ival(l, "size", 1), stride = ival(l, "stride", 1), f = ival(l, "filters", 1);
+            int pad = ival(l, "padding", 0);
+            if (ival(l, "pad", 0)) pad = size / 2;
+            weights = (double)c * f * size * size;
+            ws = (double)w * h * size * size * f;
+            w = (w - 1) * stride + size - 2 * pad; h = (h - 1) * stride + size - 2 * pad; c = f;
+        } else if (!strcmp(nm, "[connected]") || !strcmp(nm, "[conn]")) {
+            int out = ival(l, "output", 1);
+            weights = (double)w * h * c * out;
+            w = 1; h = 1; c = out;
+        } else if (!strcmp(nm, "[maxpool]") || !strcmp(nm, "[max]")) {
+            int stride = ival(l, "stride", 1), size = ival(l, "size", stride), pad = ival(l, "padding", size - 1);
+            if (stride < 1) break;
+            w = (w + pad - size) / stride + 1; h = (h + pad - size) / stride + 1;
+        } else if (!strcmp(nm, "[avgpool]") || !strcmp(nm, "[avg]")) {
+            w = 1; h = 1;
+        } else if (!strcmp(nm, "[upsample]")) {
+            int st = ival(l, "stride", 2);
+            if (st < 0) { st = -st; if (!st) break; w /= st; h /= st; } else { w *= st; h *= st; }
+        } else if (!strcmp(nm, "[reorg]")) {
+            int st = ival(l, "stride", 1);
+            if (st < 1) break;
+            if (ival(l, "reverse", 0)) { w *= st; h *= st; c /= st * st; } else { w /= st; h /= st; c *= st * st; }
+        } else if (!strcmp(nm, "[crop]")) {
+            w = ival(l, "crop_width", 1); h = ival(l, "crop_height", 1);
+        } else if (!strcmp(nm, "[route]")) {
+            const char *v = find(l, "layers");
+            int cc = 0, first = 1, okr = v != NULL;
+            for (const char *p = v; okr && p && *p; ) {
+                int idx = atoi(p);
+                if (idx < 0) idx += layer;
+                if (idx < 0 || idx >= layer) { okr = 0; break; }
+                if (first) { w = ow[3 * idx]; h = ow[3 * idx + 1]; first = 0; }
+                cc += ow[3 * idx + 2];
+                p = strchr(p, ',');
+                if (p) p++;
+            }
+            if (!okr) break;
+            c = cc;
+        } else if (strcmp(nm, "[shortcut]") && strcmp(nm, "[dropout]") && strcmp(nm, "[softmax]") && strcmp(nm, "[soft]")
+                   && strcmp(nm, "[activation]") && strcmp(nm, "[normalization]") && strcmp(nm, "[lrn]")
+                   && strcmp(nm, "[cost]") && strcmp(nm, "[logistic]") && strcmp(nm, "[l2norm]") && strcmp(nm, "[batchnorm]")) {
+            break;   /* a layer whose shape this walk does not follow: count no further */
+        }
+        if (w < 1 || h < 1 || c < 1) break;
+        ow[3 * layer] = w; ow[3 * layer + 1] = h; ow[3 * layer + 2] = c;
+        double here = 2 * batch * w * h * c + 2 * weights;
+        floats += here;
+        if (ws > work) work = ws;
+        if (here > big) { big = here; big_layer = layer; }
+    }
+    free(ow);
+    floats += work;
+    double have;
+    const char *env = getenv("DKMC_MEMORY_BYTES");
+    if (env && *env) have = strtod(env, NULL);
+    else have = (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGE_SIZE);
+    double need = floats * sizeof(float);
+    if (have > 0 && need > have) {
+        const double G = 1024.0 * 1024 * 1024;
+        snprintf(err, HOST_ERRLEN, "%s: the network needs more memory than this machine has: at least %.1f GiB "
+                 "(batch %g; layer %d alone %.1f GiB), the machine has %.1f GiB; lower batch=, the input size or filters=",
+                 path, need / G, batch, big_layer, big * sizeof(float) / G, have / G);
+        return -1;
+    }
+    return 0;
+}
+
 int host__validate_cfg(const char *path, host_cfg_info *info, char *err) {
     sect *s; int n;
     if (read_sections(path, &s, &n, err)) return -1;
     int rc = check_structure(path, s, n, err);
     const char *allow = getenv("DKMC_ALLOW_UNUSED");
     if (!rc && !(allow && *allow && strcmp(allow, "0"))) rc = check_unused(path, s, n, err);
+    if (!rc) rc = check_memory(path, s, n, err);
     if (!rc && info) {
         info->nlayers = n - 1;
         info->line = malloc((size_t)n * sizeof(int));
