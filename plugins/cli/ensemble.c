@@ -76,7 +76,7 @@ static int cmd_ensemble_predict(int argc, char **argv) {
     const char *datafile = pos[0], *cfg = pos[1], *image = pos[img];
     for (int i = 2; i < np; i++) if (i != img) pos[nm++] = pos[i];   /* members, in order */
     if (top < 1) { free(pos); return cli_fail("-top must be at least 1, got %d", top); }
-    char err[HOST_ERRLEN];
+    char err[DKMC_ERRLEN];
     data_cfg dc;
     if (data_cfg_load(datafile, &dc, err)) { free(pos); return cli_fail("%s", err); }
     int rc = 1;
@@ -124,7 +124,7 @@ int cmd_ensemble(int argc, char **argv) {
     if (bn_limit > 0) bn = 1;
     int n = np - 2;
     char **args = pos + 2;
-    char err[HOST_ERRLEN];
+    char err[DKMC_ERRLEN];
     dataset tr = { 0 }, te = { 0 };
     data_cfg dc;
     ens_members m = { 0 };
@@ -198,7 +198,7 @@ int cmd_swa(int argc, char **argv) {
     dataset tr = { 0 }, te = { 0 };
     data_cfg dc;
     host_net *h = NULL;
-    char err[HOST_ERRLEN];
+    char err[DKMC_ERRLEN];
     int rc = 1;
     if (!out) { cli_fail("swa needs -out FILE (where the averaged network goes)"); goto done; }
     for (int i = 0; i < n; i++)

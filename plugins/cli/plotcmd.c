@@ -110,7 +110,7 @@ int cmd_plot(int argc, char **argv) {
             int id = plot_add_series(fig, 0, ser[s].name, ser[s].x, ser[s].y, ser[s].n, s >= 4 ? PLOT_DASHED : PLOT_SOLID, PLOT_PALETTE(s));
             if (ser[s].n <= 30) plot_series_set_marker(fig, 0, id, PLOT_CIRCLE);
         }
-        char err[PLOT_ERR_LEN];
+        char err[DKMC_ERRLEN];
         if (plot_save(fig, png, err)) rc = cli_fail("%s", err);
         else fprintf(stderr, "wrote %s\n", png);
         plot_figure_free(fig);

@@ -33,7 +33,7 @@ static void curve_draw_t(void *vc) {
 static int curve_step(void *vc, const float *x, const float *y, float lr, train_step_out *out) {
     curve_ctx *c = vc;
     curve *cv = c->cv;
-    float coef[64], nll;
+    float coef[CURVE_MAX_BENDS], nll;
     curve_coeffs(cv->type, cv->k, c->t, coef);
     out->obj = curve_batch_grad(cv, c->h, c->t, x, y, c->mask, c->w, c->g, &nll, &out->hits);
     out->nll = nll;
@@ -77,15 +77,15 @@ int curve_train(curve *cv, host_net *h, const dataset *tr, const curve_train_opt
     size_t n = cv->n;
     int B = host_batch(h);
     int iters = tr->n / B;
-    if (iters < 1) { snprintf(err, CURVE_ERRLEN, "%d training images are fewer than one batch of %d", tr->n, B); return -1; }
+    if (iters < 1) { snprintf(err, DKMC_ERRLEN, "%d training images are fewer than one batch of %d", tr->n, B); return -1; }
     curve_ctx c = { cv, h, o, malloc(n * sizeof(float)), malloc(n * sizeof(float)), malloc(n), 0 };
     int rc = -1;
-    if (!c.w || !c.g || !c.mask) { snprintf(err, CURVE_ERRLEN, "out of memory for %zu parameters", n); goto out; }
+    if (!c.w || !c.g || !c.mask) { snprintf(err, DKMC_ERRLEN, "out of memory for %zu parameters", n); goto out; }
     curve_decay_mask(cv, h, c.mask);
     for (int j = 0; j < cv->k; j++)
         if (curve_is_free(cv, j) && !cv->momentum[j]) {
             cv->momentum[j] = calloc(n, sizeof(float));
-            if (!cv->momentum[j]) { snprintf(err, CURVE_ERRLEN, "out of memory for a momentum buffer of %zu floats", n); goto out; }
+            if (!cv->momentum[j]) { snprintf(err, DKMC_ERRLEN, "out of memory for a momentum buffer of %zu floats", n); goto out; }
         }
     cv->flags |= CURVE_HAS_STATE;
     if (cv->epoch == 0 && cv->iteration == 0) rng_seed(&cv->rng, cv->seed);
@@ -126,8 +126,8 @@ double curve_batch_grad(const curve *cv, host_net *h, double t, const float *x, 
 int curve_evaluate(const curve *cv, host_net *h, const dataset *tr, const dataset *te,
                    const curve_eval_opts *o, curve_eval_row *rows) {
     size_t n = cv->n;
-    float *w = malloc(n * sizeof(float)), *prev = malloc(n * sizeof(float));
-    unsigned char *mask = malloc(n);
+    float *w = ws_xmalloc(n * sizeof(float), "a point of the curve"), *prev = ws_xmalloc(n * sizeof(float), "a point of the curve");
+    unsigned char *mask = ws_xmalloc(n, "the decay mask");
     curve_decay_mask(cv, h, mask);
     if (o->decay_all) memset(mask, 1, n);
     dataset trl = *tr;

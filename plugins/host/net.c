@@ -105,10 +105,10 @@ static void parse_failure(const char *cfg, const host_cfg_info *info, int sig, c
     if (sig != SIGABRT) msg[0] = 0;
     const char *what = sig == SIGABRT ? "aborts" : sig == SIGSEGV ? "crashes (segmentation fault)" : "crashes";
     if (layer >= 0 && layer < info->nlayers)
-        snprintf(err, HOST_ERRLEN, "%s:%d: layer %d %s: Darknet's parser %s on it%s%s", cfg, info->line[layer], layer,
+        snprintf(err, DKMC_ERRLEN, "%s:%d: layer %d %s: Darknet's parser %s on it%s%s", cfg, info->line[layer], layer,
                  info->name[layer], what, msg[0] ? ": " : "", msg);
     else
-        snprintf(err, HOST_ERRLEN, "%s: Darknet's parser %s on this cfg%s%s", cfg, what, msg[0] ? ": " : "", msg);
+        snprintf(err, DKMC_ERRLEN, "%s: Darknet's parser %s on this cfg%s%s", cfg, what, msg[0] ? ": " : "", msg);
 }
 
 static network *guarded_parse(const char *cfg, const host_cfg_info *info, char *err) {
@@ -134,7 +134,7 @@ static network *guarded_parse(const char *cfg, const host_cfg_info *info, char *
         return NULL;   /* what the parser had built is lost with it */
     }
     capture_end(getenv("DKMC_VERBOSE") != NULL);
-    if (!net || net->n < 1) snprintf(err, HOST_ERRLEN, "%s: Darknet could not build the network", cfg);
+    if (!net || net->n < 1) snprintf(err, DKMC_ERRLEN, "%s: Darknet could not build the network", cfg);
     return net;
 }
 
@@ -142,13 +142,13 @@ host_net *host_load(const char *cfg, int batch, char *err) {
 #ifdef GPU
     /* The parameter view reads and writes the host copies; device transfers come with the GPU
      * issue. Refuse rather than train on stale device weights. */
-    snprintf(err, HOST_ERRLEN, "%s: this build was compiled with GPU=1, and the GPU path is not implemented yet; build with GPU=0 against a CPU libdarknet", cfg);
+    snprintf(err, DKMC_ERRLEN, "%s: this build was compiled with GPU=1, and the GPU path is not implemented yet; build with GPU=0 against a CPU libdarknet", cfg);
     return NULL;
 #endif
     host_cfg_info info = {0};
     if (host__validate_cfg(cfg, &info, err)) return NULL;
     host_net *h = calloc(1, sizeof *h);
-    if (!h) { snprintf(err, HOST_ERRLEN, "%s: out of memory", cfg); host__cfg_info_free(&info); return NULL; }
+    if (!h) { snprintf(err, DKMC_ERRLEN, "%s: out of memory", cfg); host__cfg_info_free(&info); return NULL; }
     snprintf(h->cfg, sizeof h->cfg, "%s", cfg);
     h->net = guarded_parse(cfg, &info, err);
     if (!h->net || h->net->n < 1) { host__cfg_info_free(&info); free(h); return NULL; }
@@ -158,7 +158,7 @@ host_net *host_load(const char *cfg, int batch, char *err) {
          * copy would be heavy; set_batch_network only shrinks safely, so grow by re-parsing. */
         if (batch < h->net->batch) set_batch_network(h->net, batch);
         else {
-            snprintf(err, HOST_ERRLEN, "%s: batch %d is larger than the cfg's batch %d (edit batch= in the cfg)",
+            snprintf(err, DKMC_ERRLEN, "%s: batch %d is larger than the cfg's batch %d (edit batch= in the cfg)",
                      cfg, batch, h->net->batch);
             host__cfg_info_free(&info); host_free(h); return NULL;
         }
@@ -171,14 +171,14 @@ host_net *host_load(const char *cfg, int batch, char *err) {
     int bad = -1;
     for (int i = 0; i < last; i++) if (net->layers[i].type == COST) { bad = i; break; }
     if (bad >= 0)
-        snprintf(err, HOST_ERRLEN, "%s:%d: layer %d [cost]: a [cost] layer is supported only after the final [softmax]",
+        snprintf(err, DKMC_ERRLEN, "%s:%d: layer %d [cost]: a [cost] layer is supported only after the final [softmax]",
                  cfg, info.line[bad], bad);
     else if (last < 0 || net->layers[last].type != SOFTMAX) {
         if (last < net->n - 1)
-            snprintf(err, HOST_ERRLEN, "%s:%d: layer %d [cost] follows %s, not a [softmax] (classification networks only)",
+            snprintf(err, DKMC_ERRLEN, "%s:%d: layer %d [cost] follows %s, not a [softmax] (classification networks only)",
                      cfg, info.line[last + 1], last + 1, last >= 0 ? info.name[last] : "nothing");
         else
-            snprintf(err, HOST_ERRLEN, "%s: the last layer must be [softmax] (classification networks only)", cfg);
+            snprintf(err, DKMC_ERRLEN, "%s: the last layer must be [softmax] (classification networks only)", cfg);
         bad = 0;
     }
     host__cfg_info_free(&info);
@@ -207,11 +207,12 @@ void host_free(host_net *h) {
 int host_load_weights(host_net *h, const char *path, char *err) {
     size_t len = host_payload_len(h);
     float *payload = malloc(len * sizeof(float) + 1);
+    if (!payload) { snprintf(err, DKMC_ERRLEN, "%s: out of memory for %zu floats", path, len); return -1; }
     ws_weights_header hdr;
     if (ws_weights_read(path, payload, len, &hdr, err)) {
         /* name the cfg too: the usual cause is a weights file of another network */
         size_t l = strlen(err);
-        if (l + 40 < HOST_ERRLEN && strstr(err, "floats")) snprintf(err + l, HOST_ERRLEN - l, " (cfg %s)", h->cfg);
+        if (l + 40 < DKMC_ERRLEN && strstr(err, "floats")) snprintf(err + l, DKMC_ERRLEN - l, " (cfg %s)", h->cfg);
         free(payload); return -1;
     }
     size_t pos = 0;
@@ -227,6 +228,7 @@ int host_load_weights(host_net *h, const char *path, char *err) {
 int host_save_weights(host_net *h, const char *path, char *err) {
     size_t len = host_payload_len(h);
     float *payload = malloc(len * sizeof(float) + 1);
+    if (!payload) { snprintf(err, DKMC_ERRLEN, "%s: out of memory for %zu floats", path, len); return -1; }
     host_pack_payload(h, NULL, NULL, payload);
     int rc = ws_weights_write(path, payload, len, *h->net->seen, err);
     free(payload);
@@ -324,7 +326,7 @@ void host_bn_recompute(host_net *h, host_batch_fn fn, void *ctx, int nbatches) {
     int nbn = 0;
     for (int i = 0; i < h->nblocks; i++) if (h->blocks[i].kind == HP_ROLLING_MEAN) nbn++;
     if (!nbn) return;
-    double *s1 = calloc(h->nstats, sizeof(double)), *s2 = calloc(h->nstats, sizeof(double));
+    double *s1 = ws_xcalloc(h->nstats, sizeof(double), "BN statistics"), *s2 = ws_xcalloc(h->nstats, sizeof(double), "BN statistics");
     double total = 0;
     float *truth = net->truth;
     net->truth = NULL;
@@ -380,7 +382,7 @@ float host_policy_rate(host_net *h, size_t iteration) {
 int host_cfg_adam(const host_net *h) { return h->net->adam; }
 int host_adam_error(const host_net *h, const char *command, char *err) {
     if (!h->net->adam) return 0;
-    snprintf(err, HOST_ERRLEN, "%s: [net] adam=1: '%s' trains with SGD and momentum only (this Darknet's CPU update "
+    snprintf(err, DKMC_ERRLEN, "%s: [net] adam=1: '%s' trains with SGD and momentum only (this Darknet's CPU update "
              "ignores adam as well); remove adam=1 or set adam=0", h->cfg, command);
     return -1;
 }
