@@ -152,7 +152,8 @@ static int cmd_curve_train(int argc, char **argv) {
             cv.schedule ? "cfg policy" : "reference schedule", cv.mom, cv.decay,
             (cv.flags & CURVE_DECAY_ALL) ? "all parameters" : "weights only");
     curve_train_opts o = { save_every, out, stdout, 1, stop_after };
-    if (curve_train(&cv, h, &tr, &o, err)) rc = cli_fail("%s: %s", pos[1], err);
+    /* an error about the curve file names it already; the others (divergence) get the cfg */
+    if (curve_train(&cv, h, &tr, &o, err)) rc = strstr(err, out) ? cli_fail("%s", err) : cli_fail("%s: %s", pos[1], err);
 done:
     curve_free(&cv);
 done_nocurve:

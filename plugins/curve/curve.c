@@ -83,10 +83,10 @@ int curve_is_free(const curve *cv, int j) {
 }
 
 /* ---- file I/O: a crc32 runs over everything written ---- */
-typedef struct { FILE *fp; uLong crc; int bad; } wr;
+typedef struct { FILE *fp; uLong crc; int bad; } wr;   /* bad: the errno of the first failed write */
 static void put(wr *w, const void *p, size_t n) {
     if (!n) return;
-    if (fwrite(p, 1, n, w->fp) != n) w->bad = 1;
+    if (fwrite(p, 1, n, w->fp) != n && !w->bad) w->bad = errno ? errno : EIO;
     w->crc = crc32(w->crc, p, (uInt)n);
 }
 static void put_big(wr *w, const float *p, size_t n) {   /* crc32 takes uInt lengths */
@@ -124,8 +124,8 @@ int curve_save(const curve *cv, const char *path, char *err) {
                 else { float z = 0; for (size_t i = 0; i < cv->n; i++) put(&w, &z, 4); }
             }
     uint32_t crc = (uint32_t)w.crc;
-    if (fwrite(&crc, 4, 1, a.fp) != 1) w.bad = 1;
-    if (w.bad) { ws_atomic_abort(&a); snprintf(err, DKMC_ERRLEN, "%s: write failed", path); return -1; }
+    if (fwrite(&crc, 4, 1, a.fp) != 1 && !w.bad) w.bad = errno ? errno : EIO;
+    if (w.bad) { ws_atomic_abort(&a); snprintf(err, DKMC_ERRLEN, "%s: write failed: %s", path, strerror(w.bad)); return -1; }
     return ws_atomic_commit(&a, err);
 }
 
