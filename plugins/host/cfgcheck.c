@@ -340,6 +340,14 @@ static int check_structure(const char *path, const sect *s, int n, char *err) {
  * (tests). */
 static int ival(const sect *s, const char *key, int def) { const char *v = find(s, key); return v ? atoi(v) : def; }
 
+static const char *human_bytes(double v, char *buf) {
+    const char *unit[] = { "bytes", "KiB", "MiB", "GiB", "TiB", "PiB" };
+    int u = 0;
+    while (v >= 1024 && u < 5) { v /= 1024; u++; }
+    snprintf(buf, 32, u ? "%.1f %s" : "%.0f %s", v, unit[u]);
+    return buf;
+}
+
 static int check_memory(const char *path, const sect *s, int n, char *err) {
     const sect *net = &s[0];
     int subd = ival(net, "subdivisions", 1);
@@ -426,10 +434,10 @@ static int check_memory(const char *path, const sect *s, int n, char *err) {
     else have = (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGE_SIZE);
     double need = floats * sizeof(float);
     if (have > 0 && need > have) {
-        const double G = 1024.0 * 1024 * 1024;
-        snprintf(err, DKMC_ERRLEN, "%s: the network needs more memory than this machine has: at least %.1f GiB "
-                 "(batch %g; layer %d alone %.1f GiB), the machine has %.1f GiB; lower batch=, the input size or filters=",
-                 path, need / G, batch, big_layer, big * sizeof(float) / G, have / G);
+        char a[32], b[32], c2[32];
+        snprintf(err, DKMC_ERRLEN, "%s: the network needs more memory than this machine has: at least %s "
+                 "(batch %g; layer %d alone %s), the machine has %s; lower batch=, the input size or filters=",
+                 path, human_bytes(need, a), batch, big_layer, human_bytes(big * sizeof(float), b), human_bytes(have, c2));
         return -1;
     }
     return 0;

@@ -127,7 +127,7 @@ while IFS=$'\t' read -r name pattern cmd; do
     ncase=$((ncase + 1))
     rm -rf $O; mkdir $O
     t0=$(date +%s.%N)
-    err=$(eval "timeout 120 $cmd" 2>&1 >/dev/null); rc=$?
+    err=$(eval "timeout 120 env $cmd" 2>&1 >/dev/null); rc=$?
     [ -n "${BADINPUT_TIMES:-}" ] && echo "$(echo "$(date +%s.%N) - $t0" | bc) $name" >&2
     why=""
     if [ $rc -eq 0 ]; then why="exit 0"
