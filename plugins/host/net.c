@@ -197,6 +197,16 @@ void host_free(host_net *h) {
     }
     if (h->net) {
         if (h->full_n) h->net->n = h->full_n;
+        /* what this Darknet's free_network forgets (found by the sanitizer pass of the
+         * command-line tests): make_network's seen, t and cost, parse_net_options' steps and
+         * scales (policy=steps), parse_network_cfg's workspace (host memory in a CPU build) */
+        network *net = h->net;
+        free(net->seen); free(net->t); free(net->cost); free(net->steps); free(net->scales);
+        net->seen = NULL; net->t = NULL; net->cost = NULL; net->steps = NULL; net->scales = NULL;
+#ifndef GPU
+        free(net->workspace);
+        net->workspace = NULL;
+#endif
         free_network(h->net);
     }
     free(h->blocks);
