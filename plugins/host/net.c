@@ -189,6 +189,20 @@ host_net *host_load(const char *cfg, int batch, char *err) {
     return h;
 }
 
+/* free_network and what this Darknet's free_network forgets (found by the sanitizer pass of
+ * the command-line tests): make_network's seen, t and cost, parse_net_options' steps and
+ * scales (policy=steps), parse_network_cfg's workspace (host memory in a CPU build). */
+void host__free_network(network *net) {
+    if (!net) return;
+    free(net->seen); free(net->t); free(net->cost); free(net->steps); free(net->scales);
+    net->seen = NULL; net->t = NULL; net->cost = NULL; net->steps = NULL; net->scales = NULL;
+#ifndef GPU
+    free(net->workspace);
+    net->workspace = NULL;
+#endif
+    free_network(net);
+}
+
 void host_free(host_net *h) {
     if (!h) return;
     if (h->sections) {
@@ -197,17 +211,7 @@ void host_free(host_net *h) {
     }
     if (h->net) {
         if (h->full_n) h->net->n = h->full_n;
-        /* what this Darknet's free_network forgets (found by the sanitizer pass of the
-         * command-line tests): make_network's seen, t and cost, parse_net_options' steps and
-         * scales (policy=steps), parse_network_cfg's workspace (host memory in a CPU build) */
-        network *net = h->net;
-        free(net->seen); free(net->t); free(net->cost); free(net->steps); free(net->scales);
-        net->seen = NULL; net->t = NULL; net->cost = NULL; net->steps = NULL; net->scales = NULL;
-#ifndef GPU
-        free(net->workspace);
-        net->workspace = NULL;
-#endif
-        free_network(h->net);
+        host__free_network(h->net);
     }
     free(h->blocks);
     free(h->block_layer);

@@ -16,6 +16,7 @@
 #include "fast.h"
 #include "fast_protos.h"
 #include "host.h"
+#include "host_private.h"
 
 #define ORIG(T, name) ((T)fast_orig(#name))
 
@@ -370,7 +371,7 @@ static void test_whole_network(void **state)
             expect_same(s2, s1, ns, "fast 2 threads vs 1 thread");
         }
         free(x); free(y); free(s0); free(s1); free(s2);
-        free_network(net);
+        host__free_network(net);
     }
 }
 
