@@ -85,6 +85,12 @@ int cli_check_unused(cli_args *a) {
     return 0;
 }
 
+int cli_usage_error(const char *help) {
+    int n = (int)strcspn(help, "\n");
+    fprintf(stderr, "darknet: missing arguments; %.*s (-h for the options)\n", n, help);
+    return 2;
+}
+
 int cli_fail(const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
@@ -96,14 +102,14 @@ int cli_fail(const char *fmt, ...) {
 }
 
 int cli_load_split(const char *datafile, int split, int limit, dataset *d, data_cfg *cfg) {
-    char err[DATA_ERRLEN];
+    char err[DKMC_ERRLEN];
     if (data_cfg_load(datafile, cfg, err)) return cli_fail("%s", err);
     if (data_load(cfg, split, limit, d, err)) return cli_fail("%s", err);
     return 0;
 }
 
 host_net *cli_load_net(const char *cfgfile, const char *weights, const dataset *d, int batch) {
-    char err[HOST_ERRLEN];
+    char err[DKMC_ERRLEN];
     host_net *h = host_load(cfgfile, batch, err);
     if (!h) { cli_fail("%s", err); return NULL; }
     if (weights && host_load_weights(h, weights, err)) { cli_fail("%s", err); host_free(h); return NULL; }
@@ -136,7 +142,7 @@ double cli_now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); re
 
 int cli_check_writable(const char *path) {
     ws_atomic a;
-    char err[512];
+    char err[DKMC_ERRLEN];
     if (ws_atomic_open(&a, path, err)) return cli_fail("%s", err);
     ws_atomic_abort(&a);
     return 0;

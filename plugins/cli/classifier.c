@@ -53,8 +53,10 @@ int cli_classifier_intercept(int argc, char **argv) {
         args[n++] = argv[i];
     }
     args[n] = NULL;
-    fprintf(stderr, "darknet classifier train: %s has policy=%s, which Darknet's classifier does not know (it would train at a "
-                    "constant rate); training with 'darknet train' instead%s\n",
-            argv[3], policy, dropped ? " (on the CPU; -gpus/-clear ignored)" : "");
+    static char note[2048];   /* printed when the run starts, so that a refused cfg gets one line */
+    snprintf(note, sizeof note, "darknet classifier train: %s has policy=%s, which Darknet's classifier does not know (it would "
+             "train at a constant rate); training with 'darknet train' instead%s",
+             argv[3], policy, dropped ? " (on the CPU; -gpus/-clear ignored)" : "");
+    cli_train_note = note;
     return cmd_train(n, args);
 }

@@ -27,6 +27,9 @@ const char *cli_str(cli_args *a, const char *name, const char *def);
 /* After reading every option: returns nonzero (and prints an error) for unknown options. */
 int cli_check_unused(cli_args *a);
 
+/* Missing positional arguments: one line on stderr, "darknet: missing arguments; <the help's
+ * first line> (-h for the options)", and the exit code 2. */
+int cli_usage_error(const char *help);
 /* Print "darknet: <message>" to stderr and return 1 (the exit code). */
 int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -55,6 +58,9 @@ typedef struct {
     double lr, lr2, cycle_epochs;
 } train_job;
 int cli_run_training(const train_job *j);
+/* A line cli_run_training prints on stderr once every check has passed and the run starts
+ * (so that a refused run still ends with one line); NULL: none. */
+extern const char *cli_train_note;
 
 int cmd_train(int argc, char **argv);
 int cmd_fge(int argc, char **argv);

@@ -72,7 +72,7 @@ static int curve_fits(const curve *cv, const host_net *h, const char *curve_path
 }
 
 static int load_endpoint(host_net *h, const char *path, float *params, float *stats) {
-    char err[HOST_ERRLEN];
+    char err[DKMC_ERRLEN];
     if (host_load_weights(h, path, err)) return cli_fail("%s", err);
     host_get_params(h, params);
     if (stats) host_get_stats(h, stats);
@@ -101,10 +101,10 @@ static int cmd_curve_train(int argc, char **argv) {
     const char *out = cli_str(&a, "out", NULL), *resume = cli_str(&a, "resume", NULL);
     int stop_after = cli_int(&a, "stop_after", 0);   /* for tests: simulate an interruption */
     if (cli_check_unused(&a)) return 2;
-    if (np < (resume ? 2 : 4)) { fputs(help_train, stderr); return 2; }
+    if (np < (resume ? 2 : 4)) { return cli_usage_error(help_train); }
     curve_type type;
     if (curve_parse_type(type_s, &type)) return cli_fail("-curve must be bezier or polychain, got '%s'", type_s);
-    if (k < 2 || k > 64) return cli_fail("-bends must be between 2 and 64, got %d", k);
+    if (k < 2 || k > CURVE_MAX_BENDS) return cli_fail("-bends must be between 2 and %d, got %d", CURVE_MAX_BENDS, k);
     if (strcmp(sched, "reference") && strcmp(sched, "cfg")) return cli_fail("-schedule must be reference or cfg, got '%s'", sched);
 
     dataset tr = {0};
@@ -114,7 +114,7 @@ static int cmd_curve_train(int argc, char **argv) {
     if (!h) { data_free(&tr); return 1; }
     if (host_cfg_adam(h))
         fprintf(stderr, "darknet curve train: %s has adam=1; curve training uses the reference's SGD with momentum (adam is ignored)\n", pos[1]);
-    char outbuf[2048], err[CURVE_ERRLEN];
+    char outbuf[2048], err[DKMC_ERRLEN];
     curve cv;
     int rc = 0;
     if (resume) {
@@ -128,7 +128,10 @@ static int cmd_curve_train(int argc, char **argv) {
         fprintf(stderr, "curve: resuming %s at epoch %u of %u\n", resume, cv.epoch, cv.epochs);
     } else {
         if (free_start && free_end && k == 2) { rc = cli_fail("a 2-bend curve with both ends free is just two networks: use -bends 3 or more"); goto done_nocurve; }
-        curve_init(&cv, type, k, host_nparams(h), host_nstats(h));
+        if (curve_init(&cv, type, k, host_nparams(h), host_nstats(h))) {
+            rc = cli_fail("%s: out of memory for %d bends of %zu parameters", pos[1], k, host_nparams(h));
+            goto done_nocurve;
+        }
         if (load_endpoint(h, pos[2], cv.bends[0], cv.stats[0]) || load_endpoint(h, pos[3], cv.bends[k - 1], cv.stats[1])) {
             rc = 1; goto done;
         }
@@ -150,7 +153,8 @@ static int cmd_curve_train(int argc, char **argv) {
             cv.schedule ? "cfg policy" : "reference schedule", cv.mom, cv.decay,
             (cv.flags & CURVE_DECAY_ALL) ? "all parameters" : "weights only");
     curve_train_opts o = { save_every, out, stdout, 1, stop_after };
-    if (curve_train(&cv, h, &tr, &o, err)) rc = cli_fail("%s: %s", pos[1], err);
+    /* an error about the curve file names it already; the others (divergence) get the cfg */
+    if (curve_train(&cv, h, &tr, &o, err)) rc = strstr(err, out) ? cli_fail("%s", err) : cli_fail("%s: %s", pos[1], err);
 done:
     curve_free(&cv);
 done_nocurve:
@@ -212,7 +216,7 @@ static int write_plot(const char *png, const curve_eval_row *cr, const char *cna
                                     which ? PLOT_DASHED : PLOT_SOLID, PLOT_PALETTE(which ? 3 : 0));
             if (n <= 21) plot_series_set_marker(f, panel, s, PLOT_CIRCLE);
         }
-    char err[PLOT_ERR_LEN];
+    char err[DKMC_ERRLEN];
     int rc = plot_save(f, png, err); /* .png, .svg or .pdf, by the name */
     if (rc) cli_fail("%s", err);
     else fprintf(stderr, "wrote %s\n", png);
@@ -243,12 +247,18 @@ static void read_eval_flags(cli_args *a, eval_flags *e, int allow_line) {
 static int evaluate_and_report(curve *cv, const char *cname, host_net *h, const dataset *tr, const dataset *te, const eval_flags *e) {
     if (e->points < 2 || e->points > 100001) return cli_fail("-points must be at least 2, got %d", e->points);
     if (e->png && cli_check_picture(e->png)) return 1;
-    curve_eval_row *rows = calloc(e->points, sizeof *rows), *lrows = NULL;
+    curve_eval_row *rows = calloc(e->points, sizeof *rows), *lrows = e->line ? calloc(e->points, sizeof *lrows) : NULL;
+    if (!rows || (e->line && !lrows)) { free(rows); free(lrows); return cli_fail("out of memory for %d points", e->points); }
+    curve line = { 0 };
+    if (e->line && curve_init(&line, CURVE_POLYCHAIN, 2, cv->n, 0)) {
+        free(rows); free(lrows);
+        return cli_fail("out of memory for the line of %zu parameters", cv->n);
+    }
     ws_atomic csv = { 0 };
-    char err[512];
+    char err[DKMC_ERRLEN];
     int root = dist_is_root();   /* under mpirun: rank 0 gets every row and writes the files */
     if (e->csv && root) {
-        if (ws_atomic_open(&csv, e->csv, err)) { free(rows); return cli_fail("%s", err); }
+        if (ws_atomic_open(&csv, e->csv, err)) { free(rows); free(lrows); curve_free(&line); return cli_fail("%s", err); }
         fprintf(csv.fp, "path,t,dl,tr_loss,tr_nll,tr_err,te_nll,te_err\n");
     }
     row_ctx ctx = { csv.fp, cname, 0 };
@@ -263,12 +273,9 @@ static int evaluate_and_report(curve *cv, const char *cname, host_net *h, const 
     int rc = 0;
     if (curve_evaluate(cv, h, tr, te, &o, rows, err)) { rc = cli_fail("%s", err); goto out; }
     if (e->line) {
-        curve line;
-        curve_init(&line, CURVE_POLYCHAIN, 2, cv->n, 0);
         memcpy(line.bends[0], cv->bends[0], cv->n * sizeof(float));
         memcpy(line.bends[1], cv->bends[cv->k - 1], cv->n * sizeof(float));
         line.flags = cv->flags & CURVE_DECAY_ALL;
-        lrows = calloc(e->points, sizeof *lrows);
         ctx.name = "line";
         rc = lrows ? curve_evaluate(&line, h, tr, te, &o, lrows, err) : -1;
         curve_free(&line);
@@ -281,6 +288,7 @@ static int evaluate_and_report(curve *cv, const char *cname, host_net *h, const 
     if (!rc && e->png) rc = write_plot(e->png, rows, cname, lrows, e->points);
 out:
     if (csv.fp && rc) ws_atomic_abort(&csv);
+    curve_free(&line);   /* idempotent: already freed on the normal path */
     free(rows); free(lrows);
     return rc;
 }
@@ -303,9 +311,9 @@ static int cmd_curve_eval(int argc, char **argv) {
     eval_flags e;
     read_eval_flags(&a, &e, 1);
     if (cli_check_unused(&a)) return 2;
-    if (np < 3) { fputs(help_eval, stderr); return 2; }
+    if (np < 3) { return cli_usage_error(help_eval); }
     curve cv;
-    char err[CURVE_ERRLEN];
+    char err[DKMC_ERRLEN];
     if (curve_load(&cv, pos[2], err)) return cli_fail("%s", err);
     dataset tr = {0}, te = {0};
     if (load_eval_data(pos[0], &e, &tr, &te)) { curve_free(&cv); return 1; }
@@ -329,18 +337,20 @@ static int cmd_curve_line(int argc, char **argv) {
     eval_flags e;
     read_eval_flags(&a, &e, 0);
     if (cli_check_unused(&a)) return 2;
-    if (np < 4) { fputs(help_line, stderr); return 2; }
+    if (np < 4) { return cli_usage_error(help_line); }
     dataset tr = {0}, te = {0};
     if (load_eval_data(pos[0], &e, &tr, &te)) return 1;
     host_net *h = cli_load_net(pos[1], NULL, &te, 0);
     int rc = 1;
     if (h) {
         curve line;
-        curve_init(&line, CURVE_POLYCHAIN, 2, host_nparams(h), 0);
+        if (curve_init(&line, CURVE_POLYCHAIN, 2, host_nparams(h), 0)) cli_fail("out of memory for %zu parameters", host_nparams(h));
+        else {
         line.decay = host_cfg_decay(h);
         if (!load_endpoint(h, pos[2], line.bends[0], NULL) && !load_endpoint(h, pos[3], line.bends[1], NULL))
             rc = evaluate_and_report(&line, "line", h, &tr, &te, &e);
         curve_free(&line);
+        }
     }
     host_free(h); data_free(&tr); data_free(&te);
     return rc;
@@ -356,11 +366,11 @@ static int cmd_curve_export(int argc, char **argv) {
     const char *out = cli_str(&a, "out", NULL);
     int bn_limit = cli_int(&a, "bn_limit", 0);
     if (cli_check_unused(&a)) return 2;
-    if (np < 3 || !out || isnan(t)) { fputs(help_export, stderr); return 2; }
+    if (np < 3 || !out || isnan(t)) { return cli_usage_error(help_export); }
     if (t < 0 || t > 1) return cli_fail("-t must be in [0, 1], got %g", t);
     if (cli_check_writable(out)) return 1;
     curve cv;
-    char err[CURVE_ERRLEN];
+    char err[DKMC_ERRLEN];
     if (curve_load(&cv, pos[2], err)) return cli_fail("%s", err);
     dataset tr = {0};
     data_cfg dc;
@@ -369,6 +379,7 @@ static int cmd_curve_export(int argc, char **argv) {
     int rc = 1;
     if (h && curve_fits(&cv, h, pos[2], pos[1])) {
         float *w = malloc(cv.n * sizeof(float));
+        if (!w) { cli_fail("out of memory for %zu parameters", cv.n); goto export_done; }
         curve_point(&cv, t, w);
         host_set_params(h, w);
         run_bn_update(h, &tr, 0, "bn");
@@ -376,17 +387,18 @@ static int cmd_curve_export(int argc, char **argv) {
         else { fprintf(stderr, "wrote w(%g) to %s\n", t, out); rc = 0; }
         free(w);
     }
+export_done:
     host_free(h); curve_free(&cv); data_free(&tr);
     return rc;
 }
 
 int cmd_curve(int argc, char **argv) {
-    if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) { fputs(help, argc < 2 ? stderr : stdout); return argc < 2 ? 2 : 0; }
+    if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) { if (argc < 2) return cli_usage_error(help); fputs(help, stdout); return 0; }
     const char *sub = argv[1];
     if (!strcmp(sub, "train")) return cmd_curve_train(argc - 1, argv + 1);
     if (!strcmp(sub, "eval")) return cmd_curve_eval(argc - 1, argv + 1);
     if (!strcmp(sub, "line")) return cmd_curve_line(argc - 1, argv + 1);
     if (!strcmp(sub, "export")) return cmd_curve_export(argc - 1, argv + 1);
-    fprintf(stderr, "darknet curve: unknown subcommand '%s'\n%s", sub, help);
+    fprintf(stderr, "darknet curve: unknown subcommand '%s' (train, eval, line or export)\n", sub);
     return 2;
 }

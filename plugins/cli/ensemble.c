@@ -68,7 +68,7 @@ static int cmd_ensemble_predict(int argc, char **argv) {
     int np = cli_positionals(&a, pos, argc);
     int top = cli_int(&a, "top", 5);
     if (cli_check_unused(&a)) { free(pos); return 2; }
-    if (np < 4) { fputs(help_predict, stderr); free(pos); return 2; }
+    if (np < 4) { free(pos); return cli_usage_error(help_predict); }
     /* the image: the last positional that is not a member; the others are the members */
     int img = -1, nm = 0;
     for (int i = np - 1; i >= 2 && img < 0; i--) if (!ens_is_member_arg(pos[i])) img = i;
@@ -76,7 +76,7 @@ static int cmd_ensemble_predict(int argc, char **argv) {
     const char *datafile = pos[0], *cfg = pos[1], *image = pos[img];
     for (int i = 2; i < np; i++) if (i != img) pos[nm++] = pos[i];   /* members, in order */
     if (top < 1) { free(pos); return cli_fail("-top must be at least 1, got %d", top); }
-    char err[HOST_ERRLEN];
+    char err[DKMC_ERRLEN];
     data_cfg dc;
     if (data_cfg_load(datafile, &dc, err)) { free(pos); return cli_fail("%s", err); }
     int rc = 1;
@@ -120,11 +120,11 @@ int cmd_ensemble(int argc, char **argv) {
     int test_limit = cli_int(&a, "test_limit", 0);
     const char *csv_path = cli_str(&a, "csv", NULL);
     if (cli_check_unused(&a)) { free(pos); return 2; }
-    if (np < 3) { fputs(help_ensemble, stderr); free(pos); return 2; }
+    if (np < 3) { free(pos); return cli_usage_error(help_ensemble); }
     if (bn_limit > 0) bn = 1;
     int n = np - 2;
     char **args = pos + 2;
-    char err[HOST_ERRLEN];
+    char err[DKMC_ERRLEN];
     dataset tr = { 0 }, te = { 0 };
     data_cfg dc;
     ens_members m = { 0 };
@@ -192,13 +192,13 @@ int cmd_swa(int argc, char **argv) {
     int bn_limit = cli_int(&a, "bn_limit", 0), no_test = cli_flag(&a, "no_test");
     int test_limit = cli_int(&a, "test_limit", 0), members = cli_flag(&a, "members");
     if (cli_check_unused(&a)) { free(pos); return 2; }
-    if (np < 3) { fputs(help_swa, stderr); free(pos); return 2; }
+    if (np < 3) { free(pos); return cli_usage_error(help_swa); }
     int n = np - 2;
     char **args = pos + 2;
     dataset tr = { 0 }, te = { 0 };
     data_cfg dc;
     host_net *h = NULL;
-    char err[HOST_ERRLEN];
+    char err[DKMC_ERRLEN];
     int rc = 1;
     if (!out) { cli_fail("swa needs -out FILE (where the averaged network goes)"); goto done; }
     for (int i = 0; i < n; i++)

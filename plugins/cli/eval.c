@@ -21,7 +21,7 @@ int cmd_eval(int argc, char **argv) {
     int bn = cli_flag(&a, "bn_update"), bn_limit = cli_int(&a, "bn_limit", 0);
     int on_train = cli_flag(&a, "train"), test_limit = cli_int(&a, "test_limit", 0);
     int train_limit = cli_int(&a, "train_limit", 0);
-    if (np < 3) { fputs(help, stderr); return 2; }
+    if (np < 3) { return cli_usage_error(help); }
     if (cli_check_unused(&a)) return 2;
     dataset tr = {0}, te = {0};
     data_cfg dc;

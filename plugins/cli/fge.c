@@ -53,7 +53,7 @@ int cmd_fge(int argc, char **argv) {
     j.png = cli_str(&a, "png", NULL);
     j.eval_every = cli_int(&a, "eval_every", 0);
     if (cli_check_unused(&a)) return 2;
-    if (np < 3) { fputs(help, stderr); return 2; }
+    if (np < 3) { return cli_usage_error(help); }
     if (j.epochs < 1) return cli_fail("-epochs must be at least 1, got %d", j.epochs);
     if (!(j.lr > 0) || !(j.lr2 > 0)) return cli_fail("-lr1 and -lr2 must be positive, got %g and %g", j.lr, j.lr2);
     j.data = pos[0]; j.cfg = pos[1]; j.weights = pos[2];

@@ -172,7 +172,7 @@ static int read_partial(const char *path, grid_state *s) {
 static int write_csv(const char *path, const grid_state *s, const plane_basis *b, const mark *m, int nm,
                      const double *ct, const double *cx, const double *cy, int ncurve) {
     ws_atomic a;
-    char err[512];
+    char err[DKMC_ERRLEN];
     if (ws_atomic_open(&a, path, err)) return cli_fail("%s", err);
     FILE *f = a.fp;
     fprintf(f, "kind,i,j,t,alpha,beta,x,y,tr_loss,tr_nll,tr_err,te_nll,te_err\n");
@@ -217,7 +217,7 @@ static int write_png(const char *path, const char *title, const char *cbar, cons
     for (int q = 0; q < nm; q++) {
         plot_add_marker(f, 0, m[q].x, m[q].y, m[q].shape, m[q].label[0] ? m[q].label : NULL);
     }
-    char err[PLOT_ERR_LEN];
+    char err[DKMC_ERRLEN];
     if (plot_save_png(f, path, err)) rc = cli_fail("%s", err);
     else fprintf(stderr, "wrote %s\n", path);
 out:
@@ -232,7 +232,7 @@ static int parse_bends(const char *s, int *b) {
 }
 
 static int load_params(host_net *h, const char *path, float *w) {
-    char err[HOST_ERRLEN];
+    char err[DKMC_ERRLEN];
     if (host_load_weights(h, path, err)) return cli_fail("%s", err);
     host_get_params(h, w);
     return 0;
@@ -283,7 +283,7 @@ int cmd_plane(int argc, char **argv) {
     if (curve_path && random) return cli_fail("-curve and -random exclude each other");
     int need = mode == MODE_CURVE ? 2 : mode == MODE_RANDOM ? 3 : 5;
     if (np != need) {
-        if (np == 0) { fputs(help, stderr); return 2; }
+        if (np == 0) { return cli_usage_error(help); }
         cli_fail("plane takes <data> <cfg> and %s; got %d file argument%s (see darknet plane -h)",
                  mode == MODE_CURVE ? "-curve FILE, no .weights files" : mode == MODE_RANDOM ? "one .weights file with -random"
                  : "three .weights files (or -curve FILE, or one .weights file with -random)", np - 2 < 0 ? 0 : np - 2, np - 2 == 1 ? "" : "s");
@@ -334,11 +334,11 @@ int cmd_plane(int argc, char **argv) {
     int rc = 1, nm = 0, ncurve = 0;
     curve cv = {0};
     plane_basis b = {0};
-    mark m[64];
+    mark m[CURVE_MAX_BENDS];
     double *ct = NULL, *cx = NULL, *cy = NULL;
     float *w[3] = { NULL, NULL, NULL };
     grid_state s = { G, NULL, NULL, NULL, NULL };
-    char err[PLANE_ERRLEN], settings[1024], desc[600] = "";
+    char err[DKMC_ERRLEN], settings[1024], desc[600] = "";
     int decay_given = decay >= 0, decay_all = 0;
     if (!decay_given) decay = host_cfg_decay(h);
 
@@ -355,7 +355,7 @@ int cmd_plane(int argc, char **argv) {
         if (plane_basis_points(&b, n, cv.bends[bi[0]], cv.bends[bi[1]], cv.bends[bi[2]], err)) {
             cli_fail("%s: bends %d, %d, %d: %s", curve_path, bi[0], bi[1], bi[2], err); goto done;
         }
-        for (int q = 0; q < cv.k && q < 64; q++) {
+        for (int q = 0; q < cv.k && q < CURVE_MAX_BENDS; q++) {
             mark *mk = &m[nm++];
             mk->kind = "bend"; mk->index = q;
             plane_project(&b, cv.bends[q], &mk->x, &mk->y, NULL);

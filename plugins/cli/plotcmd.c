@@ -62,7 +62,7 @@ int cmd_plot(int argc, char **argv) {
     const char *png = cli_str(&a, "png", NULL);
     int logy = cli_flag(&a, "logy"), panels = cli_flag(&a, "panels");
     if (cli_check_unused(&a)) return 2;
-    if (np < 1 || !xs || !ys || !png) { fputs(help, stderr); return 2; }
+    if (np < 1 || !xs || !ys || !png) { return cli_usage_error(help); }
     if (cli_check_picture(png)) return 1;
     FILE *fp = fopen(pos[0], "r");
     if (!fp) return cli_fail("%s: cannot open", pos[0]);
@@ -132,7 +132,7 @@ int cmd_plot(int argc, char **argv) {
                 if (q->n <= 30) plot_series_set_marker(fig, p, id, PLOT_CIRCLE);
             }
         }
-        char err[PLOT_ERR_LEN];
+        char err[DKMC_ERRLEN];
         if (plot_save(fig, png, err)) rc = cli_fail("%s", err);
         else fprintf(stderr, "wrote %s\n", png);
         plot_figure_free(fig);

@@ -173,7 +173,8 @@ static int run_epoch_end(void *vc, const train_epoch_info *e, int last, char *er
 static int write_fge_plot(run_ctx *c, const char *png) {
     plot_figure *f = plot_figure_new_grid(900, 1000, 3, 1);
     if (!f) return cli_fail("%s: cannot make a figure", png);
-    double *x = malloc(c->hist_n * sizeof(double));
+    double *x = malloc((c->hist_n + 1) * sizeof(double));
+    if (!x) { plot_figure_free(f); return cli_fail("%s: out of memory", png); }
     for (uint64_t i = 0; i < c->hist_n; i++) x[i] = (double)(i + 1);
     plot_panel_set(f, 0, "learning rate", NULL, "lr");
     plot_add_series(f, 0, NULL, x, c->lr_hist, c->hist_n, PLOT_SOLID, PLOT_PALETTE(0));
@@ -192,13 +193,15 @@ static int write_fge_plot(run_ctx *c, const char *png) {
     plot_panel_set(f, 2, "distance from the start in weight space", "iteration", "||w - w0||");
     for (int p = 0; p < 3; p++) plot_panel_set_xlim(f, p, 0, (double)c->hist_n);
     plot_add_series(f, 2, NULL, x, c->dist_hist, c->hist_n, PLOT_SOLID, PLOT_PALETTE(2));
-    char err[PLOT_ERR_LEN];
+    char err[DKMC_ERRLEN];
     int rc = plot_save(f, png, err);
     if (rc) cli_fail("%s", err); else fprintf(stderr, "wrote %s\n", png);
     plot_figure_free(f);
     free(x);
     return rc ? 1 : 0;
 }
+
+const char *cli_train_note;
 
 int cli_run_training(const train_job *j) {
     dataset tr = {0}, te = {0};
@@ -210,13 +213,13 @@ int cli_run_training(const train_job *j) {
     int B = h ? host_batch(h) : 0;                 /* the global batch; under mpirun each rank has a shard */
     if (h) h = cli_shard_net(h, j->cfg, j->weights, &tr, 1, (unsigned)j->seed);
     if (!h) { data_free(&tr); data_free(&te); return 1; }
-    char aerr[HOST_ERRLEN];
+    char aerr[DKMC_ERRLEN];
     if (host_adam_error(h, j->kind == SCHED_FGE ? "darknet fge" : "darknet train", aerr)) {
         cli_fail("%s", aerr);
         host_free(h); data_free(&tr); data_free(&te);
         return 1;
     }
-    char outbuf[2048], err[512];
+    char outbuf[2048], err[DKMC_ERRLEN];
     const char *out = j->out;
     if (!out) {
         default_out(outbuf, sizeof outbuf, &dc, j->cfg, j->kind == SCHED_FGE ? "_fge" : "");
@@ -284,6 +287,7 @@ int cli_run_training(const train_job *j) {
     }
     char desc[256];
     sched_describe(&s, desc, sizeof desc);
+    if (cli_train_note) fprintf(stderr, "%s\n", cli_train_note);
     fprintf(stderr, "%s: %s on %s: %d images, batch %d, %ld iterations/epoch, %d epochs, %s, momentum %g, decay %g\n",
             j->cmd, j->cfg, j->data, tr.n, B, iters, epochs, desc, momentum, decay);
     if (c.snapshots) fprintf(stderr, "%s: %ld snapshots (%s_snapNN.weights), BN statistics %s\n", j->cmd, nsnap, c.snaps.prefix,
@@ -345,7 +349,7 @@ int cmd_train(int argc, char **argv) {
     j.bn_limit = cli_int(&a, "bn_limit", 0);
     j.eval_every = cli_int(&a, "eval_every", 0);
     j.stop_after = cli_int(&a, "stop_after", 0);
-    if (np < 2) { fputs(help, stderr); return 2; }
+    if (np < 2) { return cli_usage_error(help); }
     if (cli_check_unused(&a)) return 2;
     if (!strcmp(sched_s, "reference")) j.kind = SCHED_REFERENCE;
     else if (!strcmp(sched_s, "cfg")) j.kind = SCHED_CFG;

@@ -37,15 +37,18 @@ void curve_coeffs(curve_type type, int k, double t, float *c) {
 
 int curve_init(curve *cv, curve_type type, int k, size_t n, size_t nstats) {
     memset(cv, 0, sizeof *cv);
-    if (k < 2) return -1;
+    if (k < 2 || k > CURVE_MAX_BENDS) return -1;
     cv->type = type; cv->k = k; cv->n = n; cv->nstats = nstats;
     cv->bends = calloc(k, sizeof(float *));
     cv->momentum = calloc(k, sizeof(float *));
-    for (int j = 0; j < k; j++) {
-        cv->bends[j] = calloc(n ? n : 1, sizeof(float));
-        if (!cv->bends[j]) return -1;
+    int bad = !cv->bends || !cv->momentum;
+    for (int j = 0; !bad && j < k; j++) bad = !(cv->bends[j] = calloc(n ? n : 1, sizeof(float)));
+    if (!bad && nstats) {
+        cv->stats[0] = calloc(nstats, sizeof(float));
+        cv->stats[1] = calloc(nstats, sizeof(float));
+        bad = !cv->stats[0] || !cv->stats[1];
     }
-    if (nstats) { cv->stats[0] = calloc(nstats, sizeof(float)); cv->stats[1] = calloc(nstats, sizeof(float)); }
+    if (bad) { curve_free(cv); return -1; }
     cv->lr = 0.05f; cv->mom = 0.9f; cv->decay = 5e-4f; cv->seed = 1;
     return 0;
 }
@@ -68,7 +71,7 @@ void curve_init_linear(curve *cv) {
 }
 
 void curve_point(const curve *cv, double t, float *w) {
-    float c[64];
+    float c[CURVE_MAX_BENDS];
     curve_coeffs(cv->type, cv->k, t, c);
     ws_combine(cv->n, cv->k, c, (const float *const *)cv->bends, w);
 }
@@ -80,10 +83,10 @@ int curve_is_free(const curve *cv, int j) {
 }
 
 /* ---- file I/O: a crc32 runs over everything written ---- */
-typedef struct { FILE *fp; uLong crc; int bad; } wr;
+typedef struct { FILE *fp; uLong crc; int bad; } wr;   /* bad: the errno of the first failed write */
 static void put(wr *w, const void *p, size_t n) {
     if (!n) return;
-    if (fwrite(p, 1, n, w->fp) != n) w->bad = 1;
+    if (fwrite(p, 1, n, w->fp) != n && !w->bad) w->bad = errno ? errno : EIO;
     w->crc = crc32(w->crc, p, (uInt)n);
 }
 static void put_big(wr *w, const float *p, size_t n) {   /* crc32 takes uInt lengths */
@@ -95,7 +98,7 @@ static void put_big(wr *w, const float *p, size_t n) {   /* crc32 takes uInt len
 int curve_save(const curve *cv, const char *path, char *err) {
     for (int j = 0; j < cv->k; j++)   /* a diverged run keeps its last good checkpoint */
         if (!ws_all_finite(cv->n, cv->bends[j])) {
-            snprintf(err, CURVE_ERRLEN, "refusing to write %s: bend %d holds a non-finite value; the run diverged", path, j);
+            snprintf(err, DKMC_ERRLEN, "refusing to write %s: bend %d holds a non-finite value; the run diverged", path, j);
             return -1;
         }
     ws_atomic a;
@@ -121,9 +124,19 @@ int curve_save(const curve *cv, const char *path, char *err) {
                 else { float z = 0; for (size_t i = 0; i < cv->n; i++) put(&w, &z, 4); }
             }
     uint32_t crc = (uint32_t)w.crc;
-    if (fwrite(&crc, 4, 1, a.fp) != 1) w.bad = 1;
-    if (w.bad) { ws_atomic_abort(&a); snprintf(err, CURVE_ERRLEN, "%s: write failed", path); return -1; }
+    if (fwrite(&crc, 4, 1, a.fp) != 1 && !w.bad) w.bad = errno ? errno : EIO;
+    if (w.bad) { ws_atomic_abort(&a); snprintf(err, DKMC_ERRLEN, "%s: write failed: %s", path, strerror(w.bad)); return -1; }
     return ws_atomic_commit(&a, err);
+}
+
+/* crc32 over any length: zlib takes uInt (32-bit) lengths, and a curve file may pass 4 GiB */
+static uLong crc_big(uLong crc, const unsigned char *p, size_t n) {
+    while (n) {
+        size_t m = n > (1u << 30) ? (1u << 30) : n;
+        crc = crc32(crc, p, (uInt)m);
+        p += m; n -= m;
+    }
+    return crc;
 }
 
 typedef struct { const unsigned char *p; size_t left; } rd;
@@ -136,54 +149,70 @@ static int get(rd *r, void *dst, size_t n) {
 int curve_load(curve *cv, const char *path, char *err) {
     memset(cv, 0, sizeof *cv);
     FILE *fp = fopen(path, "rb");
-    if (!fp) { snprintf(err, CURVE_ERRLEN, "%s: cannot open curve: %s", path, strerror(errno)); return -1; }
+    if (!fp) { snprintf(err, DKMC_ERRLEN, "%s: cannot open curve: %s", path, strerror(errno)); return -1; }
     fseek(fp, 0, SEEK_END);
     long size = ftell(fp);
     fseek(fp, 0, SEEK_SET);
     if (size < CURVE_HEADER + 4) {
         fclose(fp);
-        snprintf(err, CURVE_ERRLEN, "%s: not a curve file (%ld bytes, shorter than the header)", path, size);
+        snprintf(err, DKMC_ERRLEN, "%s: not a curve file (%ld bytes, shorter than the header)", path, size);
         return -1;
     }
-    unsigned char *buf = malloc(size);
+    unsigned char *buf = (uint64_t)size <= SIZE_MAX ? malloc((size_t)size) : NULL;
+    if (!buf) {
+        fclose(fp);
+        snprintf(err, DKMC_ERRLEN, "%s: out of memory reading a curve file of %ld bytes", path, size);
+        return -1;
+    }
     size_t got = fread(buf, 1, size, fp);
     fclose(fp);
-    if (got != (size_t)size) { free(buf); snprintf(err, CURVE_ERRLEN, "%s: read error", path); return -1; }
+    if (got != (size_t)size) { free(buf); snprintf(err, DKMC_ERRLEN, "%s: read error", path); return -1; }
     rd r = { buf, (size_t)size - 4 };
     char magic[8];
     uint32_t u[4] = {0}, ep[2] = {0}, sched = 0;
     uint64_t n = 0, ns = 0, iter = 0, seed = 0, rs[4] = {0};
     float hp[3] = {0};
     get(&r, magic, 8);
-    if (memcmp(magic, MAGIC, 8)) { free(buf); snprintf(err, CURVE_ERRLEN, "%s: not a curve file (bad magic)", path); return -1; }
+    if (memcmp(magic, MAGIC, 8)) { free(buf); snprintf(err, DKMC_ERRLEN, "%s: not a curve file (bad magic)", path); return -1; }
     get(&r, u, 16); get(&r, &n, 8); get(&r, &ns, 8); get(&r, &iter, 8); get(&r, ep, 8);
     get(&r, hp, 12); get(&r, &sched, 4); get(&r, &seed, 8); get(&r, rs, 32);
-    if (u[0] != CURVE_VERSION) { free(buf); snprintf(err, CURVE_ERRLEN, "%s: curve file version %u, this build reads %u", path, u[0], CURVE_VERSION); return -1; }
-    if (u[1] > 1 || u[2] < 2 || u[2] > 64 || n == 0 || n > ((uint64_t)1 << 36) || ns > ((uint64_t)1 << 32)) {
-        free(buf); snprintf(err, CURVE_ERRLEN, "%s: corrupt curve header", path); return -1;
+    if (u[0] != CURVE_VERSION) { free(buf); snprintf(err, DKMC_ERRLEN, "%s: curve file version %u, this build reads %u", path, u[0], CURVE_VERSION); return -1; }
+    if (u[1] > 1 || u[2] < 2 || u[2] > CURVE_MAX_BENDS || n == 0 || n > ((uint64_t)1 << 36) || ns > ((uint64_t)1 << 32)) {
+        free(buf); snprintf(err, DKMC_ERRLEN, "%s: corrupt curve header", path); return -1;
     }
     uint32_t crc_file;
     memcpy(&crc_file, buf + size - 4, 4);
-    if ((uint32_t)crc32(crc32(0, NULL, 0), buf, (uInt)(size - 4)) != crc_file) {
-        free(buf); snprintf(err, CURVE_ERRLEN, "%s: curve file is corrupt or truncated (checksum mismatch)", path); return -1;
+    if ((uint32_t)crc_big(crc32(0, NULL, 0), buf, (size_t)size - 4) != crc_file) {
+        free(buf); snprintf(err, DKMC_ERRLEN, "%s: curve file is corrupt or truncated (checksum mismatch)", path); return -1;
     }
     int k = (int)u[2];
     int nfree = 0;
     curve tmp;
-    curve_init(&tmp, (curve_type)u[1], k, n, ns);
+    if (curve_init(&tmp, (curve_type)u[1], k, n, ns)) {
+        free(buf);
+        snprintf(err, DKMC_ERRLEN, "%s: out of memory for %d bends of %llu floats", path, k, (unsigned long long)n);
+        return -1;
+    }
     tmp.flags = u[3];
     for (int j = 0; j < k; j++) nfree += curve_is_free(&tmp, j);
     size_t need = (size_t)k * n * 4 + 2 * ns * 4 + ((u[3] & CURVE_HAS_STATE) ? (size_t)nfree * n * 4 : 0);
     if (r.left != need) {
         curve_free(&tmp); free(buf);
-        snprintf(err, CURVE_ERRLEN, "%s: curve file has %zu payload bytes, its header says %zu", path, r.left, need);
+        snprintf(err, DKMC_ERRLEN, "%s: curve file has %zu payload bytes, its header says %zu", path, r.left, need);
         return -1;
     }
     for (int j = 0; j < k; j++) get(&r, tmp.bends[j], n * 4);
     if (ns) { get(&r, tmp.stats[0], ns * 4); get(&r, tmp.stats[1], ns * 4); }
     if (u[3] & CURVE_HAS_STATE)
         for (int j = 0; j < k; j++)
-            if (curve_is_free(&tmp, j)) { tmp.momentum[j] = malloc(n * 4); get(&r, tmp.momentum[j], n * 4); }
+            if (curve_is_free(&tmp, j)) {
+                if (!(tmp.momentum[j] = malloc(n * 4))) {
+                    curve_free(&tmp); free(buf);
+                    snprintf(err, DKMC_ERRLEN, "%s: out of memory for the momentum of bend %d", path, j);
+                    return -1;
+                }
+                get(&r, tmp.momentum[j], n * 4);
+            }
     free(buf);
     tmp.iteration = iter; tmp.epoch = ep[0]; tmp.epochs = ep[1];
     tmp.lr = hp[0]; tmp.mom = hp[1]; tmp.decay = hp[2]; tmp.schedule = sched; tmp.seed = seed;
@@ -191,7 +220,7 @@ int curve_load(curve *cv, const char *path, char *err) {
     for (int j = 0; j < k; j++)
         if (!ws_all_finite(n, tmp.bends[j])) {
             curve_free(&tmp);
-            snprintf(err, CURVE_ERRLEN, "%s: bend %d contains NaN or infinite values", path, j);
+            snprintf(err, DKMC_ERRLEN, "%s: bend %d contains NaN or infinite values", path, j);
             return -1;
         }
     *cv = tmp;

@@ -35,6 +35,8 @@ typedef enum { CURVE_BEZIER = 0, CURVE_POLYCHAIN = 1 } curve_type;
 #define CURVE_FIX_END 2
 #define CURVE_HAS_STATE 4
 #define CURVE_DECAY_ALL 8
+/* Most bends a curve may have, end points included (the file's K is checked against it). */
+#define CURVE_MAX_BENDS 64
 
 typedef struct {
     curve_type type;
@@ -52,11 +54,14 @@ typedef struct {
     rng_t rng;
 } curve;
 
-#define CURVE_ERRLEN 512
+#include "errlen.h"
+#define CURVE_ERRLEN DKMC_ERRLEN   /* alias: the project has one error length */
 
 /* c[0..k-1] for parameter t in [0,1]. */
 void curve_coeffs(curve_type type, int k, double t, float *c);
-/* Allocate a curve with k bends of n floats (zeroed) and nstats per end point. */
+/* Allocate a curve with k bends of n floats (zeroed) and nstats per end point. Returns -1
+ * (and leaves *cv empty, safe to curve_free) for k outside [2, CURVE_MAX_BENDS] or when
+ * memory runs out. */
 int  curve_init(curve *cv, curve_type type, int k, size_t n, size_t nstats);
 void curve_free(curve *cv);
 /* Middle bends on the straight segment: theta_j = (1 - j/(k-1)) theta_0 + j/(k-1) theta_{k-1}. */

@@ -8,12 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Formats a one-line error into err (DATA_ERRLEN bytes) and returns -1; shared by the loaders. */
+/* Formats a one-line error into err (DKMC_ERRLEN bytes) and returns -1; shared by the loaders. */
 int data_fail(char *err, const char *fmt, ...) {
     if (err) {
         va_list ap;
         va_start(ap, fmt);
-        vsnprintf(err, DATA_ERRLEN, fmt, ap);
+        vsnprintf(err, DKMC_ERRLEN, fmt, ap);
         va_end(ap);
     }
     return -1;

@@ -34,7 +34,8 @@
 #include <stddef.h>
 #include "rng.h"
 
-#define DATA_ERRLEN 512
+#include "errlen.h"
+#define DATA_ERRLEN DKMC_ERRLEN   /* alias: the project has one error length */
 
 typedef struct {
     int n, w, h, c, classes;

@@ -21,23 +21,41 @@ static uint32_t be32(const unsigned char *p) {
 }
 
 /* Read exactly len bytes found at file offset base (for the message); what = what they are. */
+/* gzerror's message without the "<path>: " zlib puts in front of it */
+static const char *gz_message(gzFile f, int *code) {
+    const char *msg = gzerror(f, code);
+    const char *sep = strstr(msg, ": ");
+    return sep ? sep + 2 : msg;
+}
+
 static int read_exact(gzFile f, const char *path, void *buf, size_t len, size_t base, const char *what,
                       char *err) {
     size_t got = 0;
     while (got < len) {
         size_t want = len - got > (1u << 30) ? (1u << 30) : len - got;
         int r = gzread(f, (char *)buf + got, (unsigned)want);
-        if (r < 0) {
-            int code;
-            const char *msg = gzerror(f, &code);
+        int code = Z_OK;
+        const char *msg = r <= 0 ? gz_message(f, &code) : "";
+        if (r < 0 || (r == 0 && code != Z_OK))
             return data_fail(err, "%s: truncated or corrupt while reading %s (%s)", path, what, msg);
-        }
         if (r == 0) break;
         got += (size_t)r;
     }
     if (got < len)
         return data_fail(err, "%s: truncated: %s need %zu bytes, the file has %zu", path, what, base + len,
                     base + got);
+    return 0;
+}
+
+/* After the last record of a file read in full: a gzip stream must also end cleanly, its
+ * trailer (CRC and length) read and checked; gzread reports a missing or wrong trailer only
+ * on the read after the data. */
+static int check_end(gzFile f, const char *path, char *err) {
+    unsigned char extra;
+    int code = Z_OK;
+    int r = gzread(f, &extra, 1);
+    const char *msg = gz_message(f, &code);
+    if (r < 0 || code != Z_OK) return data_fail(err, "%s: truncated or corrupt (%s)", path, msg);
     return 0;
 }
 
@@ -120,6 +138,7 @@ int data_load_idx(const char *images, const char *labels, int classes, int limit
         for (size_t k = 0; k < len; k++) out->X[done_px + k] = buf[k] / 255.0f;
         done_px += len;
     }
+    if ((uint32_t)count == n && ((rc = check_end(fl, labels, err)) || (rc = check_end(fi, images, err)))) goto done;
 done:
     free(buf);
     free(lab);

@@ -125,7 +125,7 @@ int data_load_list(const char *list, char **names, int classes, int w, int h, in
     if (!rc && (w == 0 || h == 0 || c == 0)) {
         int iw, ih, ic;
         if (!stbi_info(paths[0], &iw, &ih, &ic)) {
-            rc = data_fail(err, "%s: cannot read image: %s", paths[0], stbi_failure_reason());
+            rc = data_fail(err, "%s:%d: cannot read image %s: %s", list, lines[0], paths[0], stbi_failure_reason());
         } else {
             if (!w) w = iw;
             if (!h) h = ih;
@@ -148,7 +148,7 @@ int data_load_list(const char *list, char **names, int classes, int w, int h, in
             out->labels[i] = lab;
             int iw, ih, ic;
             unsigned char *img = stbi_load(paths[i], &iw, &ih, &ic, c);
-            if (!img) { rc = data_fail(err, "%s: cannot read image: %s", paths[i], stbi_failure_reason()); break; }
+            if (!img) { rc = data_fail(err, "%s:%d: cannot read image %s: %s", list, lines[i], paths[i], stbi_failure_reason()); break; }
             resize_to_chw(img, iw, ih, c, out->X + (size_t)i * sz, w, h);
             stbi_image_free(img);
         }

@@ -16,7 +16,7 @@ int fge_snapshots_init(fge_snapshots *s, host_net *h, const dataset *test, const
     s->stats = malloc((host_nstats(h) ? host_nstats(h) : 1) * sizeof(float));
     if (!s->probs || !s->stats || ens_init(&s->ens, test->n, k)) {
         fge_snapshots_free(s);
-        snprintf(err, FGE_ERRLEN, "out of memory for the ensemble of %d test images", test->n);
+        snprintf(err, DKMC_ERRLEN, "out of memory for the ensemble of %d test images", test->n);
         return -1;
     }
     return 0;

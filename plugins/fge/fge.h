@@ -13,7 +13,8 @@
 #include "ensemble.h"
 #include "host.h"
 
-#define FGE_ERRLEN 512
+#include "errlen.h"
+#define FGE_ERRLEN DKMC_ERRLEN   /* alias: the project has one error length */
 
 typedef struct {
     host_net *h;

@@ -22,9 +22,9 @@ int ens_member_split(const char *arg, const char *default_cfg, char *cfg, size_t
     const char *c = cfg_sep(arg);
     const char *w = c ? c + 1 : arg;
     size_t cl = c ? (size_t)(c - arg) : strlen(default_cfg ? default_cfg : "");
-    if (!*w) { snprintf(err, HOST_ERRLEN, "%s: no weights file after the cfg", arg); return -1; }
-    if (!cl) { snprintf(err, HOST_ERRLEN, "%s: no cfg for this member", arg); return -1; }
-    if (cl >= cfg_len || strlen(w) >= weights_len) { snprintf(err, HOST_ERRLEN, "%s: path too long", arg); return -1; }
+    if (!*w) { snprintf(err, DKMC_ERRLEN, "%s: no weights file after the cfg", arg); return -1; }
+    if (!cl) { snprintf(err, DKMC_ERRLEN, "%s: no cfg for this member", arg); return -1; }
+    if (cl >= cfg_len || strlen(w) >= weights_len) { snprintf(err, DKMC_ERRLEN, "%s: path too long", arg); return -1; }
     memcpy(cfg, c ? arg : default_cfg, cl);
     cfg[cl] = 0;
     strcpy(weights, w);
@@ -51,7 +51,7 @@ static int net_for(ens_members *m, int i, int batch, char *err) {
     if (!h) return -1;
     if (!m->w && !m->h && !m->c) { m->w = host_width(h); m->h = host_height(h); m->c = host_channels(h); }
     if (host_width(h) != m->w || host_height(h) != m->h || host_channels(h) != m->c || host_outputs(h) != m->classes) {
-        snprintf(err, HOST_ERRLEN, "%s: network takes %dx%dx%d inputs and has %d outputs, the ensemble needs %dx%dx%d inputs and %d classes",
+        snprintf(err, DKMC_ERRLEN, "%s: network takes %dx%dx%d inputs and has %d outputs, the ensemble needs %dx%dx%d inputs and %d classes",
                  cfg, host_width(h), host_height(h), host_channels(h), host_outputs(h), m->w, m->h, m->c, m->classes);
         host_free(h);
         return -1;
@@ -63,14 +63,14 @@ static int net_for(ens_members *m, int i, int batch, char *err) {
 int ens_members_open(ens_members *m, const char *default_cfg, char *const *args, int n, int batch,
                      int w, int h, int c, int classes, char *err) {
     memset(m, 0, sizeof *m);
-    if (n < 1) { snprintf(err, HOST_ERRLEN, "no members given"); return -1; }
+    if (n < 1) { snprintf(err, DKMC_ERRLEN, "no members given"); return -1; }
     m->w = w; m->h = h; m->c = c; m->classes = classes;
     m->cfg = calloc((size_t)n, sizeof *m->cfg);
     m->weights = calloc((size_t)n, sizeof *m->weights);
     m->net_of = calloc((size_t)n, sizeof *m->net_of);
     m->nets = calloc((size_t)n, sizeof *m->nets);
     if (!m->cfg || !m->weights || !m->net_of || !m->nets) {
-        snprintf(err, HOST_ERRLEN, "out of memory for %d members", n);
+        snprintf(err, DKMC_ERRLEN, "out of memory for %d members", n);
         ens_members_free(m);
         return -1;
     }
@@ -80,7 +80,7 @@ int ens_members_open(ens_members *m, const char *default_cfg, char *const *args,
         if (ens_member_split(args[i], default_cfg, cbuf, sizeof cbuf, wbuf, sizeof wbuf, err)) goto fail;
         m->cfg[i] = strdup(cbuf);
         m->weights[i] = strdup(wbuf);
-        if (!m->cfg[i] || !m->weights[i]) { snprintf(err, HOST_ERRLEN, "out of memory"); goto fail; }
+        if (!m->cfg[i] || !m->weights[i]) { snprintf(err, DKMC_ERRLEN, "out of memory"); goto fail; }
         if ((m->net_of[i] = net_for(m, i, batch, err)) < 0) goto fail;
         /* the size check (and a readable file) now rather than halfway through */
         if (host_load_weights(m->nets[m->net_of[i]], wbuf, err)) goto fail;
@@ -99,7 +99,7 @@ host_net *ens_members_load(ens_members *m, int i, char *err) {
 int ens_members_predict(ens_members *m, const float *x, float *probs, char *err) {
     float *p = malloc((size_t)m->classes * sizeof *p);
     double *sum = calloc((size_t)m->classes, sizeof *sum);
-    if (!p || !sum) { free(p); free(sum); snprintf(err, HOST_ERRLEN, "out of memory"); return -1; }
+    if (!p || !sum) { free(p); free(sum); snprintf(err, DKMC_ERRLEN, "out of memory"); return -1; }
     int rc = 0;
     for (int i = 0; i < m->n; i++) {
         host_net *h = ens_members_load(m, i, err);

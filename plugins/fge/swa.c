@@ -6,12 +6,12 @@
 #include "swa.h"
 
 int swa_average(host_net *h, char *const *paths, int n, char *err) {
-    if (n < 1) { snprintf(err, HOST_ERRLEN, "no weights files to average"); return -1; }
+    if (n < 1) { snprintf(err, DKMC_ERRLEN, "no weights files to average"); return -1; }
     size_t np = host_nparams(h), ns = host_nstats(h);
     float *p = malloc((np + 1) * sizeof *p), *s = malloc((ns + 1) * sizeof *s);
     double *sp = calloc(np + 1, sizeof *sp), *ss = calloc(ns + 1, sizeof *ss);
     int rc = 0;
-    if (!p || !s || !sp || !ss) { snprintf(err, HOST_ERRLEN, "out of memory for %zu parameters", np); rc = -1; }
+    if (!p || !s || !sp || !ss) { snprintf(err, DKMC_ERRLEN, "out of memory for %zu parameters", np); rc = -1; }
     uint64_t seen = 0;
     for (int i = 0; !rc && i < n; i++) {
         if (host_load_weights(h, paths[i], err)) { rc = -1; break; }

@@ -27,7 +27,8 @@ typedef struct {
 typedef struct host_net host_net;
 
 /* Error reporting: functions that can fail return NULL / nonzero and fill err (one line). */
-#define HOST_ERRLEN 512
+#include "errlen.h"
+#define HOST_ERRLEN DKMC_ERRLEN   /* alias: the project has one error length */
 
 /* Parse a cfg (Darknet's layer table is silenced) and build the parameter view.
  * batch > 0 overrides the cfg's batch. Refuses unsupported layers with an error naming

@@ -34,6 +34,9 @@ typedef struct { int nlayers; int *line; char (*name)[40]; } host_cfg_info;
 int host__validate_cfg(const char *path, host_cfg_info *info, char *err);
 void host__cfg_info_free(host_cfg_info *info);
 
+/* net.c: free_network plus what it forgets to free (for a network of parse_network_cfg) */
+void host__free_network(network *net);
+
 /* params.c */
 int host__enumerate(host_net *h, char *err);
 

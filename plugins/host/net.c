@@ -105,10 +105,10 @@ static void parse_failure(const char *cfg, const host_cfg_info *info, int sig, c
     if (sig != SIGABRT) msg[0] = 0;
     const char *what = sig == SIGABRT ? "aborts" : sig == SIGSEGV ? "crashes (segmentation fault)" : "crashes";
     if (layer >= 0 && layer < info->nlayers)
-        snprintf(err, HOST_ERRLEN, "%s:%d: layer %d %s: Darknet's parser %s on it%s%s", cfg, info->line[layer], layer,
+        snprintf(err, DKMC_ERRLEN, "%s:%d: layer %d %s: Darknet's parser %s on it%s%s", cfg, info->line[layer], layer,
                  info->name[layer], what, msg[0] ? ": " : "", msg);
     else
-        snprintf(err, HOST_ERRLEN, "%s: Darknet's parser %s on this cfg%s%s", cfg, what, msg[0] ? ": " : "", msg);
+        snprintf(err, DKMC_ERRLEN, "%s: Darknet's parser %s on this cfg%s%s", cfg, what, msg[0] ? ": " : "", msg);
 }
 
 static network *guarded_parse(const char *cfg, const host_cfg_info *info, char *err) {
@@ -134,7 +134,7 @@ static network *guarded_parse(const char *cfg, const host_cfg_info *info, char *
         return NULL;   /* what the parser had built is lost with it */
     }
     capture_end(getenv("DKMC_VERBOSE") != NULL);
-    if (!net || net->n < 1) snprintf(err, HOST_ERRLEN, "%s: Darknet could not build the network", cfg);
+    if (!net || net->n < 1) snprintf(err, DKMC_ERRLEN, "%s: Darknet could not build the network", cfg);
     return net;
 }
 
@@ -143,7 +143,7 @@ host_net *host_load(const char *cfg, int batch, char *err) {
     if (host__validate_cfg(cfg, &info, err)) return NULL;
     if (host__gpu_check(cfg, err)) { host__cfg_info_free(&info); return NULL; }
     host_net *h = calloc(1, sizeof *h);
-    if (!h) { snprintf(err, HOST_ERRLEN, "%s: out of memory", cfg); host__cfg_info_free(&info); return NULL; }
+    if (!h) { snprintf(err, DKMC_ERRLEN, "%s: out of memory", cfg); host__cfg_info_free(&info); return NULL; }
     snprintf(h->cfg, sizeof h->cfg, "%s", cfg);
     h->net = guarded_parse(cfg, &info, err);
     if (!h->net || h->net->n < 1) { host__cfg_info_free(&info); free(h); return NULL; }
@@ -157,7 +157,7 @@ host_net *host_load(const char *cfg, int batch, char *err) {
          * copy would be heavy; set_batch_network only shrinks safely, so grow by re-parsing. */
         if (batch < h->net->batch) set_batch_network(h->net, batch);
         else {
-            snprintf(err, HOST_ERRLEN, "%s: batch %d is larger than the cfg's batch %d (edit batch= in the cfg)",
+            snprintf(err, DKMC_ERRLEN, "%s: batch %d is larger than the cfg's batch %d (edit batch= in the cfg)",
                      cfg, batch, h->net->batch);
             host__cfg_info_free(&info); host_free(h); return NULL;
         }
@@ -170,14 +170,14 @@ host_net *host_load(const char *cfg, int batch, char *err) {
     int bad = -1;
     for (int i = 0; i < last; i++) if (net->layers[i].type == COST) { bad = i; break; }
     if (bad >= 0)
-        snprintf(err, HOST_ERRLEN, "%s:%d: layer %d [cost]: a [cost] layer is supported only after the final [softmax]",
+        snprintf(err, DKMC_ERRLEN, "%s:%d: layer %d [cost]: a [cost] layer is supported only after the final [softmax]",
                  cfg, info.line[bad], bad);
     else if (last < 0 || net->layers[last].type != SOFTMAX) {
         if (last < net->n - 1)
-            snprintf(err, HOST_ERRLEN, "%s:%d: layer %d [cost] follows %s, not a [softmax] (classification networks only)",
+            snprintf(err, DKMC_ERRLEN, "%s:%d: layer %d [cost] follows %s, not a [softmax] (classification networks only)",
                      cfg, info.line[last + 1], last + 1, last >= 0 ? info.name[last] : "nothing");
         else
-            snprintf(err, HOST_ERRLEN, "%s: the last layer must be [softmax] (classification networks only)", cfg);
+            snprintf(err, DKMC_ERRLEN, "%s: the last layer must be [softmax] (classification networks only)", cfg);
         bad = 0;
     }
     host__cfg_info_free(&info);
@@ -193,6 +193,20 @@ host_net *host_load(const char *cfg, int batch, char *err) {
     return h;
 }
 
+/* free_network and what this Darknet's free_network forgets (found by the sanitizer pass of
+ * the command-line tests): make_network's seen, t and cost, parse_net_options' steps and
+ * scales (policy=steps), parse_network_cfg's workspace (host memory in a CPU build). */
+void host__free_network(network *net) {
+    if (!net) return;
+    free(net->seen); free(net->t); free(net->cost); free(net->steps); free(net->scales);
+    net->seen = NULL; net->t = NULL; net->cost = NULL; net->steps = NULL; net->scales = NULL;
+#ifndef GPU
+    free(net->workspace);
+    net->workspace = NULL;
+#endif
+    free_network(net);
+}
+
 void host_free(host_net *h) {
     if (!h) return;
     if (h->sections) {
@@ -201,7 +215,7 @@ void host_free(host_net *h) {
     }
     if (h->net) {
         if (h->full_n) h->net->n = h->full_n;
-        free_network(h->net);
+        host__free_network(h->net);
     }
     free(h->blocks);
     free(h->block_layer);
@@ -213,11 +227,12 @@ void host_free(host_net *h) {
 int host_load_weights(host_net *h, const char *path, char *err) {
     size_t len = host_payload_len(h);
     float *payload = malloc(len * sizeof(float) + 1);
+    if (!payload) { snprintf(err, DKMC_ERRLEN, "%s: out of memory for %zu floats", path, len); return -1; }
     ws_weights_header hdr;
     if (ws_weights_read(path, payload, len, &hdr, err)) {
         /* name the cfg too: the usual cause is a weights file of another network */
         size_t l = strlen(err);
-        if (l + 40 < HOST_ERRLEN && strstr(err, "floats")) snprintf(err + l, HOST_ERRLEN - l, " (cfg %s)", h->cfg);
+        if (l + 40 < DKMC_ERRLEN && strstr(err, "floats")) snprintf(err + l, DKMC_ERRLEN - l, " (cfg %s)", h->cfg);
         free(payload); return -1;
     }
     size_t pos = 0;
@@ -234,6 +249,7 @@ int host_load_weights(host_net *h, const char *path, char *err) {
 int host_save_weights(host_net *h, const char *path, char *err) {
     size_t len = host_payload_len(h);
     float *payload = malloc(len * sizeof(float) + 1);
+    if (!payload) { snprintf(err, DKMC_ERRLEN, "%s: out of memory for %zu floats", path, len); return -1; }
     host_pack_payload(h, NULL, NULL, payload);
     int rc = ws_weights_write(path, payload, len, *h->net->seen, err);
     free(payload);
@@ -331,7 +347,7 @@ void host_bn_recompute(host_net *h, host_batch_fn fn, void *ctx, int nbatches) {
     int nbn = 0;
     for (int i = 0; i < h->nblocks; i++) if (h->blocks[i].kind == HP_ROLLING_MEAN) nbn++;
     if (!nbn) return;
-    double *s1 = calloc(h->nstats, sizeof(double)), *s2 = calloc(h->nstats, sizeof(double));
+    double *s1 = ws_xcalloc(h->nstats, sizeof(double), "BN statistics"), *s2 = ws_xcalloc(h->nstats, sizeof(double), "BN statistics");
     double total = 0;
     float *truth = net->truth;
     net->truth = NULL;
@@ -391,7 +407,7 @@ float host_policy_rate(host_net *h, size_t iteration) {
 int host_cfg_adam(const host_net *h) { return h->net->adam; }
 int host_adam_error(const host_net *h, const char *command, char *err) {
     if (!h->net->adam) return 0;
-    snprintf(err, HOST_ERRLEN, "%s: [net] adam=1: '%s' trains with SGD and momentum only (this Darknet's CPU update "
+    snprintf(err, DKMC_ERRLEN, "%s: [net] adam=1: '%s' trains with SGD and momentum only (this Darknet's CPU update "
              "ignores adam as well); remove adam=1 or set adam=0", h->cfg, command);
     return -1;
 }

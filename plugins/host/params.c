@@ -23,7 +23,7 @@ static const char *type_name(LAYER_TYPE t) {
     return "unknown";
 }
 
-typedef struct { host_net *h; int cap; int layer, sub; } walker;
+typedef struct { host_net *h; int cap; int layer, sub; int oom; } walker;
 
 /* The device twins of a block's arrays (GPU=1 builds, network on a GPU); NULL otherwise. */
 static void device_arrays(const host_net *h, layer *l, hp_kind kind, float **dv, float **dg) {
@@ -44,12 +44,19 @@ static void device_arrays(const host_net *h, layer *l, hp_kind kind, float **dv,
 
 static void add(walker *w, layer *l, float *value, float *grad, size_t n, hp_kind kind, int bnc) {
     host_net *h = w->h;
+    if (w->oom) return;
     if (h->nblocks == w->cap) {
-        w->cap = w->cap ? 2 * w->cap : 64;
-        h->blocks = realloc(h->blocks, w->cap * sizeof *h->blocks);
-        h->block_layer = realloc(h->block_layer, w->cap * sizeof *h->block_layer);
-        h->dvalue = realloc(h->dvalue, w->cap * sizeof *h->dvalue);
-        h->dgrad = realloc(h->dgrad, w->cap * sizeof *h->dgrad);
+        int cap = w->cap ? 2 * w->cap : 64;
+        hp_block *b = realloc(h->blocks, cap * sizeof *h->blocks);
+        if (b) h->blocks = b;
+        layer **bl = realloc(h->block_layer, cap * sizeof *h->block_layer);
+        if (bl) h->block_layer = bl;
+        float **dv = realloc(h->dvalue, cap * sizeof *h->dvalue);
+        if (dv) h->dvalue = dv;
+        float **dg = realloc(h->dgrad, cap * sizeof *h->dgrad);
+        if (dg) h->dgrad = dg;
+        if (!b || !bl || !dv || !dg) { w->oom = 1; return; }   /* the old arrays stay valid for host_free */
+        w->cap = cap;
     }
     hp_block *b = &h->blocks[h->nblocks];
     b->value = value; b->grad = grad; b->n = n; b->kind = kind;
@@ -92,7 +99,7 @@ static void add_subs(walker *w, layer **subs, int n, int conv) {
 }
 
 int host__enumerate(host_net *h, char *err) {
-    walker w = { h, 0, 0, -1 };
+    walker w = { h, 0, 0, -1, 0 };
     network *net = h->net;
     for (int i = 0; i < net->n; i++) {
         layer *l = &net->layers[i];
@@ -102,7 +109,7 @@ int host__enumerate(host_net *h, char *err) {
         case CONVOLUTIONAL:
         case DECONVOLUTIONAL:
             if (l->binary || l->xnor) {
-                snprintf(err, HOST_ERRLEN, "%s: layer %d (%s): binary/xnor weights are not supported",
+                snprintf(err, DKMC_ERRLEN, "%s: layer %d (%s): binary/xnor weights are not supported",
                          h->cfg, i, type_name(l->type));
                 return -1;
             }
@@ -120,7 +127,7 @@ int host__enumerate(host_net *h, char *err) {
         case GRU: { layer *s[] = { l->wz, l->wr, l->wh, l->uz, l->ur, l->uh }; add_subs(&w, s, 6, 0); break; }
         case LSTM: { layer *s[] = { l->wi, l->wf, l->wo, l->wg, l->ui, l->uf, l->uo, l->ug }; add_subs(&w, s, 8, 0); break; }
         case BATCHNORM:
-            snprintf(err, HOST_ERRLEN, "%s: layer %d (batchnorm): the standalone [batchnorm] layer is broken on "
+            snprintf(err, DKMC_ERRLEN, "%s: layer %d (batchnorm): the standalone [batchnorm] layer is broken on "
                      "CPU in this Darknet; use batch_normalize=1 in the [convolutional] or [connected] section",
                      h->cfg, i);
             return -1;
@@ -129,11 +136,12 @@ int host__enumerate(host_net *h, char *err) {
         case REGION: case YOLO: case DETECTION: case ISEG:
             break;  /* no trainable parameters (region/yolo biases are anchors) */
         default:
-            snprintf(err, HOST_ERRLEN, "%s: layer %d (%s): layer type not supported by the parameter view",
+            snprintf(err, DKMC_ERRLEN, "%s: layer %d (%s): layer type not supported by the parameter view",
                      h->cfg, i, type_name(l->type));
             return -1;
         }
     }
+    if (w.oom) { snprintf(err, DKMC_ERRLEN, "%s: out of memory for the parameter view", h->cfg); return -1; }
     return 0;
 }
 

@@ -6,6 +6,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "run.h"
+#include "wspace.h"
 
 static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec + 1e-9 * t.tv_nsec; }
 
@@ -37,10 +38,10 @@ void run_progress_done(const char *label) {
 
 eval_result run_eval(host_net *h, const dataset *d, float *probs, const char *progress) {
     int B = host_batch(h), k = host_outputs(h), in = host_inputs(h);
-    float *x = malloc((size_t)B * in * sizeof(float));
-    float *p = malloc((size_t)B * k * sizeof(float));
-    float *y = malloc((size_t)B * k * sizeof(float));
-    int *order = malloc((size_t)d->n * sizeof(int));
+    float *x = ws_xmalloc((size_t)B * in * sizeof(float), "an evaluation batch");
+    float *p = ws_xmalloc((size_t)B * k * sizeof(float), "an evaluation batch");
+    float *y = ws_xmalloc((size_t)B * k * sizeof(float), "an evaluation batch");
+    int *order = ws_xmalloc((size_t)d->n * sizeof(int), "the image order");
     data_identity(order, d->n);
     double nll = 0; long correct = 0;
     for (int s = 0; s < d->n; s += B) {

@@ -21,7 +21,7 @@ static int basis_alloc(plane_basis *b, size_t n, char *err) {
     b->origin = malloc(sz); b->u = malloc(sz); b->v = malloc(sz);
     if (!b->origin || !b->u || !b->v) {
         plane_basis_free(b);
-        snprintf(err, PLANE_ERRLEN, "out of memory for a plane of %zu parameters", n);
+        snprintf(err, DKMC_ERRLEN, "out of memory for a plane of %zu parameters", n);
         return -1;
     }
     return 0;
@@ -41,11 +41,11 @@ int plane_basis_points(plane_basis *b, size_t n, const float *w0, const float *w
     double scale = ws_norm(n, w0) + ws_norm(n, w1) + ws_norm(n, w2);
     double dx = ws_dist(n, w2, w0);
     if (!isfinite(dx) || !isfinite(scale)) {
-        snprintf(err, PLANE_ERRLEN, "the networks hold non-finite weights");
+        snprintf(err, DKMC_ERRLEN, "the networks hold non-finite weights");
         plane_basis_free(b); return -1;
     }
     if (dx <= 1e-6 * scale || dx == 0) {
-        snprintf(err, PLANE_ERRLEN, "degenerate plane: the first and third networks are the same point (distance %.3g)", dx);
+        snprintf(err, DKMC_ERRLEN, "degenerate plane: the first and third networks are the same point (distance %.3g)", dx);
         plane_basis_free(b); return -1;
     }
     for (size_t i = 0; i < n; i++) b->u[i] = (float)(((double)w2[i] - w0[i]) / dx);
@@ -56,11 +56,11 @@ int plane_basis_points(plane_basis *b, size_t n, const float *w0, const float *w
     for (size_t i = 0; i < n; i++) { double r = (double)w1[i] - w0[i] - along * b->u[i]; dy2 += r * r; }
     double dy = sqrt(dy2);
     if (r2 == 0) {
-        snprintf(err, PLANE_ERRLEN, "degenerate plane: the first and second networks are the same point");
+        snprintf(err, DKMC_ERRLEN, "degenerate plane: the first and second networks are the same point");
         plane_basis_free(b); return -1;
     }
     if (dy <= 1e-6 * scale || dy <= 1e-5 * sqrt(r2)) {
-        snprintf(err, PLANE_ERRLEN, "degenerate plane: the three networks are collinear (the second is %.3g from the line through the others)", dy);
+        snprintf(err, DKMC_ERRLEN, "degenerate plane: the three networks are collinear (the second is %.3g from the line through the others)", dy);
         plane_basis_free(b); return -1;
     }
     for (size_t i = 0; i < n; i++) b->v[i] = (float)(((double)w1[i] - w0[i] - along * b->u[i]) / dy);
@@ -120,7 +120,7 @@ int plane_basis_random(plane_basis *b, const host_net *h, const float *w, uint64
     b->dx = ws_norm(n, b->u);
     b->dy = ws_norm(n, b->v);
     if (!(b->dx > 0) || !(b->dy > 0) || !isfinite(b->dx) || !isfinite(b->dy)) {
-        snprintf(err, PLANE_ERRLEN, "degenerate plane: the network's weights are all zero (or not finite), so filter-normalised directions are empty");
+        snprintf(err, DKMC_ERRLEN, "degenerate plane: the network's weights are all zero (or not finite), so filter-normalised directions are empty");
         plane_basis_free(b); return -1;
     }
     ws_scale(n, (float)(1.0 / b->dx), b->u);
@@ -231,7 +231,7 @@ int plane_evaluate(const plane_basis *b, const plane_grid *g, host_net *h, const
                    const dataset *te, const plane_eval_opts *o, plane_row *rows, char *err) {
     size_t n = b->n;
     if (n != host_nparams(h)) {
-        snprintf(err, PLANE_ERRLEN, "plane of %zu parameters, network of %zu", n, host_nparams(h));
+        snprintf(err, DKMC_ERRLEN, "plane of %zu parameters, network of %zu", n, host_nparams(h));
         return -1;
     }
     if (g->g < 2) { snprintf(err, PLANE_ERRLEN, "a grid needs at least 2 points per axis, got %d", g->g); return -1; }

@@ -33,7 +33,8 @@
 #include "data.h"
 #include "host.h"
 
-#define PLANE_ERRLEN 512
+#include "errlen.h"
+#define PLANE_ERRLEN DKMC_ERRLEN   /* alias: the project has one error length */
 
 typedef struct {
     size_t n;

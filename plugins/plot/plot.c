@@ -10,6 +10,7 @@
  * checked here first. */
 #define _GNU_SOURCE
 #include "plot.h"
+#include "wspace.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -94,7 +95,7 @@ struct plot_figure {
     uint8_t *px;
     int laid_out;
     double text; /* character height in pixels */
-    char err[PLOT_ERR_LEN];
+    char err[DKMC_ERRLEN];
 };
 
 static int fail(plot_figure *f, const char *fmt, ...) {
@@ -1181,20 +1182,20 @@ static int have_device(const char *name) {
 }
 
 static int save_fail(plot_figure *f, char *err, const char *fmt, ...) {
-    char msg[PLOT_ERR_LEN];
+    char msg[DKMC_ERRLEN];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     for (char *c = msg; *c; c++)
         if (*c == '\n' || *c == '\r') *c = ' ';
-    if (err) snprintf(err, PLOT_ERR_LEN, "%s", msg);
+    if (err) snprintf(err, DKMC_ERRLEN, "%s", msg);
     return fail(f, "%s", msg);
 }
 
 int plot_save(plot_figure *f, const char *path, char *err) {
     if (!f || !path || !*path) {
-        if (err) snprintf(err, PLOT_ERR_LEN, "plot: no figure or no path to save to");
+        if (err) snprintf(err, DKMC_ERRLEN, "plot: no figure or no path to save to");
         return fail(f, "plot: no figure or no path to save to");
     }
     const char *slash = strrchr(path, '/'), *dot = strrchr(slash ? slash : path, '.');
@@ -1208,39 +1209,21 @@ int plot_save(plot_figure *f, const char *path, char *err) {
     if (!have_device(dev))
         return save_fail(f, err, "%s: PLplot has no '%s' device (install plplot-driver-cairo)",
                          path, dev);
-    /* The temp file is made here, so PLplot never meets a path it cannot open. */
-    size_t n = strlen(path) + 16;
-    char *tmp = malloc(n);
-    if (!tmp) return save_fail(f, err, "%s: out of memory", path);
-    snprintf(tmp, n, "%s.tmp.XXXXXX", path);
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        int e = errno;
-        free(tmp);
-        return save_fail(f, err, "%s: cannot write: %s", path, strerror(e));
-    }
-    mode_t um = umask(0); /* mkstemp makes it 0600; a picture gets the usual 0666 & ~umask */
-    umask(um);
-    if (fchmod(fd, 0666 & ~um)) { /* not fatal: the picture is merely private */ }
-    close(fd);
+    /* The project's atomic write (wspace): the temp file is made here, so PLplot never meets a
+     * path it cannot open; PLplot writes it by name, and the commit syncs it (same file) and
+     * renames it, with the mode of the user's umask. */
+    ws_atomic a;
+    char aerr[DKMC_ERRLEN];
+    if (ws_atomic_open(&a, path, aerr)) return save_fail(f, err, "%s", aerr);
     const char *why = NULL;
-    int e = 0;
     struct stat st;
-    if (draw(f, dev, tmp, NULL)) why = f->err;
-    else if (stat(tmp, &st) || st.st_size == 0) why = "PLplot wrote nothing";
-    if (!why) {
-        fd = open(tmp, O_RDONLY);
-        if (fd < 0 || fsync(fd)) e = errno, why = "sync";
-        if (fd >= 0) close(fd);
-    }
-    if (!why && rename(tmp, path)) e = errno, why = "rename";
+    if (draw(f, dev, a.tmp, NULL)) why = f->err;
+    else if (stat(a.tmp, &st) || st.st_size == 0) why = "PLplot wrote nothing";
     if (why) {
-        unlink(tmp);
-        free(tmp);
-        return e ? save_fail(f, err, "%s: cannot write (%s: %s)", path, why, strerror(e))
-                 : save_fail(f, err, "%s: cannot write (%s)", path, why);
+        ws_atomic_abort(&a);
+        return save_fail(f, err, "%s: cannot write (%s)", path, why);
     }
-    free(tmp);
+    if (ws_atomic_commit(&a, aerr)) return save_fail(f, err, "%s", aerr);
     return 0;
 }
 

@@ -56,7 +56,8 @@ typedef enum {
 
 #define PLOT_MAX_PANELS 8
 #define PLOT_MAX_LEVELS 64   /* most contour levels (N) a heat map takes */
-#define PLOT_ERR_LEN 512     /* size of the err buffer of plot_save */
+#include "errlen.h"
+#define PLOT_ERR_LEN DKMC_ERRLEN   /* alias: the size of the err buffer of plot_save */
 
 /* ---- figure ---------------------------------------------------------------------------- */
 

@@ -79,7 +79,7 @@ static int opt_num(const host_net *h, const char *cfg, const char *key, double *
     double x = strtod(s, &end);
     while (*end == ' ' || *end == '\t') end++;
     if (end == s || *end || !isfinite(x)) {
-        snprintf(err, SCHED_ERRLEN, "%s: [net] %s=%s is not a number", cfg, key, s);
+        snprintf(err, DKMC_ERRLEN, "%s: [net] %s=%s is not a number", cfg, key, s);
         return -1;
     }
     *v = x; *found = 1;
@@ -93,14 +93,14 @@ static int read_cycle(const host_net *h, const char *cfg, const char *key, long 
     double a = 0, b = 0;
     int fa, fb;
     if (opt_num(h, cfg, key, &a, &fa, err) || opt_num(h, cfg, ekey, &b, &fb, err)) return -1;
-    if (fa && fb) { snprintf(err, SCHED_ERRLEN, "%s: [net] has both %s and %s; give one", cfg, key, ekey); return -1; }
+    if (fa && fb) { snprintf(err, DKMC_ERRLEN, "%s: [net] has both %s and %s; give one", cfg, key, ekey); return -1; }
     *found = fa || fb;
     if (fa) {
-        if (a < 1 || a != floor(a)) { snprintf(err, SCHED_ERRLEN, "%s: [net] %s=%g must be a positive whole number of iterations", cfg, key, a); return -1; }
+        if (a < 1 || a != floor(a)) { snprintf(err, DKMC_ERRLEN, "%s: [net] %s=%g must be a positive whole number of iterations", cfg, key, a); return -1; }
         *cycle = (long)a;
     } else if (fb) {
         if (b <= 0 || b * iters != floor(b * iters) ) {
-            snprintf(err, SCHED_ERRLEN, "%s: [net] %s=%g must be positive and a whole number of iterations (%ld per epoch)", cfg, ekey, b, iters);
+            snprintf(err, DKMC_ERRLEN, "%s: [net] %s=%g must be positive and a whole number of iterations (%ld per epoch)", cfg, ekey, b, iters);
             return -1;
         }
         *cycle = (long)(b * iters);
@@ -119,22 +119,22 @@ int sched_from_cfg(sched *s, host_net *h, const char *cfg, long iters, int epoch
     if (opt_num(h, cfg, "learning_rate_min", &lr2, &found, err)) return -1;
     if (!strcmp(p, "fge_cyclic")) {
         s->kind = SCHED_FGE;
-        if (!found) { snprintf(err, SCHED_ERRLEN, "%s: policy=fge_cyclic needs learning_rate_min= (the learning rate at mid-cycle, where snapshots are taken)", cfg); return -1; }
+        if (!found) { snprintf(err, DKMC_ERRLEN, "%s: policy=fge_cyclic needs learning_rate_min= (the learning rate at mid-cycle, where snapshots are taken)", cfg); return -1; }
         if (read_cycle(h, cfg, "fge_cycle", iters, &s->cycle, &found, err)) return -1;
-        if (!found) { snprintf(err, SCHED_ERRLEN, "%s: policy=fge_cyclic needs fge_cycle= (iterations) or fge_cycle_epochs= (epochs)", cfg); return -1; }
-        if (s->cycle < 2 || s->cycle % 2) { snprintf(err, SCHED_ERRLEN, "%s: the fge cycle must be an even number of iterations >= 2, got %ld", cfg, s->cycle); return -1; }
+        if (!found) { snprintf(err, DKMC_ERRLEN, "%s: policy=fge_cyclic needs fge_cycle= (iterations) or fge_cycle_epochs= (epochs)", cfg); return -1; }
+        if (s->cycle < 2 || s->cycle % 2) { snprintf(err, DKMC_ERRLEN, "%s: the fge cycle must be an even number of iterations >= 2, got %ld", cfg, s->cycle); return -1; }
     } else {
         s->kind = SCHED_SGDR;
         if (!found) lr2 = 0.00001;
         if (read_cycle(h, cfg, "sgdr_cycle", iters, &s->cycle, &found, err)) return -1;
         if (!found) s->cycle = (long)host_cfg_max_batches(h);
-        if (s->cycle < 1) { snprintf(err, SCHED_ERRLEN, "%s: policy=sgdr needs sgdr_cycle= (iterations) or sgdr_cycle_epochs=, or max_batches", cfg); return -1; }
+        if (s->cycle < 1) { snprintf(err, DKMC_ERRLEN, "%s: policy=sgdr needs sgdr_cycle= (iterations) or sgdr_cycle_epochs=, or max_batches", cfg); return -1; }
         double m = 2;
         if (opt_num(h, cfg, "sgdr_mult", &m, &found, err)) return -1;
-        if (m < 1 || m != floor(m)) { snprintf(err, SCHED_ERRLEN, "%s: [net] sgdr_mult=%g must be a whole number >= 1", cfg, m); return -1; }
+        if (m < 1 || m != floor(m)) { snprintf(err, DKMC_ERRLEN, "%s: [net] sgdr_mult=%g must be a whole number >= 1", cfg, m); return -1; }
         s->mult = (long)m;
     }
-    if (lr2 < 0) { snprintf(err, SCHED_ERRLEN, "%s: [net] learning_rate_min=%g must not be negative", cfg, lr2); return -1; }
+    if (lr2 < 0) { snprintf(err, DKMC_ERRLEN, "%s: [net] learning_rate_min=%g must not be negative", cfg, lr2); return -1; }
     s->lr2 = lr2;
     return 0;
 }

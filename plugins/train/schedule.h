@@ -48,7 +48,8 @@ typedef struct {
     uint64_t offset;      /* CFG: iterations already done before this run (from seen) */
 } sched;
 
-#define SCHED_ERRLEN 512
+#include "errlen.h"
+#define SCHED_ERRLEN DKMC_ERRLEN   /* alias: the project has one error length */
 
 double sched_rate(const sched *s, uint64_t it);
 /* 1 if the policy takes a snapshot after iteration it (0-based), else 0. */

@@ -18,12 +18,12 @@ int train_run(train_loop *L, char *err) {
     const dataset *d = L->data;
     int B = L->batch, k = d->classes, in = d->w * d->h * d->c;
     int iters = d->n / B;
-    if (iters < 1) { snprintf(err, TRAIN_ERRLEN, "%d training images are fewer than one batch of %d", d->n, B); return -1; }
+    if (iters < 1) { snprintf(err, DKMC_ERRLEN, "%d training images are fewer than one batch of %d", d->n, B); return -1; }
     float *x = malloc((size_t)B * in * sizeof(float)), *y = malloc((size_t)B * k * sizeof(float));
     int *order = malloc((size_t)d->n * sizeof(int));
     if (!x || !y || !order) {
         free(x); free(y); free(order);
-        snprintf(err, TRAIN_ERRLEN, "out of memory for a batch of %d images", B);
+        snprintf(err, DKMC_ERRLEN, "out of memory for a batch of %d images", B);
         return -1;
     }
     int rc = 0, done_here = 0;

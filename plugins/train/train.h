@@ -18,7 +18,8 @@
 #include "rng.h"
 #include "schedule.h"
 
-#define TRAIN_ERRLEN 512
+#include "errlen.h"
+#define TRAIN_ERRLEN DKMC_ERRLEN   /* alias: the project has one error length */
 
 /* What a step reports for one mini-batch. */
 typedef struct {

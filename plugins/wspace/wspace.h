@@ -5,6 +5,7 @@
 #define WSPACE_H
 #include <stddef.h>
 #include <stdint.h>
+#include "errlen.h"   /* every err argument below is a buffer of DKMC_ERRLEN bytes */
 
 /* ---- vectors (double accumulation for reductions) ---- */
 void   ws_copy(size_t n, const float *x, float *y);
@@ -32,11 +33,22 @@ int ws_weights_read(const char *path, float *payload, size_t len, ws_weights_hea
 /* Refuses (error, no file) a payload with a NaN or infinity: a diverged run is not saved. */
 int ws_weights_write(const char *path, const float *payload, size_t len, uint64_t seen, char *err);
 
-/* Atomic file write helpers: open a temp file beside path, then commit (fflush+fsync+rename)
- * or abort (unlink). Used by every writer of the project. */
+/* Atomic file write helpers: open a temp file beside path, then commit (fflush+fsync+rename,
+ * then fsync of the folder) or abort (unlink). Used by every writer of the project (the plot
+ * module hands a.tmp to PLplot and commits the same way). The file gets the mode any tool
+ * gives under the user's umask (0666 & ~umask), not mkstemp's 0600. */
 typedef struct { void *fp; char tmp[4096]; char path[4096]; } ws_atomic;
 int  ws_atomic_open(ws_atomic *a, const char *path, char *err);
 int  ws_atomic_commit(ws_atomic *a, char *err);
 void ws_atomic_abort(ws_atomic *a);
+/* The temp files of ws_atomic writes still open are removed when the process exits (exit()
+ * or a return from main) and on SIGINT, SIGTERM, SIGHUP and SIGXFSZ (then the signal's
+ * default action follows), so no half-written file is left beside an output. */
+
+/* The few buffers of functions that have no error return (evaluation and BN passes): a NULL
+ * from the allocator prints "darknet: out of memory (N bytes for WHAT)" and exits 1 (the
+ * open temp files are removed as above). Everything else reports its error to the caller. */
+void *ws_xmalloc(size_t n, const char *what);
+void *ws_xcalloc(size_t n, size_t size, const char *what);
 
 #endif

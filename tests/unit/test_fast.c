@@ -17,6 +17,7 @@
 #include "fast.h"
 #include "fast_protos.h"
 #include "host.h"
+#include "host_private.h"
 
 #define ORIG(T, name) ((T)fast_orig(#name))
 
@@ -408,7 +409,7 @@ static void check_nets(const char *const *cfgs, size_t ncfg, int dnnl, int ref_f
             else expect_same(s2, s1, ns, "fast 2 threads vs 1 thread");
         }
         free(x); free(y); free(s0); free(s1); free(s2);
-        free_network(net);
+        host__free_network(net);
     }
     fast_set_dnnl(-1);
 }
