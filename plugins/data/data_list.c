@@ -115,6 +115,17 @@ static int jpeg_huffman_ok(const unsigned char *p, size_t n) {
     return 1;
 }
 
+/* stb's reason for a failure, printable: for an unknown PNG chunk it quotes the chunk's four
+ * bytes, which may be a newline (found by tests/fuzz/fuzz_image) */
+static const char *stb_reason(void) {
+    static _Thread_local char r[128];
+    const char *s = stbi_failure_reason();
+    size_t i = 0;
+    for (; s && s[i] && i + 1 < sizeof r; i++) r[i] = s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?';
+    r[i] = 0;
+    return r;
+}
+
 /* The bytes of an image file, checked as above (NULL and err set on failure). */
 static unsigned char *read_image_file(const char *path, size_t *len, char *err) {
     FILE *f = fopen(path, "rb");
@@ -148,7 +159,7 @@ static unsigned char *load_image(const char *path, int *iw, int *ih, int c, char
     if (!file) return NULL;
     unsigned char *img = len <= INT_MAX ? stbi_load_from_memory(file, (int)len, iw, ih, &ic, c) : NULL;
     free(file);
-    if (!img) { data_fail(err, "%s: cannot read image: %s", path, len <= INT_MAX ? stbi_failure_reason() : "too large"); return NULL; }
+    if (!img) { data_fail(err, "%s: cannot read image: %s", path, len <= INT_MAX ? stb_reason() : "too large"); return NULL; }
     if (*iw <= 0 || *ih <= 0) {
         stbi_image_free(img);
         data_fail(err, "%s: cannot read image: it is %dx%d pixels", path, *iw, *ih);
@@ -208,7 +219,7 @@ int data_load_list(const char *list, char **names, int classes, int w, int h, in
         if (!file) {
             rc = -1;
         } else if (flen > INT_MAX || !stbi_info_from_memory(file, (int)flen, &iw, &ih, &ic)) {
-            rc = data_fail(err, "%s: cannot read image: %s", paths[0], flen > INT_MAX ? "too large" : stbi_failure_reason());
+            rc = data_fail(err, "%s: cannot read image: %s", paths[0], flen > INT_MAX ? "too large" : stb_reason());
         } else if (iw <= 0 || ih <= 0) {
             rc = data_fail(err, "%s: cannot read image: it is %dx%d pixels", paths[0], iw, ih);
         } else {
