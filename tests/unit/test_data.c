@@ -761,6 +761,36 @@ static void test_cfgs_parse(void **state) {
 }
 #endif
 
+/* Images that crashed or misled the decoder (inputs found by tests/fuzz/fuzz_image): a PNM
+ * with 0 rows, a JPEG whose Huffman table declares more than 256 codes (stb 2.27 writes past
+ * the table), a PNG whose unknown chunk's name holds a newline (stb quotes it). Each is one
+ * error line naming the file. */
+static void test_image_hostile(void **state) {
+    (void)state;
+    char err[DATA_ERRLEN];
+    float out[4 * 4 * 3];
+    char *pnm = tu_temp_path(".pgm"), *jpg = tu_temp_path(".jpg"), *png = tu_temp_path(".png");
+    write_file(pnm, "P5\n3 0\n255\n", 11, 0);
+    expect_err(data_load_image(pnm, 4, 4, 1, out, err), err, pnm, "0 pixels");
+    unsigned char j[] = { 0xFF, 0xD8, 0xFF, 0xC4, 0x00, 0x13, 0x00, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11,
+                          0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0xFF, 0xD9 };
+    write_file(jpg, j, sizeof j, 0);
+    expect_err(data_load_image(jpg, 4, 4, 3, out, err), err, jpg, "Huffman");
+    static const unsigned char g[] = "\x89PNG\r\n\x1a\n"
+        "\0\0\0\x0dIHDR\0\0\0\x01\0\0\0\x01\x08\0\0\0\0\0\0\0\0"
+        "\0\0\0\0G\n\rX\0\0\0\0";
+    write_file(png, g, sizeof g - 1, 0);
+    expect_err(data_load_image(png, 4, 4, 1, out, err), err, png, "cannot read image");
+    assert_non_null(strstr(err, "G??X"));
+    /* the list reader takes its geometry from the first image: the same refusal */
+    char *nm[1] = { "dkmc" };
+    char *l = write_text(".list", "%s\n", pnm);
+    dataset d;
+    expect_err(data_load_list(l, nm, 1, 0, 0, 0, 0, &d, err), err, pnm, "0 pixels");
+    char *rm[] = { pnm, jpg, png, l };
+    for (size_t i = 0; i < sizeof rm / sizeof rm[0]; i++) { unlink(rm[i]); free(rm[i]); }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cfg_idx),
@@ -769,6 +799,7 @@ int main(void) {
         cmocka_unit_test(test_idx_errors),
         cmocka_unit_test(test_cifar),
         cmocka_unit_test(test_list),
+        cmocka_unit_test(test_image_hostile),
         cmocka_unit_test(test_batch_plain),
         cmocka_unit_test(test_transform),
         cmocka_unit_test(test_batch_augment),
