@@ -115,6 +115,8 @@ static int jpeg_huffman_ok(const unsigned char *p, size_t n) {
     return 1;
 }
 
+#define IMAGE_MAX_PIXELS (1 << 25)   /* 32 Mpixel: 8K UHD, a 33-megapixel photo */
+
 /* stb's reason for a failure, printable: for an unknown PNG chunk it quotes the chunk's four
  * bytes, which may be a newline (found by tests/fuzz/fuzz_image) */
 static const char *stb_reason(void) {
@@ -157,6 +159,16 @@ static unsigned char *load_image(const char *path, int *iw, int *ih, int c, char
     size_t len;
     unsigned char *file = read_image_file(path, &len, err);
     if (!file) return NULL;
+    /* stb decodes what the header declares even when the file ends long before (a 44-byte TGA
+     * of 65535 x 10000 pixels took minutes: tests/fuzz/regress/image); no data set needs more
+     * than IMAGE_MAX_PIXELS per image, so a larger one is refused before decoding */
+    if (len <= INT_MAX && stbi_info_from_memory(file, (int)len, iw, ih, &ic) &&
+        (double)*iw * *ih > IMAGE_MAX_PIXELS) {
+        free(file);
+        data_fail(err, "%s: cannot read image: %dx%d pixels, more than this tool reads (%d)", path, *iw, *ih,
+                  IMAGE_MAX_PIXELS);
+        return NULL;
+    }
     unsigned char *img = len <= INT_MAX ? stbi_load_from_memory(file, (int)len, iw, ih, &ic, c) : NULL;
     free(file);
     if (!img) { data_fail(err, "%s: cannot read image: %s", path, len <= INT_MAX ? stb_reason() : "too large"); return NULL; }
