@@ -96,7 +96,8 @@ int data_load_idx(const char *images, const char *labels, int classes, int limit
     /* Memory grows with what was read, chunk by chunk: a header that claims more records than
      * the file holds is "truncated", not an allocation the size of its claim (a 140-byte file
      * asked for 6.5 GB: tests/fuzz/regress/idx). */
-    size_t chunk = sz * 1024, total = (size_t)count * sz;
+    size_t chunk = sz >= (1u << 24) ? sz : (1u << 24) / sz * sz;   /* whole images, ~16 MB */
+    size_t total = (size_t)count * sz;
     buf = malloc(chunk > total ? total : chunk);
     lab = malloc(count < (1 << 20) ? (size_t)count : (size_t)1 << 20);
     if (!buf || !lab) {
