@@ -128,13 +128,17 @@ FUZZ_TIME ?= 300
 FUZZ_HARNESSES := curve weights idx cifar datacfg cfgcheck list image
 FUZZ_CPPFLAGS := -isystem $(DARKNET_INC) $(addprefix -Iplugins/,host wspace data curve)
 FUZZ_CFLAGS := -g -O1 -std=gnu11 -Wall -Wextra -Werror -fno-omit-frame-pointer \
-  -fsanitize=address,undefined -fno-sanitize-recover=undefined
+  -fsanitize=address,undefined -fno-sanitize-recover=undefined -DIMAGE_MAX_PIXELS="(1 << 20)"
 FUZZ_LIB_OBJ := $(patsubst %.c,build-fuzz/%.o,$(foreach m,host wspace data,$(wildcard plugins/$(m)/*.c)) plugins/curve/curve.c)
 FUZZ_BIN := $(addprefix build-fuzz/fuzz_,$(FUZZ_HARNESSES))
 
-build-fuzz/%.o: %.c
+build-fuzz/%.o: %.c build-fuzz/.flags
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
+
+build-fuzz/.flags: FORCE
+	@mkdir -p build-fuzz
+	@echo '$(FUZZ_CC) $(FUZZ_CPPFLAGS) $(FUZZ_CFLAGS)' | cmp -s - $@ || echo '$(FUZZ_CC) $(FUZZ_CPPFLAGS) $(FUZZ_CFLAGS)' > $@
 
 build-fuzz/libfuzz.a: $(FUZZ_LIB_OBJ)
 	@rm -f $@

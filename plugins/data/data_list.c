@@ -115,7 +115,9 @@ static int jpeg_huffman_ok(const unsigned char *p, size_t n) {
     return 1;
 }
 
+#ifndef IMAGE_MAX_PIXELS   /* (the fuzz build lowers it, for speed) */
 #define IMAGE_MAX_PIXELS (1 << 25)   /* 32 Mpixel: 8K UHD, a 33-megapixel photo */
+#endif
 
 /* stb's reason for a failure, printable: for an unknown PNG chunk it quotes the chunk's four
  * bytes, which may be a newline (found by tests/fuzz/fuzz_image) */
