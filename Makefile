@@ -96,6 +96,9 @@ deps:
 # unit tests (also rebuilt under AddressSanitizer + UBSan in build-san/) and command-line
 # tests; one summary line at the end. SAN_TESTS=0 skips the sanitizer pass.
 SAN_TESTS ?= 1
+# FUZZ_TESTS=0 skips the short fuzzing check (tests/fuzz/check.sh; needs clang-14)
+FUZZ_TESTS ?= 1
+FUZZ_CC ?= clang-14
 SAN_BIN := $(patsubst $(BUILD)/%,build-san/%,$(TEST_BIN))
 test: deps
 	@$(MAKE) --no-print-directory all $(TEST_BIN)
@@ -122,8 +125,6 @@ demo: deps
 # ASan+UBSan in build-fuzz/. `make test` replays the regression inputs and runs each harness
 # briefly (FUZZ_TESTS=0 skips that; without clang-14 it is skipped with a message);
 # `make fuzz` runs each for FUZZ_TIME seconds, one after the other, niced.
-FUZZ_TESTS ?= 1
-FUZZ_CC ?= clang-14
 FUZZ_TIME ?= 300
 FUZZ_HARNESSES := curve weights idx cifar datacfg cfgcheck list image
 FUZZ_CPPFLAGS := -isystem $(DARKNET_INC) $(addprefix -Iplugins/,host wspace data curve)

@@ -164,8 +164,13 @@ static unsigned char *load_image(const char *path, int *iw, int *ih, int c, char
     /* stb decodes what the header declares even when the file ends long before (a 44-byte TGA
      * of 65535 x 10000 pixels took minutes: tests/fuzz/regress/image); no data set needs more
      * than IMAGE_MAX_PIXELS per image, so a larger one is refused before decoding */
-    if (len <= INT_MAX && stbi_info_from_memory(file, (int)len, iw, ih, &ic) &&
-        (double)*iw * *ih > IMAGE_MAX_PIXELS) {
+    if (len > INT_MAX || !stbi_info_from_memory(file, (int)len, iw, ih, &ic)) {
+        /* (stb's TGA loader takes some headers its info function refuses: refuse them too) */
+        free(file);
+        data_fail(err, "%s: cannot read image: %s", path, len > INT_MAX ? "too large" : stb_reason());
+        return NULL;
+    }
+    if ((double)*iw * *ih > IMAGE_MAX_PIXELS) {
         free(file);
         data_fail(err, "%s: cannot read image: %dx%d pixels, more than this tool reads (%d)", path, *iw, *ih,
                   IMAGE_MAX_PIXELS);

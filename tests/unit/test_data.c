@@ -782,6 +782,13 @@ static void test_image_hostile(void **state) {
     write_file(png, g, sizeof g - 1, 0);
     expect_err(data_load_image(png, 4, 4, 1, out, err), err, png, "cannot read image");
     assert_non_null(strstr(err, "G??X"));
+    /* a header that declares more pixels than IMAGE_MAX_PIXELS (stb would decode them all from
+     * a file of a few bytes): an 18-byte TGA header of 8000 x 8000 grey pixels */
+    char *tga = tu_temp_path(".tga");
+    unsigned char t[24] = { 0, 0, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x40, 0x1f, 0x40, 0x1f, 8, 0 };
+    write_file(tga, t, sizeof t, 0);
+    expect_err(data_load_image(tga, 4, 4, 1, out, err), err, tga, "8000x8000 pixels, more than");
+    unlink(tga); free(tga);
     /* the list reader takes its geometry from the first image: the same refusal */
     char *nm[1] = { "dkmc" };
     char *l = write_text(".list", "%s\n", pnm);
