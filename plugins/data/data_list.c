@@ -170,6 +170,14 @@ static unsigned char *load_image(const char *path, int *iw, int *ih, int c, char
         data_fail(err, "%s: cannot read image: %s", path, len > INT_MAX ? "too large" : stb_reason());
         return NULL;
     }
+    /* stb 2.27 converts the channels of a 16-bit PNM as if it were 8-bit and then reads twice
+     * the bytes it wrote (heap overflow; found by tests/fuzz/fuzz_image): refuse them */
+    if (len >= 2 && file[0] == 'P' && (file[1] == '5' || file[1] == '6') &&
+        stbi_is_16_bit_from_memory(file, (int)len)) {
+        free(file);
+        data_fail(err, "%s: cannot read image: 16-bit PNM (maxval over 255) is not supported", path);
+        return NULL;
+    }
     if ((double)*iw * *ih > IMAGE_MAX_PIXELS) {
         free(file);
         data_fail(err, "%s: cannot read image: %dx%d pixels, more than this tool reads (%d)", path, *iw, *ih,

@@ -789,6 +789,11 @@ static void test_image_hostile(void **state) {
     write_file(tga, t, sizeof t, 0);
     expect_err(data_load_image(tga, 4, 4, 1, out, err), err, tga, "8000x8000 pixels, more than");
     unlink(tga); free(tga);
+    /* a 16-bit PNM converted to 3 channels: stb 2.27 overflows its buffer (refused) */
+    char *p16 = tu_temp_path(".pgm");
+    write_file(p16, "P5\n2 2\n65535\n\1\2\3\4\5\6\7\10", 22, 0);
+    expect_err(data_load_image(p16, 4, 4, 3, out, err), err, p16, "16-bit PNM");
+    unlink(p16); free(p16);
     /* the list reader takes its geometry from the first image: the same refusal */
     char *nm[1] = { "dkmc" };
     char *l = write_text(".list", "%s\n", pnm);
