@@ -31,7 +31,7 @@ for h in $harnesses; do
             -artifact_prefix="$scratch/" $dict "$scratch/$h" tests/fuzz/corpus/$h >"$scratch/$h.log" 2>&1; then
         echo "fuzz_$h: FINDING (input kept in build-fuzz/findings/):"
         mkdir -p build-fuzz/findings && cp "$scratch"/crash-* "$scratch"/oom-* "$scratch"/timeout-* "$scratch"/leak-* build-fuzz/findings/ 2>/dev/null
-        grep -E -A12 '^(==[0-9]+==ERROR|fuzz: )' "$scratch/$h.log" | head -30
+        grep -E -A12 '(==[0-9]+==ERROR|runtime error|^fuzz: )' "$scratch/$h.log" | head -30
         fail=1; continue
     fi
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$scratch/$h.log" | tail -1)
