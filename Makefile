@@ -9,6 +9,7 @@
 #   make MPI=1                ./darknet-mpi with Open MPI (mpicc; objects in build-mpi/):
 #                             mpirun -np N ./darknet-mpi plane|curve|train|fge ...
 #   make deps | test | bench | demo | clean
+#   make fuzz [FUZZ_TIME=300]  libFuzzer harnesses of the file readers (tests/fuzz, clang-14)
 DARKNET ?= /usr/lib/darknet
 DARKNET_INC ?= $(DARKNET)/include
 GPU ?= 0
@@ -93,7 +94,7 @@ TEST_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 BENCH_SRC := $(wildcard bench/*.c)
 BENCH_BIN := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 
-.PHONY: all deps test bench demo clean gpu-compile-check mpi
+.PHONY: all deps test bench demo clean gpu-compile-check mpi fuzz fuzz-build fuzz-corpus
 all: $(PROG)
 
 $(BUILD)/%.o: %.c $(BUILD)/.flags
@@ -177,6 +178,9 @@ SAN_TESTS ?= 1
 # the command-line scripts that also run on build-san/darknet (all: every one; about 16 min
 # on 2 busy cores, the default set about 8): error paths, cfgs, resume, signals
 SAN_CLI_SCRIPTS ?= badinput cfgs commands killresume
+# FUZZ_TESTS=0 skips the short fuzzing check (tests/fuzz/check.sh; needs clang-14)
+FUZZ_TESTS ?= 1
+FUZZ_CC ?= clang-14
 SAN_BIN := $(patsubst $(BUILD)/%,build-san/%,$(TEST_BIN))
 test: deps
 	@$(MAKE) --no-print-directory all $(TEST_BIN)
@@ -185,10 +189,14 @@ test: deps
 ifeq ($(SAN_TESTS),1)
 	@$(MAKE) --no-print-directory SAN=1 BUILD=build-san $(SAN_BIN) build-san/darknet
 endif
+ifeq ($(FUZZ_TESTS),1)
+	@if command -v $(FUZZ_CC) >/dev/null; then $(MAKE) --no-print-directory fuzz-build; fi
+endif
 	@ASAN_OPTIONS=abort_on_error=0 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	  SAN_CLI_SCRIPTS="$(SAN_CLI_SCRIPTS)" \
 	  LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
-	  bash tests/run.sh $(if $(filter 1,$(SAN_TESTS)),--san-cli build-san/darknet) $(TEST_BIN) $(if $(filter 1,$(SAN_TESTS)),$(SAN_BIN))
+	  bash tests/run.sh $(if $(filter 1,$(SAN_TESTS)),--san-cli build-san/darknet) $(TEST_BIN) $(if $(filter 1,$(SAN_TESTS)),$(SAN_BIN)) \
+	  $(if $(filter 1,$(FUZZ_TESTS)),tests/fuzz/check.sh)
 
 bench: deps
 	@$(MAKE) --no-print-directory all $(BENCH_BIN)
@@ -198,7 +206,49 @@ demo: deps
 	@$(MAKE) --no-print-directory all
 	@bash scripts/demo.sh
 
+# libFuzzer harnesses, one per file reader (tests/fuzz/README.md): built with clang-14 under
+# ASan+UBSan in build-fuzz/. `make test` replays the regression inputs and runs each harness
+# briefly (FUZZ_TESTS=0 skips that; without clang-14 it is skipped with a message);
+# `make fuzz` runs each for FUZZ_TIME seconds, one after the other, niced.
+FUZZ_TIME ?= 300
+FUZZ_HARNESSES := curve weights idx cifar datacfg cfgcheck list image
+FUZZ_CPPFLAGS := -isystem $(DARKNET_INC) $(addprefix -Iplugins/,host wspace data curve)
+FUZZ_CFLAGS := -g -O1 -std=gnu11 -Wall -Wextra -Werror -fno-omit-frame-pointer \
+  -fsanitize=address,undefined -fno-sanitize-recover=undefined -DIMAGE_MAX_PIXELS="(1 << 20)"
+FUZZ_LIB_OBJ := $(patsubst %.c,build-fuzz/%.o,$(foreach m,host wspace data,$(wildcard plugins/$(m)/*.c)) plugins/curve/curve.c)
+FUZZ_BIN := $(addprefix build-fuzz/fuzz_,$(FUZZ_HARNESSES))
+
+build-fuzz/%.o: %.c build-fuzz/.flags
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
+
+build-fuzz/.flags: FORCE
+	@mkdir -p build-fuzz
+	@echo '$(FUZZ_CC) $(FUZZ_CPPFLAGS) $(FUZZ_CFLAGS)' | cmp -s - $@ || echo '$(FUZZ_CC) $(FUZZ_CPPFLAGS) $(FUZZ_CFLAGS)' > $@
+
+build-fuzz/libfuzz.a: $(FUZZ_LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_util.h build-fuzz/libfuzz.a
+	$(FUZZ_CC) $(FUZZ_CPPFLAGS) $(FUZZ_CFLAGS) -D_GNU_SOURCE -fsanitize=fuzzer -o $@ $< build-fuzz/libfuzz.a \
+	  -L$(DARKNET) -ldarknet -Wl,-rpath,$(abspath $(DARKNET)) -lz -lm -lpthread
+
+fuzz-build: $(FUZZ_BIN)
+
+# rewrite the committed seed corpus (tests/fuzz/gen_corpus.c)
+fuzz-corpus:
+	@mkdir -p build-fuzz
+	$(CC) -O1 -std=gnu11 -Wall -Wextra -Wno-format-truncation -Iplugins/curve -Iplugins/wspace -Iplugins/data -o build-fuzz/gen_corpus \
+	  tests/fuzz/gen_corpus.c plugins/curve/curve.c plugins/wspace/vec.c plugins/wspace/files.c -lz -lm
+	rm -rf tests/fuzz/corpus && build-fuzz/gen_corpus tests/fuzz/corpus
+
+fuzz: deps
+	@$(MAKE) --no-print-directory fuzz-build
+	@nice bash tests/fuzz/run.sh $(FUZZ_TIME) $(FUZZ_HARNESSES)
+
 clean:
-	rm -rf $(BUILD) build-san build-gpucheck build-gpucheck-cudnn build-gpu build-mpi darknet darknet-mpi
+	rm -rf $(BUILD) build-san build-gpucheck build-gpucheck-cudnn build-gpu build-mpi build-fuzz darknet darknet-mpi
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+-include $(shell find build-fuzz -name '*.d' 2>/dev/null)

@@ -186,7 +186,14 @@ int curve_load(curve *cv, const char *path, char *err) {
         free(buf); snprintf(err, DKMC_ERRLEN, "%s: curve file is corrupt or truncated (checksum mismatch)", path); return -1;
     }
     int k = (int)u[2];
-    int nfree = 0;
+    /* the header's sizes must match the file before anything is allocated from them */
+    int nfree = k - !!(u[3] & CURVE_FIX_START) - !!(u[3] & CURVE_FIX_END);
+    size_t need = (size_t)k * n * 4 + 2 * ns * 4 + ((u[3] & CURVE_HAS_STATE) ? (size_t)nfree * n * 4 : 0);
+    if (r.left != need) {
+        free(buf);
+        snprintf(err, DKMC_ERRLEN, "%s: curve file has %zu payload bytes, its header says %zu", path, r.left, need);
+        return -1;
+    }
     curve tmp;
     if (curve_init(&tmp, (curve_type)u[1], k, n, ns)) {
         free(buf);
@@ -194,13 +201,6 @@ int curve_load(curve *cv, const char *path, char *err) {
         return -1;
     }
     tmp.flags = u[3];
-    for (int j = 0; j < k; j++) nfree += curve_is_free(&tmp, j);
-    size_t need = (size_t)k * n * 4 + 2 * ns * 4 + ((u[3] & CURVE_HAS_STATE) ? (size_t)nfree * n * 4 : 0);
-    if (r.left != need) {
-        curve_free(&tmp); free(buf);
-        snprintf(err, DKMC_ERRLEN, "%s: curve file has %zu payload bytes, its header says %zu", path, r.left, need);
-        return -1;
-    }
     for (int j = 0; j < k; j++) get(&r, tmp.bends[j], n * 4);
     if (ns) { get(&r, tmp.stats[0], ns * 4); get(&r, tmp.stats[1], ns * 4); }
     if (u[3] & CURVE_HAS_STATE)

@@ -20,7 +20,6 @@ static uint32_t be32(const unsigned char *p) {
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-/* Read exactly len bytes found at file offset base (for the message); what = what they are. */
 /* gzerror's message without the "<path>: " zlib puts in front of it */
 static const char *gz_message(gzFile f, int *code) {
     const char *msg = gzerror(f, code);
@@ -28,8 +27,10 @@ static const char *gz_message(gzFile f, int *code) {
     return sep ? sep + 2 : msg;
 }
 
+/* Read exactly len bytes found at file offset base; what = what they are, and need the file
+ * size they call for (both for the message). */
 static int read_exact(gzFile f, const char *path, void *buf, size_t len, size_t base, const char *what,
-                      char *err) {
+                      size_t need, char *err) {
     size_t got = 0;
     while (got < len) {
         size_t want = len - got > (1u << 30) ? (1u << 30) : len - got;
@@ -42,7 +43,7 @@ static int read_exact(gzFile f, const char *path, void *buf, size_t len, size_t 
         got += (size_t)r;
     }
     if (got < len)
-        return data_fail(err, "%s: truncated: %s need %zu bytes, the file has %zu", path, what, base + len,
+        return data_fail(err, "%s: truncated: %s need %zu bytes, the file has %zu", path, what, need,
                     base + got);
     return 0;
 }
@@ -66,7 +67,7 @@ static gzFile open_idx(const char *path, uint32_t magic, unsigned char *hdr, siz
         data_fail(err, "%s: cannot open: %s", path, errno ? strerror(errno) : "out of memory");
         return NULL;
     }
-    if (read_exact(f, path, hdr, 4, 0, "the idx magic number", err)) { gzclose(f); return NULL; }
+    if (read_exact(f, path, hdr, 4, 0, "the idx magic number", 4, err)) { gzclose(f); return NULL; }
     uint32_t m = be32(hdr);
     if (m != magic) {
         const char *kind = magic == IDX_IMAGES ? "image" : "label";
@@ -77,7 +78,7 @@ static gzFile open_idx(const char *path, uint32_t magic, unsigned char *hdr, siz
         gzclose(f);
         return NULL;
     }
-    if (read_exact(f, path, hdr + 4, hdrlen - 4, 4, "the idx header", err)) { gzclose(f); return NULL; }
+    if (read_exact(f, path, hdr + 4, hdrlen - 4, 4, "the idx header", hdrlen, err)) { gzclose(f); return NULL; }
     return f;
 }
 
@@ -110,31 +111,48 @@ int data_load_idx(const char *images, const char *labels, int classes, int limit
     out->h = (int)rows;
     out->c = 1;
     out->classes = classes;
-    out->X = malloc((size_t)count * sz * sizeof *out->X);
-    out->labels = malloc((size_t)count * sizeof *out->labels);
-    size_t chunk = sz * 1024;
-    buf = malloc(chunk > (size_t)count * sz ? (size_t)count * sz : chunk);
-    lab = malloc((size_t)count);
-    if (!out->X || !out->labels || !buf || !lab) {
+    /* Memory grows with what was read, chunk by chunk: a header that claims more records than
+     * the file holds is "truncated", not an allocation the size of its claim (a 140-byte file
+     * asked for 6.5 GB: tests/fuzz/regress/idx). */
+    size_t chunk = sz >= (1u << 24) ? sz : (1u << 24) / sz * sz;   /* whole images, ~16 MB */
+    size_t total = (size_t)count * sz;
+    buf = malloc(chunk > total ? total : chunk);
+    lab = malloc(count < (1 << 20) ? (size_t)count : (size_t)1 << 20);
+    if (!buf || !lab) {
         rc = data_fail(err, "%s: out of memory for %d images", images, count);
         goto done;
     }
     /* labels first: they are small and a bad one is a cheap early error */
     char what[64];
     snprintf(what, sizeof what, "%d labels", count);
-    if ((rc = read_exact(fl, labels, lab, (size_t)count, sizeof hl, what, err))) goto done;
-    for (int i = 0; i < count; i++) {
-        if (lab[i] >= classes) {
-            rc = data_fail(err, "%s: label %d of record %d is out of range (classes=%d)", labels, lab[i], i,
-                      classes);
+    for (int i0 = 0; i0 < count;) {
+        int len = count - i0 < (1 << 20) ? count - i0 : (1 << 20);
+        int *nl_ = realloc(out->labels, (size_t)(i0 + len) * sizeof *out->labels);
+        if (!nl_) { rc = data_fail(err, "%s: out of memory for %d labels", labels, count); goto done; }
+        out->labels = nl_;
+        if ((rc = read_exact(fl, labels, lab, (size_t)len, sizeof hl + i0, what, sizeof hl + (size_t)count, err)))
             goto done;
+        for (int i = 0; i < len; i++) {
+            if (lab[i] >= classes) {
+                rc = data_fail(err, "%s: label %d of record %d is out of range (classes=%d)", labels, lab[i],
+                          i0 + i, classes);
+                goto done;
+            }
+            out->labels[i0 + i] = lab[i];
         }
-        out->labels[i] = lab[i];
+        i0 += len;
     }
     snprintf(what, sizeof what, "%d images of %ux%u", count, (unsigned)rows, (unsigned)cols);
-    for (size_t done_px = 0, total = (size_t)count * sz; done_px < total;) {
+    for (size_t done_px = 0, cap = 0; done_px < total;) {
         size_t len = total - done_px < chunk ? total - done_px : chunk;
-        if ((rc = read_exact(fi, images, buf, len, sizeof hi + done_px, what, err))) goto done;
+        if (done_px + len > cap) {   /* doubling: the copies add up to at most the total */
+            cap = 2 * cap > done_px + len ? 2 * cap : done_px + len;
+            if (cap > total) cap = total;
+            float *nx = realloc(out->X, cap * sizeof *out->X);
+            if (!nx) { rc = data_fail(err, "%s: out of memory for %d images", images, count); goto done; }
+            out->X = nx;
+        }
+        if ((rc = read_exact(fi, images, buf, len, sizeof hi + done_px, what, sizeof hi + total, err))) goto done;
         for (size_t k = 0; k < len; k++) out->X[done_px + k] = buf[k] / 255.0f;
         done_px += len;
     }

@@ -7,6 +7,7 @@
  * RGB) and resized with bilinear interpolation (pixel centres aligned) to w x h. */
 #include "data.h"
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +25,13 @@
 #pragma GCC diagnostic ignored "-Wtype-limits"
 #define STB_IMAGE_STATIC
 #define STB_IMAGE_IMPLEMENTATION
+/* the formats of image data sets; stb's GIF, PSD, PIC and HDR decoders are left out (less
+ * code that reads hostile input) */
+#define STBI_ONLY_JPEG
+#define STBI_ONLY_PNG
+#define STBI_ONLY_BMP
+#define STBI_ONLY_TGA
+#define STBI_ONLY_PNM
 #include <stb/stb_image.h>
 #pragma GCC diagnostic pop
 /* reported at the end of the file: stb declares some static functions it never defines */
@@ -78,12 +86,149 @@ static void resize_to_chw(const unsigned char *src, int sw, int sh, int c, float
     }
 }
 
+/* stb_image 2.27 (Debian 12's libstb-dev) writes past a Huffman table when a JPEG's DHT
+ * segment declares more than 256 codes (CVE-2021-28021, fixed in stb 2.28; found again by
+ * tests/fuzz/fuzz_image). Such a file is corrupt: walk its markers as stb does (segment
+ * lengths, entropy-coded data up to the next marker) and refuse it before stb sees it. */
+static int jpeg_huffman_ok(const unsigned char *p, size_t n) {
+    if (n < 2 || p[0] != 0xFF || p[1] != 0xD8) return 1;
+    size_t i = 2;
+    while (i + 1 < n) {
+        if (p[i] != 0xFF || p[i + 1] == 0xFF || p[i + 1] == 0x00) { i++; continue; }
+        unsigned m = p[i + 1];
+        if (m == 0x01 || (m >= 0xD0 && m <= 0xD9)) { i += 2; continue; }   /* no length */
+        if (i + 4 > n) break;
+        long len = (long)p[i + 2] << 8 | p[i + 3];
+        if (m == 0xC4) {
+            size_t q = i + 4;
+            for (long left = len - 2; left > 0;) {   /* stb's loop over the tables */
+                if (q >= n || (p[q] >> 4) > 1 || (p[q] & 15) > 3) break;   /* stb refuses it */
+                long codes = 0;
+                for (size_t k = 1; k <= 16; k++) codes += q + k < n ? p[q + k] : 0;
+                if (codes > 256) return 0;
+                q += 17 + (size_t)codes;
+                left -= 17 + codes;
+            }
+        }
+        i += 2 + (size_t)len;
+    }
+    return 1;
+}
+
+#ifndef IMAGE_MAX_PIXELS   /* (the fuzz build lowers it, for speed) */
+#define IMAGE_MAX_PIXELS (1 << 25)   /* 32 Mpixel: 8K UHD, a 33-megapixel photo */
+#endif
+
+/* stb's reason for a failure, printable: for an unknown PNG chunk it quotes the chunk's four
+ * bytes, which may be a newline (found by tests/fuzz/fuzz_image) */
+static const char *stb_reason(void) {
+    static _Thread_local char r[128];
+    const char *s = stbi_failure_reason();
+    size_t i = 0;
+    for (; s && s[i] && i + 1 < sizeof r; i++) r[i] = s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?';
+    r[i] = 0;
+    return r;
+}
+
+/* stb 2.27 reads a PNM header's numbers into an int without a bound (signed overflow on a
+ * 10-digit width; found by tests/fuzz/fuzz_image): check the three numbers of a P5/P6 header
+ * as stb reads them (blanks and # comments between) have at most 9 digits. */
+static int pnm_header_ok(const unsigned char *p, size_t n) {
+    if (n < 2 || p[0] != 'P' || (p[1] != '5' && p[1] != '6')) return 1;
+    size_t i = 2;
+    for (int k = 0; k < 3; k++) {
+        for (;;) {
+            while (i < n && strchr(" \t\n\v\f\r", p[i]) && p[i]) i++;
+            if (i >= n || p[i] != '#') break;
+            while (i < n && p[i] != '\n' && p[i] != '\r') i++;
+        }
+        size_t d = 0;
+        while (i < n && p[i] >= '0' && p[i] <= '9') { i++; d++; }
+        if (d > 9) return 0;
+    }
+    return 1;
+}
+
+/* Put "list:line: " in front of an image's error, so that it names the list's line too. */
+static int at_line(char *err, const char *list, int line) {
+    char e[DATA_ERRLEN];
+    snprintf(e, sizeof e, "%s", err);
+    snprintf(err, DATA_ERRLEN, "%s:%d: %s", list, line, e);
+    return -1;
+}
+
+/* The bytes of an image file, checked as above (NULL and err set on failure). */
+static unsigned char *read_image_file(const char *path, size_t *len, char *err) {
+    FILE *f = fopen(path, "rb");
+    if (!f) { data_fail(err, "%s: cannot read image: %s", path, strerror(errno)); return NULL; }
+    unsigned char *b = NULL;
+    size_t n = 0, cap = 0;
+    for (;;) {
+        if (n == cap) {
+            unsigned char *t = cap < ((size_t)1 << 31) ? realloc(b, cap = cap ? 2 * cap : 65536) : NULL;
+            if (!t) { free(b); fclose(f); data_fail(err, "%s: cannot read image: too large", path); return NULL; }
+            b = t;
+        }
+        size_t r = fread(b + n, 1, cap - n, f);
+        n += r;
+        if (r == 0) break;
+    }
+    int bad = ferror(f);
+    fclose(f);
+    if (bad) { free(b); data_fail(err, "%s: cannot read image: read error", path); return NULL; }
+    if (!pnm_header_ok(b, n)) { free(b); data_fail(err, "%s: cannot read image: corrupt PNM header (a number of 10 digits or more)", path); return NULL; }
+    if (!jpeg_huffman_ok(b, n)) { free(b); data_fail(err, "%s: cannot read image: corrupt JPEG (bad Huffman table)", path); return NULL; }
+    *len = n;
+    return b;
+}
+
+/* stbi_load of a checked file, and an error for an image without pixels: stb 2.27 returns a
+ * PNM image whose header says 0 rows or columns (found by tests/fuzz/fuzz_image) */
+static unsigned char *load_image(const char *path, int *iw, int *ih, int c, char *err) {
+    int ic;
+    size_t len;
+    unsigned char *file = read_image_file(path, &len, err);
+    if (!file) return NULL;
+    /* stb decodes what the header declares even when the file ends long before (a 44-byte TGA
+     * of 65535 x 10000 pixels took minutes: tests/fuzz/regress/image); no data set needs more
+     * than IMAGE_MAX_PIXELS per image, so a larger one is refused before decoding */
+    if (len > INT_MAX || !stbi_info_from_memory(file, (int)len, iw, ih, &ic)) {
+        /* (stb's TGA loader takes some headers its info function refuses: refuse them too) */
+        free(file);
+        data_fail(err, "%s: cannot read image: %s", path, len > INT_MAX ? "too large" : stb_reason());
+        return NULL;
+    }
+    /* stb 2.27 converts the channels of a 16-bit PNM as if it were 8-bit and then reads twice
+     * the bytes it wrote (heap overflow; found by tests/fuzz/fuzz_image): refuse them */
+    if (len >= 2 && file[0] == 'P' && (file[1] == '5' || file[1] == '6') &&
+        stbi_is_16_bit_from_memory(file, (int)len)) {
+        free(file);
+        data_fail(err, "%s: cannot read image: 16-bit PNM (maxval over 255) is not supported", path);
+        return NULL;
+    }
+    if ((double)*iw * *ih > IMAGE_MAX_PIXELS) {
+        free(file);
+        data_fail(err, "%s: cannot read image: %dx%d pixels, more than this tool reads (%d)", path, *iw, *ih,
+                  IMAGE_MAX_PIXELS);
+        return NULL;
+    }
+    unsigned char *img = len <= INT_MAX ? stbi_load_from_memory(file, (int)len, iw, ih, &ic, c) : NULL;
+    free(file);
+    if (!img) { data_fail(err, "%s: cannot read image: %s", path, len <= INT_MAX ? stb_reason() : "too large"); return NULL; }
+    if (*iw <= 0 || *ih <= 0) {
+        stbi_image_free(img);
+        data_fail(err, "%s: cannot read image: it is %dx%d pixels", path, *iw, *ih);
+        return NULL;
+    }
+    return img;
+}
+
 int data_load_image(const char *path, int w, int h, int c, float *out, char *err) {
     if (w <= 0 || h <= 0 || (c != 1 && c != 3))
         return data_fail(err, "%s: unsupported image geometry %dx%dx%d (channels must be 1 or 3)", path, w, h, c);
-    int iw, ih, ic;
-    unsigned char *img = stbi_load(path, &iw, &ih, &ic, c);
-    if (!img) return data_fail(err, "%s: cannot read image: %s", path, stbi_failure_reason());
+    int iw, ih;
+    unsigned char *img = load_image(path, &iw, &ih, c, err);
+    if (!img) return -1;
     resize_to_chw(img, iw, ih, c, out, w, h);
     stbi_image_free(img);
     return 0;
@@ -123,14 +268,23 @@ int data_load_list(const char *list, char **names, int classes, int w, int h, in
     fclose(f);
     if (!rc && n == 0) rc = data_fail(err, "%s: no image paths in the list", list);
     if (!rc && (w == 0 || h == 0 || c == 0)) {
-        int iw, ih, ic;
-        if (!stbi_info(paths[0], &iw, &ih, &ic)) {
-            rc = data_fail(err, "%s:%d: cannot read image %s: %s", list, lines[0], paths[0], stbi_failure_reason());
+        int iw = 0, ih = 0, ic = 0;
+        size_t flen;
+        unsigned char *file = read_image_file(paths[0], &flen, err);
+        if (!file) {
+            rc = at_line(err, list, lines[0]);
+        } else if (flen > INT_MAX || !stbi_info_from_memory(file, (int)flen, &iw, &ih, &ic)) {
+            rc = data_fail(err, "%s: cannot read image: %s", paths[0], flen > INT_MAX ? "too large" : stb_reason());
+            at_line(err, list, lines[0]);
+        } else if (iw <= 0 || ih <= 0) {
+            rc = data_fail(err, "%s: cannot read image: it is %dx%d pixels", paths[0], iw, ih);
+            at_line(err, list, lines[0]);
         } else {
             if (!w) w = iw;
             if (!h) h = ih;
             if (!c) c = ic >= 3 ? 3 : 1;
         }
+        free(file);
     }
     if (!rc) {
         size_t sz = (size_t)w * h * c;
@@ -146,9 +300,9 @@ int data_load_list(const char *list, char **names, int classes, int w, int h, in
             int lab = label_of(paths[i], names, classes, list, lines[i], err);
             if (lab < 0) { rc = -1; break; }
             out->labels[i] = lab;
-            int iw, ih, ic;
-            unsigned char *img = stbi_load(paths[i], &iw, &ih, &ic, c);
-            if (!img) { rc = data_fail(err, "%s:%d: cannot read image %s: %s", list, lines[i], paths[i], stbi_failure_reason()); break; }
+            int iw, ih;
+            unsigned char *img = load_image(paths[i], &iw, &ih, c, err);
+            if (!img) { rc = at_line(err, list, lines[i]); break; }
             resize_to_chw(img, iw, ih, c, out->X + (size_t)i * sz, w, h);
             stbi_image_free(img);
         }

@@ -758,6 +758,48 @@ static void test_cfgs_parse(void **state) {
 }
 #endif
 
+/* Images that crashed or misled the decoder (inputs found by tests/fuzz/fuzz_image): a PNM
+ * with 0 rows, a JPEG whose Huffman table declares more than 256 codes (stb 2.27 writes past
+ * the table), a PNG whose unknown chunk's name holds a newline (stb quotes it). Each is one
+ * error line naming the file. */
+static void test_image_hostile(void **state) {
+    (void)state;
+    char err[DATA_ERRLEN];
+    float out[4 * 4 * 3];
+    char *pnm = tu_temp_path(".pgm"), *jpg = tu_temp_path(".jpg"), *png = tu_temp_path(".png");
+    write_file(pnm, "P5\n3 0\n255\n", 11, 0);
+    expect_err(data_load_image(pnm, 4, 4, 1, out, err), err, pnm, "0 pixels");
+    unsigned char j[] = { 0xFF, 0xD8, 0xFF, 0xC4, 0x00, 0x13, 0x00, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11,
+                          0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0xFF, 0xD9 };
+    write_file(jpg, j, sizeof j, 0);
+    expect_err(data_load_image(jpg, 4, 4, 3, out, err), err, jpg, "Huffman");
+    static const unsigned char g[] = "\x89PNG\r\n\x1a\n"
+        "\0\0\0\x0dIHDR\0\0\0\x01\0\0\0\x01\x08\0\0\0\0\0\0\0\0"
+        "\0\0\0\0G\n\rX\0\0\0\0";
+    write_file(png, g, sizeof g - 1, 0);
+    expect_err(data_load_image(png, 4, 4, 1, out, err), err, png, "cannot read image");
+    assert_non_null(strstr(err, "G??X"));
+    /* a header that declares more pixels than IMAGE_MAX_PIXELS (stb would decode them all from
+     * a file of a few bytes): an 18-byte TGA header of 8000 x 8000 grey pixels */
+    char *tga = tu_temp_path(".tga");
+    unsigned char t[24] = { 0, 0, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x40, 0x1f, 0x40, 0x1f, 8, 0 };
+    write_file(tga, t, sizeof t, 0);
+    expect_err(data_load_image(tga, 4, 4, 1, out, err), err, tga, "8000x8000 pixels, more than");
+    unlink(tga); free(tga);
+    /* a 16-bit PNM converted to 3 channels: stb 2.27 overflows its buffer (refused) */
+    char *p16 = tu_temp_path(".pgm");
+    write_file(p16, "P5\n2 2\n65535\n\1\2\3\4\5\6\7\10", 22, 0);
+    expect_err(data_load_image(p16, 4, 4, 3, out, err), err, p16, "16-bit PNM");
+    unlink(p16); free(p16);
+    /* the list reader takes its geometry from the first image: the same refusal */
+    char *nm[1] = { "dkmc" };
+    char *l = write_text(".list", "%s\n", pnm);
+    dataset d;
+    expect_err(data_load_list(l, nm, 1, 0, 0, 0, 0, &d, err), err, pnm, "0 pixels");
+    char *rm[] = { pnm, jpg, png, l };
+    for (size_t i = 0; i < sizeof rm / sizeof rm[0]; i++) { unlink(rm[i]); free(rm[i]); }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cfg_idx),
@@ -766,6 +808,7 @@ int main(void) {
         cmocka_unit_test(test_idx_errors),
         cmocka_unit_test(test_cifar),
         cmocka_unit_test(test_list),
+        cmocka_unit_test(test_image_hostile),
         cmocka_unit_test(test_batch_plain),
         cmocka_unit_test(test_transform),
         cmocka_unit_test(test_batch_augment),
