@@ -86,6 +86,21 @@ static void resize_to_chw(const unsigned char *src, int sw, int sh, int c, float
     }
 }
 
+/* stb_image 2.27 computes NULL + 0 (undefined behaviour) for a PNG whose first IDAT chunk is
+ * empty (found by tests/fuzz/fuzz_image, kept in tests/fuzz/regress/image). Such a file is
+ * legal but no encoder writes one: refuse it before stb sees it. */
+static int png_first_idat_ok(const unsigned char *p, size_t n) {
+    static const unsigned char sig[8] = { 0x89, 'P', 'N', 'G', 0x0D, 0x0A, 0x1A, 0x0A };
+    if (n < 8 || memcmp(p, sig, 8)) return 1;
+    for (size_t i = 8; i + 8 <= n;) {
+        size_t len = (size_t)p[i] << 24 | (size_t)p[i + 1] << 16 | (size_t)p[i + 2] << 8 | p[i + 3];
+        if (!memcmp(p + i + 4, "IDAT", 4)) return len != 0;
+        if (len > n - i - 8) break;   /* truncated: stb reports it */
+        i += len + 12;
+    }
+    return 1;
+}
+
 /* stb_image 2.27 (Debian 12's libstb-dev) writes past a Huffman table when a JPEG's DHT
  * segment declares more than 256 codes (CVE-2021-28021, fixed in stb 2.28; found again by
  * tests/fuzz/fuzz_image). Such a file is corrupt: walk its markers as stb does (segment
@@ -178,6 +193,7 @@ static unsigned char *read_image_file(const char *path, size_t *len, char *err) 
     if (bad) { free(b); data_fail(err, "%s: cannot read image: read error", path); return NULL; }
     if (!pnm_header_ok(b, n)) { free(b); data_fail(err, "%s: cannot read image: corrupt PNM header (a number of 10 digits or more)", path); return NULL; }
     if (!jpeg_huffman_ok(b, n)) { free(b); data_fail(err, "%s: cannot read image: corrupt JPEG (bad Huffman table)", path); return NULL; }
+    if (!png_first_idat_ok(b, n)) { free(b); data_fail(err, "%s: cannot read image: PNG with an empty first IDAT chunk (not supported)", path); return NULL; }
     *len = n;
     return b;
 }
