@@ -106,8 +106,12 @@ static int png_first_idat_ok(const unsigned char *p, size_t n) {
  * tests/fuzz/fuzz_image). Such a file is corrupt: walk its markers as stb does (segment
  * lengths, entropy-coded data up to the next marker) and refuse it before stb sees it. */
 static int jpeg_huffman_ok(const unsigned char *p, size_t n) {
-    if (n < 2 || p[0] != 0xFF || p[1] != 0xD8) return 1;
-    size_t i = 2;
+    /* stb takes any run of 0xFF fill bytes before the SOI marker (found by the fuzz check) */
+    if (n < 2 || p[0] != 0xFF) return 1;
+    size_t i = 1;
+    while (i < n && p[i] == 0xFF) i++;
+    if (i >= n || p[i] != 0xD8) return 1;
+    i++;
     while (i + 1 < n) {
         if (p[i] != 0xFF || p[i + 1] == 0xFF || p[i + 1] == 0x00) { i++; continue; }
         unsigned m = p[i + 1];
