@@ -117,16 +117,23 @@ int dist_finish(int rc) {
 #define CHUNK ((size_t)1 << 28)
 #endif
 
-void dist_sum_f(float *buf, size_t n) {
 #ifdef DKMC_MPI
+/* an in-place sum over the ranks of n elements of elem bytes, in pieces of CHUNK */
+static void sum_in_place(void *buf, size_t n, size_t elem, MPI_Datatype type) {
     if (g_size == 1) return;
     double t0 = now();
     for (size_t o = 0; o < n; o += CHUNK) {
         size_t m = n - o < CHUNK ? n - o : CHUNK;
-        MPI_Allreduce(MPI_IN_PLACE, buf + o, (int)m, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);
+        MPI_Allreduce(MPI_IN_PLACE, (char *)buf + o * elem, (int)m, type, MPI_SUM, MPI_COMM_WORLD);
     }
     g_sum_secs += now() - t0;
-    g_sum_bytes += n * sizeof *buf;
+    g_sum_bytes += n * elem;
+}
+#endif
+
+void dist_sum_f(float *buf, size_t n) {
+#ifdef DKMC_MPI
+    sum_in_place(buf, n, sizeof *buf, MPI_FLOAT);
 #else
     (void)buf; (void)n;
 #endif
@@ -134,14 +141,7 @@ void dist_sum_f(float *buf, size_t n) {
 
 void dist_sum_d(double *buf, size_t n) {
 #ifdef DKMC_MPI
-    if (g_size == 1) return;
-    double t0 = now();
-    for (size_t o = 0; o < n; o += CHUNK) {
-        size_t m = n - o < CHUNK ? n - o : CHUNK;
-        MPI_Allreduce(MPI_IN_PLACE, buf + o, (int)m, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
-    }
-    g_sum_secs += now() - t0;
-    g_sum_bytes += n * sizeof *buf;
+    sum_in_place(buf, n, sizeof *buf, MPI_DOUBLE);
 #else
     (void)buf; (void)n;
 #endif
