@@ -930,6 +930,15 @@ static void draw_heatmap(const panel_t *p) {
      * edges strictly increasing; an empty band then has a negligible width */
     for (int k = 1; k <= N + 1; k++)
         if (!(edge[k] > edge[k - 1])) edge[k] = edge[k - 1] + 1e-9 * (1 + fabs(edge[k - 1]));
+    /* the lowest band under everything: every value is at least level_0, and a band polygon
+     * that plshades returns self-intersecting is filled even-odd, which left a hole showing
+     * the white background (seen in the demo's plane) */
+    {
+        PLFLT bx[4] = { h->xs[0], h->xs[nx - 1], h->xs[nx - 1], h->xs[0] };
+        PLFLT by[4] = { yg[0], yg[0], yg[ny - 1], yg[ny - 1] };
+        set_color(C_TMP, h->fill[0]);
+        plfill(4, bx, by);
+    }
     plshades((PLFLT_MATRIX)rows, nx, ny, NULL, p->x0, p->x1, p->y0, p->y1, edge, N + 2, 1.0,
              0, 0.0, fill_band, 0, pltr1, &grid);
 
