@@ -42,7 +42,7 @@ case "$MODE" in all|build|test) ;; *) die "unknown mode '$MODE' (all, build, tes
 [ -x "$CUDA/bin/nvcc" ] || die "$CUDA/bin/nvcc not found (set CUDA=/path/to/the/cuda/toolkit)"
 # What the builds need besides CUDA. A lent GPU machine has no package registry, so the few
 # Debian packages that such an image may lack travel in third_party/debs/ (bookworm, amd64:
-# patch, xz-utils, zlib1g-dev) and are unpacked with dpkg -x into $WORK/sysroot when missing.
+# patch, xz-utils, zlib1g-dev, libstb-dev) and are unpacked with dpkg -x into $WORK/sysroot when missing.
 # Without PLplot only the GPU tests and benchmark are built (PLOT=0), not ./darknet.
 SYS=$WORK/sysroot
 DEBS=$ROOT/third_party/debs
@@ -63,6 +63,11 @@ if [ "${GPU_CHECK_CARRIED_ZLIB:-0}" = 1 ] || ! echo '#include <zlib.h>' | gcc -E
     unpack_deb zlib1g-dev
     rm -f "$SYS"/usr/lib/x86_64-linux-gnu/libz.so   # (a link to the system's path) so -lz takes libz.a
     export CPPFLAGS="${CPPFLAGS:-} -isystem $SYS/usr/include" LDFLAGS="${LDFLAGS:-} -L$SYS/usr/lib/x86_64-linux-gnu"
+fi
+# stb_image 2.27 (header only; data/data_list.c's pre-checks are written for that version)
+if [ "${GPU_CHECK_CARRIED_STB:-0}" = 1 ] || ! echo '#include <stb/stb_image.h>' | gcc -E - > /dev/null 2>&1; then
+    unpack_deb libstb-dev
+    export CPPFLAGS="${CPPFLAGS:-} -isystem $SYS/usr/include"
 fi
 PLOT=1
 if ! command -v pkg-config > /dev/null || ! pkg-config --exists plplot; then
@@ -151,7 +156,7 @@ build_plugin() {
     say "building the plugin GPU=1 $flags against $dk"
     local targets="$pb/tests/test_gpu $pb/bench/bench_gpu"
     [ $PLOT = 1 ] && targets="$pb/darknet $targets"
-    LIBRARY_PATH="$WORK/cudnn-lib:${LIBRARY_PATH:-}" make --no-print-directory -j"$JOBS" GPU=1 $flags FAST=0 PLOT=$PLOT \
+    LIBRARY_PATH="$WORK/cudnn-lib:${LIBRARY_PATH:-}" make --no-print-directory -j"$JOBS" GPU=1 $flags FAST=0 WERROR= PLOT=$PLOT \
         CUDA="$CUDA" NVCC="$CUDA/bin/nvcc" CUDA_ARCH="$ARCH" DARKNET="$dk" BUILD="$pb" $targets \
         > "$WORK/plugin-$v-build.log" 2>&1 \
         || { tail -20 "$WORK/plugin-$v-build.log" >&2; say "plugin $v build failed (log: $WORK/plugin-$v-build.log)"; return 1; }
@@ -164,6 +169,11 @@ if [ "$MODE" != build ]; then
     command -v nvidia-smi > /dev/null && nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader >&2 \
         || die "no nvidia-smi: the tests need a machine with an NVIDIA GPU ('build' builds without one)"
 fi
+# what this machine is, for the log
+{ echo "host: $(uname -srm), $(nproc) cores; $(gcc --version | head -1)"
+  "$CUDA/bin/nvcc" --version | tail -1
+  python3 -c 'import torch; print("python3 torch", torch.__version__, "cuda", torch.version.cuda, "available", torch.cuda.is_available())' 2>/dev/null \
+      || echo "python3: no torch"; } >&2
 for v in $VARIANTS; do
     pb=$WORK/plugin; [ "$v" = cudnn ] && pb=$WORK/plugin-cudnn
     build_darknet $v && build_plugin $v || { FAILED="$FAILED $v:build"; [ $v = gpu ] && die "the GPU=1 CUDNN=0 build failed"; continue; }
