@@ -114,6 +114,8 @@ ORIG=$(ls "$SRC"/darknet_*.orig.tar.xz 2>/dev/null | head -1)
 DEB=$(ls "$SRC"/darknet_*.debian.tar.xz 2>/dev/null | head -1)
 [ -n "$ORIG" ] && [ -n "$DEB" ] || die "$SRC: Debian's darknet source tarballs are missing"
 
+# Darknet's 2018 C against a newer gcc (14 makes these errors): warnings, as with gcc 12
+OLD_C_OK="-Wno-error=implicit-function-declaration -Wno-error=incompatible-pointer-types -Wno-error=int-conversion"
 # ---- 1. libdarknet, GPU=1 (and CUDNN=1 with our cuDNN 9 shim, scripts/gpu/cudnn9_compat.h) ----
 # build_darknet VARIANT: into $WORK/darknet (gpu) or $WORK/darknet-cudnn; 0 or 1
 build_darknet() {
@@ -141,7 +143,7 @@ build_darknet() {
         fi
         say "building libdarknet GPU=1 CUDNN=$cudnn OPENCV=0 ($ARCH), $JOBS jobs"
         make -C "$dk" -j"$JOBS" GPU=1 CUDNN=$cudnn OPENCV=0 OPENMP=0 ARCH="$ARCH" NVCC="$CUDA/bin/nvcc" \
-            OPTS="-Ofast -DcudaThreadSynchronize=cudaDeviceSynchronize" obj backup results libdarknet.so \
+            OPTS="-Ofast -DcudaThreadSynchronize=cudaDeviceSynchronize $OLD_C_OK" obj backup results libdarknet.so \
             > "$WORK/darknet-$v-build.log" 2>&1 \
             || { tail -20 "$WORK/darknet-$v-build.log" >&2; say "libdarknet $v build failed (log: $WORK/darknet-$v-build.log)"; return 1; }
         touch "$stamp"
