@@ -36,8 +36,9 @@ int host_select_gpu(int index, char *err) {
     return 0;
 }
 
-void host__block_pull(const host_net *h, int i, float *dst) { cuda_pull_array(h->dvalue[i], dst, h->blocks[i].n); }
-void host__block_push(host_net *h, int i, const float *src) { cuda_push_array(h->dvalue[i], (float *)src, h->blocks[i].n); }
+/* a block without a device twin (a network on the CPU path of a GPU build: -nogpu) has nothing to move */
+void host__block_pull(const host_net *h, int i, float *dst) { if (h->dvalue[i]) cuda_pull_array(h->dvalue[i], dst, h->blocks[i].n); }
+void host__block_push(host_net *h, int i, const float *src) { if (h->dvalue[i]) cuda_push_array(h->dvalue[i], (float *)src, h->blocks[i].n); }
 void host__pull_all(const host_net *h) {
     for (int i = 0; i < h->nblocks; i++) if (h->dvalue[i]) host__block_pull(h, i, h->blocks[i].value);
 }

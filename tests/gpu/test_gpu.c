@@ -368,6 +368,7 @@ static void test_kernels(void) {
 }
 
 int main(int argc, char **argv) {
+    setvbuf(stdout, NULL, _IOLBF, 0);   /* each line out before a Darknet assert can abort us */
     const char *cnn = argc > 1 ? argv[1] : "cfg/fashion-cnn.cfg";
     char *smooth = write_cfg(SMOOTH);
     {   /* a network on the GPU first: it initialises Darknet's CUDA side as the commands do */
