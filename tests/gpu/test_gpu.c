@@ -20,6 +20,18 @@
 #include "wspace.h"
 
 static int passed, failed;
+
+/* The batch loss and curve objective of a network with BN, GPU vs CPU. Darknet's own GPU
+ * kernels normalise as its CPU code does (unbiased batch variance, epsilon 1e-6), so float
+ * rounding is all that differs: 1e-4. With CUDNN its training forward is cuDNN's, which
+ * normalises by the biased variance with epsilon 1e-5: a deliberate difference of about
+ * 1/(2M) in every normalised activation (M = batch x spatial, 1568 in the small CNN's last
+ * conv layer: 3e-4), so the cuDNN build is held to 1e-3. */
+#ifdef CUDNN
+#define LOSS_TOL 1e-3
+#else
+#define LOSS_TOL 1e-4
+#endif
 static void check(int ok, const char *what, double value, double tol) {
     printf("%-4s %-58s %.3e (tolerance %.0e)\n", ok ? "ok" : "FAIL", what, value, tol);
     if (ok) passed++; else failed++;
@@ -98,7 +110,7 @@ static void test_step_and_grad(host_net *hc, host_net *hg, const dataset *d, con
     char what[128];
     snprintf(what, sizeof what, "%s: batch loss, GPU vs CPU (relative)", name);
     double r = fabs(lg - lc) / fabs(lc);
-    check(r < 1e-4, what, r, 1e-4);
+    check(r < LOSS_TOL, what, r, LOSS_TOL);
     snprintf(what, sizeof what, "%s: gradient, GPU vs CPU (relative L2)", name);
     r = rel(n, gg, gc);
     check(r < 1e-2, what, r, 1e-2);
@@ -144,7 +156,7 @@ static void test_curve_steps(host_net *hc, host_net *hg, const dataset *d, const
     char what[128];
     snprintf(what, sizeof what, "%s: curve objective over 3 steps, GPU vs CPU", name);
     double r = fabs(obj_g - obj_c) / fabs(obj_c);
-    check(r < 1e-4, what, r, 1e-4);
+    check(r < LOSS_TOL, what, r, LOSS_TOL);
     snprintf(what, sizeof what, "%s: middle bend's change after 3 steps, GPU vs CPU", name);
     r = rel_change(n, cg.bends[1], cc.bends[1], mid0);
     check(r < 1e-2, what, r, 1e-2);
