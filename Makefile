@@ -30,8 +30,8 @@ CFLAGS += $(OPT) -g -std=gnu11 -Wall -Wextra $(WERROR) -Wno-format-truncation -f
 CPPFLAGS += -isystem $(DARKNET_INC) $(addprefix -Iplugins/,host wspace data train curve plane fge fast cli plot dist)
 LDLIBS += -Wl,--no-as-needed -L$(DARKNET) -ldarknet -Wl,-rpath,$(abspath $(DARKNET)) -lz -lm -lpthread -ldl
 # PLplot draws the figures (plugins/plot); -isystem keeps its headers' warnings out of -Werror.
-# PLOT=0 (scripts/gpu_check.sh on a machine without PLplot): the library without the plot and
-# cli modules, enough for the GPU tests and benchmark, not for ./darknet.
+# PLOT=0 (scripts/gpu_check.sh on a machine without PLplot): plugins/plot/plot_none.c instead
+# of plot.c: every command works and writes its tables, and -png/-svg/-pdf are refused.
 PLOT ?= 1
 ifeq ($(PLOT),1)
 CPPFLAGS += $(patsubst -I%,-isystem %,$(shell pkg-config --cflags plplot 2>/dev/null))
@@ -75,10 +75,8 @@ endif
 BUILD := $(if $(filter 1,$(MPI)),build-mpi,build)
 PROG := $(if $(filter 1,$(MPI)),darknet-mpi,darknet)
 MODULES := host wspace data plot dist train curve plane fge cli
-ifeq ($(PLOT),0)
-MODULES := $(filter-out plot cli,$(MODULES))
-endif
 LIB_SRC := $(filter-out plugins/cli/main.c,$(foreach m,$(MODULES),$(wildcard plugins/$(m)/*.c)))
+LIB_SRC := $(filter-out $(if $(filter 0,$(PLOT)),plugins/plot/plot.c,plugins/plot/plot_none.c),$(LIB_SRC))
 ifeq ($(FAST),1)
 LIB_SRC += $(wildcard plugins/fast/*.c)
 ifneq ($(DNNL),1)

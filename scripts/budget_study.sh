@@ -16,14 +16,19 @@
 # Trained files are kept in $OUT and reused when the script runs again. Defaults: B = 10
 # epochs on the first 10,240 training images (80 iterations per epoch), about 15 minutes on
 # 2 idle cores; B=6 LIMIT=0 for the full training set (about 25 minutes).
+# Environment: B, LIMIT, OUT, D (the darknet binary: a GPU build runs on GPU 0), DATA,
+# FGE_RUNS (FGE variants, each CYCLE:LR1:LR2, default "1:0.02:0.0005"; every variant starts
+# from the same checkpoint and gets its own rows), PAR=1 (the five independent trainings run
+# at the same time: for a GPU or a many-core machine).
 set -eu
 cd "$(dirname "$0")/.."
 OUT=${OUT:-results/budget}
 B=${B:-10}
 LIMIT=${LIMIT:-10240}                  # training images (0: all 60000)
 D=${D:-./darknet}
-FGE_LR1=${FGE_LR1:-0.02}               # FGE: lr at the cycle boundaries (lr2 0.0005)
-DATA=cfg/fashion.data
+FGE_RUNS=${FGE_RUNS:-1:${FGE_LR1:-0.02}:0.0005}
+PAR=${PAR:-0}
+DATA=${DATA:-cfg/fashion.data}
 CFG=cfg/fashion-cnn.cfg
 mkdir -p "$OUT"
 L=""; [ "$LIMIT" -gt 0 ] && L="-limit $LIMIT"
@@ -35,22 +40,46 @@ train() {  # out, args...
     "$D" "$@" $L -out "$out" > "${out%.weights}.txt"
 }
 say "B = $B epochs; budgets 1B and 2B; outputs in $OUT"
-# Ind: two networks of B epochs
-for s in 1 2; do say "Ind network $s"; train "$OUT/ind$s.weights" train $DATA $CFG -epochs "$B" -schedule reference -seed "$s"; done
-say "single network of 2B epochs"
-train "$OUT/single2b.weights" train $DATA $CFG -epochs $((2 * B)) -schedule reference -seed 3
-# SSE: policy=sgdr from a cfg, cycles of B/2 epochs
-sed -e 's/^sgdr_cycle_epochs=.*/sgdr_cycle_epochs='"$(awk "BEGIN{print $B/2}")"'/' -e 's/^sgdr_mult=.*/sgdr_mult=1/' \
-    -e 's/^learning_rate_min=.*/learning_rate_min=0/' cfg/fashion-cnn-sgdr.cfg > "$OUT/sse.cfg"
-say "SSE, $((2 * B)) epochs"
-[ -s "$OUT/sse.csv" ] || "$D" train $DATA "$OUT/sse.cfg" -epochs $((2 * B)) -seed 1 $L -out "$OUT/sse.weights" -csv "$OUT/sse.csv" > "$OUT/sse.txt"
-# FGE: the checkpoint at 80 % of a B-epoch run, then cycles
 P=$((B * 8 / 10)); F1=$((B - P)); F2=$((2 * B - P))
-say "FGE start: epoch $P of a $B-epoch run"
-train "$OUT/fge_start.weights" train $DATA $CFG -epochs "$B" -stop_after "$P" -schedule reference -seed 1
-say "FGE, $F2 epochs of cycles"
-[ -s "$OUT/fge.csv" ] || "$D" fge $DATA $CFG "$OUT/fge_start.weights" -epochs "$F2" -cycle 1 -lr1 "$FGE_LR1" -lr2 0.0005 \
-    -seed 1 $L -out "$OUT/fge.weights" -csv "$OUT/fge.csv" -png "$OUT/fge.png" -eval_every 20 > "$OUT/fge.txt"
+fge_name() { echo "fge_c$1_$2"; }   # cycle, lr1 -> the files' stem of a variant
+# the five independent trainings; with PAR=1 at the same time
+job_ind() { say "Ind network $1"; train "$OUT/ind$1.weights" train $DATA $CFG -epochs "$B" -schedule reference -seed "$1"; }
+job_single() {
+    say "single network of 2B epochs"
+    train "$OUT/single2b.weights" train $DATA $CFG -epochs $((2 * B)) -schedule reference -seed 3
+}
+job_sse() {   # policy=sgdr from a cfg, cycles of B/2 epochs
+    sed -e 's/^sgdr_cycle_epochs=.*/sgdr_cycle_epochs='"$(awk "BEGIN{print $B/2}")"'/' -e 's/^sgdr_mult=.*/sgdr_mult=1/' \
+        -e 's/^learning_rate_min=.*/learning_rate_min=0/' cfg/fashion-cnn-sgdr.cfg > "$OUT/sse.cfg"
+    say "SSE, $((2 * B)) epochs"
+    [ -s "$OUT/sse.csv" ] || "$D" train $DATA "$OUT/sse.cfg" -epochs $((2 * B)) -seed 1 $L -out "$OUT/sse.weights" -csv "$OUT/sse.csv" > "$OUT/sse.txt"
+}
+job_fge() {   # the checkpoint at 80 % of a B-epoch run, then each variant's cycles
+    say "FGE start: epoch $P of a $B-epoch run"
+    train "$OUT/fge_start.weights" train $DATA $CFG -epochs "$B" -stop_after "$P" -schedule reference -seed 1
+    local r c l1 l2 n pids=""
+    for r in $FGE_RUNS; do
+        IFS=: read -r c l1 l2 <<< "$r"
+        n=$(fge_name "$c" "$l1")
+        say "FGE $n: $F2 epochs of cycles of $c epoch(s), lr $l1 -> $l2"
+        if [ ! -s "$OUT/$n.csv" ]; then
+            "$D" fge $DATA $CFG "$OUT/fge_start.weights" -epochs "$F2" -cycle "$c" -lr1 "$l1" -lr2 "$l2" \
+                -seed 1 $L -out "$OUT/$n.weights" -csv "$OUT/$n.csv" -png "$OUT/$n.png" -eval_every 20 > "$OUT/$n.txt" &
+            pids="$pids $!"
+            [ "$PAR" = 1 ] || { wait $!; pids=""; }
+        fi
+    done
+    for r in $pids; do wait "$r"; done
+}
+if [ "$PAR" = 1 ]; then
+    pids=""
+    for j in "job_ind 1" "job_ind 2" job_single job_sse job_fge; do $j & pids="$pids $!"; done
+    failed=0
+    for p in $pids; do wait "$p" || failed=1; done
+    [ $failed = 0 ] || { say "a training failed (its .txt in $OUT)"; exit 1; }
+else
+    job_ind 1; job_ind 2; job_single; job_sse; job_fge
+fi
 
 # ---- the table ----
 say "evaluating"
@@ -65,33 +94,63 @@ single2b_acc=$(awk '$1=="test" {print $3}' "$OUT/single2b_eval.txt"); single2b_n
 # snapshot rows of the training CSVs: epoch,iteration,lr,tr_loss,tr_acc,te_nll,te_acc,snapshot,ens_nll,ens_acc,dist,seconds
 snaps() {  # csv, max epoch of the budget -> "n best_single mean_single mean_nll ens_nll ens_acc"
     awk -F, -v E="$2" 'NR>1 && $8>0 && $1<=E+1e-9 { n++; a+=$7; l+=$6; if ($7>b) b=$7; en=$9; ea=$10 }
-        END { printf "%d %.2f %.2f %.4f %.4f %.2f", n, b, a/n, l/n, en, ea }' "$1"
+        END { if (!n) { print "0 - - - - -"; exit } printf "%d %.2f %.2f %.4f %.4f %.2f", n, b, a/n, l/n, en, ea }' "$1"
 }
 read sse1_n sse1_best sse1_mean sse1_mnll sse1_enll sse1_eacc <<< "$(snaps "$OUT/sse.csv" "$B")"
 read sse2_n sse2_best sse2_mean sse2_mnll sse2_enll sse2_eacc <<< "$(snaps "$OUT/sse.csv" $((2 * B)))"
-read fge1_n fge1_best fge1_mean fge1_mnll fge1_enll fge1_eacc <<< "$(snaps "$OUT/fge.csv" "$F1")"
-read fge2_n fge2_best fge2_mean fge2_mnll fge2_enll fge2_eacc <<< "$(snaps "$OUT/fge.csv" "$F2")"
+nfge=$(echo $FGE_RUNS | wc -w)
+fge_rows() {  # budget (1 or 2): one table row per FGE variant
+    local r c l1 l2 n E=$F1 label
+    [ "$1" = 2 ] && E=$F2
+    for r in $FGE_RUNS; do
+        IFS=: read -r c l1 l2 <<< "$r"
+        n=$(fge_name "$c" "$l1")
+        label="FGE"; [ "$nfge" -gt 1 ] && label="FGE (cycle $c, lr $l1 -> $l2)"
+        read fn fb fm fl fen fea <<< "$(snaps "$OUT/$n.csv" "$E")"
+        echo "| $label | ${1}B | $fn | $fm / $fb | $fl | $fea | $fen |"
+    done
+}
+fge_points() {  # method,budget,acc,nll per FGE variant
+    local r c l1 l2 n label b E
+    for r in $FGE_RUNS; do
+        IFS=: read -r c l1 l2 <<< "$r"
+        n=$(fge_name "$c" "$l1")
+        label="FGE"; [ "$nfge" -gt 1 ] && label="FGE c$c lr $l1"
+        for b in 1 2; do
+            E=$F1; [ $b = 2 ] && E=$F2
+            read fn fb fm fl fen fea <<< "$(snaps "$OUT/$n.csv" "$E")"
+            echo "$label,$b,$fea,$fen"
+        done
+    done
+}
 {
 echo "| method | budget | members | single acc (mean / best) | single NLL (mean) | ensemble acc | ensemble NLL |"
 echo "|---|---|---:|---:|---:|---:|---:|"
 echo "| Ind | 1B | 1 | $ind_single1 | $ind_nll1 | $ind_single1 | $ind_nll1 |"
 echo "| SSE | 1B | $sse1_n | $sse1_mean / $sse1_best | $sse1_mnll | $sse1_eacc | $sse1_enll |"
-echo "| FGE | 1B | $fge1_n | $fge1_mean / $fge1_best | $fge1_mnll | $fge1_eacc | $fge1_enll |"
+fge_rows 1
 echo "| single network, 2B epochs | 2B | 1 | $single2b_acc | $single2b_nll | $single2b_acc | $single2b_nll |"
 echo "| Ind | 2B | 2 | $ind_single2 | $ind_snll2 | $ind_ens2 | $ind_ensnll2 |"
 echo "| SSE | 2B | $sse2_n | $sse2_mean / $sse2_best | $sse2_mnll | $sse2_eacc | $sse2_enll |"
-echo "| FGE | 2B | $fge2_n | $fge2_mean / $fge2_best | $fge2_mnll | $fge2_eacc | $fge2_enll |"
+fge_rows 2
 } | tee "$OUT/table.md"
 # the figures: test accuracy and NLL of the ensembles (and the single network) against the budget
 {
 echo "method,budget,acc,nll"
 echo "Ind,1,$ind_single1,$ind_nll1"; echo "Ind,2,$ind_ens2,$ind_ensnll2"
 echo "SSE,1,$sse1_eacc,$sse1_enll"; echo "SSE,2,$sse2_eacc,$sse2_enll"
-echo "FGE,1,$fge1_eacc,$fge1_enll"; echo "FGE,2,$fge2_eacc,$fge2_enll"
+fge_points
 echo "single network,1,$ind_single1,$ind_nll1"; echo "single network,2,$single2b_acc,$single2b_nll"
 } > "$OUT/budget.csv"
+if "$D" plot 2>&1 | grep -q "without PLplot" || ! "$D" plot "$OUT/budget.csv" -x budget -y acc -png "$OUT/.probe.png" 2> /dev/null; then
+    rm -f "$OUT/.probe.png"
+    say "this darknet draws no pictures (PLOT=0): $OUT/budget.csv holds the figures' data"
+    say "done in $(( $(date +%s) - start )) s; $OUT/table.md"
+    exit 0
+fi
+rm -f "$OUT/.probe.png"
 "$D" plot "$OUT/budget.csv" -x budget -y acc -group method -xlabel "training budget (x B = $B epochs)" \
     -ylabel "test accuracy (%)" -title "Fashion-MNIST, ensembles at equal budget" -png "$OUT/budget.png"
 "$D" plot "$OUT/budget.csv" -x budget -y nll -group method -xlabel "training budget (x B = $B epochs)" \
     -ylabel "test NLL" -title "Fashion-MNIST, ensembles at equal budget" -png "$OUT/budget_nll.png"
-say "done in $(( $(date +%s) - start )) s; $OUT/table.md, $OUT/budget.png, $OUT/budget_nll.png, $OUT/fge.png"
+say "done in $(( $(date +%s) - start )) s; $OUT/table.md, $OUT/budget.png, $OUT/budget_nll.png, $OUT/fge_c*.png"

@@ -5,7 +5,9 @@
 # one run on the same GPU. Called by scripts/gpu_check.sh, which builds $BENCH.
 #   BENCH=build-gpu/plugin/bench/bench_gpu bash scripts/gpu_bench.sh
 # Environment: ITERS (10), ROUNDS (5), PYTHON (python3), TORCH (1; 0: no PyTorch column),
-# LABEL (the build, for the table's title); no PyTorch with CUDA: its column says n/a.
+# LABEL (the build, for the table's title), TORCH_CACHE (a folder: the PyTorch twin's results
+# are kept there, and a later call with TORCH=cache reuses them: one PyTorch run serves the
+# tables of both builds in one gpu_check run); no PyTorch with CUDA: its column says n/a.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BENCH=${BENCH:-build-gpu/plugin/bench/bench_gpu}
@@ -24,11 +26,16 @@ for net in fashion vgg16bn; do
     echo "gpu_bench: $cfg, darknet / sgd / curve" >&2
     "$BENCH" "$cfg" --iters "$ITERS" --rounds "$ROUNDS" | tee "$OUT/$net.dk"
     torch="n/a"
-    if [ "$TORCH" = 1 ] && "$PYTHON" -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)' 2> /dev/null; then
+    if [ "$TORCH" = cache ] && [ -s "${TORCH_CACHE:-/nonexistent}/$net.pt" ]; then
+        cp "$TORCH_CACHE/$net.pt" "$OUT/$net.pt"
+        echo "gpu_bench: PyTorch twin $net: the result of this run's first table" >&2
+        torch=$(awk '/^train/ { print $5 }' "$OUT/$net.pt")
+    elif [ "$TORCH" = 1 ] && "$PYTHON" -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)' 2> /dev/null; then
         echo "gpu_bench: PyTorch twin $net on cuda" >&2
         "$PYTHON" scripts/torch_twin.py --net $net --device cuda --what train --threads 1 \
             --iters "$ITERS" --rounds "$ROUNDS" | tee "$OUT/$net.pt"
         torch=$(awk '/^train/ { print $5 }' "$OUT/$net.pt")
+        [ -n "${TORCH_CACHE:-}" ] && mkdir -p "$TORCH_CACHE" && cp "$OUT/$net.pt" "$TORCH_CACHE/$net.pt"
     else
         [ "$TORCH" = 1 ] && echo "gpu_bench: no PyTorch with CUDA under $PYTHON: no PyTorch column" >&2
     fi

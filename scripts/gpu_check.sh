@@ -19,6 +19,10 @@
 #    the CPU path of the same library (gpu_index -1), same weights, same batches: a curve
 #    step, BN recompute and a plane point agree within tolerance, and the curve gradient on
 #    the GPU passes a finite-difference check.
+#    Then tests/gpu/cli_gpu.sh: the commands (train, eval, curve train/eval, plane, fge,
+#    ensemble, swa) on the GPU and with -nogpu, tables compared, where Fashion-MNIST's four
+#    idx files are found (FASHION=dir, Debian's dataset-fashion-mnist, or .fashion/ carried
+#    with the tree).
 # 4. The benchmark (scripts/gpu_bench.sh): curve training img/s on the GPU against plain
 #    Darknet GPU training (the library's own train_network) and the PyTorch twin, on the small
 #    CNN and on VGG16-BN at CIFAR size, synthetic data.
@@ -34,6 +38,7 @@ WORK=${WORK:-build-gpu}
 JOBS=${JOBS:-$(nproc)}
 mkdir -p "$WORK"
 WORK=$(cd "$WORK" && pwd)
+rm -rf "$WORK/torch-bench"   # this run's PyTorch results only
 T0=$(date +%s)
 say() { echo "gpu_check [$(( $(date +%s) - T0 ))s]: $*" >&2; }
 die() { echo "gpu_check: $*" >&2; exit 1; }
@@ -43,7 +48,7 @@ case "$MODE" in all|build|test) ;; *) die "unknown mode '$MODE' (all, build, tes
 # What the builds need besides CUDA. A lent GPU machine has no package registry, so the few
 # Debian packages that such an image may lack travel in third_party/debs/ (bookworm, amd64:
 # patch, xz-utils, zlib1g-dev, libstb-dev) and are unpacked with dpkg -x into $WORK/sysroot when missing.
-# Without PLplot only the GPU tests and benchmark are built (PLOT=0), not ./darknet.
+# Without PLplot, darknet is built with PLOT=0: every command, no pictures.
 SYS=$WORK/sysroot
 DEBS=$ROOT/third_party/debs
 unpack_deb() {   # unpack_deb NAME: third_party/debs/NAME_*.deb into $SYS
@@ -72,7 +77,7 @@ fi
 PLOT=1
 if ! command -v pkg-config > /dev/null || ! pkg-config --exists plplot; then
     PLOT=0
-    say "no PLplot development files: building the GPU tests and benchmark without the plot and cli modules (no ./darknet)"
+    say "no PLplot development files: darknet built with PLOT=0 (every command, no pictures)"
 fi
 
 # ---- cuDNN (for the second variant): CUDNN=0 skips it, CUDNN=1 requires it, default: if found ----
@@ -156,8 +161,7 @@ build_plugin() {
     local v=$1 dk=$WORK/darknet pb=$WORK/plugin flags="CUDNN=0"
     [ "$v" = cudnn ] && { dk=$WORK/darknet-cudnn; pb=$WORK/plugin-cudnn; flags="CUDNN=1 CUDNN_INC=$CUDNN_INC CUDNN_LIB=$CUDNN_LIB"; }
     say "building the plugin GPU=1 $flags against $dk"
-    local targets="$pb/tests/test_gpu $pb/bench/bench_gpu"
-    [ $PLOT = 1 ] && targets="$pb/darknet $targets"
+    local targets="$pb/darknet $pb/tests/test_gpu $pb/bench/bench_gpu"
     LIBRARY_PATH="$WORK/cudnn-lib:${LIBRARY_PATH:-}" make --no-print-directory -j"$JOBS" GPU=1 $flags FAST=0 WERROR= PLOT=$PLOT \
         CUDA="$CUDA" NVCC="$CUDA/bin/nvcc" CUDA_ARCH="$ARCH" DARKNET="$dk" BUILD="$pb" $targets \
         > "$WORK/plugin-$v-build.log" 2>&1 \
@@ -185,10 +189,23 @@ for v in $VARIANTS; do
     if ! NVIDIA_TF32_OVERRIDE=0 LD_LIBRARY_PATH="$CUDNN_LIB:${LD_LIBRARY_PATH:-}" "$pb/tests/test_gpu"; then
         FAILED="$FAILED $v:tests"; continue
     fi
+    # the commands themselves, GPU against -nogpu, where Fashion-MNIST is at hand
+    fm=""
+    for d in ${FASHION:-} /usr/share/datasets/fashion-mnist "$ROOT/.fashion"; do
+        [ -s "$d/train-images-idx3-ubyte.gz" ] && { fm=$d; break; }
+    done
+    if [ -n "$fm" ]; then
+        say "the commands on the GPU and with -nogpu ($v; Fashion-MNIST from $fm)"
+        NVIDIA_TF32_OVERRIDE=0 LD_LIBRARY_PATH="$CUDNN_LIB:${LD_LIBRARY_PATH:-}" DKMC_BIN="$pb/darknet" FASHION="$fm" \
+            bash tests/gpu/cli_gpu.sh || FAILED="$FAILED $v:cli"
+    else
+        say "no Fashion-MNIST (FASHION=dir, /usr/share/datasets/fashion-mnist or .fashion/): the command tests are skipped"
+    fi
     [ "$MODE" = test ] && continue
     say "benchmark ($v)"
-    torch=1; [ "$v" = cudnn ] && torch=0   # the PyTorch twin once is enough
-    LD_LIBRARY_PATH="$CUDNN_LIB:${LD_LIBRARY_PATH:-}" TORCH=$torch LABEL="GPU=1 CUDNN=${v/gpu/0}" \
+    torch=1; [ "$v" = cudnn ] && torch=cache   # the PyTorch twin once: the second table reuses it
+    cd_=0; [ "$v" = cudnn ] && cd_=1
+    LD_LIBRARY_PATH="$CUDNN_LIB:${LD_LIBRARY_PATH:-}" TORCH=$torch TORCH_CACHE="$WORK/torch-bench" LABEL="GPU=1 CUDNN=$cd_" \
         BENCH="$pb/bench/bench_gpu" bash scripts/gpu_bench.sh || FAILED="$FAILED $v:bench"
 done
 [ -n "$FAILED" ] && die "failed:$FAILED ($(( $(date +%s) - T0 )) s)"

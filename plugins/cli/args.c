@@ -6,6 +6,7 @@
 #include <strings.h>
 #include <time.h>
 #include "cli.h"
+#include "plot.h"
 #include "dist.h"
 #include "wspace.h"
 
@@ -152,5 +153,6 @@ int cli_check_picture(const char *path) {
     const char *dot = strrchr(path, '.'), *slash = strrchr(path, '/');
     if (!dot || (slash && dot < slash) || (strcasecmp(dot, ".png") && strcasecmp(dot, ".svg") && strcasecmp(dot, ".pdf")))
         return cli_fail("%s: unknown picture format '%s' (use .png, .svg or .pdf)", path, dot && (!slash || dot > slash) ? dot : "");
+    if (plot_unavailable()) return cli_fail("%s: %s", path, plot_unavailable());
     return cli_check_writable(path);
 }

@@ -355,6 +355,8 @@ int plot_add_marker(plot_figure *f, int panel, double x, double y, plot_marker s
 
 /* ---- heat map ------------------------------------------------------------------------- */
 
+const char *plot_unavailable(void) { return NULL; }
+
 plot_heatmap_opts plot_heatmap_defaults(void) {
     plot_heatmap_opts o = {INFINITY, -5.0, 7, 0.55, NULL};
     return o;

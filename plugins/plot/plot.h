@@ -64,6 +64,10 @@ typedef enum {
 /* A white figure of width x height pixels (each 16..16384) with npanels panels
  * (1..PLOT_MAX_PANELS) side by side: plot_figure_new_grid(width, height, 1, npanels).
  * NULL on bad arguments or out of memory. */
+/* NULL where pictures can be drawn; in a build without PLplot (make PLOT=0) the one-line
+ * reason, and every plot_save fails with it. */
+const char *plot_unavailable(void);
+
 plot_figure *plot_figure_new(int width, int height, int npanels);
 /* A white figure with rows x cols panels (rows * cols <= PLOT_MAX_PANELS) of equal size,
  * numbered row-major: panel r * cols + c is in row r (from the top), column c. */
