@@ -38,10 +38,11 @@ same_csv() {
         END { printf "  worst field, as a fraction of its tolerance: %.3f (%s)\n", worst, what; exit bad > 0 }'
 }
 # (the header line is row 1 of both files: paste interleaves it twice; skip the second copy)
-secs() { local t0=$(date +%s%N); "$@"; echo $(( ($(date +%s%N) - t0) / 1000000000 )); }
+# secs OUTFILE CMD...: CMD with its stdout into OUTFILE (stderr dropped); prints the seconds
+secs() { local f=$1 t0=$(date +%s%N); shift; "$@" > "$f" 2> /dev/null; echo $(( ($(date +%s%N) - t0) / 1000000000 )); }
 
 # two end points trained on the GPU: 1 epoch of 10,240 images
-t=$(secs $D train $DATA $CFG -epochs 1 -limit 10240 -test_limit 2000 -seed 1 -out $T/a.weights 2> $T/a.err > $T/a.txt)
+t=$(secs $T/a.txt $D train $DATA $CFG -epochs 1 -limit 10240 -test_limit 2000 -seed 1 -out $T/a.weights)
 check "train on the GPU (1 epoch, 10,240 images, $t s) writes weights" test -s $T/a.weights
 $D train $DATA $CFG -epochs 1 -limit 10240 -test_limit 2000 -seed 2 -out $T/b.weights > /dev/null 2>&1
 acc=$(awk '$1 == "epoch" { for (i = 1; i <= NF; i++) if ($i == "te_acc") c = i } $1 == "1" && c { print $c }' $T/a.txt | tail -1)
@@ -61,7 +62,7 @@ awk '$1 == "test" { print "split,nll,acc"; print "test," $2 "," $3 }' $T/ebc.txt
 check "eval -bn_update: GPU = -nogpu" same_csv $T/ebg.csv $T/ebc.csv
 
 # a curve trained on the GPU, evaluated on both
-t=$(secs $D curve train $DATA $CFG $T/a.weights $T/b.weights -epochs 2 -limit 10240 -out $T/run.curve > $T/ct.txt 2> /dev/null)
+t=$(secs $T/ct.txt $D curve train $DATA $CFG $T/a.weights $T/b.weights -epochs 2 -limit 10240 -out $T/run.curve)
 check "curve train on the GPU (2 epochs, 10,240 images, $t s) writes the curve" test -s $T/run.curve
 $D curve eval $DATA $CFG $T/run.curve -points 3 -line -bn_limit 1024 -train_limit 512 -test_limit 1000 -csv $T/cg.csv > /dev/null 2>&1
 $D curve eval $DATA $CFG $T/run.curve -points 3 -line -bn_limit 1024 -train_limit 512 -test_limit 1000 -csv $T/cc.csv -nogpu > /dev/null 2>&1
