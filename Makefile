@@ -249,7 +249,7 @@ fuzz: deps
 	@nice bash tests/fuzz/run.sh $(FUZZ_TIME) $(FUZZ_HARNESSES)
 
 clean:
-	rm -rf $(BUILD) build-san build-gpucheck build-gpucheck-cudnn build-gpu build-mpi build-fuzz darknet darknet-mpi
+	rm -rf $(BUILD) build-san build-noplot build-gpucheck build-gpucheck-cudnn build-gpu build-mpi build-fuzz darknet darknet-mpi
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 -include $(shell find build-fuzz -name '*.d' 2>/dev/null)
