@@ -30,9 +30,11 @@ CFLAGS += $(OPT) -g -std=gnu11 -Wall -Wextra $(WERROR) -Wno-format-truncation -f
 CPPFLAGS += -isystem $(DARKNET_INC) $(addprefix -Iplugins/,host wspace data train curve plane fge fast cli plot dist)
 LDLIBS += -Wl,--no-as-needed -L$(DARKNET) -ldarknet -Wl,-rpath,$(abspath $(DARKNET)) -lz -lm -lpthread -ldl
 # PLplot draws the figures (plugins/plot); -isystem keeps its headers' warnings out of -Werror.
-# PLOT=0 (scripts/gpu_check.sh on a machine without PLplot): plugins/plot/plot_none.c instead
-# of plot.c: every command works and writes its tables, and -png/-svg/-pdf are refused.
-PLOT ?= 1
+# PLOT=0 (the default where pkg-config finds no PLplot, as on a GPU image: scripts/gpu_check.sh):
+# plugins/plot/plot_none.c instead of plot.c: every command works and writes its tables, and
+# -png/-svg/-pdf are refused in one line.
+HAVE_PLPLOT := $(shell pkg-config --exists plplot 2>/dev/null && echo 1 || echo 0)
+PLOT ?= $(HAVE_PLPLOT)
 ifeq ($(PLOT),1)
 CPPFLAGS += $(patsubst -I%,-isystem %,$(shell pkg-config --cflags plplot 2>/dev/null))
 LDLIBS += $(shell pkg-config --libs plplot 2>/dev/null)
@@ -90,6 +92,9 @@ endif
 TEST_SRC := $(wildcard tests/unit/test_*.c)
 ifneq ($(FAST),1)
 TEST_SRC := $(filter-out tests/unit/test_fast%,$(TEST_SRC))
+endif
+ifeq ($(PLOT),0)
+TEST_SRC := $(filter-out tests/unit/test_plot.c,$(TEST_SRC))
 endif
 TEST_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 BENCH_SRC := $(wildcard bench/*.c)
