@@ -17,8 +17,9 @@
 # ensembles average softmax probabilities; the test set is the full 10,000 images.
 # Trained files are kept in $OUT and reused when the script runs again. Defaults: B = 10
 # epochs on all 60,000 training images, the run in the README: 53 minutes on 2 idle cores
-# (AMD EPYC Zen 3), about 2 minutes on an H100 with PAR=1. B=10 LIMIT=10240 FGE_RUNS=1:0.02:0.0005
-# is the earlier quick setting (about 15 minutes).
+# (AMD EPYC Zen 3). On an H100 with PAR=1 and B = 20, the Ind, single and SSE trainings took
+# about 100 s (the FGE part was not run there). B=10 LIMIT=10240 FGE_RUNS=1:0.02:0.0005 is
+# the earlier quick setting (about 15 minutes).
 # Environment: B, LIMIT (training images, 0 = all), OUT, D (the darknet binary: a GPU build
 # runs on GPU 0), DATA, FGE_RUNS (FGE variants, each CYCLE:LR1:LR2; every variant gets its
 # own rows), PAR=1 (the five independent trainings at the same time: for a GPU or a
