@@ -390,9 +390,9 @@ void host_bn_recompute(host_net *h, host_batch_fn fn, void *ctx, int nbatches) {
             }
         }
         /* on a GPU: the new statistics to the device (only these: the device holds the parameters);
-         * a network on the CPU path of a GPU build (-nogpu) has no device twins */
+         * host__block_push skips blocks without a device twin (-nogpu in a GPU build) */
         for (int i = 0; i < h->nblocks; i++)
-            if (h->dvalue[i] && (h->blocks[i].kind == HP_ROLLING_MEAN || h->blocks[i].kind == HP_ROLLING_VAR)) host__block_push(h, i, h->blocks[i].value);
+            if (h->blocks[i].kind == HP_ROLLING_MEAN || h->blocks[i].kind == HP_ROLLING_VAR) host__block_push(h, i, h->blocks[i].value);
     }
     free(s1); free(s2);
 }

@@ -357,11 +357,6 @@ int plot_add_marker(plot_figure *f, int panel, double x, double y, plot_marker s
 
 const char *plot_unavailable(void) { return NULL; }
 
-plot_heatmap_opts plot_heatmap_defaults(void) {
-    plot_heatmap_opts o = {INFINITY, -5.0, 7, 0.55, NULL};
-    return o;
-}
-
 int plot_heatmap(plot_figure *f, int panel, const double *xs, size_t nx, const double *ys,
                  size_t ny, const double *v, const plot_heatmap_opts *opts) {
     panel_t *p = get_panel(f, panel);

@@ -4,7 +4,6 @@
  * before any work (cli_check_picture), and plot_save fails with it. Every command still
  * writes its tables, CSV files and .weights. plot_scale.c (ticks, levels, colours) is shared
  * with the real module. */
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include "plot.h"
@@ -61,10 +60,6 @@ int plot_add_polyline(plot_figure *f, int panel, const double *xs, const double 
 int plot_add_marker(plot_figure *f, int panel, double x, double y, plot_marker shape, const char *label) {
     (void)x; (void)y; (void)shape; (void)label;
     return panel_ok(f, panel);
-}
-plot_heatmap_opts plot_heatmap_defaults(void) {
-    plot_heatmap_opts o = {INFINITY, -5.0, 7, 0.55, NULL};
-    return o;
 }
 int plot_heatmap(plot_figure *f, int panel, const double *xs, size_t nx, const double *ys, size_t ny, const double *v,
                  const plot_heatmap_opts *opts) {

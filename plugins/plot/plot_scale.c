@@ -139,3 +139,9 @@ plot_color plot_blend(plot_color fg, plot_color bg, double alpha) {
     }
     return out;
 }
+
+/* the heat map's defaults (shared by plot.c and plot_none.c) */
+plot_heatmap_opts plot_heatmap_defaults(void) {
+    plot_heatmap_opts o = {INFINITY, -5.0, 7, 0.55, NULL};
+    return o;
+}

@@ -37,6 +37,8 @@ same_csv() {
         }
         END { printf "  worst field, as a fraction of its tolerance: %.3f (%s)\n", worst, what; exit bad > 0 }'
 }
+# eval's "test NLL ACC N" row as a CSV that same_csv reads
+eval_csv() { awk '$1 == "test" { print "split,nll,acc"; print "test," $2 "," $3 }' "$1"; }
 # (the header line is row 1 of both files: paste interleaves it twice; skip the second copy)
 # secs OUTFILE CMD...: CMD with its stdout into OUTFILE (stderr dropped); prints the seconds
 secs() { local f=$1 t0=$(date +%s%N); shift; "$@" > "$f" 2> /dev/null; echo $(( ($(date +%s%N) - t0) / 1000000000 )); }
@@ -52,13 +54,13 @@ check "the GPU-trained network learns (test accuracy after epoch 1: $acc %)" \
 # eval: GPU vs -nogpu, stored BN and exact BN
 $D eval $DATA $CFG $T/a.weights -test_limit 1000 > $T/eg.txt 2> /dev/null
 $D eval $DATA $CFG $T/a.weights -test_limit 1000 -nogpu > $T/ec.txt 2> /dev/null
-awk '$1 == "test" { print "split,nll,acc"; print "test," $2 "," $3 }' $T/eg.txt > $T/eg.csv
-awk '$1 == "test" { print "split,nll,acc"; print "test," $2 "," $3 }' $T/ec.txt > $T/ec.csv
+eval_csv $T/eg.txt > $T/eg.csv
+eval_csv $T/ec.txt > $T/ec.csv
 check "eval: GPU = -nogpu (test NLL, accuracy)" same_csv $T/eg.csv $T/ec.csv
 $D eval $DATA $CFG $T/a.weights -bn_update -bn_limit 1024 -test_limit 1000 > $T/ebg.txt 2> /dev/null
 $D eval $DATA $CFG $T/a.weights -bn_update -bn_limit 1024 -test_limit 1000 -nogpu > $T/ebc.txt 2> /dev/null
-awk '$1 == "test" { print "split,nll,acc"; print "test," $2 "," $3 }' $T/ebg.txt > $T/ebg.csv
-awk '$1 == "test" { print "split,nll,acc"; print "test," $2 "," $3 }' $T/ebc.txt > $T/ebc.csv
+eval_csv $T/ebg.txt > $T/ebg.csv
+eval_csv $T/ebc.txt > $T/ebc.csv
 check "eval -bn_update: GPU = -nogpu" same_csv $T/ebg.csv $T/ebc.csv
 
 # a curve trained on the GPU, evaluated on both
