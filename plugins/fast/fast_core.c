@@ -153,7 +153,7 @@ int fast_is_interposed(const char *name)
 }
 
 /* ---- per-thread scratch ---- */
-#define NSLOTS 3
+#define NSLOTS 5   /* 0 im2col workspace, 2 weight-gradient partials, 3 and 4 layout conversions */
 static float *scr[NSLOTS][FAST_MAX_THREADS];
 static size_t scr_cap[NSLOTS][FAST_MAX_THREADS];
 

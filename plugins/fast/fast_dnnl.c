@@ -54,7 +54,7 @@ void fast_set_dnnl(int mode) { dnnl_mode = mode < 0 ? -1 : mode > 2 ? 2 : mode; 
 
 /* ------------------------------------------------------------------ scratch slots */
 
-enum { S_SRC, S_WEI, S_DST, S_TMP, S_BIAS, S_BIAS2, NSLOT };
+enum { S_SRC, S_WEI, S_DST, S_TMP, S_BIAS, S_BIAS2, S_PLAIN, NSLOT };
 static void *slot[NSLOT];
 static size_t slot_cap[NSLOT];
 
@@ -127,6 +127,14 @@ static dnnl_memory_t port_bind(port *p, const float *user, int s)
     return p->pm;
 }
 
+/* The primitive reads or writes the user array itself, which already holds its layout. */
+static dnnl_memory_t port_direct(port *p, const float *user)
+{
+    if (p->same) return port_bind(p, user, 0);
+    dnnl_memory_set_data_handle(p->pm, (void *)user);
+    return p->pm;
+}
+
 static void run(dnnl_primitive_t prim, int n, const dnnl_exec_arg_t *args)
 {
     if (dnnl_primitive_execute(prim, strm, n, args) != dnnl_success ||
@@ -162,6 +170,7 @@ typedef struct {
     port d_ddst, d_wei, d_dsrc_add, d_dsrc_set;
     port w_src, w_ddst, w_dwei;
     port e_src, e_wei, e_bias, e_dst[3];
+    int e_src_blk, e_dst_blk[3];   /* channel block of the fused primitive's src/dst layout, 0: other */
     int w_ddst_reuse;   /* backward-weights reads the diff_dst that backward-data reordered */
 } dconv;
 
@@ -264,6 +273,22 @@ fail:
     return 0;
 }
 
+/* B when md is the blocked nChwBc layout (B = 8 or 16) of its dims with C a multiple of B, else 0 */
+static int blk_of(const dnnl_memory_desc_t *md)
+{
+    if (md->ndims != 4) return 0;
+    static const int bs[] = { 8, 16 };
+    static const dnnl_format_tag_t tags[] = { dnnl_aBcd8b, dnnl_aBcd16b };
+    for (int i = 0; i < 2; i++) {
+        dnnl_memory_desc_t b;
+        if (md->dims[1] % bs[i]) continue;
+        if (dnnl_memory_desc_init_by_tag(&b, 4, md->dims, dnnl_f32, tags[i]) == dnnl_success &&
+            dnnl_memory_desc_equal(&b, md))
+            return bs[i];
+    }
+    return 0;
+}
+
 /* act: 0 LINEAR, 1 RELU, 2 LEAKY */
 static int make_fused(dconv *e, int act)
 {
@@ -292,8 +317,10 @@ static int make_fused(dconv *e, int act)
             !port_init(&e->e_wei, &uw, qmd(pd, dnnl_query_weights_md), 1, 0) ||
             !port_init(&e->e_bias, &b, dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 1), 1, 0))
             goto fail;
+        e->e_src_blk = blk_of(qmd(pd, dnnl_query_src_md));
     }
     if (!port_init(&e->e_dst[act], &ud, qmd(pd, dnnl_query_dst_md), 0, 0)) goto fail;
+    e->e_dst_blk[act] = blk_of(qmd(pd, dnnl_query_dst_md));
     dnnl_primitive_desc_destroy(pd);
     dnnl_primitive_attr_destroy(attr);
     if (po) dnnl_post_ops_destroy(po);
@@ -413,45 +440,103 @@ int fast_dnnl_conv_forward(const layer *l, const network *net)
     return ok;
 }
 
-int fast_dnnl_conv_forward_fused(const layer *l, const network *net, int act)
+/* The fused eval entry of layer l (created on first use), or NULL; caller holds mu. */
+static dconv *fused_entry(const layer *l, int act, int nt)
 {
-    if (!fast_dnnl_use(l, 2) || act < 0 || act > 2) return 0;
-    int nt = dnnl_threads(l);
-    pthread_mutex_lock(&mu);
-    thr_guard g = thr_set(nt);
     dconv *e = engine_ok() ? lookup(l, nt) : NULL;
     if (e && !e->fused_ok[act]) {
         e->fused_ok[act] = make_fused(e, act) ? 1 : -1;
         if (e->fused_ok[act] < 0) warn_once("fused inference convolution", l);
     }
-    int ok = e && e->fused_ok[act] == 1;
-    if (ok) {
-        /* BN with the rolling statistics as Darknet computes it, folded: y = conv(x)*a + b */
-        int n = l->n;
-        size_t per = (size_t)l->nweights / n;
-        float *ws = get_slot(S_TMP, sizeof(float) * (size_t)l->nweights);
-        float *bias = get_slot(S_BIAS, sizeof(float) * (size_t)n);
-        for (int o = 0; o < n; o++) {
-            float a = l->scales[o] / (sqrtf(l->rolling_variance[o]) + .000001f);
-            bias[o] = l->biases[o] - l->rolling_mean[o] * a;
-            const float *src = l->weights + o * per;
-            float *dst = ws + o * per;
-            for (size_t k = 0; k < per; k++) dst[k] = src[k] * a;
-        }
-        dnnl_exec_arg_t a[4] = {
-            { DNNL_ARG_SRC, port_bind(&e->e_src, net->input, S_SRC) },
-            { DNNL_ARG_WEIGHTS, port_bind(&e->e_wei, ws, S_WEI) },
-            { DNNL_ARG_BIAS, port_bind(&e->e_bias, bias, S_BIAS2) },
-            { DNNL_ARG_DST, port_bind(&e->e_dst[act], l->output, S_DST) } };
-        port_in(&e->e_src);
-        port_in(&e->e_wei);
-        port_in(&e->e_bias);
-        run(e->fused[act], 4, a);
-        port_out(&e->e_dst[act]);
+    return e && e->fused_ok[act] == 1 ? e : NULL;
+}
+
+/* Eval-mode activation code of the fused path (0 LINEAR, 1 RELU, 2 LEAKY), -1 for none. */
+int fast_dnnl_fused_act(const layer *l)
+{
+    return l->activation == RELU ? 1 : l->activation == LEAKY ? 2 : l->activation == LINEAR ? 0 : -1;
+}
+
+int fast_dnnl_chain_blocks(const layer *l, const network *net, int *src_blk, int *dst_blk)
+{
+    int act = fast_dnnl_fused_act(l);
+    *src_blk = *dst_blk = 0;
+    if (net->train || act < 0 || !fast_dnnl_use(l, 2)) return 0;
+    int nt = dnnl_threads(l);
+    pthread_mutex_lock(&mu);
+    thr_guard g = thr_set(nt);
+    dconv *e = fused_entry(l, act, nt);
+    if (e) {
+        *src_blk = e->e_src_blk;
+        *dst_blk = e->e_dst_blk[act];
     }
     thr_restore(g);
     pthread_mutex_unlock(&mu);
-    return ok;
+    return e != NULL;
+}
+
+int fast_dnnl_conv_forward_fused(const layer *l, const network *net, int act)
+{
+    if (!fast_dnnl_use(l, 2) || act < 0 || act > 2) return 0;
+    int ib = fast_chain_in(net), ob = fast_chain_out(net);   /* the chain plan: outside mu */
+    int nt = dnnl_threads(l);
+    pthread_mutex_lock(&mu);
+    thr_guard g = thr_set(nt);
+    dconv *e = fused_entry(l, act, nt);
+    if (e) {
+        /* BN with the rolling statistics as Darknet computes it, folded: y = conv(x)*a + b;
+         * without BN the layer's own weights and biases */
+        int n = l->n;
+        const float *ws = l->weights, *bias = l->biases;
+        if (l->batch_normalize) {
+            size_t per = (size_t)l->nweights / n;
+            float *w2 = get_slot(S_TMP, sizeof(float) * (size_t)l->nweights);
+            float *b2 = get_slot(S_BIAS, sizeof(float) * (size_t)n);
+            for (int o = 0; o < n; o++) {
+                float a = l->scales[o] / (sqrtf(l->rolling_variance[o]) + .000001f);
+                b2[o] = l->biases[o] - l->rolling_mean[o] * a;
+                const float *src = l->weights + o * per;
+                float *dst = w2 + o * per;
+                for (size_t k = 0; k < per; k++) dst[k] = src[k] * a;
+            }
+            ws = w2;
+            bias = b2;
+        }
+        /* the input: already in the primitive's layout (the chain), NCHW (a reorder), or in
+         * another blocked layout than planned (back to NCHW first) */
+        const float *in = net->input;
+        if (ib && ib != e->e_src_blk) {
+            float *pl = get_slot(S_PLAIN, sizeof(float) * (size_t)l->inputs * l->batch);
+            fast_blk_to_nchw(in, pl, l->batch, l->c, l->h, l->w, ib);
+            in = pl;
+            ib = 0;
+        }
+        dnnl_memory_t src = ib ? port_direct(&e->e_src, in) : port_bind(&e->e_src, in, S_SRC);
+        int direct_out = ob && ob == e->e_dst_blk[act];
+        dnnl_memory_t dst = direct_out ? port_direct(&e->e_dst[act], l->output)
+                                       : port_bind(&e->e_dst[act], l->output, S_DST);
+        dnnl_exec_arg_t a[4] = {
+            { DNNL_ARG_SRC, src },
+            { DNNL_ARG_WEIGHTS, port_bind(&e->e_wei, ws, S_WEI) },
+            { DNNL_ARG_BIAS, port_bind(&e->e_bias, bias, S_BIAS2) },
+            { DNNL_ARG_DST, dst } };
+        if (!ib) port_in(&e->e_src);
+        port_in(&e->e_wei);
+        port_in(&e->e_bias);
+        run(e->fused[act], 4, a);
+        if (!direct_out) {
+            port_out(&e->e_dst[act]);
+            if (ob) {   /* planned blocked, but this primitive's layout is another: convert */
+                size_t cnt = (size_t)l->outputs * l->batch;
+                float *pl = get_slot(S_PLAIN, sizeof(float) * cnt);
+                memcpy(pl, l->output, sizeof(float) * cnt);
+                fast_nchw_to_blk(pl, l->output, l->batch, l->out_c, l->out_h, l->out_w, ob);
+            }
+        }
+    }
+    thr_restore(g);
+    pthread_mutex_unlock(&mu);
+    return e != NULL;
 }
 
 int fast_dnnl_conv_backward(const layer *l, const network *net)

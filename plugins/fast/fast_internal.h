@@ -13,7 +13,9 @@
     X(fill_cpu) X(copy_cpu) X(axpy_cpu) X(scal_cpu) \
     X(forward_maxpool_layer) X(backward_maxpool_layer) \
     X(forward_batchnorm_layer) X(backward_batchnorm_layer) \
-    X(forward_convolutional_layer) X(backward_convolutional_layer)
+    X(forward_convolutional_layer) X(backward_convolutional_layer) \
+    X(shortcut_cpu) X(forward_shortcut_layer) X(backward_shortcut_layer) \
+    X(forward_avgpool_layer) X(backward_avgpool_layer)
 
 #define FAST_ENUM_(n) FI_##n,
 enum { FAST_NAMES(FAST_ENUM_) FI_COUNT };
@@ -48,6 +50,16 @@ static inline int fast_nt(size_t work)
     return (work >= 32768 && fast_nthr > 1) ? fast_nthr : 1;
 }
 
+/* The layout chain (fast_chain.c): the channel block B of the blocked layout (nChwBc) in
+ * which a layer output is kept, 0 for NCHW. Of net->input (the running layer's input), of
+ * the running layer's own output, and of layer k < net->index. */
+#include <darknet.h>
+int fast_chain_in(const network *net);
+int fast_chain_out(const network *net);
+int fast_chain_of(const network *net, int k);
+void fast_blk_to_nchw(const float *src, float *dst, int N, int C, int H, int W, int B);
+void fast_nchw_to_blk(const float *src, float *dst, int N, int C, int H, int W, int B);
+
 /* oneDNN convolutions (fast_dnnl.c). Each returns 1 when it did the work (the layer is one
  * oneDNN takes, by the rule or DKDNNL), 0 when the caller must run its own path. */
 #ifdef FAST_DNNL
@@ -57,7 +69,14 @@ int fast_dnnl_conv_forward(const layer *l, const network *net);
 /* eval mode: conv + BN (rolling statistics) + act (0 LINEAR, 1 RELU, 2 LEAKY) in one call */
 int fast_dnnl_conv_forward_fused(const layer *l, const network *net, int act);
 int fast_dnnl_conv_backward(const layer *l, const network *net);
+/* the fused path's activation code for l (-1: not RELU/LEAKY/LINEAR) */
+int fast_dnnl_fused_act(const layer *l);
+/* Will l run on the fused eval path? Then 1, with the channel blocks of the primitive's
+ * src and dst layouts (0: another layout). */
+int fast_dnnl_chain_blocks(const layer *l, const network *net, int *src_blk, int *dst_blk);
 #else
+#define fast_dnnl_fused_act(l) (-1)
+#define fast_dnnl_chain_blocks(l, net, s, d) 0
 #define fast_dnnl_conv_forward(l, net) 0
 #define fast_dnnl_conv_forward_fused(l, net, act) 0
 #define fast_dnnl_conv_backward(l, net) 0

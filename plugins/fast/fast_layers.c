@@ -78,13 +78,74 @@ static void maxpool_fwd(const layer *l, const float *in, int nt)
         maxpool_plane(l, in + p * pin, p * pin, l->output + p * pout, l->indexes + p * pout);
 }
 
+/* The same scan on the blocked layout nChwBc (the layout chain, eval mode): one plane per
+ * (image, channel block), B channels per pixel side by side; indexes are offsets in it. */
+static void maxpool_fwd_blk(const layer *l, const float *in, int B, int nt)
+{
+    int planes = l->batch * (l->c / B), off = -l->pad / 2, W = l->w;
+    size_t pin = (size_t)l->h * W * B, pout = (size_t)l->out_h * l->out_w * B;
+#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
+    for (int p = 0; p < planes; p++) {
+        const float *ip = in + p * pin;
+        for (int i = 0; i < l->out_h; i++)
+            for (int j = 0; j < l->out_w; j++) {
+                float mx[16];
+                int mi[16];
+                for (int q = 0; q < B; q++) { mx[q] = -FLT_MAX; mi[q] = -1; }
+                for (int n = 0; n < l->size; n++) {
+                    int ch = off + i * l->stride + n;
+                    if (ch < 0 || ch >= l->h) continue;
+                    for (int m = 0; m < l->size; m++) {
+                        int cw = off + j * l->stride + m;
+                        if (cw < 0 || cw >= W) continue;
+                        int at = (ch * W + cw) * B;
+#pragma omp simd
+                        for (int q = 0; q < B; q++) {
+                            float v = ip[at + q];
+                            int t = v > mx[q];
+                            mx[q] = t ? v : mx[q];
+                            mi[q] = t ? (int)(p * pin) + at + q : mi[q];
+                        }
+                    }
+                }
+                size_t o = p * pout + ((size_t)i * l->out_w + j) * B;
+                for (int q = 0; q < B; q++) { l->output[o + q] = mx[q]; l->indexes[o + q] = mi[q]; }
+            }
+    }
+}
+
+/* x (n floats of C x H x W images) in NCHW, in slot `slot` of the layout scratch */
+static const float *to_nchw(const float *x, int blk, int batch, int C, int H, int W, int slot)
+{
+    float *t = fast_scratch(slot, 0, (size_t)batch * C * H * W);
+    fast_blk_to_nchw(x, t, batch, C, H, W, blk);
+    return t;
+}
+
+/* an NCHW result written to `out` in place, as the layout chain planned it */
+static void nchw_to(float *out, int blk, int batch, int C, int H, int W)
+{
+    size_t n = (size_t)batch * C * H * W;
+    float *t = fast_scratch(3, 0, n);
+    memcpy(t, out, sizeof(float) * n);
+    fast_nchw_to_blk(t, out, batch, C, H, W, blk);
+}
+
 void forward_maxpool_layer(const layer l, network net)
 {
     if (!fast_go(FI_forward_maxpool_layer)) {
         ((fp_layer)FAST_ORIG(forward_maxpool_layer))(l, net);
         return;
     }
-    maxpool_fwd(&l, net.input, fast_nt((size_t)l.batch * l.inputs));
+    int nt = fast_nt((size_t)l.batch * l.inputs);
+    int ib = fast_chain_in(&net), ob = fast_chain_out(&net);
+    if (ib && ib == ob) {
+        maxpool_fwd_blk(&l, net.input, ib, nt);
+        return;
+    }
+    const float *in = ib ? to_nchw(net.input, ib, l.batch, l.c, l.h, l.w, 3) : net.input;
+    maxpool_fwd(&l, in, nt);
+    if (ob) nchw_to(l.output, ob, l.batch, l.out_c, l.out_h, l.out_w);
 }
 
 void backward_maxpool_layer(const layer l, network net)
@@ -353,9 +414,9 @@ void forward_convolutional_layer(layer l, network net)
         return;
     }
     ACTIVATION act = l.activation;
-    /* eval mode: conv + BN with the rolling statistics + activation in one oneDNN call */
-    if (!net.train && l.batch_normalize && (act == RELU || act == LEAKY || act == LINEAR) &&
-        fast_dnnl_conv_forward_fused(&l, &net, act == RELU ? 1 : act == LEAKY ? 2 : 0))
+    /* eval mode: conv + BN with the rolling statistics (or the bias) + activation in one
+     * oneDNN call */
+    if (!net.train && fast_dnnl_fused_act(&l) >= 0 && fast_dnnl_conv_forward_fused(&l, &net, fast_dnnl_fused_act(&l)))
         return;
     if (!fast_dnnl_conv_forward(&l, &net)) conv_fwd_gemm(&l, &net);
     int fuse = fk_act_supported(act);
@@ -442,4 +503,165 @@ void backward_convolutional_layer(layer l, network net)
             }
         }
     }
+}
+
+/* ------------------------------------------------------------------ shortcut, avgpool */
+
+/* Index of (image b, channel k, row y, column x) in C x H x W images of layout blk (0 NCHW). */
+static inline size_t lay_idx(int blk, int C, int H, int W, int b, int k, int y, int x)
+{
+    if (!blk) return (((size_t)b * C + k) * H + y) * W + x;
+    return ((((size_t)b * (C / blk) + k / blk) * H + y) * W + x) * blk + k % blk;
+}
+
+/* The library's shortcut_cpu (out = s1*out + s2*add over the overlap; add w1 x h1 x c1, out
+ * w2 x h2 x c2) with both arrays in layout blk. */
+static void shortcut_any(int batch, int w1, int h1, int c1, const float *add, int w2, int h2, int c2,
+                         float s1, float s2, float *out, int blk, int nt)
+{
+    if (w1 == w2 && h1 == h2 && c1 == c2) {
+        size_t n = (size_t)batch * c1 * h1 * w1;
+#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
+        for (size_t c = 0; c < n; c += 4096) {
+            size_t e = c + 4096 < n ? c + 4096 : n;
+#pragma omp simd
+            for (size_t i = c; i < e; i++) out[i] = s1 * out[i] + s2 * add[i];
+        }
+        return;
+    }
+    int stride = w1 / w2, sample = w2 / w1;
+    if (stride < 1) stride = 1;
+    if (sample < 1) sample = 1;
+    int minw = w1 < w2 ? w1 : w2, minh = h1 < h2 ? h1 : h2, minc = c1 < c2 ? c1 : c2;
+#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static) collapse(2)
+    for (int b = 0; b < batch; b++)
+        for (int k = 0; k < minc; k++)
+            for (int j = 0; j < minh; j++)
+                for (int i = 0; i < minw; i++) {
+                    size_t o = lay_idx(blk, c2, h2, w2, b, k, j * sample, i * sample);
+                    out[o] = s1 * out[o] + s2 * add[lay_idx(blk, c1, h1, w1, b, k, j * stride, i * stride)];
+                }
+}
+
+void shortcut_cpu(int batch, int w1, int h1, int c1, float *add, int w2, int h2, int c2, float s1,
+                  float s2, float *out)
+{
+    if (!fast_go(FI_shortcut_cpu)) {
+        ((fp_shortcut)FAST_ORIG(shortcut_cpu))(batch, w1, h1, c1, add, w2, h2, c2, s1, s2, out);
+        return;
+    }
+    shortcut_any(batch, w1, h1, c1, add, w2, h2, c2, s1, s2, out, 0,
+                 omp_in_parallel() ? 1 : fast_nt((size_t)batch * c2 * h2 * w2));
+}
+
+/* out = act(s1*in + s2*add), one pass (same shapes, RELU/LEAKY/LINEAR as fk_activate). */
+static void shortcut_fused(const float *in, const float *add, float *out, size_t n, float s1, float s2,
+                           ACTIVATION a, int nt)
+{
+#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
+    for (size_t c = 0; c < n; c += 4096) {
+        size_t e = c + 4096 < n ? c + 4096 : n;
+        if (a == RELU) {
+#pragma omp simd
+            for (size_t i = c; i < e; i++) { float y = s1 * in[i] + s2 * add[i]; out[i] = (y > 0) ? y : 0.0f; }
+        } else if (a == LEAKY) {
+#pragma omp simd
+            for (size_t i = c; i < e; i++) { float y = s1 * in[i] + s2 * add[i], z = (float)(.1 * y); out[i] = (y > 0) ? y : z; }
+        } else {
+#pragma omp simd
+            for (size_t i = c; i < e; i++) out[i] = s1 * in[i] + s2 * add[i];
+        }
+    }
+}
+
+/* As the library: output = act(alpha*input + beta*(the layer at l.index, over the overlap)),
+ * in the layout the chain keeps the three in (NCHW when they disagree). */
+void forward_shortcut_layer(const layer l, network net)
+{
+    if (!fast_go(FI_forward_shortcut_layer)) {
+        ((fp_layer)FAST_ORIG(forward_shortcut_layer))(l, net);
+        return;
+    }
+    size_t n = (size_t)l.outputs * l.batch;
+    int nt = fast_nt(n);
+    const layer *from = &net.layers[l.index];
+    int ib = fast_chain_in(&net), ab = fast_chain_of(&net, l.index), ob = fast_chain_out(&net);
+    const float *in = net.input, *add = from->output;
+    int blk = ib;
+    if (!(ib == ab && ab == ob)) {
+        if (ib) in = to_nchw(in, ib, l.batch, l.out_c, l.out_h, l.out_w, 3);
+        if (ab) add = to_nchw(add, ab, l.batch, l.c, l.h, l.w, 4);
+        blk = 0;
+    }
+    if (l.w == l.out_w && l.h == l.out_h && l.c == l.out_c && fk_act_supported(l.activation)) {
+        shortcut_fused(in, add, l.output, n, l.alpha, l.beta, l.activation, nt);
+    } else {
+        memmove(l.output, in, sizeof(float) * n);
+        shortcut_any(l.batch, l.w, l.h, l.c, add, l.out_w, l.out_h, l.out_c, l.alpha, l.beta, l.output, blk, nt);
+        fk_activate(l.output, n, l.activation, nt);
+    }
+    if (ob && !blk) nchw_to(l.output, ob, l.batch, l.out_c, l.out_h, l.out_w);
+}
+
+/* As the library: the activation gradient, delta*alpha added to the input's delta and
+ * delta*beta to the other layer's over the overlap; one pass for equal shapes. */
+void backward_shortcut_layer(const layer l, network net)
+{
+    if (!fast_go(FI_backward_shortcut_layer)) {
+        ((fp_layer)FAST_ORIG(backward_shortcut_layer))(l, net);
+        return;
+    }
+    size_t n = (size_t)l.outputs * l.batch;
+    int nt = fast_nt(n);
+    float *fd = net.layers[l.index].delta, *nd = net.delta, *d = l.delta;
+    fk_gradient(l.output, n, l.activation, d, nt);
+    if (l.w == l.out_w && l.h == l.out_h && l.c == l.out_c && nd && fd) {
+        float al = l.alpha, be = l.beta;
+#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
+        for (size_t c = 0; c < n; c += 4096) {
+            size_t e = c + 4096 < n ? c + 4096 : n;
+            if (nd == fd) {   /* from=-1: both into one array, in the library's order */
+                for (size_t i = c; i < e; i++) { float t = nd[i] + al * d[i]; nd[i] = t + be * d[i]; }
+            } else {
+#pragma omp simd
+                for (size_t i = c; i < e; i++) { nd[i] += al * d[i]; fd[i] += be * d[i]; }
+            }
+        }
+        return;
+    }
+    if (nd) axpy_cpu((int)n, l.alpha, d, 1, nd, 1);
+    if (fd) shortcut_any(l.batch, l.out_w, l.out_h, l.out_c, d, l.w, l.h, l.c, 1, l.beta, fd, 0, nt);
+}
+
+/* As the library: the mean of each channel plane, summed in order (input NCHW or blocked). */
+void forward_avgpool_layer(const layer l, network net)
+{
+    if (!fast_go(FI_forward_avgpool_layer)) {
+        ((fp_layer)FAST_ORIG(forward_avgpool_layer))(l, net);
+        return;
+    }
+    int blk = fast_chain_in(&net), S = l.h * l.w;   /* Darknet's avgpool is global: C floats per image */
+    size_t step = blk ? (size_t)blk : 1;
+    for (int b = 0; b < l.batch; b++)
+        for (int k = 0; k < l.c; k++) {
+            const float *p = net.input + lay_idx(blk, l.c, l.h, l.w, b, k, 0, 0);
+            float s = 0;
+            for (int i = 0; i < S; i++) s += p[i * step];
+            l.output[k + b * l.c] = s / S;
+        }
+}
+
+void backward_avgpool_layer(const layer l, network net)
+{
+    if (!fast_go(FI_backward_avgpool_layer)) {
+        ((fp_layer)FAST_ORIG(backward_avgpool_layer))(l, net);
+        return;
+    }
+    int S = l.h * l.w;
+    for (int b = 0; b < l.batch; b++)
+        for (int k = 0; k < l.c; k++) {
+            float v = l.delta[k + b * l.c] / S;
+            float *p = net.delta + ((size_t)b * l.c + k) * S;
+            for (int i = 0; i < S; i++) p[i] += v;
+        }
 }

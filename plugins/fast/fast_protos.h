@@ -35,6 +35,12 @@ void forward_batchnorm_layer(layer l, network net);
 void backward_batchnorm_layer(layer l, network net);
 void forward_convolutional_layer(layer l, network net);
 void backward_convolutional_layer(layer l, network net);
+void forward_shortcut_layer(const layer l, network net);
+void backward_shortcut_layer(const layer l, network net);
+void forward_avgpool_layer(const layer l, network net);
+void backward_avgpool_layer(const layer l, network net);
+void shortcut_cpu(int batch, int w1, int h1, int c1, float *add, int w2, int h2, int c2, float s1,
+                  float s2, float *out);
 
 /* Function-pointer types of the library's definitions. */
 typedef void (*fp_gemm)(int, int, int, int, int, float, float *, int, float *, int, float,
@@ -56,4 +62,5 @@ typedef void (*fp_copy)(int, float *, int, float *, int);
 typedef void (*fp_axpy)(int, float, float *, int, float *, int);
 typedef void (*fp_scal)(int, float, float *, int);
 typedef void (*fp_layer)(layer, network);
+typedef void (*fp_shortcut)(int, int, int, int, float *, int, int, int, float, float, float *);
 #endif

@@ -258,7 +258,10 @@ static size_t net_state(network *net, float *out)
 #define PUT(p, cnt) do { if (p) { if (out) memcpy(out + o, p, sizeof(float) * (size_t)(cnt)); o += (cnt); } } while (0)
     for (int i = 0; i < net->n; i++) {
         layer *l = &net->layers[i];
-        PUT(l->output, l->outputs * l->batch);
+        if (l->output) {   /* in NCHW, whatever layout the fast path keeps it in (fast_chain.c) */
+            if (out) fast_layer_output(net, i, out + o);
+            o += (size_t)l->outputs * l->batch;
+        }
         PUT(l->delta, l->outputs * l->batch);
         int nb = l->type == CONNECTED ? l->outputs : l->n;
         int nw = l->type == CONNECTED ? l->inputs * l->outputs : l->nweights;
@@ -349,6 +352,29 @@ static const char *dnnl_cfgs[] = {
     "[connected]\noutput=5\nactivation=linear\n[softmax]\n",
 };
 
+/* the layout chain's readers (eval mode): maxpool with and without padding, identity and
+ * option-A shortcuts, a shortcut whose inputs cannot share a layout (12 channels), a conv
+ * read by a route (stays NCHW), avgpool */
+static const char *chain_cfgs[] = {
+    "[net]\nbatch=3\nwidth=16\nheight=16\nchannels=3\n"
+    "[convolutional]\nbatch_normalize=1\nfilters=16\nsize=3\nstride=1\npad=1\nactivation=relu\n"
+    "[maxpool]\nsize=2\nstride=2\n"
+    "[convolutional]\nbatch_normalize=1\nfilters=16\nsize=3\nstride=1\npad=1\nactivation=leaky\n"
+    "[convolutional]\nbatch_normalize=1\nfilters=16\nsize=3\nstride=1\npad=1\nactivation=linear\n"
+    "[shortcut]\nfrom=-3\nactivation=relu\n"
+    "[maxpool]\nsize=3\nstride=1\n"
+    "[convolutional]\nbatch_normalize=1\nfilters=32\nsize=3\nstride=2\npad=1\nactivation=relu\n"
+    "[convolutional]\nfilters=32\nsize=3\nstride=1\npad=1\nactivation=linear\n"
+    "[shortcut]\nfrom=-3\nactivation=leaky\n"
+    "[convolutional]\nbatch_normalize=1\nfilters=12\nsize=3\nstride=1\npad=1\nactivation=relu\n"
+    "[shortcut]\nfrom=-2\nactivation=linear\n"
+    "[convolutional]\nbatch_normalize=1\nfilters=16\nsize=3\nstride=1\npad=1\nactivation=relu\n"
+    "[route]\nlayers=-1\n"
+    "[convolutional]\nbatch_normalize=1\nfilters=32\nsize=3\nstride=1\npad=1\nactivation=relu\n"
+    "[avgpool]\n"
+    "[connected]\noutput=5\nactivation=linear\n[softmax]\n",
+};
+
 /* without BN: compared with the library directly */
 static const char *nobn_cfgs[] = {
     "[net]\nbatch=4\nwidth=12\nheight=11\nchannels=3\n"
@@ -436,8 +462,42 @@ static void test_whole_network_dnnl(void **state)
     if (!have) skip();
     check_nets(net_cfgs, sizeof net_cfgs / sizeof *net_cfgs, 1, 1);
     check_nets(dnnl_cfgs, sizeof dnnl_cfgs / sizeof *dnnl_cfgs, 1, 1);
+    check_nets(chain_cfgs, sizeof chain_cfgs / sizeof *chain_cfgs, 1, 1);
+    fast_set_chain(0);   /* every output NCHW */
+    check_nets(dnnl_cfgs, sizeof dnnl_cfgs / sizeof *dnnl_cfgs, 1, 1);
+    check_nets(chain_cfgs, sizeof chain_cfgs / sizeof *chain_cfgs, 1, 1);
+    fast_set_chain(-1);
     check_nets(nobn_cfgs, sizeof nobn_cfgs / sizeof *nobn_cfgs, 1, 0);
     check_nets(net_cfgs, sizeof net_cfgs / sizeof *net_cfgs, 2, 1);
+}
+
+/* The chain's plan on chain_cfgs in eval mode: which outputs stay blocked. */
+static void test_chain_plan(void **state)
+{
+    (void)state;
+    fast_set_dnnl(1);
+    int have = fast_dnnl_mode() == 1;
+    if (!have) { fast_set_dnnl(-1); skip(); }
+    network *net = load_cfg_text(chain_cfgs[0]);
+    assert_non_null(net);
+    net->train = 0;
+    int B = fast_layer_layout(net, 0);
+    if (B != 8 && B != 16) fail_msg("conv 0 (16 channels, read by maxpool and conv) not blocked: %d", B);
+    /* 0 conv 1 maxpool 2 conv 3 conv 4 shortcut 5 maxpool 6 conv32 7 conv32 (no BN) 8 shortcut
+     * 9 conv12 (12 channels: no block) 10 shortcut (inputs in two layouts) 11 conv16 (read by a
+     * route) 12 route 13 conv32 14 avgpool 15 connected 16 softmax */
+    static const int blocked[] = { 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, 0, 0, 0 };
+    assert_int_equal(net->n, 17);
+    for (int i = 0; i < net->n; i++)
+        if ((fast_layer_layout(net, i) != 0) != blocked[i])
+            fail_msg("layer %d: layout %d, expected %s", i, fast_layer_layout(net, i), blocked[i] ? "blocked" : "NCHW");
+    fast_set_chain(0);
+    for (int i = 0; i < net->n; i++) assert_int_equal(fast_layer_layout(net, i), 0);
+    fast_set_chain(-1);
+    net->train = 1;
+    for (int i = 0; i < net->n; i++) assert_int_equal(fast_layer_layout(net, i), 0);
+    host__free_network(net);
+    fast_set_dnnl(-1);
 }
 
 /* Whole training step through the host API: loss and gradient with fast on and off. */
@@ -485,6 +545,7 @@ int main(void)
         cmocka_unit_test(test_activations_blas1),
         cmocka_unit_test(test_whole_network),
         cmocka_unit_test(test_host_step),
+        cmocka_unit_test(test_chain_plan),
         cmocka_unit_test(test_whole_network_dnnl),   /* last: its networks draw from rand() */
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

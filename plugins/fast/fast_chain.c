@@ -1,0 +1,255 @@
+/* fast_chain.c: which layer outputs stay in oneDNN's blocked layout between layers.
+ *
+ * A oneDNN convolution reads and writes activations in a blocked layout (nChw8c on AVX2,
+ * nChw16c on AVX-512: channel blocks of B interleaved per pixel). Darknet keeps NCHW, so
+ * every convolution on oneDNN costs a reorder in and a reorder out: measured 17 % of a
+ * ResNet-20 eval pass on a 2-core AVX2 EPYC (docs/performance.md). Where every reader of a
+ * layer's output is one of ours that reads the blocked layout too, the output is left in it:
+ *
+ *   - a convolution on oneDNN's fused eval path whose primitive reads exactly that layout;
+ *   - [shortcut] (elementwise, or option A by index arithmetic) and [maxpool]: they keep the
+ *     layout they read (and write NCHW, converting, where a reader of theirs needs it);
+ *   - [avgpool] (global average: its output of C floats per image is NCHW whatever it read).
+ *
+ * Any other reader (connected, route, dropout, softmax, cost, the host through net.output)
+ * needs NCHW, and then the producer writes NCHW as before. The plan is made per network
+ * (keyed by its layers array, its structure, train/eval, the thread count and the modes) on
+ * first use; a layer asks it for the layout of its input and of its own output.
+ *
+ * Eval mode only (net.train == 0): training and the BN-recompute pass keep NCHW.
+ * Switch: DKCHAIN=0 in the environment or fast_set_chain(0) keeps every output NCHW.
+ * fast_layer_output() gives any layer's output in NCHW. */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include "fast.h"
+#include "fast_internal.h"
+
+static int chain_mode = -1;
+
+void fast_set_chain(int on) { chain_mode = on < 0 ? -1 : !!on; }
+
+int fast_chain_enabled(void)
+{
+    if (chain_mode < 0) {
+        const char *e = getenv("DKCHAIN");
+        chain_mode = !(e && (!strcmp(e, "0") || !strcmp(e, "off") || !strcmp(e, "no")));
+    }
+    return chain_mode;
+}
+
+enum { K_OTHER, K_CONV, K_SHORTCUT, K_MAXPOOL, K_AVGPOOL };
+
+typedef struct {
+    const layer *layers;
+    int n, train, nthr, dnnl, used;
+    unsigned long sig;
+    unsigned char *blk;   /* per layer: 0 NCHW, else the channel block of its output */
+} plan;
+
+#define NPLAN 8
+static plan plans[NPLAN];
+static unsigned tick;
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+
+static unsigned long mix(unsigned long h, unsigned long v) { return (h ^ v) * 1099511628211ul; }
+
+/* Everything the plan depends on, so that a network freed and another allocated at the same
+ * address is not taken for the first. */
+static unsigned long net_sig(const network *net)
+{
+    unsigned long h = 14695981039346656037ul;
+    for (int i = 0; i < net->n; i++) {
+        const layer *l = &net->layers[i];
+        const int v[] = { l->type, l->batch, l->w, l->h, l->c, l->out_w, l->out_h, l->out_c, l->n,
+                          l->size, l->stride, l->pad, l->batch_normalize, l->activation, l->index,
+                          l->groups, l->xnor, l->binary };
+        for (size_t k = 0; k < sizeof v / sizeof *v; k++) h = mix(h, (unsigned)v[k]);
+        h = mix(h, (unsigned long)(size_t)l->output);
+        for (int k = 0; l->type == ROUTE && k < l->n; k++) h = mix(h, (unsigned)l->input_layers[k]);
+    }
+    return mix(h, (unsigned long)(size_t)net->output);
+}
+
+static int kind_of(const network *net, int i)
+{
+    const layer *l = &net->layers[i];
+    switch (l->type) {
+    case CONVOLUTIONAL: return K_CONV;
+    case SHORTCUT: return l->index >= 0 && l->index < i ? K_SHORTCUT : K_OTHER;
+    case MAXPOOL: return K_MAXPOOL;
+    case AVGPOOL: return K_AVGPOOL;
+    default: return K_OTHER;
+    }
+}
+
+typedef struct {
+    const network *net;
+    int *kind, *src;
+    unsigned char *out, *plain;
+    int changed;
+} ctx;
+
+/* Layer k's output must be NCHW (a shortcut or maxpool then converts what it reads). */
+static void demote(ctx *c, int k)
+{
+    if (k < 0 || c->plain[k]) return;
+    c->plain[k] = 1;
+    if (c->out[k]) c->changed = 1;
+    c->out[k] = 0;
+}
+
+/* Can layer j read input k (its net.input, or a shortcut's other input) in layout b? */
+static int accepts(const ctx *c, int j, int k, int b)
+{
+    switch (c->kind[j]) {
+    case K_CONV: return k == j - 1 && c->src[j] == b;
+    case K_SHORTCUT: case K_MAXPOOL: case K_AVGPOOL: return 1;
+    default: return 0;
+    }
+}
+
+static void plan_build(plan *p, const network *net)
+{
+    int n = net->n;
+    ctx c = { net, calloc(n, sizeof(int)), calloc(n, sizeof(int)), calloc(n, 1), calloc(n, 1), 1 };
+    if (!c.kind || !c.src || !c.out || !c.plain) goto done;
+    for (int i = 0; i < n; i++) {
+        c.kind[i] = kind_of(net, i);
+        if (c.kind[i] == K_CONV) {
+            int sb = 0, db = 0;
+            if (!fast_dnnl_chain_blocks(&net->layers[i], net, &sb, &db)) c.kind[i] = K_OTHER;
+            c.src[i] = sb;
+            c.out[i] = (unsigned char)db;
+        }
+    }
+    while (c.changed) {
+        c.changed = 0;
+        for (int i = 0; i < n; i++) {   /* maxpool and shortcut keep the layout they read */
+            int b = -1;
+            if (c.kind[i] == K_MAXPOOL) b = i > 0 ? c.out[i - 1] : 0;
+            if (c.kind[i] == K_SHORTCUT) {
+                int a = c.out[i - 1], f = c.out[net->layers[i].index];
+                b = a == f ? a : 0;   /* inputs in two layouts: both read as NCHW */
+            }
+            if (b >= 0 && !c.plain[i] && c.out[i] != b) { c.out[i] = (unsigned char)b; c.changed = 1; }
+        }
+        for (int j = 0; j < n; j++) {
+            const layer *l = &net->layers[j];
+            if (j > 0 && c.out[j - 1] && !accepts(&c, j, j - 1, c.out[j - 1])) demote(&c, j - 1);
+            if (c.kind[j] == K_SHORTCUT) continue;   /* both inputs: the same-layout rule above */
+            if (l->type == SHORTCUT && l->index >= 0 && l->index < n) demote(&c, l->index);
+            for (int k = 0; l->type == ROUTE && k < l->n; k++)
+                if (l->input_layers[k] >= 0 && l->input_layers[k] < n) demote(&c, l->input_layers[k]);
+        }
+        demote(&c, n - 1);
+        for (int i = 0; i < n; i++)
+            if (net->layers[i].output == net->output) demote(&c, i);
+    }
+done:
+    free(p->blk);
+    p->blk = c.out;
+    free(c.kind);
+    free(c.src);
+    free(c.plain);
+}
+
+/* The plan for net, built on first use; NULL when nothing stays blocked in this mode. */
+static const unsigned char *plan_for(const network *net)
+{
+    if (net->train || !net->layers || net->n < 1 || !fast_chain_enabled() || !fast_on ||
+        fast_dnnl_mode() == 0)
+        return NULL;
+    unsigned long sig = net_sig(net);
+    pthread_mutex_lock(&mu);
+    plan *p = NULL;
+    for (int i = 0; i < NPLAN; i++)
+        if (plans[i].blk && plans[i].layers == net->layers && plans[i].n == net->n && plans[i].sig == sig &&
+            plans[i].nthr == fast_nthr && plans[i].dnnl == fast_dnnl_mode())
+            p = &plans[i];
+    if (!p) {
+        p = &plans[0];   /* the least recently used */
+        for (int i = 1; i < NPLAN; i++)
+            if (!plans[i].blk || (plans[i].used < p->used && p->blk)) p = &plans[i];
+        pthread_mutex_unlock(&mu);
+        unsigned char *keep = NULL;
+        plan fresh = { net->layers, net->n, net->train, fast_nthr, fast_dnnl_mode(), 0, sig, NULL };
+        plan_build(&fresh, net);   /* calls into fast_dnnl (its own lock): outside ours */
+        pthread_mutex_lock(&mu);
+        keep = p->blk;
+        *p = fresh;
+        free(keep);
+    }
+    p->used = (int)++tick;
+    const unsigned char *b = p->blk;
+    pthread_mutex_unlock(&mu);
+    return b;
+}
+
+/* Is net->layers[i] the layer being run, with net->input its predecessor's output? */
+static int running(const network *net, int i)
+{
+    return net->layers && i >= 0 && i < net->n && net->index == i;
+}
+
+int fast_chain_out(const network *net)
+{
+    int i = net->index;
+    if (!running(net, i)) return 0;
+    const unsigned char *b = plan_for(net);
+    return b ? b[i] : 0;
+}
+
+int fast_chain_in(const network *net)
+{
+    int i = net->index;
+    if (!running(net, i) || i == 0 || net->input != net->layers[i - 1].output) return 0;
+    const unsigned char *b = plan_for(net);
+    return b ? b[i - 1] : 0;
+}
+
+int fast_chain_of(const network *net, int k)
+{
+    if (!running(net, net->index) || k < 0 || k >= net->index) return 0;
+    const unsigned char *b = plan_for(net);
+    return b ? b[k] : 0;
+}
+
+/* ------------------------------------------------------------------ layout conversions */
+
+void fast_blk_to_nchw(const float *src, float *dst, int N, int C, int H, int W, int B)
+{
+    size_t S = (size_t)H * W;
+    for (int n = 0; n < N; n++)
+        for (int c = 0; c < C; c++) {
+            const float *s = src + (((size_t)n * (C / B) + c / B) * S) * B + c % B;
+            float *d = dst + ((size_t)n * C + c) * S;
+            for (size_t k = 0; k < S; k++) d[k] = s[k * B];
+        }
+}
+
+void fast_nchw_to_blk(const float *src, float *dst, int N, int C, int H, int W, int B)
+{
+    size_t S = (size_t)H * W;
+    for (int n = 0; n < N; n++)
+        for (int c = 0; c < C; c++) {
+            const float *s = src + ((size_t)n * C + c) * S;
+            float *d = dst + (((size_t)n * (C / B) + c / B) * S) * B + c % B;
+            for (size_t k = 0; k < S; k++) d[k * B] = s[k];
+        }
+}
+
+int fast_layer_layout(const network *net, int i)
+{
+    const unsigned char *p = net->layers && i >= 0 && i < net->n ? plan_for(net) : NULL;
+    return p ? p[i] : 0;
+}
+
+void fast_layer_output(const network *net, int i, float *dst)
+{
+    const layer *l = &net->layers[i];
+    size_t cnt = (size_t)l->outputs * l->batch;
+    int b = fast_layer_layout(net, i);
+    if (b) fast_blk_to_nchw(l->output, dst, l->batch, l->out_c, l->out_h, l->out_w, b);
+    else memcpy(dst, l->output, sizeof(float) * cnt);
+}
