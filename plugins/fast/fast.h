@@ -64,9 +64,10 @@ void fast_set_dnnl(int mode);
 int fast_dnnl_mode(void);
 const char *fast_dnnl_status(void);
 
-/* The layout chain (fast_chain.c), eval mode with oneDNN: a layer output whose every reader
- * is a oneDNN convolution, [shortcut], [maxpool] or [avgpool] of the fast path stays in
- * oneDNN's blocked layout (nChw8c on AVX2) instead of being reordered to NCHW and back.
+/* The layout chain (fast_chain.c), with oneDNN: a layer output whose every reader is a oneDNN
+ * convolution, [shortcut], [maxpool] or [avgpool] of the fast path stays in oneDNN's blocked
+ * layout (nChw8c on AVX2) instead of being reordered to NCHW and back; in training its delta
+ * too, and a convolution's BN runs on that layout.
  * The network's output (net.output, the last layer) is always NCHW; an intermediate layer's
  * l.output may not be: fast_layer_output(net, i, dst) copies layer i's output of the last
  * forward pass in NCHW (call it with the modes and thread count of that pass).
@@ -75,6 +76,8 @@ const char *fast_dnnl_status(void);
 void fast_set_chain(int on);
 int fast_chain_enabled(void);
 void fast_layer_output(const network *net, int i, float *dst);
+/* the same for its delta (training: a delta has the layout of its layer's output) */
+void fast_layer_delta(const network *net, int i, float *dst);
 /* the channel block B of layer i's output layout nChwBc in the current mode, 0 for NCHW */
 int fast_layer_layout(const network *net, int i);
 

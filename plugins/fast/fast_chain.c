@@ -16,9 +16,11 @@
  * (keyed by its layers array, its structure, train/eval, the thread count and the modes) on
  * first use; a layer asks it for the layout of its input and of its own output.
  *
- * Eval mode only (net.train == 0): training and the BN-recompute pass keep NCHW.
+ * In training, a layer's delta has the layout of its output; the BN of a convolution runs on
+ * the blocked layout, and a maxpool's indexes point into the layout of its input.
  * Switch: DKCHAIN=0 in the environment or fast_set_chain(0) keeps every output NCHW.
  * fast_layer_output() gives any layer's output in NCHW. */
+#include <omp.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,9 +44,10 @@ enum { K_OTHER, K_CONV, K_SHORTCUT, K_MAXPOOL, K_AVGPOOL };
 
 typedef struct {
     const layer *layers;
-    int n, train, nthr, dnnl, used;
+    int n, train, nthr, dnnl, par, used;
     unsigned long sig;
-    unsigned char *blk;   /* per layer: 0 NCHW, else the channel block of its output */
+    unsigned char *blk;    /* per layer: 0 NCHW, else the channel block of its output */
+    unsigned char *sole;   /* per layer: the next layer is the only reader of its output */
 } plan;
 
 #define NPLAN 8
@@ -90,13 +93,15 @@ typedef struct {
     int changed;
 } ctx;
 
-/* Layer k's output must be NCHW (a shortcut or maxpool then converts what it reads). */
+/* Layer k's output must be NCHW (a shortcut or maxpool then converts what it reads; in
+ * training a maxpool cannot, its indexes point into its input: that must be NCHW too). */
 static void demote(ctx *c, int k)
 {
     if (k < 0 || c->plain[k]) return;
     c->plain[k] = 1;
     if (c->out[k]) c->changed = 1;
     c->out[k] = 0;
+    if (c->net->train && c->kind[k] == K_MAXPOOL) demote(c, k - 1);
 }
 
 /* Can layer j read input k (its net.input, or a shortcut's other input) in layout b? */
@@ -112,6 +117,19 @@ static int accepts(const ctx *c, int j, int k, int b)
 static void plan_build(plan *p, const network *net)
 {
     int n = net->n;
+    unsigned char *readers = calloc(n, 1);
+    if (readers) {
+        for (int j = 1; j < n; j++) {
+            const layer *l = &net->layers[j];
+            if (readers[j - 1] < 2) readers[j - 1]++;
+            if (l->type == SHORTCUT && l->index >= 0 && l->index < n && readers[l->index] < 2) readers[l->index]++;
+            for (int k = 0; l->type == ROUTE && k < l->n; k++)
+                if (l->input_layers[k] >= 0 && l->input_layers[k] < n) readers[l->input_layers[k]] = 2;
+        }
+        for (int k = 0; k < n; k++) readers[k] = readers[k] == 1 && k + 1 < n;
+    }
+    free(p->sole);
+    p->sole = readers;
     ctx c = { net, calloc(n, sizeof(int)), calloc(n, sizeof(int)), calloc(n, 1), calloc(n, 1), 1 };
     if (!c.kind || !c.src || !c.out || !c.plain) goto done;
     for (int i = 0; i < n; i++) {
@@ -132,7 +150,10 @@ static void plan_build(plan *p, const network *net)
                 int a = c.out[i - 1], f = c.out[net->layers[i].index];
                 b = a == f ? a : 0;   /* inputs in two layouts: both read as NCHW */
             }
-            if (b >= 0 && !c.plain[i] && c.out[i] != b) { c.out[i] = (unsigned char)b; c.changed = 1; }
+            if (b >= 0 && !c.plain[i] && c.out[i] != b) {
+                if (net->train && c.kind[i] == K_MAXPOOL && !b) demote(&c, i);   /* see demote */
+                else { c.out[i] = (unsigned char)b; c.changed = 1; }
+            }
         }
         for (int j = 0; j < n; j++) {
             const layer *l = &net->layers[j];
@@ -155,36 +176,39 @@ done:
 }
 
 /* The plan for net, built on first use; NULL when nothing stays blocked in this mode. */
-static const unsigned char *plan_for(const network *net)
+static const unsigned char *plan_for2(const network *net, const unsigned char **sole)
 {
-    if (net->train || !net->layers || net->n < 1 || !fast_chain_enabled() || !fast_on ||
-        fast_dnnl_mode() == 0)
+    if (!net->layers || net->n < 1 || !fast_chain_enabled() || !fast_on || fast_dnnl_mode() == 0)
         return NULL;
     unsigned long sig = net_sig(net);
     pthread_mutex_lock(&mu);
     plan *p = NULL;
     for (int i = 0; i < NPLAN; i++)
         if (plans[i].blk && plans[i].layers == net->layers && plans[i].n == net->n && plans[i].sig == sig &&
-            plans[i].nthr == fast_nthr && plans[i].dnnl == fast_dnnl_mode())
+            plans[i].train == net->train && plans[i].nthr == fast_nthr && plans[i].dnnl == fast_dnnl_mode() &&
+            plans[i].par == omp_in_parallel())
             p = &plans[i];
     if (!p) {
         p = &plans[0];   /* the least recently used */
         for (int i = 1; i < NPLAN; i++)
             if (!plans[i].blk || (plans[i].used < p->used && p->blk)) p = &plans[i];
         pthread_mutex_unlock(&mu);
-        unsigned char *keep = NULL;
-        plan fresh = { net->layers, net->n, net->train, fast_nthr, fast_dnnl_mode(), 0, sig, NULL };
+        plan fresh = { net->layers, net->n, net->train, fast_nthr, fast_dnnl_mode(), omp_in_parallel(), 0, sig,
+                       NULL, NULL };
         plan_build(&fresh, net);   /* calls into fast_dnnl (its own lock): outside ours */
         pthread_mutex_lock(&mu);
-        keep = p->blk;
+        free(p->blk);
+        free(p->sole);
         *p = fresh;
-        free(keep);
     }
     p->used = (int)++tick;
     const unsigned char *b = p->blk;
+    if (sole) *sole = p->sole;
     pthread_mutex_unlock(&mu);
     return b;
 }
+
+static const unsigned char *plan_for(const network *net) { return plan_for2(net, NULL); }
 
 /* Is net->layers[i] the layer being run, with net->input its predecessor's output? */
 static int running(const network *net, int i)
@@ -206,6 +230,14 @@ int fast_chain_in(const network *net)
     if (!running(net, i) || i == 0 || net->input != net->layers[i - 1].output) return 0;
     const unsigned char *b = plan_for(net);
     return b ? b[i - 1] : 0;
+}
+
+int fast_chain_in_sole(const network *net)
+{
+    int i = net->index;
+    const unsigned char *sole = NULL;
+    if (!running(net, i) || i == 0 || net->input != net->layers[i - 1].output) return 0;
+    return plan_for2(net, &sole) && sole ? sole[i - 1] : 0;
 }
 
 int fast_chain_of(const network *net, int k)
@@ -245,11 +277,14 @@ int fast_layer_layout(const network *net, int i)
     return p ? p[i] : 0;
 }
 
-void fast_layer_output(const network *net, int i, float *dst)
+static void copy_out(const network *net, int i, const float *x, float *dst)
 {
     const layer *l = &net->layers[i];
-    size_t cnt = (size_t)l->outputs * l->batch;
     int b = fast_layer_layout(net, i);
-    if (b) fast_blk_to_nchw(l->output, dst, l->batch, l->out_c, l->out_h, l->out_w, b);
-    else memcpy(dst, l->output, sizeof(float) * cnt);
+    if (b) fast_blk_to_nchw(x, dst, l->batch, l->out_c, l->out_h, l->out_w, b);
+    else memcpy(dst, x, sizeof(float) * (size_t)l->outputs * l->batch);
 }
+
+void fast_layer_output(const network *net, int i, float *dst) { copy_out(net, i, net->layers[i].output, dst); }
+
+void fast_layer_delta(const network *net, int i, float *dst) { copy_out(net, i, net->layers[i].delta, dst); }

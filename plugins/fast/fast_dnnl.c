@@ -171,6 +171,8 @@ typedef struct {
     port w_src, w_ddst, w_dwei;
     port e_src, e_wei, e_bias, e_dst[3];
     int e_src_blk, e_dst_blk[3];   /* channel block of the fused primitive's src/dst layout, 0: other */
+    int f_src_blk, f_dst_blk;      /* the same for training: forward, */
+    int b_src_blk, b_dst_blk;      /* and both backward primitives (src, diff_src / diff_dst) */
     int w_ddst_reuse;   /* backward-weights reads the diff_dst that backward-data reordered */
 } dconv;
 
@@ -219,6 +221,22 @@ static const dnnl_memory_desc_t *qmd(dnnl_primitive_desc_t pd, dnnl_query_t what
     return dnnl_primitive_desc_query_md(pd, what, 0);
 }
 
+/* B when md is the blocked nChwBc layout (B = 8 or 16) of its dims with C a multiple of B, else 0 */
+static int blk_of(const dnnl_memory_desc_t *md)
+{
+    if (md->ndims != 4) return 0;
+    static const int bs[] = { 8, 16 };
+    static const dnnl_format_tag_t tags[] = { dnnl_aBcd8b, dnnl_aBcd16b };
+    for (int i = 0; i < 2; i++) {
+        dnnl_memory_desc_t b;
+        if (md->dims[1] % bs[i]) continue;
+        if (dnnl_memory_desc_init_by_tag(&b, 4, md->dims, dnnl_f32, tags[i]) == dnnl_success &&
+            dnnl_memory_desc_equal(&b, md))
+            return bs[i];
+    }
+    return 0;
+}
+
 static int make_fwd(dconv *e)
 {
     dnnl_memory_desc_t s, w, d, us, uw, ud;
@@ -235,6 +253,8 @@ static int make_fwd(dconv *e)
         !port_init(&e->f_wei, &uw, qmd(e->fpd, dnnl_query_weights_md), 1, 0) ||
         !port_init(&e->f_dst, &ud, qmd(e->fpd, dnnl_query_dst_md), 0, 0))
         goto fail;
+    e->f_src_blk = blk_of(qmd(e->fpd, dnnl_query_src_md));
+    e->f_dst_blk = blk_of(qmd(e->fpd, dnnl_query_dst_md));
     return 1;
 fail:
     return 0;
@@ -264,28 +284,18 @@ static int make_bwd(dconv *e)
         !port_init(&e->w_dwei, &uw, qmd(wpd, dnnl_query_diff_weights_md), 0, 1))
         goto fail;
     e->w_ddst_reuse = dnnl_memory_desc_equal(qmd(dpd, dnnl_query_diff_dst_md), qmd(wpd, dnnl_query_diff_dst_md));
+    {
+        int a = blk_of(qmd(wpd, dnnl_query_src_md)), b = blk_of(qmd(dpd, dnnl_query_diff_src_md));
+        int c = blk_of(qmd(wpd, dnnl_query_diff_dst_md)), d = blk_of(qmd(dpd, dnnl_query_diff_dst_md));
+        e->b_src_blk = a == b ? a : 0;
+        e->b_dst_blk = c == d ? c : 0;
+    }
     dnnl_primitive_desc_destroy(dpd);
     dnnl_primitive_desc_destroy(wpd);
     return 1;
 fail:
     if (dpd) dnnl_primitive_desc_destroy(dpd);
     if (wpd) dnnl_primitive_desc_destroy(wpd);
-    return 0;
-}
-
-/* B when md is the blocked nChwBc layout (B = 8 or 16) of its dims with C a multiple of B, else 0 */
-static int blk_of(const dnnl_memory_desc_t *md)
-{
-    if (md->ndims != 4) return 0;
-    static const int bs[] = { 8, 16 };
-    static const dnnl_format_tag_t tags[] = { dnnl_aBcd8b, dnnl_aBcd16b };
-    for (int i = 0; i < 2; i++) {
-        dnnl_memory_desc_t b;
-        if (md->dims[1] % bs[i]) continue;
-        if (dnnl_memory_desc_init_by_tag(&b, 4, md->dims, dnnl_f32, tags[i]) == dnnl_success &&
-            dnnl_memory_desc_equal(&b, md))
-            return bs[i];
-    }
     return 0;
 }
 
@@ -413,9 +423,45 @@ static thr_guard thr_set(int nt)
 }
 static void thr_restore(thr_guard g) { omp_set_num_threads(g.prev); }
 
+/* The training entry of layer l with forward and backward primitives, or NULL; caller holds mu. */
+static dconv *train_entry(const layer *l, int nt)
+{
+    dconv *e = engine_ok() ? lookup(l, nt) : NULL;
+    if (e && !e->fwd_ok) {
+        e->fwd_ok = make_fwd(e) ? 1 : -1;
+        if (e->fwd_ok < 0) warn_once("forward convolution", l);
+    }
+    if (e && e->fwd_ok == 1 && !e->bwd_ok) {
+        e->bwd_ok = make_bwd(e) ? 1 : -1;
+        if (e->bwd_ok < 0) warn_once("backward convolution", l);
+    }
+    return e && e->fwd_ok == 1 && e->bwd_ok == 1 ? e : NULL;
+}
+
+/* The input of a forward pass in the layout the primitive reads: the chain's blocked array
+ * itself when it is that layout, else NCHW (converted from another blocked layout). */
+static const float *fwd_input(const layer *l, const network *net, int *ib, int want)
+{
+    if (!*ib || *ib == want) return net->input;
+    float *pl = get_slot(S_PLAIN, sizeof(float) * (size_t)l->inputs * l->batch);
+    fast_blk_to_nchw(net->input, pl, l->batch, l->c, l->h, l->w, *ib);
+    *ib = 0;
+    return pl;
+}
+
+/* After a primitive wrote NCHW to l->output: the blocked layout ob the chain planned. */
+static void fwd_output_to(const layer *l, int ob)
+{
+    size_t cnt = (size_t)l->outputs * l->batch;
+    float *pl = get_slot(S_PLAIN, sizeof(float) * cnt);
+    memcpy(pl, l->output, sizeof(float) * cnt);
+    fast_nchw_to_blk(pl, l->output, l->batch, l->out_c, l->out_h, l->out_w, ob);
+}
+
 int fast_dnnl_conv_forward(const layer *l, const network *net)
 {
     if (!fast_dnnl_use(l, 0)) return 0;
+    int ib = fast_chain_in(net), ob = fast_chain_out(net);   /* the chain plan: outside mu */
     int nt = dnnl_threads(l);
     pthread_mutex_lock(&mu);
     thr_guard g = thr_set(nt);
@@ -426,14 +472,19 @@ int fast_dnnl_conv_forward(const layer *l, const network *net)
     }
     int ok = e && e->fwd_ok == 1;
     if (ok) {
+        const float *in = fwd_input(l, net, &ib, e->f_src_blk);
+        int direct_out = ob && ob == e->f_dst_blk;
         dnnl_exec_arg_t a[3] = {
-            { DNNL_ARG_SRC, port_bind(&e->f_src, net->input, S_SRC) },
+            { DNNL_ARG_SRC, ib ? port_direct(&e->f_src, in) : port_bind(&e->f_src, in, S_SRC) },
             { DNNL_ARG_WEIGHTS, port_bind(&e->f_wei, l->weights, S_WEI) },
-            { DNNL_ARG_DST, port_bind(&e->f_dst, l->output, S_DST) } };
-        port_in(&e->f_src);
+            { DNNL_ARG_DST, direct_out ? port_direct(&e->f_dst, l->output) : port_bind(&e->f_dst, l->output, S_DST) } };
+        if (!ib) port_in(&e->f_src);
         port_in(&e->f_wei);
         run(e->fwd, 3, a);
-        port_out(&e->f_dst);
+        if (!direct_out) {
+            port_out(&e->f_dst);
+            if (ob) fwd_output_to(l, ob);
+        }
     }
     thr_restore(g);
     pthread_mutex_unlock(&mu);
@@ -461,14 +512,25 @@ int fast_dnnl_chain_blocks(const layer *l, const network *net, int *src_blk, int
 {
     int act = fast_dnnl_fused_act(l);
     *src_blk = *dst_blk = 0;
-    if (net->train || act < 0 || !fast_dnnl_use(l, 2)) return 0;
+    if (act < 0) return 0;
+    if (net->train ? !l->batch_normalize || !fast_dnnl_use(l, 0) || !fast_dnnl_use(l, 1) : !fast_dnnl_use(l, 2))
+        return 0;
     int nt = dnnl_threads(l);
     pthread_mutex_lock(&mu);
     thr_guard g = thr_set(nt);
-    dconv *e = fused_entry(l, act, nt);
-    if (e) {
-        *src_blk = e->e_src_blk;
-        *dst_blk = e->e_dst_blk[act];
+    dconv *e = NULL;
+    if (!net->train) {
+        e = fused_entry(l, act, nt);
+        if (e) {
+            *src_blk = e->e_src_blk;
+            *dst_blk = e->e_dst_blk[act];
+        }
+    } else {
+        e = train_entry(l, nt);
+        if (e) {   /* forward and both backward primitives must agree */
+            *src_blk = e->f_src_blk == e->b_src_blk ? e->f_src_blk : 0;
+            *dst_blk = e->f_dst_blk == e->b_dst_blk ? e->f_dst_blk : 0;
+        }
     }
     thr_restore(g);
     pthread_mutex_unlock(&mu);
@@ -504,13 +566,7 @@ int fast_dnnl_conv_forward_fused(const layer *l, const network *net, int act)
         }
         /* the input: already in the primitive's layout (the chain), NCHW (a reorder), or in
          * another blocked layout than planned (back to NCHW first) */
-        const float *in = net->input;
-        if (ib && ib != e->e_src_blk) {
-            float *pl = get_slot(S_PLAIN, sizeof(float) * (size_t)l->inputs * l->batch);
-            fast_blk_to_nchw(in, pl, l->batch, l->c, l->h, l->w, ib);
-            in = pl;
-            ib = 0;
-        }
+        const float *in = fwd_input(l, net, &ib, e->e_src_blk);
         dnnl_memory_t src = ib ? port_direct(&e->e_src, in) : port_bind(&e->e_src, in, S_SRC);
         int direct_out = ob && ob == e->e_dst_blk[act];
         dnnl_memory_t dst = direct_out ? port_direct(&e->e_dst[act], l->output)
@@ -526,12 +582,7 @@ int fast_dnnl_conv_forward_fused(const layer *l, const network *net, int act)
         run(e->fused[act], 4, a);
         if (!direct_out) {
             port_out(&e->e_dst[act]);
-            if (ob) {   /* planned blocked, but this primitive's layout is another: convert */
-                size_t cnt = (size_t)l->outputs * l->batch;
-                float *pl = get_slot(S_PLAIN, sizeof(float) * cnt);
-                memcpy(pl, l->output, sizeof(float) * cnt);
-                fast_nchw_to_blk(pl, l->output, l->batch, l->out_c, l->out_h, l->out_w, ob);
-            }
+            if (ob) fwd_output_to(l, ob);   /* planned blocked, but the primitive's layout is another */
         }
     }
     thr_restore(g);
@@ -539,33 +590,48 @@ int fast_dnnl_conv_forward_fused(const layer *l, const network *net, int act)
     return e != NULL;
 }
 
+/* dst += src, n floats, the fast thread count */
+static void add_into(float *restrict dst, const float *restrict src, size_t n)
+{
+    int nt = fast_nt(n);
+#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
+    for (size_t c = 0; c < n; c += 4096) {
+        size_t e = c + 4096 < n ? c + 4096 : n;
+#pragma omp simd
+        for (size_t i = c; i < e; i++) dst[i] += src[i];
+    }
+}
+
+/* The layout chain (training): l->delta is in l's output layout ob, net->input and net->delta
+ * in the input layout ib. The plan chose them from these primitives' layouts, which are fixed
+ * per shape and thread count, so they agree. */
 int fast_dnnl_conv_backward(const layer *l, const network *net)
 {
     if (!fast_dnnl_use(l, 1)) return 0;
+    int ib = fast_chain_in(net), ob = fast_chain_out(net);
+    int sole = ib && net->delta ? fast_chain_in_sole(net) : 0;
     int nt = dnnl_threads(l);
     pthread_mutex_lock(&mu);
     thr_guard g = thr_set(nt);
-    dconv *e = engine_ok() ? lookup(l, nt) : NULL;
-    if (e && !e->fwd_ok) e->fwd_ok = make_fwd(e) ? 1 : -1;   /* the hint */
-    if (e && e->fwd_ok == 1 && !e->bwd_ok) {
-        e->bwd_ok = make_bwd(e) ? 1 : -1;
-        if (e->bwd_ok < 0) warn_once("backward convolution", l);
+    dconv *e = train_entry(l, nt);
+    if (e && ((ob && ob != e->b_dst_blk) || (ib && ib != e->b_src_blk))) {
+        fprintf(stderr, "fast: internal error: a blocked layout the oneDNN backward does not read "
+                "(layer %d, %d/%d vs %d/%d)\n", net->index, ib, ob, e->b_src_blk, e->b_dst_blk);
+        abort();
     }
-    int ok = e && e->fwd_ok == 1 && e->bwd_ok == 1;
-    if (ok) {
+    if (e) {
         /* weight gradient: added to weight_updates */
-        dnnl_memory_t ddst = port_bind(&e->w_ddst, l->delta, S_DST);
-        port_in(&e->w_ddst);
+        dnnl_memory_t ddst = ob ? port_direct(&e->w_ddst, l->delta) : port_bind(&e->w_ddst, l->delta, S_DST);
+        if (!ob) port_in(&e->w_ddst);
         dnnl_exec_arg_t w[3] = {
-            { DNNL_ARG_SRC, port_bind(&e->w_src, net->input, S_SRC) },
+            { DNNL_ARG_SRC, ib ? port_direct(&e->w_src, net->input) : port_bind(&e->w_src, net->input, S_SRC) },
             { DNNL_ARG_DIFF_DST, ddst },
             { DNNL_ARG_DIFF_WEIGHTS, port_bind(&e->w_dwei, l->weight_updates, S_WEI) } };
-        port_in(&e->w_src);
+        if (!ib) port_in(&e->w_src);
         run(e->bww, 3, w);
         port_out(&e->w_dwei);
         if (net->delta) {
             /* input gradient: added to net.delta (size 1: written, as Darknet does) */
-            port *ds = l->size == 1 ? &e->d_dsrc_set : &e->d_dsrc_add;
             dnnl_memory_t dd;
             if (e->w_ddst_reuse) {
                 dd = ddst;   /* already in slot S_DST (or the user array) */
@@ -573,18 +639,29 @@ int fast_dnnl_conv_backward(const layer *l, const network *net)
                 dd = port_bind(&e->d_ddst, l->delta, S_DST);
                 port_in(&e->d_ddst);
             }
+            dnnl_memory_t ds;
+            float *acc = NULL;
+            if (!ib) {
+                ds = port_bind(l->size == 1 ? &e->d_dsrc_set : &e->d_dsrc_add, net->delta, S_SRC);
+            } else if (sole || l->size == 1) {   /* the only reader: net.delta is still zero */
+                ds = port_direct(&e->d_dsrc_set, net->delta);
+            } else {
+                acc = get_slot(S_SRC, e->d_dsrc_set.bytes);
+                ds = port_direct(&e->d_dsrc_set, acc);
+            }
             dnnl_exec_arg_t d[3] = {
                 { DNNL_ARG_DIFF_DST, dd },
                 { DNNL_ARG_WEIGHTS, port_bind(&e->d_wei, l->weights, S_WEI) },
-                { DNNL_ARG_DIFF_SRC, port_bind(ds, net->delta, S_SRC) } };
+                { DNNL_ARG_DIFF_SRC, ds } };
             port_in(&e->d_wei);
             run(e->bwdd, 3, d);
-            port_out(ds);
+            if (!ib) port_out(l->size == 1 ? &e->d_dsrc_set : &e->d_dsrc_add);
+            else if (acc) add_into(net->delta, acc, (size_t)l->inputs * l->batch);
         }
     }
     thr_restore(g);
     pthread_mutex_unlock(&mu);
-    return ok;
+    return e != NULL;
 }
 
 const char *fast_dnnl_status(void)

@@ -57,6 +57,8 @@ static inline int fast_nt(size_t work)
 int fast_chain_in(const network *net);
 int fast_chain_out(const network *net);
 int fast_chain_of(const network *net, int k);
+/* net->input's layer has no other reader than the running layer (its delta is ours alone) */
+int fast_chain_in_sole(const network *net);
 void fast_blk_to_nchw(const float *src, float *dst, int N, int C, int H, int W, int B);
 void fast_nchw_to_blk(const float *src, float *dst, int N, int C, int H, int W, int B);
 

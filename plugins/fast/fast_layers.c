@@ -6,6 +6,7 @@
 /* No FP-exception semantics are needed: lets GCC if-convert (vectorise) the ReLU selects. */
 #pragma GCC optimize("no-trapping-math")
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 #include <omp.h>
 #include "fast.h"
@@ -154,8 +155,9 @@ void backward_maxpool_layer(const layer l, network net)
         ((fp_layer)FAST_ORIG(backward_maxpool_layer))(l, net);
         return;
     }
-    int per = l.out_h * l.out_w;
-    int planes = l.batch * l.c;
+    int blk = fast_chain_out(&net);   /* in training the chain keeps input and output alike */
+    int per = l.out_h * l.out_w * (blk ? blk : 1);
+    int planes = l.batch * l.c / (blk ? blk : 1);
     int nt = fast_nt((size_t)l.batch * l.outputs);
     /* the max of output plane p always lies in input plane p: planes are independent */
 #pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
@@ -237,21 +239,185 @@ FAST_CLONES static void bn_eval_chunk(float *restrict p, float *restrict px, int
     }
 }
 
+/* ---- BN on the blocked layout nChwBc (the layout chain): B channels side by side per pixel,
+ * so a block of B channels is processed at once, B lanes wide. Same formulas as above; the
+ * sums of one image run over the pixels in order (the library's order), per lane. */
+#define BN_INLINE static inline __attribute__((always_inline))
+
+BN_INLINE void bn_fwd_blk_impl(float *restrict out, float *restrict x, float *restrict xn, int N, int S,
+                               size_t stride, const float *sc, const float *bi, int a, float *mean_out,
+                               float *var_out, const int B)
+{
+    double acc[16] = { 0 };
+    for (int b = 0; b < N; b++) {
+        const float *restrict p = out + b * stride;
+        float s[16] = { 0 };
+        for (int k = 0; k < S; k++)
+#pragma omp simd
+            for (int q = 0; q < B; q++) s[q] += p[k * B + q];
+        for (int q = 0; q < B; q++) acc[q] += s[q];
+    }
+    float m[16], inv[16], scv[16], biv[16];
+    for (int q = 0; q < B; q++) m[q] = (float)acc[q] * (float)(1. / (N * S));
+    for (int q = 0; q < B; q++) acc[q] = 0;
+    for (int b = 0; b < N; b++) {
+        const float *restrict p = out + b * stride;
+        float s[16] = { 0 };
+        for (int k = 0; k < S; k++)
+#pragma omp simd
+            for (int q = 0; q < B; q++) s[q] += (p[k * B + q] - m[q]) * (p[k * B + q] - m[q]);
+        for (int q = 0; q < B; q++) acc[q] += s[q];
+    }
+    for (int q = 0; q < B; q++) {
+        float v = (float)acc[q] * (float)(1. / (N * S - 1));
+        mean_out[q] = m[q];
+        var_out[q] = v;
+        inv[q] = (float)(1.0 / (sqrt(v) + .000001f));
+        scv[q] = sc[q];
+        biv[q] = bi[q];
+    }
+    for (int b = 0; b < N; b++) {
+        float *restrict p = out + b * stride, *restrict px = x + b * stride, *restrict pn = xn + b * stride;
+        for (int k = 0; k < S; k++) {
+            float *restrict pp = p + k * B, *restrict ppx = px + k * B, *restrict ppn = pn + k * B;
+            if (a == RELU) {
+#pragma omp simd
+                for (int q = 0; q < B; q++) {
+                    float xv = pp[q], t = (xv - m[q]) * inv[q], y = t * scv[q] + biv[q];
+                    ppx[q] = xv; ppn[q] = t; pp[q] = (y > 0) ? y : 0.0f;
+                }
+            } else if (a == LEAKY) {
+#pragma omp simd
+                for (int q = 0; q < B; q++) {
+                    float xv = pp[q], t = (xv - m[q]) * inv[q], y = t * scv[q] + biv[q];
+                    ppx[q] = xv; ppn[q] = t; float z = (float)(.1 * y); pp[q] = (y > 0) ? y : z;
+                }
+            } else {
+#pragma omp simd
+                for (int q = 0; q < B; q++) {
+                    float xv = pp[q], t = (xv - m[q]) * inv[q];
+                    ppx[q] = xv; ppn[q] = t; pp[q] = t * scv[q] + biv[q];
+                }
+            }
+        }
+    }
+}
+
+FAST_CLONES static void bn_fwd_blk8(float *out, float *x, float *xn, int N, int S, size_t stride, const float *sc,
+                                    const float *bi, int a, float *mo, float *vo)
+{
+    bn_fwd_blk_impl(out, x, xn, N, S, stride, sc, bi, a, mo, vo, 8);
+}
+
+FAST_CLONES static void bn_fwd_blk16(float *out, float *x, float *xn, int N, int S, size_t stride, const float *sc,
+                                     const float *bi, int a, float *mo, float *vo)
+{
+    bn_fwd_blk_impl(out, x, xn, N, S, stride, sc, bi, a, mo, vo, 16);
+}
+
+BN_INLINE void bn_bwd_blk_impl(float *restrict d, const float *restrict x, const float *restrict xn,
+                               const float *restrict out, int N, int S, size_t stride, const float *mean,
+                               const float *var, const float *sc, int a, float *bias_u, float *scale_u,
+                               float *md_out, float *vd_out, const int B)
+{
+    double sd[16] = { 0 }, sdn[16] = { 0 }, sdx[16] = { 0 };
+    float m[16];
+    for (int q = 0; q < B; q++) m[q] = mean[q];
+    for (int b = 0; b < N; b++) {
+        float *restrict pd = d + b * stride;
+        const float *restrict px = x + b * stride, *restrict pn = xn + b * stride, *restrict po = out + b * stride;
+        float s1[16] = { 0 }, s2[16] = { 0 }, s3[16] = { 0 };
+        for (int k = 0; k < S; k++) {
+            float *restrict dd = pd + k * B;
+            const float *restrict xx = px + k * B, *restrict nn = pn + k * B, *restrict oo = po + k * B;
+            if (a == RELU) {
+#pragma omp simd
+                for (int q = 0; q < B; q++) {
+                    float dz = dd[q] * 0.0f, dv = (oo[q] > 0) ? dd[q] : dz;   /* delta*(x>0): -0 kept */
+                    dd[q] = dv;
+                    s1[q] += dv; s2[q] += dv * nn[q]; s3[q] += dv * (xx[q] - m[q]);
+                }
+            } else if (a == LEAKY) {
+#pragma omp simd
+                for (int q = 0; q < B; q++) {
+                    float dv = dd[q] * ((oo[q] > 0) ? 1.f : .1f);
+                    dd[q] = dv;
+                    s1[q] += dv; s2[q] += dv * nn[q]; s3[q] += dv * (xx[q] - m[q]);
+                }
+            } else {
+#pragma omp simd
+                for (int q = 0; q < B; q++) {
+                    float dv = dd[q];
+                    s1[q] += dv; s2[q] += dv * nn[q]; s3[q] += dv * (xx[q] - m[q]);
+                }
+            }
+        }
+        for (int q = 0; q < B; q++) { sd[q] += s1[q]; sdn[q] += s2[q]; sdx[q] += s3[q]; }
+    }
+    float scv[16], ia[16], c2[16], c3[16];
+    double NN = (double)N * S;
+    for (int q = 0; q < B; q++) {
+        bias_u[q] += (float)sd[q];
+        scale_u[q] += (float)sdn[q];
+        float md = (float)((float)(sd[q] * sc[q]) * (-1. / sqrt(var[q] + .00001f)));
+        float vd = (float)((float)(sdx[q] * sc[q]) * -.5 * pow(var[q] + .00001f, (float)(-3. / 2.)));
+        md_out[q] = md;
+        vd_out[q] = vd;
+        scv[q] = sc[q];
+        ia[q] = (float)(1. / sqrt(var[q] + .00001f));
+        c2[q] = (float)(vd * 2. / NN);
+        c3[q] = (float)(md / NN);
+    }
+    for (int b = 0; b < N; b++) {
+        float *restrict pd = d + b * stride;
+        const float *restrict px = x + b * stride;
+        for (int k = 0; k < S; k++) {
+#pragma omp simd
+            for (int q = 0; q < B; q++)
+                pd[k * B + q] = (pd[k * B + q] * scv[q]) * ia[q] + c2[q] * (px[k * B + q] - m[q]) + c3[q];
+        }
+    }
+}
+
+FAST_CLONES static void bn_bwd_blk8(float *d, const float *x, const float *xn, const float *out, int N, int S,
+                                    size_t stride, const float *mean, const float *var, const float *sc, int a,
+                                    float *bu, float *su, float *mo, float *vo)
+{
+    bn_bwd_blk_impl(d, x, xn, out, N, S, stride, mean, var, sc, a, bu, su, mo, vo, 8);
+}
+
+FAST_CLONES static void bn_bwd_blk16(float *d, const float *x, const float *xn, const float *out, int N, int S,
+                                     size_t stride, const float *mean, const float *var, const float *sc, int a,
+                                     float *bu, float *su, float *mo, float *vo)
+{
+    bn_bwd_blk_impl(d, x, xn, out, N, S, stride, mean, var, sc, a, bu, su, mo, vo, 16);
+}
+
 /* Train/eval BN forward on l->output in place, as forward_batchnorm_layer does (x <- input,
  * batch stats + EMA, x_norm), then the activation `a` (LINEAR/RELU/LEAKY) in the same pass. */
-static void bn_forward(layer *l, network *net, ACTIVATION a)
+static void bn_forward(layer *l, network *net, ACTIVATION a, int blk)
 {
     int B = l->batch, C = l->out_c, S = l->out_h * l->out_w;
     if (l->type == BATCHNORM) memcpy(l->output, net->input, sizeof(float) * (size_t)l->outputs * B);
     int nt = fast_nt((size_t)B * C * S);
     size_t stride = (size_t)C * S;
-    if (net->train) {
+    if (blk && net->train) {   /* the layout chain's blocked layout (training only) */
+#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
+        for (int cb = 0; cb < C / blk; cb++) {
+            size_t o = (size_t)cb * S * blk;
+            int f = cb * blk;
+            (blk == 8 ? bn_fwd_blk8 : bn_fwd_blk16)(l->output + o, l->x + o, l->x_norm + o, B, S, stride,
+                                                   l->scales + f, l->biases + f, a, l->mean + f, l->variance + f);
+        }
+    } else if (net->train) {
 #pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
         for (int f = 0; f < C; f++) {
             size_t o = (size_t)f * S;
             bn_fwd_channel(l->output + o, l->x + o, l->x_norm + o, B, S, stride, l->scales[f],
                            l->biases[f], a, &l->mean[f], &l->variance[f]);
         }
+    }
+    if (net->train) {
         for (int f = 0; f < C; f++) {
             l->rolling_mean[f] *= .99f;
             l->rolling_mean[f] += .01f * l->mean[f];
@@ -259,6 +425,9 @@ static void bn_forward(layer *l, network *net, ACTIVATION a)
             l->rolling_variance[f] += .01f * l->variance[f];
         }
     } else {
+        if (blk) {   /* not planned (eval convolutions take the fused path): through NCHW */
+            memcpy(l->output, to_nchw(l->output, blk, B, C, l->out_h, l->out_w, 4), sizeof(float) * (size_t)B * C * S);
+        }
 #pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static) collapse(2)
         for (int b = 0; b < B; b++)
             for (int f = 0; f < C; f++) {
@@ -267,6 +436,7 @@ static void bn_forward(layer *l, network *net, ACTIVATION a)
                 bn_eval_chunk(l->output + o, l->x + o, S, l->rolling_mean[f], inv, l->scales[f],
                               l->biases[f], a);
             }
+        if (blk) nchw_to(l->output, blk, B, C, l->out_h, l->out_w);
     }
 }
 
@@ -276,7 +446,7 @@ void forward_batchnorm_layer(layer l, network net)
         ((fp_layer)FAST_ORIG(forward_batchnorm_layer))(l, net);
         return;
     }
-    bn_forward(&l, &net, LINEAR);
+    bn_forward(&l, &net, LINEAR, 0);
 }
 
 /* One channel of the BN backward: activation gradient (at out) applied to delta, the sums
@@ -332,13 +502,24 @@ FAST_CLONES static void bn_bwd_channel(float *restrict d, const float *restrict 
 
 /* BN backward as backward_batchnorm_layer does, with the activation gradient of `a` (taken
  * at l->output) applied to l->delta first in the same pass. Two passes over the data. */
-static void bn_backward(layer *l, network *net, ACTIVATION a)
+static void bn_backward(layer *l, network *net, ACTIVATION a, int blk)
 {
     int B = l->batch, C = l->out_c, S = l->out_h * l->out_w;
     float *mean = net->train ? l->mean : l->rolling_mean;
     float *var = net->train ? l->variance : l->rolling_variance;
     int nt = fast_nt((size_t)B * C * S);
     size_t stride = (size_t)C * S;
+    if (blk) {   /* the layout chain's blocked layout */
+#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
+        for (int cb = 0; cb < C / blk; cb++) {
+            size_t o = (size_t)cb * S * blk;
+            int f = cb * blk;
+            (blk == 8 ? bn_bwd_blk8 : bn_bwd_blk16)(l->delta + o, l->x + o, l->x_norm + o, l->output + o, B, S,
+                                                   stride, mean + f, var + f, l->scales + f, a, l->bias_updates + f,
+                                                   l->scale_updates + f, l->mean_delta + f, l->variance_delta + f);
+        }
+        return;
+    }
 #pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
     for (int f = 0; f < C; f++) {
         size_t o = (size_t)f * S;
@@ -356,10 +537,19 @@ void backward_batchnorm_layer(layer l, network net)
         ((fp_layer)FAST_ORIG(backward_batchnorm_layer))(l, net);
         return;
     }
-    bn_backward(&l, &net, LINEAR);
+    bn_backward(&l, &net, LINEAR, 0);
 }
 
 /* ------------------------------------------------------------------ convolution */
+
+/* The plan of fast_chain.c put a blocked layout on a convolution that oneDNN then did not
+ * take: cannot happen (the plan asks fast_dnnl.c with the same key); said and stopped. */
+static void chain_broken(const network *net)
+{
+    fprintf(stderr, "fast: internal error: layer %d was planned on oneDNN's blocked layout but oneDNN "
+            "did not take it (DKCHAIN=0 avoids this)\n", net->index);
+    abort();
+}
 
 #define FAST_CONV_GROUPS 8
 
@@ -418,10 +608,14 @@ void forward_convolutional_layer(layer l, network net)
      * oneDNN call */
     if (!net.train && fast_dnnl_fused_act(&l) >= 0 && fast_dnnl_conv_forward_fused(&l, &net, fast_dnnl_fused_act(&l)))
         return;
-    if (!fast_dnnl_conv_forward(&l, &net)) conv_fwd_gemm(&l, &net);
+    int ob = fast_chain_out(&net);   /* the layout chain (training): blocked output and BN */
+    if (!fast_dnnl_conv_forward(&l, &net)) {
+        if (ob || fast_chain_in(&net)) chain_broken(&net);
+        conv_fwd_gemm(&l, &net);
+    }
     int fuse = fk_act_supported(act);
     if (l.batch_normalize) {
-        bn_forward(&l, &net, fuse ? act : LINEAR);
+        bn_forward(&l, &net, fuse ? act : LINEAR, ob);
     } else {
         add_bias(l.output, l.biases, l.batch, l.n, l.out_w * l.out_h);
     }
@@ -438,15 +632,17 @@ void backward_convolutional_layer(layer l, network net)
     }
     int m = l.n / l.groups, n = l.size * l.size * l.c / l.groups, k = l.out_w * l.out_h;
     ACTIVATION act = l.activation;
+    int ob = fast_chain_out(&net);   /* the layout chain: l.delta is in the output's layout */
     if (l.batch_normalize && fk_act_supported(act)) {
-        bn_backward(&l, &net, act);
+        bn_backward(&l, &net, act, ob);
     } else {
         fk_gradient(l.output, (size_t)l.outputs * l.batch, act, l.delta, fast_nt((size_t)l.outputs * l.batch));
-        if (l.batch_normalize) bn_backward(&l, &net, LINEAR);
+        if (l.batch_normalize) bn_backward(&l, &net, LINEAR, ob);
         else backward_bias(l.bias_updates, l.delta, l.batch, l.n, k);
     }
 
     if (fast_dnnl_conv_backward(&l, &net)) return;
+    if (ob || fast_chain_in(&net)) chain_broken(&net);
 
     /* The images are cut into G fixed groups; group 0 accumulates its weight gradient into
      * weight_updates, group g > 0 into its own partial, and the partials are added in group
@@ -515,11 +711,11 @@ static inline size_t lay_idx(int blk, int C, int H, int W, int b, int k, int y, 
 }
 
 /* The library's shortcut_cpu (out = s1*out + s2*add over the overlap; add w1 x h1 x c1, out
- * w2 x h2 x c2) with both arrays in layout blk. */
-static void shortcut_any(int batch, int w1, int h1, int c1, const float *add, int w2, int h2, int c2,
-                         float s1, float s2, float *out, int blk, int nt)
+ * w2 x h2 x c2) with add in layout ba and out in layout bo. */
+static void shortcut_any(int batch, int w1, int h1, int c1, const float *add, int ba, int w2, int h2, int c2,
+                         float s1, float s2, float *out, int bo, int nt)
 {
-    if (w1 == w2 && h1 == h2 && c1 == c2) {
+    if (w1 == w2 && h1 == h2 && c1 == c2 && ba == bo) {
         size_t n = (size_t)batch * c1 * h1 * w1;
 #pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
         for (size_t c = 0; c < n; c += 4096) {
@@ -538,8 +734,8 @@ static void shortcut_any(int batch, int w1, int h1, int c1, const float *add, in
         for (int k = 0; k < minc; k++)
             for (int j = 0; j < minh; j++)
                 for (int i = 0; i < minw; i++) {
-                    size_t o = lay_idx(blk, c2, h2, w2, b, k, j * sample, i * sample);
-                    out[o] = s1 * out[o] + s2 * add[lay_idx(blk, c1, h1, w1, b, k, j * stride, i * stride)];
+                    size_t o = lay_idx(bo, c2, h2, w2, b, k, j * sample, i * sample);
+                    out[o] = s1 * out[o] + s2 * add[lay_idx(ba, c1, h1, w1, b, k, j * stride, i * stride)];
                 }
 }
 
@@ -550,7 +746,7 @@ void shortcut_cpu(int batch, int w1, int h1, int c1, float *add, int w2, int h2,
         ((fp_shortcut)FAST_ORIG(shortcut_cpu))(batch, w1, h1, c1, add, w2, h2, c2, s1, s2, out);
         return;
     }
-    shortcut_any(batch, w1, h1, c1, add, w2, h2, c2, s1, s2, out, 0,
+    shortcut_any(batch, w1, h1, c1, add, 0, w2, h2, c2, s1, s2, out, 0,
                  omp_in_parallel() ? 1 : fast_nt((size_t)batch * c2 * h2 * w2));
 }
 
@@ -597,7 +793,7 @@ void forward_shortcut_layer(const layer l, network net)
         shortcut_fused(in, add, l.output, n, l.alpha, l.beta, l.activation, nt);
     } else {
         memmove(l.output, in, sizeof(float) * n);
-        shortcut_any(l.batch, l.w, l.h, l.c, add, l.out_w, l.out_h, l.out_c, l.alpha, l.beta, l.output, blk, nt);
+        shortcut_any(l.batch, l.w, l.h, l.c, add, blk, l.out_w, l.out_h, l.out_c, l.alpha, l.beta, l.output, blk, nt);
         fk_activate(l.output, n, l.activation, nt);
     }
     if (ob && !blk) nchw_to(l.output, ob, l.batch, l.out_c, l.out_h, l.out_w);
@@ -614,8 +810,10 @@ void backward_shortcut_layer(const layer l, network net)
     size_t n = (size_t)l.outputs * l.batch;
     int nt = fast_nt(n);
     float *fd = net.layers[l.index].delta, *nd = net.delta, *d = l.delta;
+    /* the layout chain: each delta in the layout of its layer's output */
+    int bo = fast_chain_out(&net), bi = fast_chain_in(&net), bf = fast_chain_of(&net, l.index);
     fk_gradient(l.output, n, l.activation, d, nt);
-    if (l.w == l.out_w && l.h == l.out_h && l.c == l.out_c && nd && fd) {
+    if (l.w == l.out_w && l.h == l.out_h && l.c == l.out_c && nd && fd && bi == bo && bf == bo) {
         float al = l.alpha, be = l.beta;
 #pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
         for (size_t c = 0; c < n; c += 4096) {
@@ -629,8 +827,9 @@ void backward_shortcut_layer(const layer l, network net)
         }
         return;
     }
-    if (nd) axpy_cpu((int)n, l.alpha, d, 1, nd, 1);
-    if (fd) shortcut_any(l.batch, l.out_w, l.out_h, l.out_c, d, l.w, l.h, l.c, 1, l.beta, fd, 0, nt);
+    if (nd && bi == bo) axpy_cpu((int)n, l.alpha, d, 1, nd, 1);
+    else if (nd) shortcut_any(l.batch, l.out_w, l.out_h, l.out_c, d, bo, l.out_w, l.out_h, l.out_c, 1, l.alpha, nd, bi, nt);
+    if (fd) shortcut_any(l.batch, l.out_w, l.out_h, l.out_c, d, bo, l.w, l.h, l.c, 1, l.beta, fd, bf, nt);
 }
 
 /* As the library: the mean of each channel plane, summed in order (input NCHW or blocked). */
@@ -657,11 +856,12 @@ void backward_avgpool_layer(const layer l, network net)
         ((fp_layer)FAST_ORIG(backward_avgpool_layer))(l, net);
         return;
     }
-    int S = l.h * l.w;
+    int blk = fast_chain_in(&net), S = l.h * l.w;
+    size_t step = blk ? (size_t)blk : 1;
     for (int b = 0; b < l.batch; b++)
         for (int k = 0; k < l.c; k++) {
             float v = l.delta[k + b * l.c] / S;
-            float *p = net.delta + ((size_t)b * l.c + k) * S;
-            for (int i = 0; i < S; i++) p[i] += v;
+            float *p = net.delta + lay_idx(blk, l.c, l.h, l.w, b, k, 0, 0);
+            for (int i = 0; i < S; i++) p[i * step] += v;
         }
 }
