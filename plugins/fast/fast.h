@@ -64,6 +64,12 @@ void fast_set_dnnl(int mode);
 int fast_dnnl_mode(void);
 const char *fast_dnnl_status(void);
 
+/* A convolution over an input of at most 16 pixels where 3/4 of the (output pixel, input
+ * pixel) pairs have a tap (VGG's 2x2 maps at CIFAR size) runs as one GEMM over the batch
+ * (fast_dense.c) instead of oneDNN's or im2col's convolution. Env DKDENSE=0 or
+ * fast_set_dense(0) turns it off (-1: back to the environment's). */
+void fast_set_dense(int on);
+
 /* The layout chain (fast_chain.c), with oneDNN: a layer output whose every reader is a oneDNN
  * convolution, [shortcut], [maxpool] or [avgpool] of the fast path stays in oneDNN's blocked
  * layout (nChw8c on AVX2) instead of being reordered to NCHW and back; in training its delta

@@ -62,6 +62,13 @@ int fast_chain_in_sole(const network *net);
 void fast_blk_to_nchw(const float *src, float *dst, int N, int C, int H, int W, int B);
 void fast_nchw_to_blk(const float *src, float *dst, int N, int C, int H, int W, int B);
 
+/* A convolution over a tiny input as one GEMM over the batch (fast_dense.c). ib/ob: the
+ * layouts of net->input and l->output (0 NCHW, else the channel block). */
+int fast_dense_use(const layer *l);
+void fast_dense_forward(const layer *l, const network *net, int ib, int ob);
+void fast_dense_forward_eval(const layer *l, const network *net, int ib, int ob);
+void fast_dense_backward(const layer *l, const network *net, int ib, int ob);
+
 /* oneDNN convolutions (fast_dnnl.c). Each returns 1 when it did the work (the layer is one
  * oneDNN takes, by the rule or DKDNNL), 0 when the caller must run its own path. */
 #ifdef FAST_DNNL

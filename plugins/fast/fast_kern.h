@@ -11,6 +11,9 @@ void fk_im2col(const float *im, int channels, int height, int width, int ksize, 
                int pad, float *col, size_t ldc, int nt);
 void fk_col2im(const float *col, int channels, int height, int width, int ksize, int stride,
                int pad, float *im, size_t ldc, int nt);
+/* the same, a lone large call split in row or column blocks over the fast threads */
+void fk_gemm_par(int TA, int TB, int M, int N, int K, float ALPHA, float *A, int lda, float *B, int ldb,
+                 float BETA, float *C, int ldc);
 int fk_act_supported(ACTIVATION a);
 void fk_activate(float *x, size_t n, ACTIVATION a, int nt);
 void fk_gradient(const float *x, size_t n, ACTIVATION a, float *delta, int nt);

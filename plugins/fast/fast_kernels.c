@@ -47,7 +47,7 @@ void fk_gemm(int TA, int TB, int M, int N, int K, float ALPHA, const float *A, i
 
 /* A lone large gemm (outside our parallel regions) is split in row or column blocks over
  * the fast threads, each block a single-threaded OpenBLAS call. */
-static void fk_gemm_par(int TA, int TB, int M, int N, int K, float ALPHA, float *A, int lda,
+void fk_gemm_par(int TA, int TB, int M, int N, int K, float ALPHA, float *A, int lda,
                         float *B, int ldb, float BETA, float *C, int ldc)
 {
     double work = (double)M * N * K;

@@ -604,12 +604,19 @@ void forward_convolutional_layer(layer l, network net)
         return;
     }
     ACTIVATION act = l.activation;
+    int dense = fast_dense_use(&l);
+    int ob = fast_chain_out(&net);   /* the layout chain: blocked output (and BN on it) */
     /* eval mode: conv + BN with the rolling statistics (or the bias) + activation in one
-     * oneDNN call */
+     * GEMM or oneDNN call */
+    if (!net.train && fk_act_supported(act) && dense) {
+        fast_dense_forward_eval(&l, &net, fast_chain_in(&net), ob);
+        return;
+    }
     if (!net.train && fast_dnnl_fused_act(&l) >= 0 && fast_dnnl_conv_forward_fused(&l, &net, fast_dnnl_fused_act(&l)))
         return;
-    int ob = fast_chain_out(&net);   /* the layout chain (training): blocked output and BN */
-    if (!fast_dnnl_conv_forward(&l, &net)) {
+    if (dense) {
+        fast_dense_forward(&l, &net, fast_chain_in(&net), ob);
+    } else if (!fast_dnnl_conv_forward(&l, &net)) {
         if (ob || fast_chain_in(&net)) chain_broken(&net);
         conv_fwd_gemm(&l, &net);
     }
@@ -641,6 +648,10 @@ void backward_convolutional_layer(layer l, network net)
         else backward_bias(l.bias_updates, l.delta, l.batch, l.n, k);
     }
 
+    if (fast_dense_use(&l)) {
+        fast_dense_backward(&l, &net, fast_chain_in(&net), ob);
+        return;
+    }
     if (fast_dnnl_conv_backward(&l, &net)) return;
     if (ob || fast_chain_in(&net)) chain_broken(&net);
 

@@ -15,6 +15,7 @@
 #include "testutil.h"
 #include <fcntl.h>
 #include "fast.h"
+#include "fast_internal.h"
 #include "fast_protos.h"
 #include "host.h"
 #include "host_private.h"
@@ -333,6 +334,23 @@ static const char *net_cfgs[] = {
     "[convolutional]\nbatch_normalize=1\nfilters=128\nsize=3\nstride=1\npad=1\nactivation=relu\n"
     "[maxpool]\nsize=2\nstride=2\npadding=0\n"
     "[connected]\noutput=10\nactivation=linear\n[softmax]\n",
+    /* tiny maps (fast_dense.c): 3x3 convs over 2x2 and 1x1 inputs, with and without BN, and
+     * one over 4x4 (too few taps: not dense); then a stride-2 one over 2x2 */
+    "[net]\nbatch=4\nwidth=8\nheight=8\nchannels=3\n"
+    "[convolutional]\nbatch_normalize=1\nfilters=16\nsize=3\nstride=1\npad=1\nactivation=relu\n"
+    "[maxpool]\nsize=2\nstride=2\n"
+    "[convolutional]\nbatch_normalize=1\nfilters=16\nsize=3\nstride=1\npad=1\nactivation=relu\n"
+    "[maxpool]\nsize=2\nstride=2\n"
+    "[convolutional]\nbatch_normalize=1\nfilters=16\nsize=3\nstride=1\npad=1\nactivation=relu\n"
+    "[convolutional]\nfilters=8\nsize=3\nstride=1\npad=1\nactivation=leaky\n"
+    "[convolutional]\nbatch_normalize=1\nfilters=16\nsize=3\nstride=1\npad=1\nactivation=linear\n"
+    "[maxpool]\nsize=2\nstride=2\n"
+    "[convolutional]\nbatch_normalize=1\nfilters=16\nsize=3\nstride=1\npad=1\nactivation=relu\n"
+    "[connected]\noutput=6\nactivation=linear\n[softmax]\n",
+    "[net]\nbatch=3\nwidth=2\nheight=2\nchannels=5\n"
+    "[convolutional]\nbatch_normalize=1\nfilters=8\nsize=3\nstride=2\npad=1\nactivation=relu\n"
+    "[convolutional]\nbatch_normalize=1\nfilters=7\nsize=3\nstride=1\npad=1\nactivation=leaky\n"
+    "[connected]\noutput=4\nactivation=linear\n[softmax]\n",
 };
 
 /* oneDNN's cases beside those: stride 2 with a right pad of 0 and with an odd size, a 1x1
@@ -447,6 +465,25 @@ static void test_whole_network(void **state)
 {
     (void)state;
     check_nets(net_cfgs, sizeof net_cfgs / sizeof *net_cfgs, 0, 0);
+    fast_set_dense(0);   /* the tiny maps through im2col as well */
+    check_nets(net_cfgs, sizeof net_cfgs / sizeof *net_cfgs, 0, 0);
+    fast_set_dense(-1);
+}
+
+/* Which layers fast_dense.c takes (net_cfgs[2] and [3]). */
+static void test_dense_choice(void **state)
+{
+    (void)state;
+    static const int want2[] = { 0, 0, 0, 0, 1, 1, 1, 0, 1, 0, 0 }, want3[] = { 1, 1, 0, 0 };
+    const int *want[] = { want2, want3 };
+    for (int c = 2; c <= 3; c++) {
+        network *net = load_cfg_text(net_cfgs[c]);
+        assert_non_null(net);
+        for (int i = 0; i < net->n; i++)
+            if (fast_dense_use(&net->layers[i]) != want[c - 2][i])
+                fail_msg("cfg %d layer %d (%dx%d input): dense %d", c, i, net->layers[i].w, net->layers[i].h, !want[c - 2][i]);
+        host__free_network(net);
+    }
 }
 
 /* oneDNN on every convolution it takes (DKDNNL=1), and by the rule (auto).
@@ -553,6 +590,7 @@ int main(void)
         cmocka_unit_test(test_bn_loops),
         cmocka_unit_test(test_activations_blas1),
         cmocka_unit_test(test_whole_network),
+        cmocka_unit_test(test_dense_choice),
         cmocka_unit_test(test_host_step),
         cmocka_unit_test(test_chain_plan),
         cmocka_unit_test(test_whole_network_dnnl),   /* last: its networks draw from rand() */
