@@ -249,25 +249,38 @@ int fast_chain_of(const network *net, int k)
 
 /* ------------------------------------------------------------------ layout conversions */
 
+/* Tiles of 8 pixels x B channels, images and channel blocks over the fast threads. */
 void fast_blk_to_nchw(const float *src, float *dst, int N, int C, int H, int W, int B)
 {
     size_t S = (size_t)H * W;
+    int nb = C / B, nt = omp_in_parallel() ? 1 : fast_nt((size_t)N * C * S);
+#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static) collapse(2)
     for (int n = 0; n < N; n++)
-        for (int c = 0; c < C; c++) {
-            const float *s = src + (((size_t)n * (C / B) + c / B) * S) * B + c % B;
-            float *d = dst + ((size_t)n * C + c) * S;
-            for (size_t k = 0; k < S; k++) d[k] = s[k * B];
+        for (int cb = 0; cb < nb; cb++) {
+            const float *s = src + ((size_t)n * nb + cb) * S * B;
+            float *d = dst + ((size_t)n * C + (size_t)cb * B) * S;
+            for (size_t k0 = 0; k0 < S; k0 += 8) {
+                size_t k1 = k0 + 8 < S ? k0 + 8 : S;
+                for (int q = 0; q < B; q++)
+                    for (size_t k = k0; k < k1; k++) d[q * S + k] = s[k * B + q];
+            }
         }
 }
 
 void fast_nchw_to_blk(const float *src, float *dst, int N, int C, int H, int W, int B)
 {
     size_t S = (size_t)H * W;
+    int nb = C / B, nt = omp_in_parallel() ? 1 : fast_nt((size_t)N * C * S);
+#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static) collapse(2)
     for (int n = 0; n < N; n++)
-        for (int c = 0; c < C; c++) {
-            const float *s = src + ((size_t)n * C + c) * S;
-            float *d = dst + (((size_t)n * (C / B) + c / B) * S) * B + c % B;
-            for (size_t k = 0; k < S; k++) d[k * B] = s[k];
+        for (int cb = 0; cb < nb; cb++) {
+            const float *s = src + ((size_t)n * C + (size_t)cb * B) * S;
+            float *d = dst + ((size_t)n * nb + cb) * S * B;
+            for (size_t k0 = 0; k0 < S; k0 += 8) {
+                size_t k1 = k0 + 8 < S ? k0 + 8 : S;
+                for (size_t k = k0; k < k1; k++)
+                    for (int q = 0; q < B; q++) d[k * B + q] = s[q * S + k];
+            }
         }
 }
 

@@ -14,6 +14,8 @@
 #include "fast_protos.h"
 #include "fast_kern.h"
 
+#define FAST_CLONES __attribute__((target_clones("avx2", "default")))
+
 /* ------------------------------------------------------------------ maxpool */
 
 /* One output position, exactly the library's scan (strict >, first maximum wins, windows
@@ -79,40 +81,72 @@ static void maxpool_fwd(const layer *l, const float *in, int nt)
         maxpool_plane(l, in + p * pin, p * pin, l->output + p * pout, l->indexes + p * pout);
 }
 
-/* The same scan on the blocked layout nChwBc (the layout chain, eval mode): one plane per
- * (image, channel block), B channels per pixel side by side; indexes are offsets in it. */
-static void maxpool_fwd_blk(const layer *l, const float *in, int B, int nt)
+/* The same scan on the blocked layout nChwBc (the layout chain): one plane per (image, channel
+ * block), B channels per pixel side by side, B lanes at once; indexes are offsets in that
+ * layout. Writes `out` (blocked too) and `xo`. */
+static inline __attribute__((always_inline)) void maxpool_blk_plane(const layer *l, const float *ip, int base,
+                                                                     float *op, int *xo, const int B)
 {
-    int planes = l->batch * (l->c / B), off = -l->pad / 2, W = l->w;
-    size_t pin = (size_t)l->h * W * B, pout = (size_t)l->out_h * l->out_w * B;
-#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
-    for (int p = 0; p < planes; p++) {
-        const float *ip = in + p * pin;
-        for (int i = 0; i < l->out_h; i++)
-            for (int j = 0; j < l->out_w; j++) {
-                float mx[16];
-                int mi[16];
-                for (int q = 0; q < B; q++) { mx[q] = -FLT_MAX; mi[q] = -1; }
-                for (int n = 0; n < l->size; n++) {
-                    int ch = off + i * l->stride + n;
-                    if (ch < 0 || ch >= l->h) continue;
-                    for (int m = 0; m < l->size; m++) {
-                        int cw = off + j * l->stride + m;
-                        if (cw < 0 || cw >= W) continue;
-                        int at = (ch * W + cw) * B;
+    int off = -l->pad / 2, W = l->w;
+    for (int i = 0; i < l->out_h; i++)
+        for (int j = 0; j < l->out_w; j++) {
+            float mx[16];
+            int mi[16];
+            float *o = op + ((size_t)i * l->out_w + j) * B;
+            int *x = xo + ((size_t)i * l->out_w + j) * B;
+            if (l->size == 2 && l->stride == 2 && off == 0 && 2 * i + 1 < l->h && 2 * j + 1 < W) {
+                int a0 = (2 * i * W + 2 * j) * B, a1 = a0 + B, a2 = a0 + W * B, a3 = a2 + B;
 #pragma omp simd
-                        for (int q = 0; q < B; q++) {
-                            float v = ip[at + q];
-                            int t = v > mx[q];
-                            mx[q] = t ? v : mx[q];
-                            mi[q] = t ? (int)(p * pin) + at + q : mi[q];
-                        }
+                for (int q = 0; q < B; q++) {   /* the library's order: (0,0) (0,1) (1,0) (1,1), strict > */
+                    float m = -FLT_MAX, v;
+                    int k = -1, t;
+                    v = ip[a0 + q]; t = v > m; m = t ? v : m; k = t ? base + a0 + q : k;
+                    v = ip[a1 + q]; t = v > m; m = t ? v : m; k = t ? base + a1 + q : k;
+                    v = ip[a2 + q]; t = v > m; m = t ? v : m; k = t ? base + a2 + q : k;
+                    v = ip[a3 + q]; t = v > m; m = t ? v : m; k = t ? base + a3 + q : k;
+                    o[q] = m;
+                    x[q] = k;
+                }
+                continue;
+            }
+            for (int q = 0; q < B; q++) { mx[q] = -FLT_MAX; mi[q] = -1; }
+            for (int n = 0; n < l->size; n++) {
+                int ch = off + i * l->stride + n;
+                if (ch < 0 || ch >= l->h) continue;
+                for (int m = 0; m < l->size; m++) {
+                    int cw = off + j * l->stride + m;
+                    if (cw < 0 || cw >= W) continue;
+                    int at = (ch * W + cw) * B;
+#pragma omp simd
+                    for (int q = 0; q < B; q++) {
+                        float v = ip[at + q];
+                        int t = v > mx[q];
+                        mx[q] = t ? v : mx[q];
+                        mi[q] = t ? base + at + q : mi[q];
                     }
                 }
-                size_t o = p * pout + ((size_t)i * l->out_w + j) * B;
-                for (int q = 0; q < B; q++) { l->output[o + q] = mx[q]; l->indexes[o + q] = mi[q]; }
             }
-    }
+            for (int q = 0; q < B; q++) { o[q] = mx[q]; x[q] = mi[q]; }
+        }
+}
+
+FAST_CLONES static void maxpool_blk8(const layer *l, const float *ip, int base, float *op, int *xo)
+{
+    maxpool_blk_plane(l, ip, base, op, xo, 8);
+}
+
+FAST_CLONES static void maxpool_blk16(const layer *l, const float *ip, int base, float *op, int *xo)
+{
+    maxpool_blk_plane(l, ip, base, op, xo, 16);
+}
+
+static void maxpool_fwd_blk(const layer *l, const float *in, int B, float *out, int nt)
+{
+    int planes = l->batch * (l->c / B);
+    size_t pin = (size_t)l->h * l->w * B, pout = (size_t)l->out_h * l->out_w * B;
+#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
+    for (int p = 0; p < planes; p++)
+        (B == 8 ? maxpool_blk8 : maxpool_blk16)(l, in + p * pin, (int)(p * pin), out + p * pout, l->indexes + p * pout);
 }
 
 /* x (n floats of C x H x W images) in NCHW, in slot `slot` of the layout scratch */
@@ -141,7 +175,13 @@ void forward_maxpool_layer(const layer l, network net)
     int nt = fast_nt((size_t)l.batch * l.inputs);
     int ib = fast_chain_in(&net), ob = fast_chain_out(&net);
     if (ib && ib == ob) {
-        maxpool_fwd_blk(&l, net.input, ib, nt);
+        maxpool_fwd_blk(&l, net.input, ib, l.output, nt);
+        return;
+    }
+    if (ib && !ob) {   /* eval only (training keeps a maxpool's input and output alike): pool, then convert */
+        float *t = fast_scratch(4, 0, (size_t)l.outputs * l.batch);
+        maxpool_fwd_blk(&l, net.input, ib, t, nt);
+        fast_blk_to_nchw(t, l.output, l.batch, l.out_c, l.out_h, l.out_w, ib);
         return;
     }
     const float *in = ib ? to_nchw(net.input, ib, l.batch, l.c, l.h, l.w, 3) : net.input;
@@ -170,7 +210,6 @@ void backward_maxpool_layer(const layer l, network net)
 
 /* ------------------------------------------------------------------ batch norm (fused) */
 
-#define FAST_CLONES __attribute__((target_clones("avx2", "default")))
 
 /* One channel of the BN forward (train mode): mean, unbiased variance, then x, x_norm and
  * act(x_norm*scale + bias) in one write pass. The channel's chunks are 'stride' floats apart. */
