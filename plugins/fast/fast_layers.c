@@ -779,14 +779,21 @@ static void shortcut_any(int batch, int w1, int h1, int c1, const float *add, in
     if (stride < 1) stride = 1;
     if (sample < 1) sample = 1;
     int minw = w1 < w2 ? w1 : w2, minh = h1 < h2 ? h1 : h2, minc = c1 < c2 ? c1 : c2;
+    size_t po = bo ? (size_t)bo : 1, pa = ba ? (size_t)ba : 1;   /* floats from one pixel to the next */
 #pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static) collapse(2)
     for (int b = 0; b < batch; b++)
-        for (int k = 0; k < minc; k++)
-            for (int j = 0; j < minh; j++)
+        for (int k = 0; k < minc; k++) {
+            float *o = out + lay_idx(bo, c2, h2, w2, b, k, 0, 0);
+            const float *a = add + lay_idx(ba, c1, h1, w1, b, k, 0, 0);
+            for (int j = 0; j < minh; j++) {
+                float *orow = o + (size_t)j * sample * w2 * po;
+                const float *arow = a + (size_t)j * stride * w1 * pa;
                 for (int i = 0; i < minw; i++) {
-                    size_t o = lay_idx(bo, c2, h2, w2, b, k, j * sample, i * sample);
-                    out[o] = s1 * out[o] + s2 * add[lay_idx(ba, c1, h1, w1, b, k, j * stride, i * stride)];
+                    float *x = orow + (size_t)i * sample * po;
+                    *x = s1 * *x + s2 * arow[(size_t)i * stride * pa];
                 }
+            }
+        }
 }
 
 void shortcut_cpu(int batch, int w1, int h1, int c1, float *add, int w2, int h2, int c2, float s1,
