@@ -1,6 +1,7 @@
 /* bench_fast: images/s of Darknet with its stock kernels and with plugins/fast, measured in
  * interleaved rounds in one process (the machine is shared: trust the ratios).
- *   bench_fast CFG [--batch N] [--iters N] [--rounds N] [--threads LIST] [--what train,eval,bn]
+ *   bench_fast CFG [--batch N] [--iters N] [--rounds N] [--min-secs S] [--threads LIST] [--what train,eval,bn]
+ *   (--min-secs: each counted measurement repeats its iterations until it has run S seconds)
  *              [--dnnl LIST] [--layers] [--no-stock]
  * Modes: stock (fast off = libdarknet's own kernels), fast with each thread count in LIST
  * (default "1,2"), and with --dnnl 0,1,2 each of those oneDNN modes (0 off, 1 every conv,
@@ -199,18 +200,20 @@ int main(int argc, char **argv)
     fast_exec_passive_wait(argv);   /* OMP_WAIT_POLICY=PASSIVE unless set (see fast.h) */
     const char *cfg = NULL, *threads = "1,2", *whats = "train,eval,bn";
     int batch = 128, iters = 10, rounds = 5, skip_stock = 0, per_layer = 0;
+    double min_secs = 0;
     const char *dnnls = NULL;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--batch") && i + 1 < argc) batch = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--iters") && i + 1 < argc) iters = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--rounds") && i + 1 < argc) rounds = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--min-secs") && i + 1 < argc) min_secs = atof(argv[++i]);
         else if (!strcmp(argv[i], "--threads") && i + 1 < argc) threads = argv[++i];
         else if (!strcmp(argv[i], "--what") && i + 1 < argc) whats = argv[++i];
         else if (!strcmp(argv[i], "--no-stock")) skip_stock = 1;   /* for profiling */
         else if (!strcmp(argv[i], "--dnnl") && i + 1 < argc) dnnls = argv[++i];
         else if (!strcmp(argv[i], "--layers")) per_layer = 1;
         else if (argv[i][0] != '-' && !cfg) cfg = argv[i];
-        else { fprintf(stderr, "usage: %s CFG [--batch N] [--iters N] [--rounds N] [--threads 1,2] [--what train,eval,bn]\n", argv[0]); return 2; }
+        else { fprintf(stderr, "usage: %s CFG [--batch N] [--iters N] [--rounds N] [--min-secs S] [--threads 1,2] [--what train,eval,bn]\n", argv[0]); return 2; }
     }
     if (!cfg) cfg = "cfg/fashion-cnn.cfg";
     if (access(cfg, R_OK)) { fprintf(stderr, "bench_fast: cannot read %s\n", cfg); return 1; }
@@ -264,11 +267,11 @@ int main(int argc, char **argv)
             for (int m = 0; m < nmodes; m++) {
                 if (m == 0 && skip_stock) { if (r >= 0) ips[r] = 1; continue; }
                 set_mode(m, tl, dl, ndl);
-                int it = r < 0 ? 1 : iters;
+                int it = r < 0 ? 1 : iters, done = 0;
                 double t0 = now();
-                for (int i = 0; i < it; i++) run_once(net, what, x, y);
+                for (; done < it || (r >= 0 && now() - t0 < min_secs); done++) run_once(net, what, x, y);
                 double dt = now() - t0;
-                if (r >= 0) ips[m * rounds + r] = (double)it * batch / dt;
+                if (r >= 0) ips[m * rounds + r] = (double)done * batch / dt;
             }
         }
         double med[17];

@@ -3,7 +3,8 @@
 # of the same network, same batch and thread count. Benchmarks, not tests: the machine may be
 # shared, so every ratio to stock is measured in the same process, in interleaved rounds.
 #   BENCH_ITERS (10) BENCH_ROUNDS (5) BENCH_THREADS (1,2) BENCH_VGG (1: also VGG16-BN, batch 128)
-#   BENCH_RESNET (1: also ResNet-20) BENCH_CIFAR_ROUNDS (3) BENCH_CIFAR_ITERS (1) BENCH_PLANE (1) BENCH_SMALL (1: the
+#   BENCH_RESNET (1: also ResNet-20) BENCH_CIFAR_ROUNDS (3) BENCH_CIFAR_ITERS (1) BENCH_CIFAR_SECS (1: each
+#   CIFAR measurement repeats until it has run that long) BENCH_PLANE (1) BENCH_SMALL (1: the
 #   small CNN) BENCH_SCALING (0: also scripts/bench_scaling.sh, step time vs batch and width)
 #   BENCH_TORCH (1: run scripts/torch_twin.py; installs python3-torch with apt when missing)
 set -u
@@ -93,12 +94,12 @@ medof() {   # median over files $3... of "WHAT NAME" medians ($1 what, $2 name)
 cifar_row() {   # $1 cfg, $2 torch twin name, $3 label
     [ -r "$1" ] || return 0
     local R=${BENCH_CIFAR_ROUNDS:-3} dk=() pt=()
-    echo "== $3 CIFAR-10 ($1), batch 128, train/eval/bn, $R alternating rounds (Darknet-fast, PyTorch) x ${BENCH_CIFAR_ITERS:-1} iteration(s)"
+    echo "== $3 CIFAR-10 ($1), batch 128, train/eval/bn, $R alternating rounds (Darknet-fast, PyTorch) x ${BENCH_CIFAR_ITERS:-1} iteration(s), at least ${BENCH_CIFAR_SECS:-1} s per measurement"
     for r in $(seq 1 "$R"); do
-        "$BIN" "$1" --no-stock --iters "${BENCH_CIFAR_ITERS:-1}" --rounds 1 --threads "$THREADS" > "$OUT/$2.dk$r" && dk+=("$OUT/$2.dk$r")
+        "$BIN" "$1" --no-stock --iters "${BENCH_CIFAR_ITERS:-1}" --min-secs "${BENCH_CIFAR_SECS:-1}" --rounds 1 --threads "$THREADS" > "$OUT/$2.dk$r" && dk+=("$OUT/$2.dk$r")
         sed 's/^/  darknet round '"$r"': /' "$OUT/$2.dk$r" | grep 'median' || true
         if [ "${BENCH_TORCH:-1}" = 1 ] && have_torch; then
-            "$PY" scripts/torch_twin.py --net "$2" --iters "${BENCH_CIFAR_ITERS:-1}" --rounds 1 --threads "$THREADS" > "$OUT/$2.pt$r" && pt+=("$OUT/$2.pt$r")
+            "$PY" scripts/torch_twin.py --net "$2" --iters "${BENCH_CIFAR_ITERS:-1}" --min-secs "${BENCH_CIFAR_SECS:-1}" --rounds 1 --threads "$THREADS" > "$OUT/$2.pt$r" && pt+=("$OUT/$2.pt$r")
             sed 's/^/  pytorch round '"$r"': /' "$OUT/$2.pt$r" | grep 'median' || true
         fi
     done

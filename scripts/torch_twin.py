@@ -9,7 +9,7 @@ cross-entropy. SGD lr .05 momentum .9 weight decay 5e-4 (Darknet decays weights 
 of the update is the same). Same batch, same thread count, uniform [0,1) images and random
 labels as bench/bench_fast.c. Prints images/s per mode in the same format.
 
-usage: torch_twin.py [--net fashion|vgg16bn|resnet20] [--width 1] [--batch 128] [--iters 10] [--rounds 5] [--threads 1,2] [--what train,eval,bn]
+usage: torch_twin.py [--net fashion|vgg16bn|resnet20] [--width 1] [--batch 128] [--iters 10] [--rounds 5] [--min-secs 0] [--threads 1,2] [--what train,eval,bn]
                      [--device cpu|cuda]
 --device cuda: on the GPU (cuDNN as PyTorch ships it), synchronised before each clock reading;
 the thread count then only affects the host side.
@@ -94,6 +94,8 @@ def main():
     ap.add_argument("--batch", type=int, default=128)
     ap.add_argument("--iters", type=int, default=10)
     ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--min-secs", type=float, default=0.0,
+                    help="each counted measurement repeats its iterations until it has run this long")
     ap.add_argument("--threads", default="1,2")
     ap.add_argument("--what", default="train,eval,bn")
     ap.add_argument("--net", default="fashion", choices=["fashion", "vgg16bn", "resnet20"])
@@ -145,12 +147,15 @@ def main():
                 it = 1 if r < 0 else a.iters
                 sync()
                 t0 = time.perf_counter()
-                for _ in range(it):
+                done = 0
+                while done < it or (r >= 0 and time.perf_counter() - t0 < a.min_secs):
                     step(what)
-                sync()
+                    if a.min_secs > 0:
+                        sync()
+                    done += 1
                 dt = time.perf_counter() - t0
                 if r >= 0:
-                    ips[t].append(it * a.batch / dt)
+                    ips[t].append(done * a.batch / dt)
         for t in threads:
             v = sorted(ips[t])
             print(f"{what:<6} torch {t}T  median {statistics.median(v):8.1f} img/s  "

@@ -14,8 +14,10 @@
  *   forward_maxpool_layer, backward_maxpool_layer,
  *   forward_batchnorm_layer, backward_batchnorm_layer (fused BN passes),
  *   forward_convolutional_layer, backward_convolutional_layer (the convolution on oneDNN where
- *   fast_dnnl.c's rule takes it, else images in parallel, one workspace per thread,
- *   per-thread weight-gradient partials reduced at the end).
+ *   fast_dnnl.c's rule takes it, as one GEMM over the batch on tiny maps (fast_dense.c), else
+ *   images in parallel, one workspace per thread, per-thread weight-gradient partials reduced
+ *   at the end), shortcut_cpu, forward_shortcut_layer, backward_shortcut_layer (one pass,
+ *   activation fused), forward_avgpool_layer, backward_avgpool_layer.
  *
  * Runtime switch: fast_set_enabled(0) or env DKFAST=0 makes every interposed function
  * forward to the library's own definition (dlsym(RTLD_NEXT, name), resolved once). If a
