@@ -148,6 +148,7 @@ static void time_layers(network *net, float *x, float *y, int nmodes, const int 
         layer l = net->layers[i];
         if (l.type != CONVOLUTIONAL) continue;
         network n = *net;
+        n.index = i;   /* as forward_network runs it (the layout chain keys on it) */
         n.input = i ? net->layers[i - 1].output : in0;
         n.delta = i ? net->layers[i - 1].delta : NULL;
         size_t nd = (size_t)l.outputs * l.batch;

@@ -210,39 +210,39 @@ static const unsigned char *plan_for2(const network *net, const unsigned char **
 
 static const unsigned char *plan_for(const network *net) { return plan_for2(net, NULL); }
 
-/* Is net->layers[i] the layer being run, with net->input its predecessor's output? */
-static int running(const network *net, int i)
-{
-    return net->layers && i >= 0 && i < net->n && net->index == i;
-}
-
-int fast_chain_out(const network *net)
+/* Is l the layer net->index names (the one being run), so that the plan applies? */
+static int running(const network *net, const layer *l)
 {
     int i = net->index;
-    if (!running(net, i)) return 0;
+    return net->layers && i >= 0 && i < net->n && net->layers[i].output == l->output;
+}
+
+int fast_chain_out(const network *net, const layer *l)
+{
+    if (!running(net, l)) return 0;
     const unsigned char *b = plan_for(net);
-    return b ? b[i] : 0;
+    return b ? b[net->index] : 0;
 }
 
-int fast_chain_in(const network *net)
+int fast_chain_in(const network *net, const layer *l)
 {
     int i = net->index;
-    if (!running(net, i) || i == 0 || net->input != net->layers[i - 1].output) return 0;
+    if (!running(net, l) || i == 0 || net->input != net->layers[i - 1].output) return 0;
     const unsigned char *b = plan_for(net);
     return b ? b[i - 1] : 0;
 }
 
-int fast_chain_in_sole(const network *net)
+int fast_chain_in_sole(const network *net, const layer *l)
 {
     int i = net->index;
     const unsigned char *sole = NULL;
-    if (!running(net, i) || i == 0 || net->input != net->layers[i - 1].output) return 0;
+    if (!running(net, l) || i == 0 || net->input != net->layers[i - 1].output) return 0;
     return plan_for2(net, &sole) && sole ? sole[i - 1] : 0;
 }
 
-int fast_chain_of(const network *net, int k)
+int fast_chain_of(const network *net, const layer *l, int k)
 {
-    if (!running(net, net->index) || k < 0 || k >= net->index) return 0;
+    if (!running(net, l) || k < 0 || k >= net->index) return 0;
     const unsigned char *b = plan_for(net);
     return b ? b[k] : 0;
 }

@@ -461,7 +461,7 @@ static void fwd_output_to(const layer *l, int ob)
 int fast_dnnl_conv_forward(const layer *l, const network *net)
 {
     if (!fast_dnnl_use(l, 0)) return 0;
-    int ib = fast_chain_in(net), ob = fast_chain_out(net);   /* the chain plan: outside mu */
+    int ib = fast_chain_in(net, l), ob = fast_chain_out(net, l);   /* the chain plan: outside mu */
     int nt = dnnl_threads(l);
     pthread_mutex_lock(&mu);
     thr_guard g = thr_set(nt);
@@ -540,7 +540,7 @@ int fast_dnnl_chain_blocks(const layer *l, const network *net, int *src_blk, int
 int fast_dnnl_conv_forward_fused(const layer *l, const network *net, int act)
 {
     if (!fast_dnnl_use(l, 2) || act < 0 || act > 2) return 0;
-    int ib = fast_chain_in(net), ob = fast_chain_out(net);   /* the chain plan: outside mu */
+    int ib = fast_chain_in(net, l), ob = fast_chain_out(net, l);   /* the chain plan: outside mu */
     int nt = dnnl_threads(l);
     pthread_mutex_lock(&mu);
     thr_guard g = thr_set(nt);
@@ -608,8 +608,8 @@ static void add_into(float *restrict dst, const float *restrict src, size_t n)
 int fast_dnnl_conv_backward(const layer *l, const network *net)
 {
     if (!fast_dnnl_use(l, 1)) return 0;
-    int ib = fast_chain_in(net), ob = fast_chain_out(net);
-    int sole = ib && net->delta ? fast_chain_in_sole(net) : 0;
+    int ib = fast_chain_in(net, l), ob = fast_chain_out(net, l);
+    int sole = ib && net->delta ? fast_chain_in_sole(net, l) : 0;
     int nt = dnnl_threads(l);
     pthread_mutex_lock(&mu);
     thr_guard g = thr_set(nt);

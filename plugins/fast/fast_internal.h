@@ -51,14 +51,14 @@ static inline int fast_nt(size_t work)
 }
 
 /* The layout chain (fast_chain.c): the channel block B of the blocked layout (nChwBc) in
- * which a layer output is kept, 0 for NCHW. Of net->input (the running layer's input), of
- * the running layer's own output, and of layer k < net->index. */
+ * which a layer output is kept, 0 for NCHW. For the running layer l (net->layers[net->index];
+ * any other l gets 0): of net->input, of l's own output, and of layer k < net->index. */
 #include <darknet.h>
-int fast_chain_in(const network *net);
-int fast_chain_out(const network *net);
-int fast_chain_of(const network *net, int k);
-/* net->input's layer has no other reader than the running layer (its delta is ours alone) */
-int fast_chain_in_sole(const network *net);
+int fast_chain_in(const network *net, const layer *l);
+int fast_chain_out(const network *net, const layer *l);
+int fast_chain_of(const network *net, const layer *l, int k);
+/* net->input's layer has no other reader than l (its delta is l's alone to write) */
+int fast_chain_in_sole(const network *net, const layer *l);
 void fast_blk_to_nchw(const float *src, float *dst, int N, int C, int H, int W, int B);
 void fast_nchw_to_blk(const float *src, float *dst, int N, int C, int H, int W, int B);
 

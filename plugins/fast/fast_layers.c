@@ -173,7 +173,7 @@ void forward_maxpool_layer(const layer l, network net)
         return;
     }
     int nt = fast_nt((size_t)l.batch * l.inputs);
-    int ib = fast_chain_in(&net), ob = fast_chain_out(&net);
+    int ib = fast_chain_in(&net, &l), ob = fast_chain_out(&net, &l);
     if (ib && ib == ob) {
         maxpool_fwd_blk(&l, net.input, ib, l.output, nt);
         return;
@@ -195,7 +195,7 @@ void backward_maxpool_layer(const layer l, network net)
         ((fp_layer)FAST_ORIG(backward_maxpool_layer))(l, net);
         return;
     }
-    int blk = fast_chain_out(&net);   /* in training the chain keeps input and output alike */
+    int blk = fast_chain_out(&net, &l);   /* in training the chain keeps input and output alike */
     int per = l.out_h * l.out_w * (blk ? blk : 1);
     int planes = l.batch * l.c / (blk ? blk : 1);
     int nt = fast_nt((size_t)l.batch * l.outputs);
@@ -644,19 +644,19 @@ void forward_convolutional_layer(layer l, network net)
     }
     ACTIVATION act = l.activation;
     int dense = fast_dense_use(&l);
-    int ob = fast_chain_out(&net);   /* the layout chain: blocked output (and BN on it) */
+    int ob = fast_chain_out(&net, &l);   /* the layout chain: blocked output (and BN on it) */
     /* eval mode: conv + BN with the rolling statistics (or the bias) + activation in one
      * GEMM or oneDNN call */
     if (!net.train && fk_act_supported(act) && dense) {
-        fast_dense_forward_eval(&l, &net, fast_chain_in(&net), ob);
+        fast_dense_forward_eval(&l, &net, fast_chain_in(&net, &l), ob);
         return;
     }
     if (!net.train && fast_dnnl_fused_act(&l) >= 0 && fast_dnnl_conv_forward_fused(&l, &net, fast_dnnl_fused_act(&l)))
         return;
     if (dense) {
-        fast_dense_forward(&l, &net, fast_chain_in(&net), ob);
+        fast_dense_forward(&l, &net, fast_chain_in(&net, &l), ob);
     } else if (!fast_dnnl_conv_forward(&l, &net)) {
-        if (ob || fast_chain_in(&net)) chain_broken(&net);
+        if (ob || fast_chain_in(&net, &l)) chain_broken(&net);
         conv_fwd_gemm(&l, &net);
     }
     int fuse = fk_act_supported(act);
@@ -678,7 +678,7 @@ void backward_convolutional_layer(layer l, network net)
     }
     int m = l.n / l.groups, n = l.size * l.size * l.c / l.groups, k = l.out_w * l.out_h;
     ACTIVATION act = l.activation;
-    int ob = fast_chain_out(&net);   /* the layout chain: l.delta is in the output's layout */
+    int ob = fast_chain_out(&net, &l);   /* the layout chain: l.delta is in the output's layout */
     if (l.batch_normalize && fk_act_supported(act)) {
         bn_backward(&l, &net, act, ob);
     } else {
@@ -688,11 +688,11 @@ void backward_convolutional_layer(layer l, network net)
     }
 
     if (fast_dense_use(&l)) {
-        fast_dense_backward(&l, &net, fast_chain_in(&net), ob);
+        fast_dense_backward(&l, &net, fast_chain_in(&net, &l), ob);
         return;
     }
     if (fast_dnnl_conv_backward(&l, &net)) return;
-    if (ob || fast_chain_in(&net)) chain_broken(&net);
+    if (ob || fast_chain_in(&net, &l)) chain_broken(&net);
 
     /* The images are cut into G fixed groups; group 0 accumulates its weight gradient into
      * weight_updates, group g > 0 into its own partial, and the partials are added in group
@@ -838,7 +838,7 @@ void forward_shortcut_layer(const layer l, network net)
     size_t n = (size_t)l.outputs * l.batch;
     int nt = fast_nt(n);
     const layer *from = &net.layers[l.index];
-    int ib = fast_chain_in(&net), ab = fast_chain_of(&net, l.index), ob = fast_chain_out(&net);
+    int ib = fast_chain_in(&net, &l), ab = fast_chain_of(&net, &l, l.index), ob = fast_chain_out(&net, &l);
     const float *in = net.input, *add = from->output;
     int blk = ib;
     if (!(ib == ab && ab == ob)) {
@@ -868,7 +868,7 @@ void backward_shortcut_layer(const layer l, network net)
     int nt = fast_nt(n);
     float *fd = net.layers[l.index].delta, *nd = net.delta, *d = l.delta;
     /* the layout chain: each delta in the layout of its layer's output */
-    int bo = fast_chain_out(&net), bi = fast_chain_in(&net), bf = fast_chain_of(&net, l.index);
+    int bo = fast_chain_out(&net, &l), bi = fast_chain_in(&net, &l), bf = fast_chain_of(&net, &l, l.index);
     fk_gradient(l.output, n, l.activation, d, nt);
     if (l.w == l.out_w && l.h == l.out_h && l.c == l.out_c && nd && fd && bi == bo && bf == bo) {
         float al = l.alpha, be = l.beta;
@@ -896,7 +896,7 @@ void forward_avgpool_layer(const layer l, network net)
         ((fp_layer)FAST_ORIG(forward_avgpool_layer))(l, net);
         return;
     }
-    int blk = fast_chain_in(&net), S = l.h * l.w;   /* Darknet's avgpool is global: C floats per image */
+    int blk = fast_chain_in(&net, &l), S = l.h * l.w;   /* Darknet's avgpool is global: C floats per image */
     size_t step = blk ? (size_t)blk : 1;
     for (int b = 0; b < l.batch; b++)
         for (int k = 0; k < l.c; k++) {
@@ -913,7 +913,7 @@ void backward_avgpool_layer(const layer l, network net)
         ((fp_layer)FAST_ORIG(backward_avgpool_layer))(l, net);
         return;
     }
-    int blk = fast_chain_in(&net), S = l.h * l.w;
+    int blk = fast_chain_in(&net, &l), S = l.h * l.w;
     size_t step = blk ? (size_t)blk : 1;
     for (int b = 0; b < l.batch; b++)
         for (int k = 0; k < l.c; k++) {
