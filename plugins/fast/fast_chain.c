@@ -175,40 +175,51 @@ done:
     free(c.plain);
 }
 
-/* The plan for net, built on first use; NULL when nothing stays blocked in this mode. */
-static const unsigned char *plan_for2(const network *net, const unsigned char **sole)
+static plan *find(const network *net, unsigned long sig)
 {
-    if (!net->layers || net->n < 1 || !fast_chain_enabled() || !fast_on || fast_dnnl_mode() == 0)
-        return NULL;
-    unsigned long sig = net_sig(net);
-    pthread_mutex_lock(&mu);
-    plan *p = NULL;
     for (int i = 0; i < NPLAN; i++)
         if (plans[i].blk && plans[i].layers == net->layers && plans[i].n == net->n && plans[i].sig == sig &&
             plans[i].train == net->train && plans[i].nthr == fast_nthr && plans[i].dnnl == fast_dnnl_mode() &&
             plans[i].par == omp_in_parallel())
-            p = &plans[i];
+            return &plans[i];
+    return NULL;
+}
+
+/* Layer k's entry of net's plan (built on first use): its layout, or with sole != 0 whether
+ * the next layer is its only reader. 0 when nothing stays blocked in this mode. Read under
+ * the lock: another thread may replace a plan. */
+static int plan_get(const network *net, int k, int sole)
+{
+    if (!net->layers || k < 0 || k >= net->n || !fast_chain_enabled() || !fast_on || fast_dnnl_mode() == 0)
+        return 0;
+    unsigned long sig = net_sig(net);
+    pthread_mutex_lock(&mu);
+    plan *p = find(net, sig);
     if (!p) {
-        p = &plans[0];   /* the least recently used */
-        for (int i = 1; i < NPLAN; i++)
-            if (!plans[i].blk || (plans[i].used < p->used && p->blk)) p = &plans[i];
         pthread_mutex_unlock(&mu);
         plan fresh = { net->layers, net->n, net->train, fast_nthr, fast_dnnl_mode(), omp_in_parallel(), 0, sig,
                        NULL, NULL };
         plan_build(&fresh, net);   /* calls into fast_dnnl (its own lock): outside ours */
         pthread_mutex_lock(&mu);
-        free(p->blk);
-        free(p->sole);
-        *p = fresh;
+        p = find(net, sig);   /* another thread may have built it meanwhile */
+        if (p) {
+            free(fresh.blk);
+            free(fresh.sole);
+        } else {
+            p = &plans[0];   /* an empty slot, else the least recently used */
+            for (int i = 1; i < NPLAN; i++)
+                if (p->blk && (!plans[i].blk || plans[i].used < p->used)) p = &plans[i];
+            free(p->blk);
+            free(p->sole);
+            *p = fresh;
+        }
     }
     p->used = (int)++tick;
-    const unsigned char *b = p->blk;
-    if (sole) *sole = p->sole;
+    const unsigned char *a = sole ? p->sole : p->blk;
+    int v = a ? a[k] : 0;
     pthread_mutex_unlock(&mu);
-    return b;
+    return v;
 }
-
-static const unsigned char *plan_for(const network *net) { return plan_for2(net, NULL); }
 
 /* Is l the layer net->index names (the one being run), so that the plan applies? */
 static int running(const network *net, const layer *l)
@@ -217,34 +228,22 @@ static int running(const network *net, const layer *l)
     return net->layers && i >= 0 && i < net->n && net->layers[i].output == l->output;
 }
 
-int fast_chain_out(const network *net, const layer *l)
-{
-    if (!running(net, l)) return 0;
-    const unsigned char *b = plan_for(net);
-    return b ? b[net->index] : 0;
-}
-
-int fast_chain_in(const network *net, const layer *l)
+/* ... and net->input the output of the layer before it? */
+static int fed(const network *net, const layer *l)
 {
     int i = net->index;
-    if (!running(net, l) || i == 0 || net->input != net->layers[i - 1].output) return 0;
-    const unsigned char *b = plan_for(net);
-    return b ? b[i - 1] : 0;
+    return running(net, l) && i > 0 && net->input == net->layers[i - 1].output;
 }
 
-int fast_chain_in_sole(const network *net, const layer *l)
-{
-    int i = net->index;
-    const unsigned char *sole = NULL;
-    if (!running(net, l) || i == 0 || net->input != net->layers[i - 1].output) return 0;
-    return plan_for2(net, &sole) && sole ? sole[i - 1] : 0;
-}
+int fast_chain_out(const network *net, const layer *l) { return running(net, l) ? plan_get(net, net->index, 0) : 0; }
+
+int fast_chain_in(const network *net, const layer *l) { return fed(net, l) ? plan_get(net, net->index - 1, 0) : 0; }
+
+int fast_chain_in_sole(const network *net, const layer *l) { return fed(net, l) ? plan_get(net, net->index - 1, 1) : 0; }
 
 int fast_chain_of(const network *net, const layer *l, int k)
 {
-    if (!running(net, l) || k < 0 || k >= net->index) return 0;
-    const unsigned char *b = plan_for(net);
-    return b ? b[k] : 0;
+    return running(net, l) && k < net->index ? plan_get(net, k, 0) : 0;
 }
 
 /* ------------------------------------------------------------------ layout conversions */
@@ -284,11 +283,7 @@ void fast_nchw_to_blk(const float *src, float *dst, int N, int C, int H, int W, 
         }
 }
 
-int fast_layer_layout(const network *net, int i)
-{
-    const unsigned char *p = net->layers && i >= 0 && i < net->n ? plan_for(net) : NULL;
-    return p ? p[i] : 0;
-}
+int fast_layer_layout(const network *net, int i) { return plan_get(net, i, 0); }
 
 static void copy_out(const network *net, int i, const float *x, float *dst)
 {

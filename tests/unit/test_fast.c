@@ -546,6 +546,42 @@ static void test_chain_plan(void **state)
     fast_set_dnnl(-1);
 }
 
+/* More networks than the plan cache holds, of two structures, run in turns (plans evicted and
+ * rebuilt): each network's eval output equals its output with the chain off. */
+static void test_chain_many(void **state)
+{
+    (void)state;
+    fast_set_dnnl(1);
+    if (fast_dnnl_mode() != 1) { fast_set_dnnl(-1); skip(); }
+    enum { NN = 11 };
+    network *nets[NN];
+    float *out[NN];
+    for (int k = 0; k < NN; k++) {
+        nets[k] = load_cfg_text(k % 2 ? dnnl_cfgs[0] : chain_cfgs[0]);   /* two structures */
+        assert_non_null(nets[k]);
+        net_reset(nets[k]);   /* rolling statistics away from 0 */
+        nets[k]->train = 0;
+        float *x = rnd((size_t)nets[k]->inputs * nets[k]->batch, 300 + k);
+        memcpy(nets[k]->input, x, sizeof(float) * nets[k]->inputs * nets[k]->batch);
+        free(x);
+        out[k] = malloc(sizeof(float) * nets[k]->outputs * nets[k]->batch);
+    }
+    for (int round = 0; round < 2; round++)
+        for (int k = 0; k < NN; k++) {
+            forward_network(nets[k]);
+            memcpy(out[k], nets[k]->output, sizeof(float) * nets[k]->outputs * nets[k]->batch);
+        }
+    fast_set_chain(0);
+    for (int k = 0; k < NN; k++) {
+        forward_network(nets[k]);
+        expect_close(out[k], nets[k]->output, (size_t)nets[k]->outputs * nets[k]->batch, 1e-4, "chain vs no chain, many networks");
+        free(out[k]);
+        host__free_network(nets[k]);
+    }
+    fast_set_chain(-1);
+    fast_set_dnnl(-1);
+}
+
 /* Whole training step through the host API: loss and gradient with fast on and off. */
 static void test_host_step(void **state)
 {
@@ -593,6 +629,7 @@ int main(void)
         cmocka_unit_test(test_dense_choice),
         cmocka_unit_test(test_host_step),
         cmocka_unit_test(test_chain_plan),
+        cmocka_unit_test(test_chain_many),
         cmocka_unit_test(test_whole_network_dnnl),   /* last: its networks draw from rand() */
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
