@@ -248,39 +248,35 @@ int fast_chain_of(const network *net, const layer *l, int k)
 
 /* ------------------------------------------------------------------ layout conversions */
 
-/* Tiles of 8 pixels x B channels, images and channel blocks over the fast threads. */
-void fast_blk_to_nchw(const float *src, float *dst, int N, int C, int H, int W, int B)
+/* nChwBc <-> NCHW (to_nchw 1: from blocked), in tiles of 8 pixels x B channels, images and
+ * channel blocks over the fast threads. */
+static void convert(const float *src, float *dst, int N, int C, int H, int W, int B, int to_nchw)
 {
     size_t S = (size_t)H * W;
     int nb = C / B, nt = omp_in_parallel() ? 1 : fast_nt((size_t)N * C * S);
 #pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static) collapse(2)
     for (int n = 0; n < N; n++)
         for (int cb = 0; cb < nb; cb++) {
-            const float *s = src + ((size_t)n * nb + cb) * S * B;
-            float *d = dst + ((size_t)n * C + (size_t)cb * B) * S;
+            size_t blk = ((size_t)n * nb + cb) * S * B, pl = ((size_t)n * C + (size_t)cb * B) * S;
             for (size_t k0 = 0; k0 < S; k0 += 8) {
                 size_t k1 = k0 + 8 < S ? k0 + 8 : S;
                 for (int q = 0; q < B; q++)
-                    for (size_t k = k0; k < k1; k++) d[q * S + k] = s[k * B + q];
+                    for (size_t k = k0; k < k1; k++) {
+                        if (to_nchw) dst[pl + q * S + k] = src[blk + k * B + q];
+                        else dst[blk + k * B + q] = src[pl + q * S + k];
+                    }
             }
         }
 }
 
+void fast_blk_to_nchw(const float *src, float *dst, int N, int C, int H, int W, int B)
+{
+    convert(src, dst, N, C, H, W, B, 1);
+}
+
 void fast_nchw_to_blk(const float *src, float *dst, int N, int C, int H, int W, int B)
 {
-    size_t S = (size_t)H * W;
-    int nb = C / B, nt = omp_in_parallel() ? 1 : fast_nt((size_t)N * C * S);
-#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static) collapse(2)
-    for (int n = 0; n < N; n++)
-        for (int cb = 0; cb < nb; cb++) {
-            const float *s = src + ((size_t)n * C + (size_t)cb * B) * S;
-            float *d = dst + ((size_t)n * nb + cb) * S * B;
-            for (size_t k0 = 0; k0 < S; k0 += 8) {
-                size_t k1 = k0 + 8 < S ? k0 + 8 : S;
-                for (size_t k = k0; k < k1; k++)
-                    for (int q = 0; q < B; q++) d[k * B + q] = s[q * S + k];
-            }
-        }
+    convert(src, dst, N, C, H, W, B, 0);
 }
 
 int fast_layer_layout(const network *net, int i) { return plan_get(net, i, 0); }
