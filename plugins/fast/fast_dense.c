@@ -13,7 +13,6 @@
  * The rows and columns of W' follow the layouts the layout chain keeps the output and input
  * in (NCHW or nChwBc), so the product reads and writes them directly.
  * Env DKDENSE=0 or fast_set_dense(0) turns it off. */
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <omp.h>
@@ -101,10 +100,7 @@ void fast_dense_forward_eval(const layer *l, const network *net, int ib, int ob)
     float *sb = fast_scratch(4, 0, 2 * (size_t)l->n), *scale = NULL, *bias = sb + l->n;
     if (l->batch_normalize) {
         scale = sb;
-        for (int o = 0; o < l->n; o++) {
-            scale[o] = l->scales[o] / (sqrtf(l->rolling_variance[o]) + .000001f);
-            bias[o] = l->biases[o] - l->rolling_mean[o] * scale[o];
-        }
+        fast_bn_fold(l, scale, bias);
     } else {
         memcpy(bias, l->biases, sizeof(float) * l->n);
     }

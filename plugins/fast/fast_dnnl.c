@@ -135,6 +135,18 @@ static dnnl_memory_t port_direct(port *p, const float *user)
     return p->pm;
 }
 
+static void port_in(port *p);
+
+/* The primitive's view of an input array: the array itself when it already holds the
+ * primitive's layout (direct: the layout chain), else reordered into slot s. */
+static dnnl_memory_t port_read(port *p, const float *user, int direct, int s)
+{
+    if (direct) return port_direct(p, user);
+    dnnl_memory_t m = port_bind(p, user, s);
+    port_in(p);
+    return m;
+}
+
 static void run(dnnl_primitive_t prim, int n, const dnnl_exec_arg_t *args)
 {
     if (dnnl_primitive_execute(prim, strm, n, args) != dnnl_success ||
@@ -423,15 +435,22 @@ static thr_guard thr_set(int nt)
 }
 static void thr_restore(thr_guard g) { omp_set_num_threads(g.prev); }
 
-/* The training entry of layer l with forward and backward primitives, or NULL; caller holds mu. */
-static dconv *train_entry(const layer *l, int nt)
+/* The entry of layer l with its training forward primitive, or NULL; caller holds mu. */
+static dconv *fwd_entry(const layer *l, int nt)
 {
     dconv *e = engine_ok() ? lookup(l, nt) : NULL;
     if (e && !e->fwd_ok) {
         e->fwd_ok = make_fwd(e) ? 1 : -1;
         if (e->fwd_ok < 0) warn_once("forward convolution", l);
     }
-    if (e && e->fwd_ok == 1 && !e->bwd_ok) {
+    return e && e->fwd_ok == 1 ? e : NULL;
+}
+
+/* ... with the backward primitives too (the forward's is their hint), or NULL. */
+static dconv *train_entry(const layer *l, int nt)
+{
+    dconv *e = fwd_entry(l, nt);
+    if (e && !e->bwd_ok) {
         e->bwd_ok = make_bwd(e) ? 1 : -1;
         if (e->bwd_ok < 0) warn_once("backward convolution", l);
     }
@@ -458,28 +477,21 @@ static void fwd_output_to(const layer *l, int ob)
     fast_nchw_to_blk(pl, l->output, l->batch, l->out_c, l->out_h, l->out_w, ob);
 }
 
-int fast_dnnl_conv_forward(const layer *l, const network *net)
+int fast_dnnl_conv_forward(const layer *l, const network *net, int ib, int ob)
 {
     if (!fast_dnnl_use(l, 0)) return 0;
-    int ib = fast_chain_in(net, l), ob = fast_chain_out(net, l);   /* the chain plan: outside mu */
     int nt = dnnl_threads(l);
     pthread_mutex_lock(&mu);
     thr_guard g = thr_set(nt);
-    dconv *e = engine_ok() ? lookup(l, nt) : NULL;
-    if (e && !e->fwd_ok) {
-        e->fwd_ok = make_fwd(e) ? 1 : -1;
-        if (e->fwd_ok < 0) warn_once("forward convolution", l);
-    }
-    int ok = e && e->fwd_ok == 1;
+    dconv *e = fwd_entry(l, nt);
+    int ok = e != NULL;
     if (ok) {
         const float *in = fwd_input(l, net, &ib, e->f_src_blk);
         int direct_out = ob && ob == e->f_dst_blk;
         dnnl_exec_arg_t a[3] = {
-            { DNNL_ARG_SRC, ib ? port_direct(&e->f_src, in) : port_bind(&e->f_src, in, S_SRC) },
-            { DNNL_ARG_WEIGHTS, port_bind(&e->f_wei, l->weights, S_WEI) },
+            { DNNL_ARG_SRC, port_read(&e->f_src, in, ib != 0, S_SRC) },
+            { DNNL_ARG_WEIGHTS, port_read(&e->f_wei, l->weights, 0, S_WEI) },
             { DNNL_ARG_DST, direct_out ? port_direct(&e->f_dst, l->output) : port_bind(&e->f_dst, l->output, S_DST) } };
-        if (!ib) port_in(&e->f_src);
-        port_in(&e->f_wei);
         run(e->fwd, 3, a);
         if (!direct_out) {
             port_out(&e->f_dst);
@@ -537,10 +549,9 @@ int fast_dnnl_chain_blocks(const layer *l, const network *net, int *src_blk, int
     return e != NULL;
 }
 
-int fast_dnnl_conv_forward_fused(const layer *l, const network *net, int act)
+int fast_dnnl_conv_forward_fused(const layer *l, const network *net, int act, int ib, int ob)
 {
     if (!fast_dnnl_use(l, 2) || act < 0 || act > 2) return 0;
-    int ib = fast_chain_in(net, l), ob = fast_chain_out(net, l);   /* the chain plan: outside mu */
     int nt = dnnl_threads(l);
     pthread_mutex_lock(&mu);
     thr_guard g = thr_set(nt);
@@ -553,13 +564,12 @@ int fast_dnnl_conv_forward_fused(const layer *l, const network *net, int act)
         if (l->batch_normalize) {
             size_t per = (size_t)l->nweights / n;
             float *w2 = get_slot(S_TMP, sizeof(float) * (size_t)l->nweights);
-            float *b2 = get_slot(S_BIAS, sizeof(float) * (size_t)n);
+            float *b2 = get_slot(S_BIAS, sizeof(float) * 2 * (size_t)n), *a = b2 + n;
+            fast_bn_fold(l, a, b2);
             for (int o = 0; o < n; o++) {
-                float a = l->scales[o] / (sqrtf(l->rolling_variance[o]) + .000001f);
-                b2[o] = l->biases[o] - l->rolling_mean[o] * a;
                 const float *src = l->weights + o * per;
                 float *dst = w2 + o * per;
-                for (size_t k = 0; k < per; k++) dst[k] = src[k] * a;
+                for (size_t k = 0; k < per; k++) dst[k] = src[k] * a[o];
             }
             ws = w2;
             bias = b2;
@@ -567,18 +577,15 @@ int fast_dnnl_conv_forward_fused(const layer *l, const network *net, int act)
         /* the input: already in the primitive's layout (the chain), NCHW (a reorder), or in
          * another blocked layout than planned (back to NCHW first) */
         const float *in = fwd_input(l, net, &ib, e->e_src_blk);
-        dnnl_memory_t src = ib ? port_direct(&e->e_src, in) : port_bind(&e->e_src, in, S_SRC);
+        dnnl_memory_t src = port_read(&e->e_src, in, ib != 0, S_SRC);
         int direct_out = ob && ob == e->e_dst_blk[act];
         dnnl_memory_t dst = direct_out ? port_direct(&e->e_dst[act], l->output)
                                        : port_bind(&e->e_dst[act], l->output, S_DST);
         dnnl_exec_arg_t a[4] = {
             { DNNL_ARG_SRC, src },
-            { DNNL_ARG_WEIGHTS, port_bind(&e->e_wei, ws, S_WEI) },
-            { DNNL_ARG_BIAS, port_bind(&e->e_bias, bias, S_BIAS2) },
+            { DNNL_ARG_WEIGHTS, port_read(&e->e_wei, ws, 0, S_WEI) },
+            { DNNL_ARG_BIAS, port_read(&e->e_bias, bias, 0, S_BIAS2) },
             { DNNL_ARG_DST, dst } };
-        if (!ib) port_in(&e->e_src);
-        port_in(&e->e_wei);
-        port_in(&e->e_bias);
         run(e->fused[act], 4, a);
         if (!direct_out) {
             port_out(&e->e_dst[act]);
@@ -604,12 +611,10 @@ static void add_into(float *restrict dst, const float *restrict src, size_t n)
 
 /* The layout chain (training): l->delta is in l's output layout ob, net->input and net->delta
  * in the input layout ib. The plan chose them from these primitives' layouts, which are fixed
- * per shape and thread count, so they agree. */
-int fast_dnnl_conv_backward(const layer *l, const network *net)
+ * per shape and thread count, so they agree. sole: l is the only reader of its input. */
+int fast_dnnl_conv_backward(const layer *l, const network *net, int ib, int ob, int sole)
 {
     if (!fast_dnnl_use(l, 1)) return 0;
-    int ib = fast_chain_in(net, l), ob = fast_chain_out(net, l);
-    int sole = ib && net->delta ? fast_chain_in_sole(net, l) : 0;
     int nt = dnnl_threads(l);
     pthread_mutex_lock(&mu);
     thr_guard g = thr_set(nt);
@@ -621,13 +626,11 @@ int fast_dnnl_conv_backward(const layer *l, const network *net)
     }
     if (e) {
         /* weight gradient: added to weight_updates */
-        dnnl_memory_t ddst = ob ? port_direct(&e->w_ddst, l->delta) : port_bind(&e->w_ddst, l->delta, S_DST);
-        if (!ob) port_in(&e->w_ddst);
+        dnnl_memory_t ddst = port_read(&e->w_ddst, l->delta, ob != 0, S_DST);
         dnnl_exec_arg_t w[3] = {
-            { DNNL_ARG_SRC, ib ? port_direct(&e->w_src, net->input) : port_bind(&e->w_src, net->input, S_SRC) },
+            { DNNL_ARG_SRC, port_read(&e->w_src, net->input, ib != 0, S_SRC) },
             { DNNL_ARG_DIFF_DST, ddst },
             { DNNL_ARG_DIFF_WEIGHTS, port_bind(&e->w_dwei, l->weight_updates, S_WEI) } };
-        if (!ib) port_in(&e->w_src);
         run(e->bww, 3, w);
         port_out(&e->w_dwei);
         if (net->delta) {
@@ -636,8 +639,7 @@ int fast_dnnl_conv_backward(const layer *l, const network *net)
             if (e->w_ddst_reuse) {
                 dd = ddst;   /* already in slot S_DST (or the user array) */
             } else {
-                dd = port_bind(&e->d_ddst, l->delta, S_DST);
-                port_in(&e->d_ddst);
+                dd = port_read(&e->d_ddst, l->delta, 0, S_DST);
             }
             dnnl_memory_t ds;
             float *acc = NULL;
@@ -651,9 +653,8 @@ int fast_dnnl_conv_backward(const layer *l, const network *net)
             }
             dnnl_exec_arg_t d[3] = {
                 { DNNL_ARG_DIFF_DST, dd },
-                { DNNL_ARG_WEIGHTS, port_bind(&e->d_wei, l->weights, S_WEI) },
+                { DNNL_ARG_WEIGHTS, port_read(&e->d_wei, l->weights, 0, S_WEI) },
                 { DNNL_ARG_DIFF_SRC, ds } };
-            port_in(&e->d_wei);
             run(e->bwdd, 3, d);
             if (!ib) port_out(l->size == 1 ? &e->d_dsrc_set : &e->d_dsrc_add);
             else if (acc) add_into(net->delta, acc, (size_t)l->inputs * l->batch);

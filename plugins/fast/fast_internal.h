@@ -62,6 +62,10 @@ int fast_chain_in_sole(const network *net, const layer *l);
 void fast_blk_to_nchw(const float *src, float *dst, int N, int C, int H, int W, int B);
 void fast_nchw_to_blk(const float *src, float *dst, int N, int C, int H, int W, int B);
 
+/* Eval-mode BN of a convolution as Darknet computes it, folded into per-output-channel
+ * factors: y = conv(x)*scale[o] + bias[o] (fast_layers.c). */
+void fast_bn_fold(const layer *l, float *scale, float *bias);
+
 /* A convolution over a tiny input as one GEMM over the batch (fast_dense.c). ib/ob: the
  * layouts of net->input and l->output (0 NCHW, else the channel block). */
 int fast_dense_use(const layer *l);
@@ -74,20 +78,23 @@ void fast_dense_backward(const layer *l, const network *net, int ib, int ob);
 #ifdef FAST_DNNL
 #include <darknet.h>
 int fast_dnnl_use(const layer *l, int phase);   /* phase 0 forward, 1 backward, 2 fused eval */
-int fast_dnnl_conv_forward(const layer *l, const network *net);
+/* ib, ob: the layouts (fast_chain_in/out) of net->input and l->output; sole:
+ * fast_chain_in_sole */
+int fast_dnnl_conv_forward(const layer *l, const network *net, int ib, int ob);
 /* eval mode: conv + BN (rolling statistics) + act (0 LINEAR, 1 RELU, 2 LEAKY) in one call */
-int fast_dnnl_conv_forward_fused(const layer *l, const network *net, int act);
-int fast_dnnl_conv_backward(const layer *l, const network *net);
+int fast_dnnl_conv_forward_fused(const layer *l, const network *net, int act, int ib, int ob);
+int fast_dnnl_conv_backward(const layer *l, const network *net, int ib, int ob, int sole);
 /* the fused path's activation code for l (-1: not RELU/LEAKY/LINEAR) */
 int fast_dnnl_fused_act(const layer *l);
-/* Will l run on the fused eval path? Then 1, with the channel blocks of the primitive's
- * src and dst layouts (0: another layout). */
+/* Will l run on oneDNN in net's mode (eval: the fused path; training: forward and backward,
+ * with BN)? Then 1, with the channel blocks of the primitives' src and dst layouts (0: another
+ * layout, or the training primitives disagree). */
 int fast_dnnl_chain_blocks(const layer *l, const network *net, int *src_blk, int *dst_blk);
 #else
 #define fast_dnnl_fused_act(l) (-1)
 #define fast_dnnl_chain_blocks(l, net, s, d) 0
-#define fast_dnnl_conv_forward(l, net) 0
-#define fast_dnnl_conv_forward_fused(l, net, act) 0
-#define fast_dnnl_conv_backward(l, net) 0
+#define fast_dnnl_conv_forward(l, net, ib, ob) 0
+#define fast_dnnl_conv_forward_fused(l, net, act, ib, ob) 0
+#define fast_dnnl_conv_backward(l, net, ib, ob, sole) 0
 #endif
 #endif

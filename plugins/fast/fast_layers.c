@@ -432,15 +432,25 @@ FAST_CLONES static void bn_bwd_blk16(float *d, const float *x, const float *xn, 
     bn_bwd_blk_impl(d, x, xn, out, N, S, stride, mean, var, sc, a, bu, su, mo, vo, 16);
 }
 
+void fast_bn_fold(const layer *l, float *scale, float *bias)
+{
+    for (int o = 0; o < l->n; o++) {
+        scale[o] = l->scales[o] / (sqrtf(l->rolling_variance[o]) + .000001f);
+        bias[o] = l->biases[o] - l->rolling_mean[o] * scale[o];
+    }
+}
+
 /* Train/eval BN forward on l->output in place, as forward_batchnorm_layer does (x <- input,
  * batch stats + EMA, x_norm), then the activation `a` (LINEAR/RELU/LEAKY) in the same pass. */
+/* blk: the layout chain's blocked layout of l->output (training only: in eval mode a
+ * convolution the chain keeps blocked runs fused on oneDNN or as one GEMM, never here) */
 static void bn_forward(layer *l, network *net, ACTIVATION a, int blk)
 {
     int B = l->batch, C = l->out_c, S = l->out_h * l->out_w;
     if (l->type == BATCHNORM) memcpy(l->output, net->input, sizeof(float) * (size_t)l->outputs * B);
     int nt = fast_nt((size_t)B * C * S);
     size_t stride = (size_t)C * S;
-    if (blk && net->train) {   /* the layout chain's blocked layout (training only) */
+    if (blk && net->train) {
 #pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
         for (int cb = 0; cb < C / blk; cb++) {
             size_t o = (size_t)cb * S * blk;
@@ -464,9 +474,6 @@ static void bn_forward(layer *l, network *net, ACTIVATION a, int blk)
             l->rolling_variance[f] += .01f * l->variance[f];
         }
     } else {
-        if (blk) {   /* not planned (eval convolutions take the fused path): through NCHW */
-            memcpy(l->output, to_nchw(l->output, blk, B, C, l->out_h, l->out_w, 4), sizeof(float) * (size_t)B * C * S);
-        }
 #pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static) collapse(2)
         for (int b = 0; b < B; b++)
             for (int f = 0; f < C; f++) {
@@ -475,7 +482,6 @@ static void bn_forward(layer *l, network *net, ACTIVATION a, int blk)
                 bn_eval_chunk(l->output + o, l->x + o, S, l->rolling_mean[f], inv, l->scales[f],
                               l->biases[f], a);
             }
-        if (blk) nchw_to(l->output, blk, B, C, l->out_h, l->out_w);
     }
 }
 
@@ -644,22 +650,24 @@ void forward_convolutional_layer(layer l, network net)
     }
     ACTIVATION act = l.activation;
     int dense = fast_dense_use(&l);
-    int ob = fast_chain_out(&net, &l);   /* the layout chain: blocked output (and BN on it) */
+    /* the layout chain: the layouts of the input and of the output (and BN on it) */
+    int ib = fast_chain_in(&net, &l), ob = fast_chain_out(&net, &l);
     /* eval mode: conv + BN with the rolling statistics (or the bias) + activation in one
      * GEMM or oneDNN call */
     if (!net.train && fk_act_supported(act) && dense) {
-        fast_dense_forward_eval(&l, &net, fast_chain_in(&net, &l), ob);
+        fast_dense_forward_eval(&l, &net, ib, ob);
         return;
     }
-    if (!net.train && fast_dnnl_fused_act(&l) >= 0 && fast_dnnl_conv_forward_fused(&l, &net, fast_dnnl_fused_act(&l)))
-        return;
+    int fact = fast_dnnl_fused_act(&l);
+    if (!net.train && fact >= 0 && fast_dnnl_conv_forward_fused(&l, &net, fact, ib, ob)) return;
     if (dense) {
-        fast_dense_forward(&l, &net, fast_chain_in(&net, &l), ob);
-    } else if (!fast_dnnl_conv_forward(&l, &net)) {
-        if (ob || fast_chain_in(&net, &l)) chain_broken(&net);
+        fast_dense_forward(&l, &net, ib, ob);
+    } else if (!fast_dnnl_conv_forward(&l, &net, ib, ob)) {
+        if (ob || ib) chain_broken(&net);
         conv_fwd_gemm(&l, &net);
     }
     int fuse = fk_act_supported(act);
+    if (ob && !net.train) chain_broken(&net);
     if (l.batch_normalize) {
         bn_forward(&l, &net, fuse ? act : LINEAR, ob);
     } else {
@@ -678,7 +686,8 @@ void backward_convolutional_layer(layer l, network net)
     }
     int m = l.n / l.groups, n = l.size * l.size * l.c / l.groups, k = l.out_w * l.out_h;
     ACTIVATION act = l.activation;
-    int ob = fast_chain_out(&net, &l);   /* the layout chain: l.delta is in the output's layout */
+    /* the layout chain: l.delta is in the output's layout, net.input and net.delta in the input's */
+    int ib = fast_chain_in(&net, &l), ob = fast_chain_out(&net, &l);
     if (l.batch_normalize && fk_act_supported(act)) {
         bn_backward(&l, &net, act, ob);
     } else {
@@ -688,11 +697,12 @@ void backward_convolutional_layer(layer l, network net)
     }
 
     if (fast_dense_use(&l)) {
-        fast_dense_backward(&l, &net, fast_chain_in(&net, &l), ob);
+        fast_dense_backward(&l, &net, ib, ob);
         return;
     }
-    if (fast_dnnl_conv_backward(&l, &net)) return;
-    if (ob || fast_chain_in(&net, &l)) chain_broken(&net);
+    int sole = ib && net.delta ? fast_chain_in_sole(&net, &l) : 0;
+    if (fast_dnnl_conv_backward(&l, &net, ib, ob, sole)) return;
+    if (ob || ib) chain_broken(&net);
 
     /* The images are cut into G fixed groups; group 0 accumulates its weight gradient into
      * weight_updates, group g > 0 into its own partial, and the partials are added in group
