@@ -36,7 +36,6 @@
 void fast_set_enabled(int on);
 int fast_enabled(void);
 void fast_set_threads(int n);   /* n < 1: back to the default */
-int fast_threads(void);
 /* One line: enabled/disabled, threads, BLAS core, how many symbols are interposed. */
 const char *fast_status(void);
 /* Resolve and check everything now (otherwise done lazily on first use). Returns the number
@@ -60,6 +59,7 @@ void fast_exec_passive_wait(char **argv);
 
 /* oneDNN convolutions (built with DNNL=1): env DKDNNL=0 (never), 1 (every convolution it can
  * take: groups 1, not xnor/binary), auto (default: the measured rule in fast_dnnl.c).
+ * Every DK* variable is read once, in fast_core.c.
  * fast_set_dnnl(m) sets the mode (-1: back to the environment's). Without oneDNN in the
  * build the mode is always 0. */
 void fast_set_dnnl(int mode);
@@ -72,10 +72,15 @@ const char *fast_dnnl_status(void);
  * fast_set_dense(0) turns it off (-1: back to the environment's). */
 void fast_set_dense(int on);
 
-/* The layout chain (fast_chain.c), with oneDNN: a layer output whose every reader is a oneDNN
- * convolution, [shortcut], [maxpool] or [avgpool] of the fast path stays in oneDNN's blocked
- * layout (nChw8c on AVX2) instead of being reordered to NCHW and back; in training its delta
- * too, and a convolution's BN runs on that layout.
+/* The plan (fast_plan.c): one per network and mode, made on first use. For each layer it
+ * records which backend runs a convolution (im2col + OpenBLAS, oneDNN, or one GEMM over the
+ * batch on tiny maps; forward and backward each) and the layout of every layer output:
+ * NCHW, or the blocked layout nChwBc of oneDNN's primitives (channel blocks of B interleaved
+ * per pixel; B = C is NHWC). Which B: whatever the primitives oneDNN created report, e.g.
+ * nChw8c with AVX2, NHWC or nChw16c with AVX-512 (blocks of 8 or more channels only).
+ * An output stays blocked (the layout chain) when every reader of it reads that layout: a
+ * oneDNN convolution whose primitive reads exactly it, a tiny-map convolution, [shortcut],
+ * [maxpool], [avgpool]; in training its delta too, and a convolution's BN runs on it.
  * The network's output (net.output, the last layer) is always NCHW; an intermediate layer's
  * l.output may not be: fast_layer_output(net, i, dst) copies layer i's output of the last
  * forward pass in NCHW (call it with the modes and thread count of that pass).
@@ -88,5 +93,15 @@ void fast_layer_output(const network *net, int i, float *dst);
 void fast_layer_delta(const network *net, int i, float *dst);
 /* the channel block B of layer i's output layout nChwBc in the current mode, 0 for NCHW */
 int fast_layer_layout(const network *net, int i);
+/* Layer i's convolution backends in the current mode (FAST_BE_GEMM, FAST_BE_DNNL, FAST_BE_DENSE;
+ * FAST_BE_LIBRARY for a layer that is not a convolution or runs the library's own code), and
+ * whether the eval forward is fused (conv + BN + activation in one call). */
+enum { FAST_BE_LIBRARY = 0, FAST_BE_GEMM, FAST_BE_DNNL, FAST_BE_DENSE };
+void fast_layer_backends(const network *net, int i, int *fwd, int *bwd, int *fused);
 
+/* Tests and benchmarks: force oneDNN's activation layout to nChw8c (8), nChw16c (16) or NHWC
+ * (FAST_BLOCK_NHWC) where the channel count allows it, 0 leaves it to oneDNN, -1 back to the
+ * environment's (DKBLOCK=8|16|nhwc). */
+#define FAST_BLOCK_NHWC 1
+void fast_set_block(int block);
 #endif

@@ -1,4 +1,5 @@
-/* fast_core.c: switch, thread count, symbol resolution and status of the fast kernels. */
+/* fast_core.c: the switches (every DK* variable is read here, once), the thread count,
+ * symbol resolution, status and per-thread scratch of the fast kernels. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
@@ -10,6 +11,9 @@
 #include <unistd.h>
 #include <cblas.h>
 #include <omp.h>
+#ifdef FAST_DNNL
+#include <dnnl.h>
+#endif
 #include "fast.h"
 #include "fast_internal.h"
 #include "fast_protos.h"
@@ -18,6 +22,7 @@ void *fast_orig_tab[FI_COUNT];
 volatile int fast_ready;
 int fast_on = 1;
 int fast_nthr = 1;
+fast_switches fast_sw;
 
 static int interposed_tab[FI_COUNT];
 static int n_not_interposed;
@@ -38,11 +43,44 @@ static int default_threads(void)
     return (int)n;
 }
 
+/* The DK* switches, all read here. A value of "0", "off" or "no" turns a switch off. */
+static int env_off(const char *name)
+{
+    const char *e = getenv(name);
+    return e && (!strcmp(e, "0") || !strcmp(e, "off") || !strcmp(e, "no"));
+}
+
+/* DKDNNL: 0/off/no never, 1/on/all every convolution oneDNN can take, else by rule (2) */
+static int env_dnnl(void)
+{
+#ifdef FAST_DNNL
+    const char *e = getenv("DKDNNL");
+    if (env_off("DKDNNL")) return 0;
+    return e && (!strcmp(e, "1") || !strcmp(e, "on") || !strcmp(e, "all")) ? 1 : 2;
+#else
+    return 0;
+#endif
+}
+
+/* DKBLOCK: 8, 16 or nhwc forces oneDNN's activation layout; anything else leaves it to oneDNN */
+static int env_block(void)
+{
+    const char *e = getenv("DKBLOCK");
+    if (!e) return 0;
+    if (!strcmp(e, "8")) return 8;
+    if (!strcmp(e, "16")) return 16;
+    if (!strcmp(e, "nhwc")) return FAST_BLOCK_NHWC;
+    return 0;
+}
+
 static void do_init(void)
 {
-    const char *e = getenv("DKFAST");
-    if (e && (!strcmp(e, "0") || !strcmp(e, "off") || !strcmp(e, "no"))) fast_on = 0;
-    e = getenv("DKTHREADS");
+    fast_on = !env_off("DKFAST");
+    fast_sw.dnnl = env_dnnl();
+    fast_sw.dense = !env_off("DKDENSE");
+    fast_sw.chain = !env_off("DKCHAIN");
+    fast_sw.block = env_block();
+    const char *e = getenv("DKTHREADS");
     int t = e ? atoi(e) : 0;
     if (fast_nthr <= 1 && t < 1) t = default_threads();
     if (t >= 1) fast_nthr = t > FAST_MAX_THREADS ? FAST_MAX_THREADS : t;
@@ -103,12 +141,6 @@ void fast_set_threads(int n)
         n = (e && atoi(e) > 0) ? atoi(e) : default_threads();
     }
     fast_nthr = n > FAST_MAX_THREADS ? FAST_MAX_THREADS : n;
-}
-
-int fast_threads(void)
-{
-    fast_lazy_init();
-    return fast_nthr;
 }
 
 const char *fast_status(void)
@@ -173,8 +205,6 @@ float *fast_scratch(int slot, int tid, size_t n)
     return scr[slot][tid];
 }
 
-void fast_blas_threads(int n) { openblas_set_num_threads(n); }
-
 void fast_exec_passive_wait(char **argv)
 {
     if (!argv || getenv("OMP_WAIT_POLICY") || getenv("DKFAST_NOEXEC")) return;
@@ -183,9 +213,57 @@ void fast_exec_passive_wait(char **argv)
     unsetenv("OMP_WAIT_POLICY");   /* exec failed: carry on as we are */
 }
 
-#ifndef FAST_DNNL
-/* built without oneDNN (make DNNL=0) */
-void fast_set_dnnl(int mode) { (void)mode; }
-int fast_dnnl_mode(void) { return 0; }
-const char *fast_dnnl_status(void) { return "no oneDNN in this build"; }
+/* The setters: a negative value goes back to the environment's. */
+void fast_set_dnnl(int mode)
+{
+    fast_lazy_init();
+#ifdef FAST_DNNL
+    fast_sw.dnnl = mode < 0 ? env_dnnl() : mode > 2 ? 2 : mode;
+#else
+    (void)mode;
 #endif
+}
+
+int fast_dnnl_mode(void)
+{
+    fast_lazy_init();
+    return fast_sw.dnnl;
+}
+
+void fast_set_dense(int on)
+{
+    fast_lazy_init();
+    fast_sw.dense = on < 0 ? !env_off("DKDENSE") : !!on;
+}
+
+void fast_set_chain(int on)
+{
+    fast_lazy_init();
+    fast_sw.chain = on < 0 ? !env_off("DKCHAIN") : !!on;
+}
+
+int fast_chain_enabled(void)
+{
+    fast_lazy_init();
+    return fast_sw.chain;
+}
+
+void fast_set_block(int block)
+{
+    fast_lazy_init();
+    fast_sw.block = block < 0 ? env_block() : (block == 8 || block == 16 || block == FAST_BLOCK_NHWC) ? block : 0;
+}
+
+const char *fast_dnnl_status(void)
+{
+#ifdef FAST_DNNL
+    static char buf[128];
+    const dnnl_version_t *v = dnnl_version();
+    int m = fast_dnnl_mode();
+    snprintf(buf, sizeof buf, "oneDNN %d.%d.%d convolutions %s", v->major, v->minor, v->patch,
+             m == 0 ? "off" : m == 1 ? "on every layer" : "on by rule");
+    return buf;
+#else
+    return "no oneDNN in this build";
+#endif
+}

@@ -10,28 +10,14 @@
  *
  * Used where at least 3/4 of the (output pixel, input pixel) pairs have a tap and the input
  * has at most 16 pixels (VGG's 2x2 maps; not its 4x4 ones, where 100 of 256 pairs have one).
- * The rows and columns of W' follow the layouts the layout chain keeps the output and input
- * in (NCHW or nChwBc), so the product reads and writes them directly.
+ * The rows and columns of W' follow the layouts the plan keeps the output and input in (NCHW
+ * or nChwBc, any B), so the product reads and writes them directly.
  * Env DKDENSE=0 or fast_set_dense(0) turns it off. */
-#include <stdlib.h>
 #include <string.h>
 #include <omp.h>
 #include "fast.h"
 #include "fast_internal.h"
 #include "fast_kern.h"
-
-static int dense_mode = -1;
-
-void fast_set_dense(int on) { dense_mode = on < 0 ? -1 : !!on; }
-
-static int dense_enabled(void)
-{
-    if (dense_mode < 0) {
-        const char *e = getenv("DKDENSE");
-        dense_mode = !(e && (!strcmp(e, "0") || !strcmp(e, "off") || !strcmp(e, "no")));
-    }
-    return dense_mode;
-}
 
 /* the tap joining output pixel (py, px) and input pixel (qy, qx), or -1 */
 static inline int tap(const layer *l, int py, int px, int qy, int qx)
@@ -42,7 +28,8 @@ static inline int tap(const layer *l, int py, int px, int qy, int qx)
 
 int fast_dense_use(const layer *l)
 {
-    if (!dense_enabled() || l->type != CONVOLUTIONAL || l->groups != 1 || l->xnor || l->binary ||
+    fast_lazy_init();
+    if (!fast_sw.dense || l->type != CONVOLUTIONAL || l->groups != 1 || l->xnor || l->binary ||
         l->size < 2 || l->batch < 1)
         return 0;
     int hw = l->h * l->w, ohw = l->out_h * l->out_w;
@@ -100,7 +87,7 @@ void fast_dense_forward_eval(const layer *l, const network *net, int ib, int ob)
     float *sb = fast_scratch(4, 0, 2 * (size_t)l->n), *scale = NULL, *bias = sb + l->n;
     if (l->batch_normalize) {
         scale = sb;
-        fast_bn_fold(l, scale, bias);
+        fk_bn_fold(l, scale, bias);
     } else {
         memcpy(bias, l->biases, sizeof(float) * l->n);
     }

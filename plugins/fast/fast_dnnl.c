@@ -1,12 +1,14 @@
 /* fast_dnnl.c: convolution forward, backward-data and backward-weights on oneDNN (Debian's
- * libdnnl, the CPU primitive library PyTorch uses), called from the interposed
- * forward_/backward_convolutional_layer in fast_layers.c for the layers where it is chosen
- * (see fast_dnnl_use) instead of im2col + OpenBLAS.
+ * libdnnl, the CPU primitive library PyTorch uses), a backend of the plan (fast_plan.c asks
+ * fast_dnnl_prepare for the primitives of each convolution the rule in fast_dnnl_use gives
+ * to oneDNN, and the layer functions in fast_layers.c run them) instead of im2col + OpenBLAS.
  *
  * Layouts: Darknet keeps activations NCHW and weights OIHW. The primitives are created with
- * format `any`, so oneDNN picks its fastest layout (on AVX2 the blocked nChw8c / OIhw8i8o);
- * the plain arrays are reordered into per-process scratch slots before and out of them after
- * each call. Gradients that Darknet accumulates (weight_updates, and net.delta through
+ * format `any`, so oneDNN picks its fastest layout (with AVX2 the blocked nChw8c / OIhw8i8o;
+ * with AVX-512 NHWC for many shapes, or nChw16c), or with the layout a test forces
+ * (fast_set_block). The plan keeps an activation in the primitive's layout between layers
+ * where it can; otherwise the plain arrays are reordered into per-process scratch slots
+ * before and out of them after each call. Gradients that Darknet accumulates (weight_updates, and net.delta through
  * col2im for size > 1) are added by a reorder with a sum post-op; for size 1 Darknet's own
  * backward overwrites net.delta (gemm with BETA 0), and so does this one.
  *
@@ -32,25 +34,10 @@
 #include "fast_internal.h"
 #include "fast_protos.h"
 
-/* DKDNNL: 0 never, 1 every layer it can take, auto (default) the rule of fast_dnnl_use */
-static int dnnl_mode = -1;
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static dnnl_engine_t eng;
 static dnnl_stream_t strm;
 static int dnnl_broken;   /* engine creation failed: never again */
-
-int fast_dnnl_mode(void)
-{
-    if (dnnl_mode < 0) {
-        const char *e = getenv("DKDNNL");
-        if (e && (!strcmp(e, "0") || !strcmp(e, "off") || !strcmp(e, "no"))) dnnl_mode = 0;
-        else if (e && (!strcmp(e, "1") || !strcmp(e, "on") || !strcmp(e, "all"))) dnnl_mode = 1;
-        else dnnl_mode = 2;
-    }
-    return dnnl_mode;
-}
-
-void fast_set_dnnl(int mode) { dnnl_mode = mode < 0 ? -1 : mode > 2 ? 2 : mode; }
 
 /* ------------------------------------------------------------------ scratch slots */
 
@@ -172,8 +159,8 @@ static void port_out(port *p)
 
 /* ------------------------------------------------------------------ per-shape cache */
 
-typedef struct {
-    int b, c, h, w, n, size, stride, pad, nt;   /* key */
+typedef struct dconv {
+    int b, c, h, w, n, size, stride, pad, nt, force;   /* key (force: fast_sw.block) */
     int oh, ow;
     int fwd_ok, bwd_ok, fused_ok[3];   /* 0 not tried, 1 ready, -1 unavailable */
     dnnl_primitive_desc_t fpd;   /* training forward (the backward's hint) */
@@ -220,12 +207,23 @@ static void conv_geom(const dconv *e, dnnl_dims_t st, dnnl_dims_t pl, dnnl_dims_
     pr[1] = pad_r(e->w, e->ow, e->size, e->stride, e->pad);
 }
 
-static void geom_mds(const dconv *e, dnnl_memory_desc_t *src, dnnl_memory_desc_t *wei,
-                     dnnl_memory_desc_t *dst, dnnl_format_tag_t tag_a, dnnl_format_tag_t tag_w)
+/* The activation layout asked of oneDNN for C channels: `any` (its choice), or the forced
+ * one (tests: fast_set_block) where C allows it. */
+static dnnl_format_tag_t act_tag(const dconv *e, int C)
 {
-    mdesc(src, e->b, e->c, e->h, e->w, tag_a);
-    mdesc(wei, e->n, e->c, e->size, e->size, tag_w);
-    mdesc(dst, e->b, e->n, e->oh, e->ow, tag_a);
+    if (e->force == FAST_BLOCK_NHWC) return dnnl_acdb;
+    if (e->force == 8 && C % 8 == 0) return dnnl_aBcd8b;
+    if (e->force == 16 && C % 16 == 0) return dnnl_aBcd16b;
+    return dnnl_format_tag_any;
+}
+
+/* plain 1: Darknet's own layouts (NCHW, OIHW); 0: the primitive's (act_tag, weights any) */
+static void geom_mds(const dconv *e, dnnl_memory_desc_t *src, dnnl_memory_desc_t *wei,
+                     dnnl_memory_desc_t *dst, int plain)
+{
+    mdesc(src, e->b, e->c, e->h, e->w, plain ? dnnl_nchw : act_tag(e, e->c));
+    mdesc(wei, e->n, e->c, e->size, e->size, plain ? dnnl_oihw : dnnl_format_tag_any);
+    mdesc(dst, e->b, e->n, e->oh, e->ow, plain ? dnnl_nchw : act_tag(e, e->n));
 }
 
 static const dnnl_memory_desc_t *qmd(dnnl_primitive_desc_t pd, dnnl_query_t what)
@@ -233,18 +231,20 @@ static const dnnl_memory_desc_t *qmd(dnnl_primitive_desc_t pd, dnnl_query_t what
     return dnnl_primitive_desc_query_md(pd, what, 0);
 }
 
-/* B when md is the blocked nChwBc layout (B = 8 or 16) of its dims with C a multiple of B, else 0 */
+/* B when md is the blocked layout nChwBc of its dims (fast_internal.h) with C a multiple of
+ * B: nChw8c, nChw16c, or NHWC (B = C; oneDNN's choice with AVX-512 for many shapes); else 0 */
 static int blk_of(const dnnl_memory_desc_t *md)
 {
     if (md->ndims != 4) return 0;
-    static const int bs[] = { 8, 16 };
-    static const dnnl_format_tag_t tags[] = { dnnl_aBcd8b, dnnl_aBcd16b };
-    for (int i = 0; i < 2; i++) {
+    static const int bs[] = { 8, 16, 0 };
+    static const dnnl_format_tag_t tags[] = { dnnl_aBcd8b, dnnl_aBcd16b, dnnl_acdb };
+    for (int i = 0; i < 3; i++) {
         dnnl_memory_desc_t b;
-        if (md->dims[1] % bs[i]) continue;
+        int B = bs[i] ? bs[i] : (int)md->dims[1];
+        if (md->dims[1] % B) continue;
         if (dnnl_memory_desc_init_by_tag(&b, 4, md->dims, dnnl_f32, tags[i]) == dnnl_success &&
             dnnl_memory_desc_equal(&b, md))
-            return bs[i];
+            return B;
     }
     return 0;
 }
@@ -255,8 +255,8 @@ static int make_fwd(dconv *e)
     dnnl_dims_t st, pl, pr;
     dnnl_convolution_desc_t cd;
     conv_geom(e, st, pl, pr);
-    geom_mds(e, &s, &w, &d, dnnl_format_tag_any, dnnl_format_tag_any);
-    geom_mds(e, &us, &uw, &ud, dnnl_nchw, dnnl_oihw);
+    geom_mds(e, &s, &w, &d, 0);
+    geom_mds(e, &us, &uw, &ud, 1);
     CK(dnnl_convolution_forward_desc_init(&cd, dnnl_forward_training, dnnl_convolution_direct, &s, &w,
                                           NULL, &d, st, pl, pr));
     CK(dnnl_primitive_desc_create(&e->fpd, &cd, NULL, eng, NULL));
@@ -279,8 +279,8 @@ static int make_bwd(dconv *e)
     dnnl_convolution_desc_t cd;
     dnnl_primitive_desc_t dpd = NULL, wpd = NULL;
     conv_geom(e, st, pl, pr);
-    geom_mds(e, &s, &w, &d, dnnl_format_tag_any, dnnl_format_tag_any);
-    geom_mds(e, &us, &uw, &ud, dnnl_nchw, dnnl_oihw);
+    geom_mds(e, &s, &w, &d, 0);
+    geom_mds(e, &us, &uw, &ud, 1);
     CK(dnnl_convolution_backward_data_desc_init(&cd, dnnl_convolution_direct, &s, &w, &d, st, pl, pr));
     CK(dnnl_primitive_desc_create(&dpd, &cd, NULL, eng, e->fpd));
     CK(dnnl_primitive_create(&e->bwdd, dpd));
@@ -321,8 +321,8 @@ static int make_fused(dconv *e, int act)
     dnnl_primitive_attr_t attr = NULL;
     dnnl_post_ops_t po = NULL;
     conv_geom(e, st, pl, pr);
-    geom_mds(e, &s, &w, &d, dnnl_format_tag_any, dnnl_format_tag_any);
-    geom_mds(e, &us, &uw, &ud, dnnl_nchw, dnnl_oihw);
+    geom_mds(e, &s, &w, &d, 0);
+    geom_mds(e, &us, &uw, &ud, 1);
     mdesc1(&b, e->n);
     CK(dnnl_primitive_attr_create(&attr));
     if (act) {
@@ -368,14 +368,15 @@ static dconv *lookup(const layer *l, int nt)
     for (int i = 0; i < ncache; i++) {
         dconv *e = &cache[i];
         if (e->b == l->batch && e->c == l->c && e->h == l->h && e->w == l->w && e->n == l->n &&
-            e->size == l->size && e->stride == l->stride && e->pad == l->pad && e->nt == nt)
+            e->size == l->size && e->stride == l->stride && e->pad == l->pad && e->nt == nt &&
+            e->force == fast_sw.block)
             return e;
     }
     if (ncache == NCACHE) return NULL;   /* full: the im2col path */
     dconv *e = &cache[ncache++];
     memset(e, 0, sizeof *e);
     e->b = l->batch; e->c = l->c; e->h = l->h; e->w = l->w; e->n = l->n;
-    e->size = l->size; e->stride = l->stride; e->pad = l->pad; e->nt = nt;
+    e->size = l->size; e->stride = l->stride; e->pad = l->pad; e->nt = nt; e->force = fast_sw.block;
     e->oh = l->out_h; e->ow = l->out_w;
     return e;
 }
@@ -415,7 +416,8 @@ static int rule(const layer *l, int phase)
 
 int fast_dnnl_use(const layer *l, int phase)
 {
-    int m = fast_dnnl_mode();
+    fast_lazy_init();
+    int m = fast_sw.dnnl;
     if (!m || l->groups != 1 || l->xnor || l->binary || l->size < 1) return 0;
     /* the library computes a 1x1 conv without im2col and so ignores its stride (it reads
      * the first out_h*out_w floats of each image as if unstrided): keep its own semantics */
@@ -457,52 +459,6 @@ static dconv *train_entry(const layer *l, int nt)
     return e && e->fwd_ok == 1 && e->bwd_ok == 1 ? e : NULL;
 }
 
-/* The input of a forward pass in the layout the primitive reads: the chain's blocked array
- * itself when it is that layout, else NCHW (converted from another blocked layout). */
-static const float *fwd_input(const layer *l, const network *net, int *ib, int want)
-{
-    if (!*ib || *ib == want) return net->input;
-    float *pl = get_slot(S_PLAIN, sizeof(float) * (size_t)l->inputs * l->batch);
-    fast_blk_to_nchw(net->input, pl, l->batch, l->c, l->h, l->w, *ib);
-    *ib = 0;
-    return pl;
-}
-
-/* After a primitive wrote NCHW to l->output: the blocked layout ob the chain planned. */
-static void fwd_output_to(const layer *l, int ob)
-{
-    size_t cnt = (size_t)l->outputs * l->batch;
-    float *pl = get_slot(S_PLAIN, sizeof(float) * cnt);
-    memcpy(pl, l->output, sizeof(float) * cnt);
-    fast_nchw_to_blk(pl, l->output, l->batch, l->out_c, l->out_h, l->out_w, ob);
-}
-
-int fast_dnnl_conv_forward(const layer *l, const network *net, int ib, int ob)
-{
-    if (!fast_dnnl_use(l, 0)) return 0;
-    int nt = dnnl_threads(l);
-    pthread_mutex_lock(&mu);
-    thr_guard g = thr_set(nt);
-    dconv *e = fwd_entry(l, nt);
-    int ok = e != NULL;
-    if (ok) {
-        const float *in = fwd_input(l, net, &ib, e->f_src_blk);
-        int direct_out = ob && ob == e->f_dst_blk;
-        dnnl_exec_arg_t a[3] = {
-            { DNNL_ARG_SRC, port_read(&e->f_src, in, ib != 0, S_SRC) },
-            { DNNL_ARG_WEIGHTS, port_read(&e->f_wei, l->weights, 0, S_WEI) },
-            { DNNL_ARG_DST, direct_out ? port_direct(&e->f_dst, l->output) : port_bind(&e->f_dst, l->output, S_DST) } };
-        run(e->fwd, 3, a);
-        if (!direct_out) {
-            port_out(&e->f_dst);
-            if (ob) fwd_output_to(l, ob);
-        }
-    }
-    thr_restore(g);
-    pthread_mutex_unlock(&mu);
-    return ok;
-}
-
 /* The fused eval entry of layer l (created on first use), or NULL; caller holds mu. */
 static dconv *fused_entry(const layer *l, int act, int nt)
 {
@@ -514,28 +470,26 @@ static dconv *fused_entry(const layer *l, int act, int nt)
     return e && e->fused_ok[act] == 1 ? e : NULL;
 }
 
-/* Eval-mode activation code of the fused path (0 LINEAR, 1 RELU, 2 LEAKY), -1 for none. */
-int fast_dnnl_fused_act(const layer *l)
-{
-    return l->activation == RELU ? 1 : l->activation == LEAKY ? 2 : l->activation == LINEAR ? 0 : -1;
-}
-
-int fast_dnnl_chain_blocks(const layer *l, const network *net, int *src_blk, int *dst_blk)
+dconv *fast_dnnl_prepare(const layer *l, int phase, int *src_blk, int *dst_blk)
 {
     int act = fast_dnnl_fused_act(l);
     *src_blk = *dst_blk = 0;
-    if (act < 0) return 0;
-    if (net->train ? !l->batch_normalize || !fast_dnnl_use(l, 0) || !fast_dnnl_use(l, 1) : !fast_dnnl_use(l, 2))
-        return 0;
+    if (!fast_dnnl_use(l, phase) || (phase == FD_FUSED && act < 0)) return NULL;
     int nt = dnnl_threads(l);
     pthread_mutex_lock(&mu);
     thr_guard g = thr_set(nt);
     dconv *e = NULL;
-    if (!net->train) {
+    if (phase == FD_FUSED) {
         e = fused_entry(l, act, nt);
         if (e) {
             *src_blk = e->e_src_blk;
             *dst_blk = e->e_dst_blk[act];
+        }
+    } else if (phase == FD_FWD) {
+        e = fwd_entry(l, nt);
+        if (e) {
+            *src_blk = e->f_src_blk;
+            *dst_blk = e->f_dst_blk;
         }
     } else {
         e = train_entry(l, nt);
@@ -546,55 +500,87 @@ int fast_dnnl_chain_blocks(const layer *l, const network *net, int *src_blk, int
     }
     thr_restore(g);
     pthread_mutex_unlock(&mu);
-    return e != NULL;
+    return e;
 }
 
-int fast_dnnl_conv_forward_fused(const layer *l, const network *net, int act, int ib, int ob)
+/* The input of a forward pass in the layout the primitive reads: the array itself when it
+ * holds that layout (ib == want), else NCHW (ib 0; another blocked layout is converted). */
+static const float *fwd_input(const layer *l, const network *net, int *ib, int want)
 {
-    if (!fast_dnnl_use(l, 2) || act < 0 || act > 2) return 0;
-    int nt = dnnl_threads(l);
+    if (!*ib || *ib == want) return net->input;
+    float *pl = get_slot(S_PLAIN, sizeof(float) * (size_t)l->inputs * l->batch);
+    fk_blk_to_nchw(net->input, pl, l->batch, l->c, l->h, l->w, *ib);
+    *ib = 0;
+    return pl;
+}
+
+/* After a primitive wrote NCHW to l->output: the blocked layout ob of the plan. */
+static void fwd_output_to(const layer *l, int ob)
+{
+    size_t cnt = (size_t)l->outputs * l->batch;
+    float *pl = get_slot(S_PLAIN, sizeof(float) * cnt);
+    memcpy(pl, l->output, sizeof(float) * cnt);
+    fk_nchw_to_blk(pl, l->output, l->batch, l->out_c, l->out_h, l->out_w, ob);
+}
+
+void fast_dnnl_conv_forward(dconv *e, const layer *l, const network *net, int ib, int ob)
+{
     pthread_mutex_lock(&mu);
-    thr_guard g = thr_set(nt);
-    dconv *e = fused_entry(l, act, nt);
-    if (e) {
-        /* BN with the rolling statistics as Darknet computes it, folded: y = conv(x)*a + b;
-         * without BN the layer's own weights and biases */
-        int n = l->n;
-        const float *ws = l->weights, *bias = l->biases;
-        if (l->batch_normalize) {
-            size_t per = (size_t)l->nweights / n;
-            float *w2 = get_slot(S_TMP, sizeof(float) * (size_t)l->nweights);
-            float *b2 = get_slot(S_BIAS, sizeof(float) * 2 * (size_t)n), *a = b2 + n;
-            fast_bn_fold(l, a, b2);
-            for (int o = 0; o < n; o++) {
-                const float *src = l->weights + o * per;
-                float *dst = w2 + o * per;
-                for (size_t k = 0; k < per; k++) dst[k] = src[k] * a[o];
-            }
-            ws = w2;
-            bias = b2;
-        }
-        /* the input: already in the primitive's layout (the chain), NCHW (a reorder), or in
-         * another blocked layout than planned (back to NCHW first) */
-        const float *in = fwd_input(l, net, &ib, e->e_src_blk);
-        dnnl_memory_t src = port_read(&e->e_src, in, ib != 0, S_SRC);
-        int direct_out = ob && ob == e->e_dst_blk[act];
-        dnnl_memory_t dst = direct_out ? port_direct(&e->e_dst[act], l->output)
-                                       : port_bind(&e->e_dst[act], l->output, S_DST);
-        dnnl_exec_arg_t a[4] = {
-            { DNNL_ARG_SRC, src },
-            { DNNL_ARG_WEIGHTS, port_read(&e->e_wei, ws, 0, S_WEI) },
-            { DNNL_ARG_BIAS, port_read(&e->e_bias, bias, 0, S_BIAS2) },
-            { DNNL_ARG_DST, dst } };
-        run(e->fused[act], 4, a);
-        if (!direct_out) {
-            port_out(&e->e_dst[act]);
-            if (ob) fwd_output_to(l, ob);   /* planned blocked, but the primitive's layout is another */
-        }
+    thr_guard g = thr_set(e->nt);
+    const float *in = fwd_input(l, net, &ib, e->f_src_blk);
+    int direct_out = ob && ob == e->f_dst_blk;
+    dnnl_exec_arg_t a[3] = {
+        { DNNL_ARG_SRC, port_read(&e->f_src, in, ib != 0, S_SRC) },
+        { DNNL_ARG_WEIGHTS, port_read(&e->f_wei, l->weights, 0, S_WEI) },
+        { DNNL_ARG_DST, direct_out ? port_direct(&e->f_dst, l->output) : port_bind(&e->f_dst, l->output, S_DST) } };
+    run(e->fwd, 3, a);
+    if (!direct_out) {
+        port_out(&e->f_dst);
+        if (ob) fwd_output_to(l, ob);
     }
     thr_restore(g);
     pthread_mutex_unlock(&mu);
-    return e != NULL;
+}
+
+void fast_dnnl_conv_forward_fused(dconv *e, const layer *l, const network *net, int ib, int ob)
+{
+    int act = fast_dnnl_fused_act(l);
+    pthread_mutex_lock(&mu);
+    thr_guard g = thr_set(e->nt);
+    /* BN with the rolling statistics as Darknet computes it, folded: y = conv(x)*a + b;
+     * without BN the layer's own weights and biases */
+    int n = l->n;
+    const float *ws = l->weights, *bias = l->biases;
+    if (l->batch_normalize) {
+        size_t per = (size_t)l->nweights / n;
+        float *w2 = get_slot(S_TMP, sizeof(float) * (size_t)l->nweights);
+        float *b2 = get_slot(S_BIAS, sizeof(float) * 2 * (size_t)n), *a = b2 + n;
+        fk_bn_fold(l, a, b2);
+        for (int o = 0; o < n; o++) {
+            const float *src = l->weights + o * per;
+            float *dst = w2 + o * per;
+            for (size_t k = 0; k < per; k++) dst[k] = src[k] * a[o];
+        }
+        ws = w2;
+        bias = b2;
+    }
+    const float *in = fwd_input(l, net, &ib, e->e_src_blk);
+    dnnl_memory_t src = port_read(&e->e_src, in, ib != 0, S_SRC);
+    int direct_out = ob && ob == e->e_dst_blk[act];
+    dnnl_memory_t dst = direct_out ? port_direct(&e->e_dst[act], l->output)
+                                   : port_bind(&e->e_dst[act], l->output, S_DST);
+    dnnl_exec_arg_t a[4] = {
+        { DNNL_ARG_SRC, src },
+        { DNNL_ARG_WEIGHTS, port_read(&e->e_wei, ws, 0, S_WEI) },
+        { DNNL_ARG_BIAS, port_read(&e->e_bias, bias, 0, S_BIAS2) },
+        { DNNL_ARG_DST, dst } };
+    run(e->fused[act], 4, a);
+    if (!direct_out) {
+        port_out(&e->e_dst[act]);
+        if (ob) fwd_output_to(l, ob);
+    }
+    thr_restore(g);
+    pthread_mutex_unlock(&mu);
 }
 
 /* dst += src, n floats, the fast thread count */
@@ -609,68 +595,43 @@ static void add_into(float *restrict dst, const float *restrict src, size_t n)
     }
 }
 
-/* The layout chain (training): l->delta is in l's output layout ob, net->input and net->delta
- * in the input layout ib. The plan chose them from these primitives' layouts, which are fixed
- * per shape and thread count, so they agree. sole: l is the only reader of its input. */
-int fast_dnnl_conv_backward(const layer *l, const network *net, int ib, int ob, int sole)
+/* Training: l->delta is in l's output layout ob, net->input and net->delta in the input
+ * layout ib. The plan took both from this entry's FD_BWD blocks, so each is 0 or exactly the
+ * primitives' layout. sole: l is the only reader of its input. */
+void fast_dnnl_conv_backward(dconv *e, const layer *l, const network *net, int ib, int ob, int sole)
 {
-    if (!fast_dnnl_use(l, 1)) return 0;
-    int nt = dnnl_threads(l);
     pthread_mutex_lock(&mu);
-    thr_guard g = thr_set(nt);
-    dconv *e = train_entry(l, nt);
-    if (e && ((ob && ob != e->b_dst_blk) || (ib && ib != e->b_src_blk))) {
-        fprintf(stderr, "fast: internal error: a blocked layout the oneDNN backward does not read "
-                "(layer %d, %d/%d vs %d/%d)\n", net->index, ib, ob, e->b_src_blk, e->b_dst_blk);
-        abort();
-    }
-    if (e) {
-        /* weight gradient: added to weight_updates */
-        dnnl_memory_t ddst = port_read(&e->w_ddst, l->delta, ob != 0, S_DST);
-        dnnl_exec_arg_t w[3] = {
-            { DNNL_ARG_SRC, port_read(&e->w_src, net->input, ib != 0, S_SRC) },
-            { DNNL_ARG_DIFF_DST, ddst },
-            { DNNL_ARG_DIFF_WEIGHTS, port_bind(&e->w_dwei, l->weight_updates, S_WEI) } };
-        run(e->bww, 3, w);
-        port_out(&e->w_dwei);
-        if (net->delta) {
-            /* input gradient: added to net.delta (size 1: written, as Darknet does) */
-            dnnl_memory_t dd;
-            if (e->w_ddst_reuse) {
-                dd = ddst;   /* already in slot S_DST (or the user array) */
-            } else {
-                dd = port_read(&e->d_ddst, l->delta, 0, S_DST);
-            }
-            dnnl_memory_t ds;
-            float *acc = NULL;
-            if (!ib) {
-                ds = port_bind(l->size == 1 ? &e->d_dsrc_set : &e->d_dsrc_add, net->delta, S_SRC);
-            } else if (sole || l->size == 1) {   /* the only reader: net.delta is still zero */
-                ds = port_direct(&e->d_dsrc_set, net->delta);
-            } else {
-                acc = get_slot(S_SRC, e->d_dsrc_set.bytes);
-                ds = port_direct(&e->d_dsrc_set, acc);
-            }
-            dnnl_exec_arg_t d[3] = {
-                { DNNL_ARG_DIFF_DST, dd },
-                { DNNL_ARG_WEIGHTS, port_read(&e->d_wei, l->weights, 0, S_WEI) },
-                { DNNL_ARG_DIFF_SRC, ds } };
-            run(e->bwdd, 3, d);
-            if (!ib) port_out(l->size == 1 ? &e->d_dsrc_set : &e->d_dsrc_add);
-            else if (acc) add_into(net->delta, acc, (size_t)l->inputs * l->batch);
+    thr_guard g = thr_set(e->nt);
+    /* weight gradient: added to weight_updates */
+    dnnl_memory_t ddst = port_read(&e->w_ddst, l->delta, ob != 0, S_DST);
+    dnnl_exec_arg_t w[3] = {
+        { DNNL_ARG_SRC, port_read(&e->w_src, net->input, ib != 0, S_SRC) },
+        { DNNL_ARG_DIFF_DST, ddst },
+        { DNNL_ARG_DIFF_WEIGHTS, port_bind(&e->w_dwei, l->weight_updates, S_WEI) } };
+    run(e->bww, 3, w);
+    port_out(&e->w_dwei);
+    if (net->delta) {
+        /* input gradient: added to net.delta (size 1: written, as Darknet does) */
+        dnnl_memory_t dd = e->w_ddst_reuse ? ddst   /* already in slot S_DST (or the user array) */
+                                           : port_read(&e->d_ddst, l->delta, 0, S_DST);
+        dnnl_memory_t ds;
+        float *acc = NULL;
+        if (!ib) {
+            ds = port_bind(l->size == 1 ? &e->d_dsrc_set : &e->d_dsrc_add, net->delta, S_SRC);
+        } else if (sole || l->size == 1) {   /* the only reader: net.delta is still zero */
+            ds = port_direct(&e->d_dsrc_set, net->delta);
+        } else {
+            acc = get_slot(S_SRC, e->d_dsrc_set.bytes);
+            ds = port_direct(&e->d_dsrc_set, acc);
         }
+        dnnl_exec_arg_t d[3] = {
+            { DNNL_ARG_DIFF_DST, dd },
+            { DNNL_ARG_WEIGHTS, port_read(&e->d_wei, l->weights, 0, S_WEI) },
+            { DNNL_ARG_DIFF_SRC, ds } };
+        run(e->bwdd, 3, d);
+        if (!ib) port_out(l->size == 1 ? &e->d_dsrc_set : &e->d_dsrc_add);
+        else if (acc) add_into(net->delta, acc, (size_t)l->inputs * l->batch);
     }
     thr_restore(g);
     pthread_mutex_unlock(&mu);
-    return e != NULL;
-}
-
-const char *fast_dnnl_status(void)
-{
-    static char buf[128];
-    const dnnl_version_t *v = dnnl_version();
-    int m = fast_dnnl_mode();
-    snprintf(buf, sizeof buf, "oneDNN %d.%d.%d convolutions %s", v->major, v->minor, v->patch,
-             m == 0 ? "off" : m == 1 ? "on every layer" : "on by rule");
-    return buf;
 }

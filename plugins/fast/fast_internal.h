@@ -2,6 +2,7 @@
 #ifndef FAST_INTERNAL_H
 #define FAST_INTERNAL_H
 #include <stddef.h>
+#include "fast.h"
 
 /* X-macro of every interposed name (order = index in the tables). */
 #define FAST_NAMES(X) \
@@ -25,6 +26,15 @@ extern void *fast_orig_tab[FI_COUNT];   /* the library's definitions (RTLD_NEXT)
 extern volatile int fast_ready;         /* lazy init done */
 extern int fast_on;                     /* switch */
 extern int fast_nthr;                   /* threads for the parallel kernels */
+/* The other switches (fast_core.c reads them all from the environment, once; fast.h's
+ * setters change them). */
+typedef struct {
+    int dnnl;    /* 0 never, 1 every convolution oneDNN can take, 2 by the measured rule */
+    int dense;   /* tiny-map convolutions as one GEMM over the batch */
+    int chain;   /* the layout chain */
+    int block;   /* 0 oneDNN's choice of layout, 8/16 nChw8c/nChw16c, FAST_BLOCK_NHWC */
+} fast_switches;
+extern fast_switches fast_sw;
 void fast_lazy_init(void);
 
 /* Run the fast path for function `id`? (yes when enabled, or when the library's own
@@ -41,60 +51,79 @@ static inline int fast_go(int id)
 #define FAST_MAX_THREADS 64
 float *fast_scratch(int slot, int tid, size_t n);
 
-/* OpenBLAS threads (1 inside our own parallel regions). */
-void fast_blas_threads(int n);
-
 /* How many threads for a loop of `work` floats (1 below a threshold). */
 static inline int fast_nt(size_t work)
 {
     return (work >= 32768 && fast_nthr > 1) ? fast_nthr : 1;
 }
 
-/* The layout chain (fast_chain.c): the channel block B of the blocked layout (nChwBc) in
- * which a layer output is kept, 0 for NCHW. For the running layer l (net->layers[net->index];
- * any other l gets 0): of net->input, of l's own output, and of layer k < net->index. */
+/* The files of plugins/fast call one way, top to bottom:
+ *   fast_layers.c   the interposed layer functions: run what the plan says
+ *   fast_plan.c     one plan per network: each layer's backends and layouts
+ *   fast_dnnl.c, fast_dense.c   the convolution backends (oneDNN, one GEMM on tiny maps)
+ *   fast_kernels.c  kernels (gemm, im2col, BN loops, activations, layout conversions)
+ *   fast_core.c     switches, threads, symbol resolution, scratch
+ *
+ * Layouts: 0 is NCHW; B > 0 is nChwBc, channel blocks of B (C % B == 0) interleaved per
+ * pixel: element (n, c, y, x) at (((n * C/B + c/B) * H + y) * W + x) * B + c % B. B = C is
+ * NHWC. The plan keeps an output blocked only for B a multiple of 8. */
 #include <darknet.h>
-int fast_chain_in(const network *net, const layer *l);
-int fast_chain_out(const network *net, const layer *l);
-int fast_chain_of(const network *net, const layer *l, int k);
-/* net->input's layer has no other reader than l (its delta is l's alone to write) */
-int fast_chain_in_sole(const network *net, const layer *l);
-void fast_blk_to_nchw(const float *src, float *dst, int N, int C, int H, int W, int B);
-void fast_nchw_to_blk(const float *src, float *dst, int N, int C, int H, int W, int B);
-
+void fk_blk_to_nchw(const float *src, float *dst, int N, int C, int H, int W, int B);
+void fk_nchw_to_blk(const float *src, float *dst, int N, int C, int H, int W, int B);
 /* Eval-mode BN of a convolution as Darknet computes it, folded into per-output-channel
- * factors: y = conv(x)*scale[o] + bias[o] (fast_layers.c). */
-void fast_bn_fold(const layer *l, float *scale, float *bias);
+ * factors: y = conv(x)*scale[o] + bias[o]. */
+void fk_bn_fold(const layer *l, float *scale, float *bias);
 
-/* A convolution over a tiny input as one GEMM over the batch (fast_dense.c). ib/ob: the
- * layouts of net->input and l->output (0 NCHW, else the channel block). */
+/* ---- the plan (fast_plan.c) ---- */
+enum { FB_GEMM = FAST_BE_GEMM, FB_DNNL = FAST_BE_DNNL, FB_DENSE = FAST_BE_DENSE };
+struct dconv;
+/* What a layer runs: its convolution backends (FB_*; fwd also for eval) and the layouts of
+ * net.input as it reads it (in), of its output and delta (out) and, for [shortcut], of the
+ * layer it adds (from). fused: eval conv + BN + activation in one call (oneDNN or dense).
+ * sole: the layer before is read by this one only (its delta is this layer's to write).
+ * dn: the oneDNN primitives when fwd or bwd is FB_DNNL; they were created with the layouts
+ * recorded here, so in/out are either 0 or exactly the primitives' blocks. */
+typedef struct {
+    int in, out, from;
+    unsigned char fwd, bwd, fused, sole;
+    struct dconv *dn;
+} fast_step;
+/* The step of l: its entry in net's plan when l is the layer net->index names (the one
+ * forward_network/backward_network is running), else l on its own (NCHW, the same choice of
+ * backends). */
+fast_step fast_step_of(const network *net, const layer *l);
+
+/* ---- tiny maps as one GEMM (fast_dense.c); ib/ob: the layouts of net->input, l->output ---- */
 int fast_dense_use(const layer *l);
 void fast_dense_forward(const layer *l, const network *net, int ib, int ob);
 void fast_dense_forward_eval(const layer *l, const network *net, int ib, int ob);
 void fast_dense_backward(const layer *l, const network *net, int ib, int ob);
 
-/* oneDNN convolutions (fast_dnnl.c). Each returns 1 when it did the work (the layer is one
- * oneDNN takes, by the rule or DKDNNL), 0 when the caller must run its own path. */
+/* ---- oneDNN convolutions (fast_dnnl.c) ---- */
+enum { FD_FWD = 0, FD_BWD = 1, FD_FUSED = 2 };
+/* the fused path's activation code for l (0 LINEAR, 1 RELU, 2 LEAKY; -1: none of these) */
+static inline int fast_dnnl_fused_act(const layer *l)
+{
+    return l->activation == RELU ? 1 : l->activation == LEAKY ? 2 : l->activation == LINEAR ? 0 : -1;
+}
 #ifdef FAST_DNNL
-#include <darknet.h>
-int fast_dnnl_use(const layer *l, int phase);   /* phase 0 forward, 1 backward, 2 fused eval */
-/* ib, ob: the layouts (fast_chain_in/out) of net->input and l->output; sole:
- * fast_chain_in_sole */
-int fast_dnnl_conv_forward(const layer *l, const network *net, int ib, int ob);
-/* eval mode: conv + BN (rolling statistics) + act (0 LINEAR, 1 RELU, 2 LEAKY) in one call */
-int fast_dnnl_conv_forward_fused(const layer *l, const network *net, int act, int ib, int ob);
-int fast_dnnl_conv_backward(const layer *l, const network *net, int ib, int ob, int sole);
-/* the fused path's activation code for l (-1: not RELU/LEAKY/LINEAR) */
-int fast_dnnl_fused_act(const layer *l);
-/* Will l run on oneDNN in net's mode (eval: the fused path; training: forward and backward,
- * with BN)? Then 1, with the channel blocks of the primitives' src and dst layouts (0: another
- * layout, or the training primitives disagree). */
-int fast_dnnl_chain_blocks(const layer *l, const network *net, int *src_blk, int *dst_blk);
+/* Does the rule (fast_sw.dnnl) give l to oneDNN for this phase? */
+int fast_dnnl_use(const layer *l, int phase);
+/* oneDNN's primitives for l (FD_FWD: training forward; FD_BWD: training forward and both
+ * backward ones; FD_FUSED: eval conv + BN + activation), created on first use for this shape,
+ * thread count and forced layout; NULL when oneDNN cannot create them. The channel blocks of
+ * their src and dst layouts (0: NCHW or another layout; for FD_BWD where the forward and
+ * backward primitives agree) go to *src, *dst. */
+struct dconv *fast_dnnl_prepare(const layer *l, int phase, int *src, int *dst);
+/* Run them; ib/ob are the layouts of net->input and l->output (0 or the primitives'). */
+void fast_dnnl_conv_forward(struct dconv *e, const layer *l, const network *net, int ib, int ob);
+void fast_dnnl_conv_forward_fused(struct dconv *e, const layer *l, const network *net, int ib, int ob);
+void fast_dnnl_conv_backward(struct dconv *e, const layer *l, const network *net, int ib, int ob, int sole);
 #else
-#define fast_dnnl_fused_act(l) (-1)
-#define fast_dnnl_chain_blocks(l, net, s, d) 0
-#define fast_dnnl_conv_forward(l, net, ib, ob) 0
-#define fast_dnnl_conv_forward_fused(l, net, act, ib, ob) 0
-#define fast_dnnl_conv_backward(l, net, ib, ob, sole) 0
+#define fast_dnnl_use(l, phase) 0
+#define fast_dnnl_prepare(l, phase, s, d) ((struct dconv *)0)
+#define fast_dnnl_conv_forward(e, l, net, ib, ob) ((void)0)
+#define fast_dnnl_conv_forward_fused(e, l, net, ib, ob) ((void)0)
+#define fast_dnnl_conv_backward(e, l, net, ib, ob, sole) ((void)0)
 #endif
 #endif

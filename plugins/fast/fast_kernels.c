@@ -521,3 +521,44 @@ void scal_cpu(int N, float ALPHA, float *X, int INCX)
     }
     for (int i = 0; i < N; i++) X[(size_t)i * INCX] *= ALPHA;
 }
+
+/* ------------------------------------------------------------------ layouts, BN folding */
+
+/* nChwBc <-> NCHW (to_nchw 1: from blocked), in tiles of 8 pixels x B channels, images and
+ * channel blocks over the fast threads. */
+static void convert(const float *src, float *dst, int N, int C, int H, int W, int B, int to_nchw)
+{
+    size_t S = (size_t)H * W;
+    int nb = C / B, nt = omp_in_parallel() ? 1 : fast_nt((size_t)N * C * S);
+#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static) collapse(2)
+    for (int n = 0; n < N; n++)
+        for (int cb = 0; cb < nb; cb++) {
+            size_t blk = ((size_t)n * nb + cb) * S * B, pl = ((size_t)n * C + (size_t)cb * B) * S;
+            for (size_t k0 = 0; k0 < S; k0 += 8) {
+                size_t k1 = k0 + 8 < S ? k0 + 8 : S;
+                for (int q = 0; q < B; q++)
+                    for (size_t k = k0; k < k1; k++) {
+                        if (to_nchw) dst[pl + q * S + k] = src[blk + k * B + q];
+                        else dst[blk + k * B + q] = src[pl + q * S + k];
+                    }
+            }
+        }
+}
+
+void fk_blk_to_nchw(const float *src, float *dst, int N, int C, int H, int W, int B)
+{
+    convert(src, dst, N, C, H, W, B, 1);
+}
+
+void fk_nchw_to_blk(const float *src, float *dst, int N, int C, int H, int W, int B)
+{
+    convert(src, dst, N, C, H, W, B, 0);
+}
+
+void fk_bn_fold(const layer *l, float *scale, float *bias)
+{
+    for (int o = 0; o < l->n; o++) {
+        scale[o] = l->scales[o] / (sqrtf(l->rolling_variance[o]) + .000001f);
+        bias[o] = l->biases[o] - l->rolling_mean[o] * scale[o];
+    }
+}

@@ -81,21 +81,22 @@ static void maxpool_fwd(const layer *l, const float *in, int nt)
         maxpool_plane(l, in + p * pin, p * pin, l->output + p * pout, l->indexes + p * pout);
 }
 
-/* The same scan on the blocked layout nChwBc (the layout chain): one plane per (image, channel
- * block), B channels per pixel side by side, B lanes at once; indexes are offsets in that
- * layout. Writes `out` (blocked too) and `xo`. */
+/* The same scan on the blocked layout nChwBc (the plan's): one plane per (image, channel
+ * block), P = B channels per pixel side by side, L lanes (8 or 16) of them at once, ip/op/xo
+ * pointing at the first lane; indexes are offsets in that layout. Writes `out` (blocked too)
+ * and `xo`. */
 static inline __attribute__((always_inline)) void maxpool_blk_plane(const layer *l, const float *ip, int base,
-                                                                     float *op, int *xo, const int B)
+                                                                     float *op, int *xo, const int P, const int B)
 {
     int off = -l->pad / 2, W = l->w;
     for (int i = 0; i < l->out_h; i++)
         for (int j = 0; j < l->out_w; j++) {
             float mx[16];
             int mi[16];
-            float *o = op + ((size_t)i * l->out_w + j) * B;
-            int *x = xo + ((size_t)i * l->out_w + j) * B;
+            float *o = op + ((size_t)i * l->out_w + j) * P;
+            int *x = xo + ((size_t)i * l->out_w + j) * P;
             if (l->size == 2 && l->stride == 2 && off == 0 && 2 * i + 1 < l->h && 2 * j + 1 < W) {
-                int a0 = (2 * i * W + 2 * j) * B, a1 = a0 + B, a2 = a0 + W * B, a3 = a2 + B;
+                int a0 = (2 * i * W + 2 * j) * P, a1 = a0 + P, a2 = a0 + W * P, a3 = a2 + P;
 #pragma omp simd
                 for (int q = 0; q < B; q++) {   /* the library's order: (0,0) (0,1) (1,0) (1,1), strict > */
                     float m = -FLT_MAX, v;
@@ -116,7 +117,7 @@ static inline __attribute__((always_inline)) void maxpool_blk_plane(const layer 
                 for (int m = 0; m < l->size; m++) {
                     int cw = off + j * l->stride + m;
                     if (cw < 0 || cw >= W) continue;
-                    int at = (ch * W + cw) * B;
+                    int at = (ch * W + cw) * P;
 #pragma omp simd
                     for (int q = 0; q < B; q++) {
                         float v = ip[at + q];
@@ -130,40 +131,46 @@ static inline __attribute__((always_inline)) void maxpool_blk_plane(const layer 
         }
 }
 
-FAST_CLONES static void maxpool_blk8(const layer *l, const float *ip, int base, float *op, int *xo)
+FAST_CLONES static void maxpool_blk8(const layer *l, const float *ip, int base, float *op, int *xo, int P)
 {
-    maxpool_blk_plane(l, ip, base, op, xo, 8);
+    maxpool_blk_plane(l, ip, base, op, xo, P, 8);
 }
 
-FAST_CLONES static void maxpool_blk16(const layer *l, const float *ip, int base, float *op, int *xo)
+FAST_CLONES static void maxpool_blk16(const layer *l, const float *ip, int base, float *op, int *xo, int P)
 {
-    maxpool_blk_plane(l, ip, base, op, xo, 16);
+    maxpool_blk_plane(l, ip, base, op, xo, P, 16);
 }
+
+/* Lanes at once on layout B (a multiple of 8): 16 where B allows it. */
+static inline int lanes(int B) { return B % 16 ? 8 : 16; }
 
 static void maxpool_fwd_blk(const layer *l, const float *in, int B, float *out, int nt)
 {
-    int planes = l->batch * (l->c / B);
+    int L = lanes(B), per = B / L, chunks = l->batch * (l->c / B) * per;
     size_t pin = (size_t)l->h * l->w * B, pout = (size_t)l->out_h * l->out_w * B;
 #pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
-    for (int p = 0; p < planes; p++)
-        (B == 8 ? maxpool_blk8 : maxpool_blk16)(l, in + p * pin, (int)(p * pin), out + p * pout, l->indexes + p * pout);
+    for (int k = 0; k < chunks; k++) {
+        size_t p = (size_t)(k / per), q0 = (size_t)(k % per) * L;
+        (L == 8 ? maxpool_blk8 : maxpool_blk16)(l, in + p * pin + q0, (int)(p * pin + q0), out + p * pout + q0,
+                                                l->indexes + p * pout + q0, B);
+    }
 }
 
 /* x (n floats of C x H x W images) in NCHW, in slot `slot` of the layout scratch */
 static const float *to_nchw(const float *x, int blk, int batch, int C, int H, int W, int slot)
 {
     float *t = fast_scratch(slot, 0, (size_t)batch * C * H * W);
-    fast_blk_to_nchw(x, t, batch, C, H, W, blk);
+    fk_blk_to_nchw(x, t, batch, C, H, W, blk);
     return t;
 }
 
-/* an NCHW result written to `out` in place, as the layout chain planned it */
+/* an NCHW result written to `out` in place, in the layout the plan gives it */
 static void nchw_to(float *out, int blk, int batch, int C, int H, int W)
 {
     size_t n = (size_t)batch * C * H * W;
     float *t = fast_scratch(3, 0, n);
     memcpy(t, out, sizeof(float) * n);
-    fast_nchw_to_blk(t, out, batch, C, H, W, blk);
+    fk_nchw_to_blk(t, out, batch, C, H, W, blk);
 }
 
 void forward_maxpool_layer(const layer l, network net)
@@ -173,7 +180,8 @@ void forward_maxpool_layer(const layer l, network net)
         return;
     }
     int nt = fast_nt((size_t)l.batch * l.inputs);
-    int ib = fast_chain_in(&net, &l), ob = fast_chain_out(&net, &l);
+    fast_step st = fast_step_of(&net, &l);
+    int ib = st.in, ob = st.out;
     if (ib && ib == ob) {
         maxpool_fwd_blk(&l, net.input, ib, l.output, nt);
         return;
@@ -181,7 +189,7 @@ void forward_maxpool_layer(const layer l, network net)
     if (ib && !ob) {   /* eval only (training keeps a maxpool's input and output alike): pool, then convert */
         float *t = fast_scratch(4, 0, (size_t)l.outputs * l.batch);
         maxpool_fwd_blk(&l, net.input, ib, t, nt);
-        fast_blk_to_nchw(t, l.output, l.batch, l.out_c, l.out_h, l.out_w, ib);
+        fk_blk_to_nchw(t, l.output, l.batch, l.out_c, l.out_h, l.out_w, ib);
         return;
     }
     const float *in = ib ? to_nchw(net.input, ib, l.batch, l.c, l.h, l.w, 3) : net.input;
@@ -195,7 +203,7 @@ void backward_maxpool_layer(const layer l, network net)
         ((fp_layer)FAST_ORIG(backward_maxpool_layer))(l, net);
         return;
     }
-    int blk = fast_chain_out(&net, &l);   /* in training the chain keeps input and output alike */
+    int blk = fast_step_of(&net, &l).out;   /* in training the plan keeps input and output alike */
     int per = l.out_h * l.out_w * (blk ? blk : 1);
     int planes = l.batch * l.c / (blk ? blk : 1);
     int nt = fast_nt((size_t)l.batch * l.outputs);
@@ -285,7 +293,7 @@ FAST_CLONES static void bn_eval_chunk(float *restrict p, float *restrict px, int
 
 BN_INLINE void bn_fwd_blk_impl(float *restrict out, float *restrict x, float *restrict xn, int N, int S,
                                size_t stride, const float *sc, const float *bi, int a, float *mean_out,
-                               float *var_out, const int B)
+                               float *var_out, const int P, const int B)
 {
     double acc[16] = { 0 };
     for (int b = 0; b < N; b++) {
@@ -293,7 +301,7 @@ BN_INLINE void bn_fwd_blk_impl(float *restrict out, float *restrict x, float *re
         float s[16] = { 0 };
         for (int k = 0; k < S; k++)
 #pragma omp simd
-            for (int q = 0; q < B; q++) s[q] += p[k * B + q];
+            for (int q = 0; q < B; q++) s[q] += p[k * P + q];
         for (int q = 0; q < B; q++) acc[q] += s[q];
     }
     float m[16], inv[16], scv[16], biv[16];
@@ -304,7 +312,7 @@ BN_INLINE void bn_fwd_blk_impl(float *restrict out, float *restrict x, float *re
         float s[16] = { 0 };
         for (int k = 0; k < S; k++)
 #pragma omp simd
-            for (int q = 0; q < B; q++) s[q] += (p[k * B + q] - m[q]) * (p[k * B + q] - m[q]);
+            for (int q = 0; q < B; q++) s[q] += (p[k * P + q] - m[q]) * (p[k * P + q] - m[q]);
         for (int q = 0; q < B; q++) acc[q] += s[q];
     }
     for (int q = 0; q < B; q++) {
@@ -318,7 +326,7 @@ BN_INLINE void bn_fwd_blk_impl(float *restrict out, float *restrict x, float *re
     for (int b = 0; b < N; b++) {
         float *restrict p = out + b * stride, *restrict px = x + b * stride, *restrict pn = xn + b * stride;
         for (int k = 0; k < S; k++) {
-            float *restrict pp = p + k * B, *restrict ppx = px + k * B, *restrict ppn = pn + k * B;
+            float *restrict pp = p + k * P, *restrict ppx = px + k * P, *restrict ppn = pn + k * P;
             if (a == RELU) {
 #pragma omp simd
                 for (int q = 0; q < B; q++) {
@@ -343,21 +351,21 @@ BN_INLINE void bn_fwd_blk_impl(float *restrict out, float *restrict x, float *re
 }
 
 FAST_CLONES static void bn_fwd_blk8(float *out, float *x, float *xn, int N, int S, size_t stride, const float *sc,
-                                    const float *bi, int a, float *mo, float *vo)
+                                    const float *bi, int a, float *mo, float *vo, int P)
 {
-    bn_fwd_blk_impl(out, x, xn, N, S, stride, sc, bi, a, mo, vo, 8);
+    bn_fwd_blk_impl(out, x, xn, N, S, stride, sc, bi, a, mo, vo, P, 8);
 }
 
 FAST_CLONES static void bn_fwd_blk16(float *out, float *x, float *xn, int N, int S, size_t stride, const float *sc,
-                                     const float *bi, int a, float *mo, float *vo)
+                                     const float *bi, int a, float *mo, float *vo, int P)
 {
-    bn_fwd_blk_impl(out, x, xn, N, S, stride, sc, bi, a, mo, vo, 16);
+    bn_fwd_blk_impl(out, x, xn, N, S, stride, sc, bi, a, mo, vo, P, 16);
 }
 
 BN_INLINE void bn_bwd_blk_impl(float *restrict d, const float *restrict x, const float *restrict xn,
                                const float *restrict out, int N, int S, size_t stride, const float *mean,
                                const float *var, const float *sc, int a, float *bias_u, float *scale_u,
-                               float *md_out, float *vd_out, const int B)
+                               float *md_out, float *vd_out, const int P, const int B)
 {
     double sd[16] = { 0 }, sdn[16] = { 0 }, sdx[16] = { 0 };
     float m[16];
@@ -367,8 +375,8 @@ BN_INLINE void bn_bwd_blk_impl(float *restrict d, const float *restrict x, const
         const float *restrict px = x + b * stride, *restrict pn = xn + b * stride, *restrict po = out + b * stride;
         float s1[16] = { 0 }, s2[16] = { 0 }, s3[16] = { 0 };
         for (int k = 0; k < S; k++) {
-            float *restrict dd = pd + k * B;
-            const float *restrict xx = px + k * B, *restrict nn = pn + k * B, *restrict oo = po + k * B;
+            float *restrict dd = pd + k * P;
+            const float *restrict xx = px + k * P, *restrict nn = pn + k * P, *restrict oo = po + k * P;
             if (a == RELU) {
 #pragma omp simd
                 for (int q = 0; q < B; q++) {
@@ -413,37 +421,29 @@ BN_INLINE void bn_bwd_blk_impl(float *restrict d, const float *restrict x, const
         for (int k = 0; k < S; k++) {
 #pragma omp simd
             for (int q = 0; q < B; q++)
-                pd[k * B + q] = (pd[k * B + q] * scv[q]) * ia[q] + c2[q] * (px[k * B + q] - m[q]) + c3[q];
+                pd[k * P + q] = (pd[k * P + q] * scv[q]) * ia[q] + c2[q] * (px[k * P + q] - m[q]) + c3[q];
         }
     }
 }
 
 FAST_CLONES static void bn_bwd_blk8(float *d, const float *x, const float *xn, const float *out, int N, int S,
                                     size_t stride, const float *mean, const float *var, const float *sc, int a,
-                                    float *bu, float *su, float *mo, float *vo)
+                                    float *bu, float *su, float *mo, float *vo, int P)
 {
-    bn_bwd_blk_impl(d, x, xn, out, N, S, stride, mean, var, sc, a, bu, su, mo, vo, 8);
+    bn_bwd_blk_impl(d, x, xn, out, N, S, stride, mean, var, sc, a, bu, su, mo, vo, P, 8);
 }
 
 FAST_CLONES static void bn_bwd_blk16(float *d, const float *x, const float *xn, const float *out, int N, int S,
                                      size_t stride, const float *mean, const float *var, const float *sc, int a,
-                                     float *bu, float *su, float *mo, float *vo)
+                                     float *bu, float *su, float *mo, float *vo, int P)
 {
-    bn_bwd_blk_impl(d, x, xn, out, N, S, stride, mean, var, sc, a, bu, su, mo, vo, 16);
-}
-
-void fast_bn_fold(const layer *l, float *scale, float *bias)
-{
-    for (int o = 0; o < l->n; o++) {
-        scale[o] = l->scales[o] / (sqrtf(l->rolling_variance[o]) + .000001f);
-        bias[o] = l->biases[o] - l->rolling_mean[o] * scale[o];
-    }
+    bn_bwd_blk_impl(d, x, xn, out, N, S, stride, mean, var, sc, a, bu, su, mo, vo, P, 16);
 }
 
 /* Train/eval BN forward on l->output in place, as forward_batchnorm_layer does (x <- input,
  * batch stats + EMA, x_norm), then the activation `a` (LINEAR/RELU/LEAKY) in the same pass. */
-/* blk: the layout chain's blocked layout of l->output (training only: in eval mode a
- * convolution the chain keeps blocked runs fused on oneDNN or as one GEMM, never here) */
+/* blk: the plan's blocked layout of l->output (training only: in eval mode a convolution the
+ * plan keeps blocked runs fused, on oneDNN or as one GEMM, never here) */
 static void bn_forward(layer *l, network *net, ACTIVATION a, int blk)
 {
     int B = l->batch, C = l->out_c, S = l->out_h * l->out_w;
@@ -451,12 +451,12 @@ static void bn_forward(layer *l, network *net, ACTIVATION a, int blk)
     int nt = fast_nt((size_t)B * C * S);
     size_t stride = (size_t)C * S;
     if (blk && net->train) {
+        int L = lanes(blk);
 #pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
-        for (int cb = 0; cb < C / blk; cb++) {
-            size_t o = (size_t)cb * S * blk;
-            int f = cb * blk;
-            (blk == 8 ? bn_fwd_blk8 : bn_fwd_blk16)(l->output + o, l->x + o, l->x_norm + o, B, S, stride,
-                                                   l->scales + f, l->biases + f, a, l->mean + f, l->variance + f);
+        for (int f = 0; f < C; f += L) {   /* channels f..f+L-1: lanes f % blk.. of block f / blk */
+            size_t o = (size_t)(f / blk) * S * blk + f % blk;
+            (L == 8 ? bn_fwd_blk8 : bn_fwd_blk16)(l->output + o, l->x + o, l->x_norm + o, B, S, stride,
+                                                 l->scales + f, l->biases + f, a, l->mean + f, l->variance + f, blk);
         }
     } else if (net->train) {
 #pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
@@ -554,14 +554,14 @@ static void bn_backward(layer *l, network *net, ACTIVATION a, int blk)
     float *var = net->train ? l->variance : l->rolling_variance;
     int nt = fast_nt((size_t)B * C * S);
     size_t stride = (size_t)C * S;
-    if (blk) {   /* the layout chain's blocked layout */
+    if (blk) {   /* the plan's blocked layout */
+        int L = lanes(blk);
 #pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
-        for (int cb = 0; cb < C / blk; cb++) {
-            size_t o = (size_t)cb * S * blk;
-            int f = cb * blk;
-            (blk == 8 ? bn_bwd_blk8 : bn_bwd_blk16)(l->delta + o, l->x + o, l->x_norm + o, l->output + o, B, S,
-                                                   stride, mean + f, var + f, l->scales + f, a, l->bias_updates + f,
-                                                   l->scale_updates + f, l->mean_delta + f, l->variance_delta + f);
+        for (int f = 0; f < C; f += L) {
+            size_t o = (size_t)(f / blk) * S * blk + f % blk;
+            (L == 8 ? bn_bwd_blk8 : bn_bwd_blk16)(l->delta + o, l->x + o, l->x_norm + o, l->output + o, B, S,
+                                                 stride, mean + f, var + f, l->scales + f, a, l->bias_updates + f,
+                                                 l->scale_updates + f, l->mean_delta + f, l->variance_delta + f, blk);
         }
         return;
     }
@@ -586,15 +586,6 @@ void backward_batchnorm_layer(layer l, network net)
 }
 
 /* ------------------------------------------------------------------ convolution */
-
-/* The plan of fast_chain.c put a blocked layout on a convolution that oneDNN then did not
- * take: cannot happen (the plan asks fast_dnnl.c with the same key); said and stopped. */
-static void chain_broken(const network *net)
-{
-    fprintf(stderr, "fast: internal error: layer %d was planned on oneDNN's blocked layout but oneDNN "
-            "did not take it (DKCHAIN=0 avoids this)\n", net->index);
-    abort();
-}
 
 #define FAST_CONV_GROUPS 8
 
@@ -649,25 +640,18 @@ void forward_convolutional_layer(layer l, network net)
         return;
     }
     ACTIVATION act = l.activation;
-    int dense = fast_dense_use(&l);
-    /* the layout chain: the layouts of the input and of the output (and BN on it) */
-    int ib = fast_chain_in(&net, &l), ob = fast_chain_out(&net, &l);
-    /* eval mode: conv + BN with the rolling statistics (or the bias) + activation in one
-     * GEMM or oneDNN call */
-    if (!net.train && fk_act_supported(act) && dense) {
-        fast_dense_forward_eval(&l, &net, ib, ob);
+    /* the plan: the backend, the layouts of the input and of the output (and BN on it) */
+    fast_step st = fast_step_of(&net, &l);
+    int ib = st.in, ob = st.out;
+    if (st.fused) {   /* eval: conv + BN with the rolling statistics (or the bias) + activation */
+        if (st.fwd == FB_DENSE) fast_dense_forward_eval(&l, &net, ib, ob);
+        else fast_dnnl_conv_forward_fused(st.dn, &l, &net, ib, ob);
         return;
     }
-    int fact = fast_dnnl_fused_act(&l);
-    if (!net.train && fact >= 0 && fast_dnnl_conv_forward_fused(&l, &net, fact, ib, ob)) return;
-    if (dense) {
-        fast_dense_forward(&l, &net, ib, ob);
-    } else if (!fast_dnnl_conv_forward(&l, &net, ib, ob)) {
-        if (ob || ib) chain_broken(&net);
-        conv_fwd_gemm(&l, &net);
-    }
+    if (st.fwd == FB_DENSE) fast_dense_forward(&l, &net, ib, ob);
+    else if (st.fwd == FB_DNNL) fast_dnnl_conv_forward(st.dn, &l, &net, ib, ob);
+    else conv_fwd_gemm(&l, &net);
     int fuse = fk_act_supported(act);
-    if (ob && !net.train) chain_broken(&net);
     if (l.batch_normalize) {
         bn_forward(&l, &net, fuse ? act : LINEAR, ob);
     } else {
@@ -686,8 +670,9 @@ void backward_convolutional_layer(layer l, network net)
     }
     int m = l.n / l.groups, n = l.size * l.size * l.c / l.groups, k = l.out_w * l.out_h;
     ACTIVATION act = l.activation;
-    /* the layout chain: l.delta is in the output's layout, net.input and net.delta in the input's */
-    int ib = fast_chain_in(&net, &l), ob = fast_chain_out(&net, &l);
+    /* the plan: l.delta is in the output's layout, net.input and net.delta in the input's */
+    fast_step st = fast_step_of(&net, &l);
+    int ib = st.in, ob = st.out;
     if (l.batch_normalize && fk_act_supported(act)) {
         bn_backward(&l, &net, act, ob);
     } else {
@@ -695,14 +680,14 @@ void backward_convolutional_layer(layer l, network net)
         if (l.batch_normalize) bn_backward(&l, &net, LINEAR, ob);
         else backward_bias(l.bias_updates, l.delta, l.batch, l.n, k);
     }
-
-    if (fast_dense_use(&l)) {
+    if (st.bwd == FB_DENSE) {
         fast_dense_backward(&l, &net, ib, ob);
         return;
     }
-    int sole = ib && net.delta ? fast_chain_in_sole(&net, &l) : 0;
-    if (fast_dnnl_conv_backward(&l, &net, ib, ob, sole)) return;
-    if (ob || ib) chain_broken(&net);
+    if (st.bwd == FB_DNNL) {
+        fast_dnnl_conv_backward(st.dn, &l, &net, ib, ob, ib && net.delta ? st.sole : 0);
+        return;
+    }
 
     /* The images are cut into G fixed groups; group 0 accumulates its weight gradient into
      * weight_updates, group g > 0 into its own partial, and the partials are added in group
@@ -837,8 +822,9 @@ static void shortcut_fused(const float *in, const float *add, float *out, size_t
     }
 }
 
-/* As the library: output = act(alpha*input + beta*(the layer at l.index, over the overlap)),
- * in the layout the chain keeps the three in (NCHW when they disagree). */
+/* As the library: output = act(alpha*input + beta*(the layer at l.index, over the overlap)).
+ * The plan keeps the output in its input's layout; the added layer's may be another (option
+ * A after NHWC convolutions: 16 and 32 channels per pixel), read by index arithmetic. */
 void forward_shortcut_layer(const layer l, network net)
 {
     if (!fast_go(FI_forward_shortcut_layer)) {
@@ -848,19 +834,19 @@ void forward_shortcut_layer(const layer l, network net)
     size_t n = (size_t)l.outputs * l.batch;
     int nt = fast_nt(n);
     const layer *from = &net.layers[l.index];
-    int ib = fast_chain_in(&net, &l), ab = fast_chain_of(&net, &l, l.index), ob = fast_chain_out(&net, &l);
+    fast_step st = fast_step_of(&net, &l);
+    int ib = st.in, ab = st.from, ob = st.out;
     const float *in = net.input, *add = from->output;
-    int blk = ib;
-    if (!(ib == ab && ab == ob)) {
+    int blk = ob;
+    if (ib != ob) {   /* not planned that way; the general case all the same */
         if (ib) in = to_nchw(in, ib, l.batch, l.out_c, l.out_h, l.out_w, 3);
-        if (ab) add = to_nchw(add, ab, l.batch, l.c, l.h, l.w, 4);
         blk = 0;
     }
-    if (l.w == l.out_w && l.h == l.out_h && l.c == l.out_c && fk_act_supported(l.activation)) {
+    if (l.w == l.out_w && l.h == l.out_h && l.c == l.out_c && fk_act_supported(l.activation) && ab == blk) {
         shortcut_fused(in, add, l.output, n, l.alpha, l.beta, l.activation, nt);
     } else {
         memmove(l.output, in, sizeof(float) * n);
-        shortcut_any(l.batch, l.w, l.h, l.c, add, blk, l.out_w, l.out_h, l.out_c, l.alpha, l.beta, l.output, blk, nt);
+        shortcut_any(l.batch, l.w, l.h, l.c, add, ab, l.out_w, l.out_h, l.out_c, l.alpha, l.beta, l.output, blk, nt);
         fk_activate(l.output, n, l.activation, nt);
     }
     if (ob && !blk) nchw_to(l.output, ob, l.batch, l.out_c, l.out_h, l.out_w);
@@ -878,7 +864,8 @@ void backward_shortcut_layer(const layer l, network net)
     int nt = fast_nt(n);
     float *fd = net.layers[l.index].delta, *nd = net.delta, *d = l.delta;
     /* the layout chain: each delta in the layout of its layer's output */
-    int bo = fast_chain_out(&net, &l), bi = fast_chain_in(&net, &l), bf = fast_chain_of(&net, &l, l.index);
+    fast_step st = fast_step_of(&net, &l);
+    int bo = st.out, bi = st.in, bf = st.from;
     fk_gradient(l.output, n, l.activation, d, nt);
     if (l.w == l.out_w && l.h == l.out_h && l.c == l.out_c && nd && fd && bi == bo && bf == bo) {
         float al = l.alpha, be = l.beta;
@@ -906,7 +893,7 @@ void forward_avgpool_layer(const layer l, network net)
         ((fp_layer)FAST_ORIG(forward_avgpool_layer))(l, net);
         return;
     }
-    int blk = fast_chain_in(&net, &l), S = l.h * l.w;   /* Darknet's avgpool is global: C floats per image */
+    int blk = fast_step_of(&net, &l).in, S = l.h * l.w;   /* Darknet's avgpool is global: C floats per image */
     size_t step = blk ? (size_t)blk : 1;
     for (int b = 0; b < l.batch; b++)
         for (int k = 0; k < l.c; k++) {
@@ -923,7 +910,7 @@ void backward_avgpool_layer(const layer l, network net)
         ((fp_layer)FAST_ORIG(backward_avgpool_layer))(l, net);
         return;
     }
-    int blk = fast_chain_in(&net, &l), S = l.h * l.w;
+    int blk = fast_step_of(&net, &l).in, S = l.h * l.w;
     size_t step = blk ? (size_t)blk : 1;
     for (int b = 0; b < l.batch; b++)
         for (int k = 0; k < l.c; k++) {
