@@ -175,8 +175,9 @@ typedef struct dconv {
     int w_ddst_reuse;   /* backward-weights reads the diff_dst that backward-data reordered */
 } dconv;
 
-#define NCACHE 64
-static dconv cache[NCACHE];
+/* Entries are allocated one by one and never freed or moved: plans hold pointers to them. */
+static dconv **cache;
+static int cache_cap;
 static int ncache;
 
 static void mdesc(dnnl_memory_desc_t *md, int n0, int n1, int n2, int n3, dnnl_format_tag_t tag)
@@ -366,15 +367,22 @@ static int dnnl_threads(const layer *l)
 static dconv *lookup(const layer *l, int nt)
 {
     for (int i = 0; i < ncache; i++) {
-        dconv *e = &cache[i];
+        dconv *e = cache[i];
         if (e->b == l->batch && e->c == l->c && e->h == l->h && e->w == l->w && e->n == l->n &&
             e->size == l->size && e->stride == l->stride && e->pad == l->pad && e->nt == nt &&
             e->force == fast_sw.block)
             return e;
     }
-    if (ncache == NCACHE) return NULL;   /* full: the im2col path */
-    dconv *e = &cache[ncache++];
-    memset(e, 0, sizeof *e);
+    if (ncache == cache_cap) {
+        int cap = cache_cap ? 2 * cache_cap : 64;
+        dconv **c = realloc(cache, sizeof *c * (size_t)cap);
+        if (!c) return NULL;   /* out of memory: the im2col path */
+        cache = c;
+        cache_cap = cap;
+    }
+    dconv *e = calloc(1, sizeof *e);
+    if (!e) return NULL;
+    cache[ncache++] = e;
     e->b = l->batch; e->c = l->c; e->h = l->h; e->w = l->w; e->n = l->n;
     e->size = l->size; e->stride = l->stride; e->pad = l->pad; e->nt = nt; e->force = fast_sw.block;
     e->oh = l->out_h; e->ow = l->out_w;

@@ -144,11 +144,12 @@ static int accepts(const ctx *c, int j, int k, int b)
     }
 }
 
-/* The layout a tiny-map convolution writes after reading b: b itself, NHWC after NHWC */
+/* The layout a tiny-map convolution writes after reading b: b itself where its channels
+ * allow it, else NHWC after NHWC */
 static int dense_out(const layer *l, int b)
 {
     if (!b) return 0;
-    int o = b == l->c ? l->out_c : b;
+    int o = l->out_c % b == 0 ? b : b == l->c ? l->out_c : 0;
     return keepable(o, l->out_c) ? o : 0;
 }
 

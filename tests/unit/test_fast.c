@@ -406,70 +406,6 @@ static const char *nobn_cfgs[] = {
     "[connected]\noutput=5\nactivation=linear\n[softmax]\n",
 };
 
-/* Whole networks, fast (with oneDNN mode `dnnl`) against the library: every layer's output,
- * delta and gradient. With oneDNN the thread counts agree to 1e-5 relative L2 (its weight
- * gradient sums in an order that depends on them); without, bit for bit. */
-static void check_nets(const char *const *cfgs, size_t ncfg, int dnnl, int ref_fast)
-{
-    for (size_t c = 0; c < ncfg; c++) {
-        network *net = load_cfg_text(cfgs[c]);
-        assert_non_null(net);
-        size_t nx = (size_t)net->inputs * net->batch, ny = (size_t)net->truths * net->batch;
-        float *x = rnd(nx, 61 + c), *y = calloc(ny, sizeof(float));
-        for (int b = 0; b < net->batch; b++) y[b * net->truths + (b * 7 + 3) % net->truths] = 1;
-        size_t ns = net_state(net, NULL);
-        float *s0 = malloc(sizeof(float) * ns), *s1 = malloc(sizeof(float) * ns), *s2 = malloc(sizeof(float) * ns);
-        for (int train = 1; train >= 0; train--) {
-            fast_set_dnnl(0);
-            float c0 = run_net(net, x, y, train, ref_fast, 1, s0);
-            fast_set_dnnl(dnnl);
-            float c1 = run_net(net, x, y, train, 1, 1, s1);
-            float c2 = run_net(net, x, y, train, 1, 2, s2);
-            if (fabsf(c0 - c1) > 1e-4f * fabsf(c0) + 1e-6f) fail_msg("cfg %zu train %d: cost %g vs %g", c, train, c1, c0);
-            if (dnnl ? fabsf(c2 - c1) > 1e-5f * fabsf(c1) + 1e-6f : c2 != c1)
-                fail_msg("cfg %zu train %d: cost %g with 2 threads, %g with 1", c, train, c2, c1);
-            /* layer by layer, each array compared on its own */
-            size_t o = 0;
-            for (int i = 0; i < net->n; i++) {
-                layer *l = &net->layers[i];
-                size_t cnt = (size_t)l->outputs * l->batch;
-                char what[96];
-                snprintf(what, sizeof what, "cfg %zu%s train %d layer %d output", c, cfgs == net_cfgs ? "" : cfgs == dnnl_cfgs ? "d" : "n", train, i);
-                expect_close(s1 + o, s0 + o, cnt, 1e-4, what);
-                o += cnt;
-                snprintf(what, sizeof what, "cfg %zu train %d layer %d delta", c, train, i);
-                if (train) expect_close(s1 + o, s0 + o, cnt, 2e-3, what);
-                o += cnt;
-                if (l->type == CONVOLUTIONAL || l->type == CONNECTED) {
-                    int nb = l->type == CONNECTED ? l->outputs : l->n;
-                    size_t nw = l->type == CONNECTED ? (size_t)l->inputs * l->outputs : (size_t)l->nweights;
-                    size_t k = nw + nb + (l->batch_normalize ? 3 * (size_t)nb : 0);
-                    snprintf(what, sizeof what, "cfg %zu train %d layer %d weight grad", c, train, i);
-                    if (train) expect_close(s1 + o, s0 + o, nw, 2e-3, what);
-                    snprintf(what, sizeof what, "cfg %zu train %d layer %d bias/scale grad, rolling", c, train, i);
-                    if (train) expect_close(s1 + o + nw, s0 + o + nw, k - nw, 2e-3, what);
-                    o += k;
-                }
-            }
-            /* the fast path gives the same bits with 1 and 2 threads (oneDNN: close) */
-            if (dnnl) expect_close(s2, s1, ns, 1e-5, "fast+oneDNN 2 threads vs 1 thread");
-            else expect_same(s2, s1, ns, "fast 2 threads vs 1 thread");
-        }
-        free(x); free(y); free(s0); free(s1); free(s2);
-        host__free_network(net);
-    }
-    fast_set_dnnl(-1);
-}
-
-static void test_whole_network(void **state)
-{
-    (void)state;
-    check_nets(net_cfgs, sizeof net_cfgs / sizeof *net_cfgs, 0, 0);
-    fast_set_dense(0);   /* the tiny maps through im2col as well */
-    check_nets(net_cfgs, sizeof net_cfgs / sizeof *net_cfgs, 0, 0);
-    fast_set_dense(-1);
-}
-
 /* Which layers fast_dense.c takes (net_cfgs[2] and [3]). */
 static void test_dense_choice(void **state)
 {
@@ -486,32 +422,220 @@ static void test_dense_choice(void **state)
     }
 }
 
-/* oneDNN on every convolution it takes (DKDNNL=1), and by the rule (auto).
- * References: the library itself for networks without BN; for networks with BN the fast path
- * without oneDNN (itself checked against the library above). Reason: BN's backward subtracts
- * nearly equal sums; the library takes them in float, the fast BN in double, and for some
- * random weights the library's own rounding is then above 2e-3 on the first layer's delta
- * (measured 3e-3..3e-2 with other seeds, with oneDNN off as well). Against the fast BN the
- * only difference left is the convolution's. */
-static void test_whole_network_dnnl(void **state)
+/* ---- the backend table (as ggml's test-backend-ops): every layer kind through every path ----
+ *
+ * Rows: a layer kind between two convolutions (so that oneDNN's layouts reach it and leave it),
+ * and the whole networks above. Columns: the paths a layer can take: the library itself, the
+ * fast kernels (im2col + OpenBLAS), the tiny-map GEMM, oneDNN with every output NCHW, and oneDNN
+ * with the plan's layout chain in oneDNN's own layout and in nChw8c, nChw16c and NHWC forced.
+ * Each row runs in training (every output, delta, weight gradient and rolling statistic) and
+ * in eval mode, with 1 and 2 threads, and is compared with its reference: the library, or for
+ * networks with BN on oneDNN the fast path without oneDNN (itself checked against the library
+ * in its own column). Reason: BN's backward subtracts nearly equal sums; the library takes
+ * them in float, the fast BN in double, and for some random weights the library's own rounding
+ * is above 2e-3 on the first layer's delta (measured 3e-3..3e-2 with other seeds, with oneDNN
+ * off as well); against the fast BN the only difference left is the convolution's.
+ * Each column also checks that the plan did what it names (a forced block was used, the
+ * tiny-map GEMM or oneDNN ran the row's layer), so no path passes by not being taken. */
+typedef struct {
+    const char *name;
+    int fast, dnnl, dense, chain, block;   /* switches */
+    int ref;                               /* reference column */
+} path;
+
+enum { P_LIB, P_GEMM, P_DENSE, P_DNNL, P_CHAIN, P_B8, P_B16, P_NHWC, NPATH };
+static const path paths[NPATH] = {
+    { "library", 0, 0, 0, 0, 0, P_LIB },
+    { "gemm", 1, 0, 0, 0, 0, P_LIB },
+    { "dense", 1, 0, 1, 0, 0, P_LIB },
+    { "onednn", 1, 1, 0, 0, 0, P_GEMM },
+    { "onednn+chain", 1, 1, 1, 1, 0, P_DENSE },
+    { "chain nChw8c", 1, 1, 1, 1, 8, P_DENSE },
+    { "chain nChw16c", 1, 1, 1, 1, 16, P_DENSE },
+    { "chain NHWC", 1, 1, 1, 1, FAST_BLOCK_NHWC, P_DENSE },
+};
+
+static void set_path(const path *p)
 {
-    (void)state;
-    fast_set_dnnl(1);
-    int have = fast_dnnl_mode() == 1;   /* 0 in a build without oneDNN (make DNNL=0) */
-    fast_set_dnnl(-1);
-    if (!have) skip();
-    check_nets(net_cfgs, sizeof net_cfgs / sizeof *net_cfgs, 1, 1);
-    check_nets(dnnl_cfgs, sizeof dnnl_cfgs / sizeof *dnnl_cfgs, 1, 1);
-    check_nets(chain_cfgs, sizeof chain_cfgs / sizeof *chain_cfgs, 1, 1);
-    fast_set_chain(0);   /* every output NCHW */
-    check_nets(dnnl_cfgs, sizeof dnnl_cfgs / sizeof *dnnl_cfgs, 1, 1);
-    check_nets(chain_cfgs, sizeof chain_cfgs / sizeof *chain_cfgs, 1, 1);
-    fast_set_chain(-1);
-    check_nets(nobn_cfgs, sizeof nobn_cfgs / sizeof *nobn_cfgs, 1, 0);
-    check_nets(net_cfgs, sizeof net_cfgs / sizeof *net_cfgs, 2, 1);
+    fast_set_dnnl(p->dnnl);
+    fast_set_dense(p->dense);
+    fast_set_chain(p->chain);
+    fast_set_block(p->block);
 }
 
-/* The chain's plan on chain_cfgs in eval mode: which outputs stay blocked. */
+static void reset_path(void)
+{
+    fast_set_dnnl(-1);
+    fast_set_dense(-1);
+    fast_set_chain(-1);
+    fast_set_block(-1);
+}
+
+/* A layer kind: `mid` goes between a 3x3 BN conv with 16 filters on a w x w x 3 input and
+ * a 3x3 BN conv with 16 filters, an [avgpool], a [connected] and a [softmax]; layer `at`
+ * (counted from the first conv, 0) is the one the row is about. dense: the tiny-map GEMM
+ * takes it in the dense column. (No [batchnorm] row: the library's own forward of a lone
+ * [batchnorm] writes l.x, which its make_batchnorm_layer does not allocate.) */
+typedef struct { const char *name; int w, at, dense; const char *mid; } kind;
+
+static const kind kinds[] = {
+    { "conv bn relu", 8, 1, 0, "[convolutional]\nbatch_normalize=1\nfilters=16\nsize=3\nstride=1\npad=1\nactivation=relu\n" },
+    { "conv bn leaky stride 2", 9, 1, 0, "[convolutional]\nbatch_normalize=1\nfilters=16\nsize=3\nstride=2\npad=1\nactivation=leaky\n" },
+    { "conv bn linear 1x1", 8, 1, 0, "[convolutional]\nbatch_normalize=1\nfilters=16\nsize=1\nstride=1\npad=0\nactivation=linear\n" },
+    { "conv bias relu", 8, 1, 0, "[convolutional]\nfilters=16\nsize=3\nstride=1\npad=1\nactivation=relu\n" },
+    { "conv bn logistic", 8, 1, 0, "[convolutional]\nbatch_normalize=1\nfilters=16\nsize=3\nstride=1\npad=1\nactivation=logistic\n" },
+    { "conv 32 filters", 8, 1, 0, "[convolutional]\nbatch_normalize=1\nfilters=32\nsize=3\nstride=1\npad=1\nactivation=relu\n" },
+    { "conv 24 filters", 8, 1, 0, "[convolutional]\nbatch_normalize=1\nfilters=24\nsize=3\nstride=1\npad=1\nactivation=relu\n" },
+    { "conv 12 filters", 8, 1, 0, "[convolutional]\nbatch_normalize=1\nfilters=12\nsize=3\nstride=1\npad=1\nactivation=leaky\n" },
+    { "conv groups 2", 8, 1, 0, "[convolutional]\nbatch_normalize=1\nfilters=16\nsize=3\nstride=1\npad=1\ngroups=2\nactivation=relu\n" },
+    { "conv tiny map", 4, 2, 1, "[maxpool]\nsize=2\nstride=2\n"
+      "[convolutional]\nbatch_normalize=1\nfilters=16\nsize=3\nstride=1\npad=1\nactivation=relu\n" },
+    { "conv tiny map no bn", 4, 2, 1, "[maxpool]\nsize=2\nstride=2\n"
+      "[convolutional]\nfilters=16\nsize=3\nstride=1\npad=1\nactivation=leaky\n" },
+    { "maxpool 2x2/2", 8, 1, 0, "[maxpool]\nsize=2\nstride=2\n" },
+    { "maxpool 3x3/1", 8, 1, 0, "[maxpool]\nsize=3\nstride=1\n" },
+    { "maxpool odd 3x3/2", 9, 1, 0, "[maxpool]\nsize=3\nstride=2\n" },
+    { "shortcut identity", 8, 2, 0, "[convolutional]\nbatch_normalize=1\nfilters=16\nsize=3\nstride=1\npad=1\nactivation=linear\n"
+      "[shortcut]\nfrom=-2\nactivation=relu\n" },
+    { "shortcut option A", 8, 2, 0, "[convolutional]\nbatch_normalize=1\nfilters=32\nsize=3\nstride=2\npad=1\nactivation=linear\n"
+      "[shortcut]\nfrom=-2\nactivation=leaky\n" },
+    { "avgpool", 8, 2, 0, "" },
+    { "route", 8, 1, 0, "[route]\nlayers=-1\n" },
+};
+
+/* Compare state s with the reference r layer by layer (the layout of net_state). */
+static void compare_state(network *net, const float *s, const float *r, int train, double out_tol,
+                          const char *row, const char *col)
+{
+    size_t o = 0;
+    char what[160];
+    for (int i = 0; i < net->n; i++) {
+        layer *l = &net->layers[i];
+        size_t cnt = (size_t)l->outputs * l->batch;
+        if (l->output) {
+            snprintf(what, sizeof what, "%s / %s / %s: layer %d output", row, col, train ? "train" : "eval", i);
+            expect_close(s + o, r + o, cnt, out_tol, what);
+            o += cnt;
+        }
+        if (l->delta) {
+            snprintf(what, sizeof what, "%s / %s / train: layer %d delta", row, col, i);
+            if (train) expect_close(s + o, r + o, cnt, 2e-3, what);
+            o += cnt;
+        }
+        if (l->type == CONVOLUTIONAL || l->type == CONNECTED) {
+            int nb = l->type == CONNECTED ? l->outputs : l->n;
+            size_t nw = l->type == CONNECTED ? (size_t)l->inputs * l->outputs : (size_t)l->nweights;
+            size_t k = nw + nb + (l->batch_normalize ? 3 * (size_t)nb : 0);
+            snprintf(what, sizeof what, "%s / %s / train: layer %d weight grad", row, col, i);
+            if (train) expect_close(s + o, r + o, nw, 2e-3, what);
+            snprintf(what, sizeof what, "%s / %s / train: layer %d bias/scale grad, rolling", row, col, i);
+            if (train) expect_close(s + o + nw, r + o + nw, k - nw, 2e-3, what);
+            o += k;
+        }
+    }
+}
+
+static int kept[NPATH];   /* layer outputs kept blocked, per column, over the table */
+
+/* The plan did what column p names, for layer `at` of net (-1: the whole network). */
+static void check_taken(network *net, const path *p, int at, int dense, const char *row)
+{
+    int fwd, bwd, fused;
+    for (int i = 0; p->block && i < net->n; i++) {   /* every kept layout oneDNN wrote is the forced one */
+        int b = fast_layer_layout(net, i), want = p->block == FAST_BLOCK_NHWC ? net->layers[i].out_c : p->block;
+        int be;
+        fast_layer_backends(net, i, &be, NULL, NULL);
+        if (b && be == FAST_BE_DNNL && net->layers[i].out_c % want == 0 && b != want)   /* oneDNN's, where the channels allow it */
+            fail_msg("%s / %s: layer %d kept in block %d", row, p->name, i, b);
+        kept[p - paths] += b != 0;
+    }
+    for (int i = 0; !p->block && p->chain && i < net->n; i++) kept[p - paths] += fast_layer_layout(net, i) != 0;
+    if (at < 0 || net->layers[at].type != CONVOLUTIONAL) return;
+    fast_layer_backends(net, at, &fwd, &bwd, &fused);
+    if (p->dense && dense && fwd != FAST_BE_DENSE)
+        fail_msg("%s / %s: the tiny-map GEMM did not take layer %d (backend %d)", row, p->name, at, fwd);
+    if (p->dnnl && !dense && net->layers[at].groups == 1 && fwd != FAST_BE_DNNL)
+        fail_msg("%s / %s: oneDNN did not take layer %d (backend %d)", row, p->name, at, fwd);
+    if (!p->dnnl && !(p->dense && dense) && fwd != FAST_BE_GEMM)
+        fail_msg("%s / %s: layer %d not on im2col + OpenBLAS (backend %d)", row, p->name, at, fwd);
+}
+
+/* One row: the network through every column, train and eval, 1 and 2 threads. */
+static void run_row(const char *cfg, const char *row, int at, int dense)
+{
+    network *net = load_cfg_text(cfg);
+    if (!net) fail_msg("%s: the cfg does not parse", row);
+    int bn = 0;
+    for (int i = 0; i < net->n; i++) bn |= net->layers[i].batch_normalize;
+    size_t nx = (size_t)net->inputs * net->batch, ny = (size_t)net->truths * net->batch;
+    float *x = rnd(nx, 61 + at), *y = calloc(ny, sizeof(float));
+    for (int b = 0; b < net->batch; b++) y[b * net->truths + (b * 7 + 3) % net->truths] = 1;
+    size_t ns = net_state(net, NULL);
+    float *st[NPATH], *two = malloc(sizeof(float) * ns);
+    for (int train = 1; train >= 0; train--) {
+        float cost[NPATH];
+        for (int c = 0; c < NPATH; c++) {
+            const path *p = &paths[c];
+            st[c] = malloc(sizeof(float) * ns);
+            set_path(p);
+            if (p->dnnl && fast_dnnl_mode() != p->dnnl) { reset_path(); free(st[c]); st[c] = NULL; continue; }   /* make DNNL=0 */
+            cost[c] = run_net(net, x, y, train, p->fast, 1, st[c]);
+            net->train = train;
+            if (p->fast) check_taken(net, p, at, dense, row);
+            float c2 = run_net(net, x, y, train, p->fast, 2, two);
+            reset_path();
+            int ref = p->ref == P_GEMM || p->ref == P_DENSE ? (bn ? p->ref : P_LIB) : p->ref;
+            char col[64];
+            snprintf(col, sizeof col, "%s vs %s", p->name, paths[ref].name);
+            if (c != P_LIB) {
+                if (fabsf(cost[c] - cost[ref]) > 1e-4f * fabsf(cost[ref]) + 1e-6f)
+                    fail_msg("%s / %s / %s: cost %g vs %g", row, col, train ? "train" : "eval", cost[c], cost[ref]);
+                compare_state(net, st[c], st[ref], train, 1e-4, row, col);
+            }
+            /* 2 threads: the same bits without oneDNN, close with it (its weight gradient sums
+             * in an order that depends on the thread count) */
+            snprintf(col, sizeof col, "%s, 2 threads vs 1", p->name);
+            if (p->dnnl) compare_state(net, two, st[c], train, 1e-5, row, col);
+            else expect_same(two, st[c], ns, col);
+            if (p->dnnl ? fabsf(c2 - cost[c]) > 1e-5f * fabsf(cost[c]) + 1e-6f : c2 != cost[c])
+                fail_msg("%s / %s: cost %g with 2 threads, %g with 1", row, p->name, c2, cost[c]);
+        }
+        for (int c = 0; c < NPATH; c++) free(st[c]);
+    }
+    free(x); free(y); free(two);
+    host__free_network(net);
+}
+
+static void test_backend_table(void **state)
+{
+    (void)state;
+    for (size_t k = 0; k < sizeof kinds / sizeof *kinds; k++) {
+        char cfg[2048];
+        snprintf(cfg, sizeof cfg,
+                 "[net]\nbatch=4\nwidth=%d\nheight=%d\nchannels=3\n"
+                 "[convolutional]\nbatch_normalize=1\nfilters=16\nsize=3\nstride=1\npad=1\nactivation=relu\n"
+                 "%s"
+                 "[convolutional]\nbatch_normalize=1\nfilters=16\nsize=3\nstride=1\npad=1\nactivation=relu\n"
+                 "[avgpool]\n[connected]\noutput=5\nactivation=linear\n[softmax]\n",
+                 kinds[k].w, kinds[k].w, kinds[k].mid);
+        run_row(cfg, kinds[k].name, kinds[k].at, kinds[k].dense);
+    }
+    const char *const *sets[] = { net_cfgs, dnnl_cfgs, chain_cfgs, nobn_cfgs };
+    size_t counts[] = { sizeof net_cfgs / sizeof *net_cfgs, sizeof dnnl_cfgs / sizeof *dnnl_cfgs,
+                        sizeof chain_cfgs / sizeof *chain_cfgs, sizeof nobn_cfgs / sizeof *nobn_cfgs };
+    for (size_t s = 0; s < 4; s++)
+        for (size_t c = 0; c < counts[s]; c++) {
+            char row[48];
+            snprintf(row, sizeof row, "network %zu.%zu", s, c);
+            run_row(sets[s][c], row, -1, 0);
+        }
+    for (int c = P_CHAIN; c < NPATH; c++)
+        if (fast_dnnl_mode() && !kept[c]) fail_msg("%s: no layer output was kept blocked in the whole table", paths[c].name);
+}
+
+/* The plan on chain_cfgs: which outputs stay blocked, in eval mode and in training, with
+ * oneDNN's own choice of layout (nChw8c with AVX2; NHWC for these shapes with AVX-512) and with
+ * nChw8c, nChw16c and NHWC forced: the same layers in every case. */
 static void test_chain_plan(void **state)
 {
     (void)state;
@@ -520,28 +644,37 @@ static void test_chain_plan(void **state)
     if (!have) { fast_set_dnnl(-1); skip(); }
     network *net = load_cfg_text(chain_cfgs[0]);
     assert_non_null(net);
-    net->train = 0;
-    int B = fast_layer_layout(net, 0);
-    if (B != 8 && B != 16) fail_msg("conv 0 (16 channels, read by maxpool and conv) not blocked: %d", B);
     /* 0 conv 1 maxpool 2 conv 3 conv 4 shortcut 5 maxpool 6 conv32 7 conv32 (no BN) 8 shortcut
-     * 9 conv12 (12 channels: no block) 10 shortcut (inputs in two layouts) 11 conv16 (read by a
-     * route) 12 route 13 conv32 14 avgpool 15 connected 16 softmax */
+     * (option A: adds layer 5's 16 channels) 9 conv12 (12 channels: no block) 10 shortcut (its
+     * input is NCHW) 11 conv16 (read by a route) 12 route 13 conv32 14 avgpool 15 connected
+     * 16 softmax */
     static const int blocked[] = { 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, 0, 0, 0 };
-    assert_int_equal(net->n, 17);
-    for (int i = 0; i < net->n; i++)
-        if ((fast_layer_layout(net, i) != 0) != blocked[i])
-            fail_msg("layer %d: layout %d, expected %s", i, fast_layer_layout(net, i), blocked[i] ? "blocked" : "NCHW");
     /* training: the conv without BN (7) takes NCHW, so its input (6) is NCHW too */
     static const int blocked_train[] = { 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0 };
-    net->train = 1;
-    for (int i = 0; i < net->n; i++)
-        if ((fast_layer_layout(net, i) != 0) != blocked_train[i])
-            fail_msg("train: layer %d: layout %d, expected %s", i, fast_layer_layout(net, i), blocked_train[i] ? "blocked" : "NCHW");
-    fast_set_chain(0);
-    for (int i = 0; i < net->n; i++) assert_int_equal(fast_layer_layout(net, i), 0);
-    net->train = 0;
-    for (int i = 0; i < net->n; i++) assert_int_equal(fast_layer_layout(net, i), 0);
-    fast_set_chain(-1);
+    assert_int_equal(net->n, 17);
+    static const int blocks[] = { 0, 8, 16, FAST_BLOCK_NHWC };
+    for (size_t k = 0; k < sizeof blocks / sizeof *blocks; k++) {
+        fast_set_block(blocks[k]);
+        for (int train = 0; train < 2; train++) {
+            net->train = train;
+            const int *want = train ? blocked_train : blocked;
+            int B = fast_layer_layout(net, 0);
+            int b0 = blocks[k] == FAST_BLOCK_NHWC ? 16 : blocks[k];   /* conv 0 has 16 channels */
+            if (b0 ? B != b0 : B % 8 != 0 || B == 0)
+                fail_msg("block %d train %d: conv 0 (16 channels, read by maxpool and conv) kept in %d", blocks[k], train, B);
+            for (int i = 0; i < net->n; i++)
+                if ((fast_layer_layout(net, i) != 0) != want[i])
+                    fail_msg("block %d train %d: layer %d: layout %d, expected %s", blocks[k], train, i,
+                             fast_layer_layout(net, i), want[i] ? "blocked" : "NCHW");
+        }
+        fast_set_chain(0);
+        for (int train = 0; train < 2; train++) {
+            net->train = train;
+            for (int i = 0; i < net->n; i++) assert_int_equal(fast_layer_layout(net, i), 0);
+        }
+        fast_set_chain(-1);
+    }
+    fast_set_block(-1);
     host__free_network(net);
     fast_set_dnnl(-1);
 }
@@ -625,12 +758,11 @@ int main(void)
         cmocka_unit_test(test_im2col_col2im),
         cmocka_unit_test(test_bn_loops),
         cmocka_unit_test(test_activations_blas1),
-        cmocka_unit_test(test_whole_network),
         cmocka_unit_test(test_dense_choice),
         cmocka_unit_test(test_host_step),
         cmocka_unit_test(test_chain_plan),
         cmocka_unit_test(test_chain_many),
-        cmocka_unit_test(test_whole_network_dnnl),   /* last: its networks draw from rand() */
+        cmocka_unit_test(test_backend_table),   /* last: its networks draw from rand() */
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
