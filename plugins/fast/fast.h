@@ -82,22 +82,10 @@ void fast_set_dense(int on);
  * oneDNN convolution whose primitive reads exactly it, a tiny-map convolution, [shortcut],
  * [maxpool], [avgpool]; in training its delta too, and a convolution's BN runs on it.
  * The network's output (net.output, the last layer) is always NCHW; an intermediate layer's
- * l.output may not be: fast_layer_output(net, i, dst) copies layer i's output of the last
- * forward pass in NCHW (call it with the modes and thread count of that pass).
+ * l.output may not be (fast_internal.h: fast_layer_output gives it in NCHW).
  * Env DKCHAIN=0 or fast_set_chain(0) keeps every output NCHW (-1: back to the environment's). */
-#include <darknet.h>
 void fast_set_chain(int on);
 int fast_chain_enabled(void);
-void fast_layer_output(const network *net, int i, float *dst);
-/* the same for its delta (training: a delta has the layout of its layer's output) */
-void fast_layer_delta(const network *net, int i, float *dst);
-/* the channel block B of layer i's output layout nChwBc in the current mode, 0 for NCHW */
-int fast_layer_layout(const network *net, int i);
-/* Layer i's convolution backends in the current mode (FAST_BE_GEMM, FAST_BE_DNNL, FAST_BE_DENSE;
- * FAST_BE_LIBRARY for a layer that is not a convolution or runs the library's own code), and
- * whether the eval forward is fused (conv + BN + activation in one call). */
-enum { FAST_BE_LIBRARY = 0, FAST_BE_GEMM, FAST_BE_DNNL, FAST_BE_DENSE };
-void fast_layer_backends(const network *net, int i, int *fwd, int *bwd, int *fused);
 
 /* Tests and benchmarks: force oneDNN's activation layout to nChw8c (8), nChw16c (16) or NHWC
  * (FAST_BLOCK_NHWC) where the channel count allows it, 0 leaves it to oneDNN, -1 back to the

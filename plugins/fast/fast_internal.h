@@ -75,7 +75,16 @@ void fk_nchw_to_blk(const float *src, float *dst, int N, int C, int H, int W, in
 void fk_bn_fold(const layer *l, float *scale, float *bias);
 
 /* ---- the plan (fast_plan.c) ---- */
-enum { FB_GEMM = FAST_BE_GEMM, FB_DNNL = FAST_BE_DNNL, FB_DENSE = FAST_BE_DENSE };
+/* What it decided, for tests (call with the modes and thread count of the pass in question):
+ * fast_layer_output/_delta copy layer i's output/delta of the last pass in NCHW;
+ * fast_layer_layout is the channel block B of its output layout (0 NCHW); fast_layer_backends
+ * its convolution backends (FB_*; 0 for a layer that is not a convolution or runs the
+ * library's own code) and whether the eval forward is fused (conv + BN + activation). */
+void fast_layer_output(const network *net, int i, float *dst);
+void fast_layer_delta(const network *net, int i, float *dst);
+int fast_layer_layout(const network *net, int i);
+void fast_layer_backends(const network *net, int i, int *fwd, int *bwd, int *fused);
+enum { FB_LIBRARY = 0, FB_GEMM, FB_DNNL, FB_DENSE };
 struct dconv;
 /* What a layer runs: its convolution backends (FB_*; fwd also for eval) and the layouts of
  * net.input as it reads it (in), of its output and delta (out) and, for [shortcut], of the

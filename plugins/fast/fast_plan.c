@@ -80,7 +80,7 @@ static fast_step choose(const layer *l, int train, int *src, int *dst)
     int sb = 0, db = 0;
     *src = *dst = 0;
     if (l->type != CONVOLUTIONAL || ((l->xnor || l->binary) && FAST_ORIG(forward_convolutional_layer)))
-        return s;   /* FAST_BE_LIBRARY */
+        return s;   /* FB_LIBRARY */
     int dense = fast_dense_use(l);
     if (!train && dense && fk_act_supported(l->activation)) {
         s.fwd = FB_DENSE;

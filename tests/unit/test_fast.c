@@ -259,7 +259,7 @@ static size_t net_state(network *net, float *out)
 #define PUT(p, cnt) do { if (p) { if (out) memcpy(out + o, p, sizeof(float) * (size_t)(cnt)); o += (cnt); } } while (0)
     for (int i = 0; i < net->n; i++) {
         layer *l = &net->layers[i];
-        if (l->output) {   /* in NCHW, whatever layout the fast path keeps it in (fast_chain.c) */
+        if (l->output) {   /* in NCHW, whatever layout the plan keeps it in (fast_plan.c) */
             if (out) fast_layer_output(net, i, out + o);
             o += (size_t)l->outputs * l->batch;
         }
@@ -545,18 +545,18 @@ static void check_taken(network *net, const path *p, int at, int dense, const ch
         int b = fast_layer_layout(net, i), want = p->block == FAST_BLOCK_NHWC ? net->layers[i].out_c : p->block;
         int be;
         fast_layer_backends(net, i, &be, NULL, NULL);
-        if (b && be == FAST_BE_DNNL && net->layers[i].out_c % want == 0 && b != want)   /* oneDNN's, where the channels allow it */
+        if (b && be == FB_DNNL && net->layers[i].out_c % want == 0 && b != want)   /* oneDNN's, where the channels allow it */
             fail_msg("%s / %s: layer %d kept in block %d", row, p->name, i, b);
         kept[p - paths] += b != 0;
     }
     for (int i = 0; !p->block && p->chain && i < net->n; i++) kept[p - paths] += fast_layer_layout(net, i) != 0;
     if (at < 0 || net->layers[at].type != CONVOLUTIONAL) return;
     fast_layer_backends(net, at, &fwd, &bwd, &fused);
-    if (p->dense && dense && fwd != FAST_BE_DENSE)
+    if (p->dense && dense && fwd != FB_DENSE)
         fail_msg("%s / %s: the tiny-map GEMM did not take layer %d (backend %d)", row, p->name, at, fwd);
-    if (p->dnnl && !dense && net->layers[at].groups == 1 && fwd != FAST_BE_DNNL)
+    if (p->dnnl && !dense && net->layers[at].groups == 1 && fwd != FB_DNNL)
         fail_msg("%s / %s: oneDNN did not take layer %d (backend %d)", row, p->name, at, fwd);
-    if (!p->dnnl && !(p->dense && dense) && fwd != FAST_BE_GEMM)
+    if (!p->dnnl && !(p->dense && dense) && fwd != FB_GEMM)
         fail_msg("%s / %s: layer %d not on im2col + OpenBLAS (backend %d)", row, p->name, at, fwd);
 }
 
