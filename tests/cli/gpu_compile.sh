@@ -8,7 +8,7 @@ set -u
 cd "$(dirname "$0")/../.."
 CUDA=${CUDA:-/usr/local/cuda}
 if [ ! -x "$CUDA/bin/nvcc" ]; then
-    echo "gpu_compile: SKIP: no nvcc at $CUDA/bin/nvcc (set CUDA=...; the CUDA toolkit is needed only for this check)"
+    echo "skip the GPU compile check: no nvcc at $CUDA/bin/nvcc (set CUDA=...; the CUDA toolkit is needed only for this check)"
     exit 0
 fi
 echo "gpu_compile: $("$CUDA/bin/nvcc" --version | tail -1)"

@@ -3,7 +3,7 @@
 # -gpu i is refused in one line (no GPU support compiled in), a malformed -gpu too.
 . "$(dirname "$0")/../lib/cli.sh" gpu_flags
 if [ -n "$(nm -D "$D" 2>/dev/null | grep ' U cuda_push_array')" ] || ldd "$D" 2>/dev/null | grep -q libcudart; then
-    echo "gpu_flags: SKIP: $D is a GPU build (these checks are for the CPU build)"; exit 0
+    skip "the CPU build's device flags" "$D is a GPU build"; exit 0
 fi
 $D train cfg/fashion.data cfg/fashion-cnn.cfg -epochs 1 -limit 256 -test_limit 100 -seed 3 -out $T/a.weights > /dev/null 2>&1
 check "a tiny network to evaluate" test -s $T/a.weights

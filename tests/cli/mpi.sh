@@ -11,7 +11,7 @@
 . "$(dirname "$0")/../lib/cli.sh" mpi
 M=${DKMC_MPI_BIN:-./darknet-mpi}
 if ! command -v mpirun > /dev/null || [ ! -x "$M" ]; then
-    echo "mpi.sh: skipped ($(command -v mpirun > /dev/null && echo "no $M: make MPI=1" || echo "no mpirun: apt-get install openmpi-bin libopenmpi-dev"))"
+    skip "the MPI tests" "$(command -v mpirun > /dev/null && echo "no $M: make MPI=1" || echo "no mpirun: apt-get install openmpi-bin libopenmpi-dev")"
     exit 0
 fi
 # root in CI containers; shared memory between ranks without ptrace (CMA) permissions;

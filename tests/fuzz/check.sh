@@ -17,7 +17,7 @@ harnesses="curve weights idx cifar datacfg cfgcheck list image"
 # regression inputs and seeds fails the check for every harness.
 advisory="image list"
 if ! command -v "${FUZZ_CC:-clang-14}" >/dev/null; then
-    echo "fuzz check: skipped, clang-14 is not installed (apt-get install clang-14 libclang-rt-14-dev)"
+    echo "skip the fuzz check: clang-14 is not installed (apt-get install clang-14 libclang-rt-14-dev)"
     exit 0
 fi
 scratch=$(mktemp -d /tmp/dkmc-fuzz-check-XXXXXX)

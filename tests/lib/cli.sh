@@ -21,4 +21,6 @@ expect_error() {
     if [ $rc -ne 0 ] && [ $rc -lt 128 ] && [ "$(printf '%s\n' "$out" | grep -c .)" -eq 1 ] && printf '%s' "$out" | grep -qF -- "$needle"; then ok "$name"
     else bad "$name (rc=$rc, stderr: $out)"; fi
 }
+# skip NAME WHY: a check that cannot run here (counted as skipped by tests/run.sh)
+skip() { echo "skip $1: $2"; }
 finish() { echo "$CLI_NAME.sh: $fails failure(s)"; [ $fails -eq 0 ]; }
