@@ -12,11 +12,11 @@
 #endif
 
 static int g_rank = 0, g_size = 1, g_local = 0;
-static FILE *g_errfp;
 static double g_sum_secs;   /* wall time inside dist_sum_*: transfer plus waiting for the others */
 static uint64_t g_sum_bytes;
 
 #ifdef DKMC_MPI
+static FILE *g_errfp;   /* rank > 0: its real stderr (its stdout and stderr go to /dev/null) */
 #include <time.h>
 static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec + 1e-9 * t.tv_nsec; }
 #endif
@@ -26,7 +26,6 @@ uint64_t dist_sum_bytes(void) { return g_sum_bytes; }
 int dist_rank(void) { return g_rank; }
 int dist_size(void) { return g_size; }
 int dist_local_rank(void) { return g_local; }
-FILE *dist_errfp(void) { return g_errfp ? g_errfp : stderr; }
 #ifdef DKMC_MPI
 int dist_compiled(void) { return 1; }
 #else

@@ -12,7 +12,7 @@
  *    every rank applies the same update and holds the same weights; rank 0 writes files.
  *
  * Ranks other than 0 have stdout and stderr sent to /dev/null by dist_init (no doubled tables
- * or progress lines); dist_errfp() is their real stderr, for one-line errors. */
+ * or progress lines); their one-line errors go to their real stderr (dist_error). */
 #ifndef DIST_H
 #define DIST_H
 #include <stddef.h>
@@ -42,8 +42,6 @@ int dist_gpu_for_rank(int explicit_gpu, int ngpus);
 /* In a GPU build: dist_gpu_for_rank(-1, the node's CUDA device count), the GPU this rank
  * takes when -gpu/-nogpu is not given (main passes it to host_select_gpu); -1 without GPU. */
 int dist_rank_gpu(void);
-/* Where rank > 0 prints errors (its stdout and stderr go to /dev/null); stderr on rank 0. */
-FILE *dist_errfp(void);
 /* A one-line error: "darknet: msg" on stderr at once on rank 0; on ranks > 0 kept until
  * dist_finish, which prints it (named by rank) only if rank 0 has not ended the job by then,
  * so an error every rank meets (bad input) is printed once. */

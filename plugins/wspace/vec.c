@@ -4,10 +4,7 @@
 #include <string.h>
 #include "wspace.h"
 
-void ws_copy(size_t n, const float *x, float *y) { memmove(y, x, n * sizeof(float)); }
-void ws_fill(size_t n, float a, float *y) { for (size_t i = 0; i < n; i++) y[i] = a; }
 void ws_scale(size_t n, float a, float *y) { for (size_t i = 0; i < n; i++) y[i] *= a; }
-void ws_axpy(size_t n, float a, const float *x, float *y) { for (size_t i = 0; i < n; i++) y[i] += a * x[i]; }
 
 double ws_dot(size_t n, const float *x, const float *y) {
     double s = 0;

@@ -8,10 +8,7 @@
 #include "errlen.h"   /* every err argument below is a buffer of DKMC_ERRLEN bytes */
 
 /* ---- vectors (double accumulation for reductions) ---- */
-void   ws_copy(size_t n, const float *x, float *y);
-void   ws_fill(size_t n, float a, float *y);
 void   ws_scale(size_t n, float a, float *y);
-void   ws_axpy(size_t n, float a, const float *x, float *y);         /* y += a x */
 double ws_dot(size_t n, const float *x, const float *y);
 double ws_norm(size_t n, const float *x);
 double ws_dist(size_t n, const float *x, const float *y);           /* ||x - y|| */
