@@ -190,7 +190,7 @@ FUZZ_CC ?= clang-14
 SAN_BIN := $(patsubst $(BUILD)/%,build-san/%,$(TEST_BIN))
 test: deps
 	@$(MAKE) --no-print-directory all $(TEST_BIN)
-	@if command -v mpicc >/dev/null && command -v mpirun >/dev/null; then $(MAKE) --no-print-directory MPI=1 darknet-mpi; \
+	@if command -v mpicc >/dev/null && command -v mpirun >/dev/null; then $(MAKE) --no-print-directory MPI=1 darknet-mpi build-mpi/tests/test_dist; \
 	  else echo "test: no mpicc/mpirun: darknet-mpi not built, the MPI tests will be skipped"; fi
 ifeq ($(SAN_TESTS),1)
 	@$(MAKE) --no-print-directory SAN=1 BUILD=build-san $(SAN_BIN) build-san/darknet

@@ -18,6 +18,15 @@ fi
 # one thread per rank, and one thread for the one-process runs they are compared with
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_btl_vader_single_copy_mechanism=none DKTHREADS=1
 mpi() { local n=$1; shift; mpirun --oversubscribe -np "$n" "$M" "$@"; }
+
+# the collectives themselves (tests/unit/test_dist.c, its MPI build): sums, differs,
+# broadcast and batch split over 3 ranks against sums written out in the test
+TD=${DKMC_MPI_TEST_DIST:-build-mpi/tests/test_dist}
+if [ -x "$TD" ]; then
+    check "test_dist on 3 ranks: the collectives pass" sh -c "mpirun --oversubscribe -np 3 '$TD' > '$T/td.log' 2>&1 && grep -q '^\[       OK \] test_collectives' '$T/td.log'"
+else
+    skip "test_dist on 3 ranks" "no $TD: make MPI=1 $TD"
+fi
 DATA=cfg/fashion.data CFG=cfg/fashion-cnn.cfg NOBN=tests/lib/fashion-nobn.cfg
 LIM="-bn_limit 128 -train_limit 128 -test_limit 128"
 # max |a - b| over two .weights files' floats (after the 20-byte header)

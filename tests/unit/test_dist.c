@@ -1,10 +1,13 @@
-/* test_dist.c: the one-process side of dist.h (the ordinary build) and the pure helpers the
- * MPI build relies on: balanced shards, the point map's order and error path. The
- * multi-rank behaviour is tested with mpirun in tests/cli/mpi.sh. */
+/* test_dist.c: the pure helpers the MPI build relies on (balanced shards, the point map's
+ * order and error path, the GPU per rank) and the collectives (sums, differs, broadcast,
+ * batch split), which need several ranks: tests/cli/mpi.sh runs the MPI build of this file
+ * under mpirun -np 3; in one process that test is skipped. The commands' multi-rank
+ * behaviour is tested with mpirun in tests/cli/mpi.sh too. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
+#include <math.h>
 #include "dist.h"
 #include "testutil.h"
 
@@ -35,26 +38,52 @@ static void test_shards_balanced(void **state) {
     assert_int_equal(n, 42);
 }
 
-static void test_one_process(void **state) {
+/* One GPU per rank: explicit wins; else the local rank modulo the node's devices. */
+static void test_gpu_for_rank(void **state) {
     (void)state;
-    assert_int_equal(dist_rank(), 0);
-    assert_int_equal(dist_size(), 1);
-    assert_true(dist_is_root());
-    float f[3] = { 1, 2, 3 };
-    dist_sum_f(f, 3);   /* the sum over one rank: unchanged */
-    assert_true(f[0] == 1 && f[1] == 2 && f[2] == 3);
-    double d[2] = { 0.5, -1 };
-    dist_sum_d(d, 2);
-    assert_true(d[0] == 0.5 && d[1] == -1);
-    assert_int_equal(dist_differs(f, sizeof f), 0);
-    int g, o;
-    dist_batch_split(128, &g, &o);
-    assert_int_equal(g, 128);
-    assert_int_equal(o, 0);
-    /* one GPU per rank: explicit wins; else local rank modulo the node's devices */
     assert_int_equal(dist_gpu_for_rank(3, 8), 3);
     assert_int_equal(dist_gpu_for_rank(-1, 4), dist_local_rank() % 4);
     assert_int_equal(dist_gpu_for_rank(-1, 0), -1);
+}
+
+/* The collectives, against sums written out here: meaningful only with several ranks
+ * (tests/cli/mpi.sh runs this binary's MPI build under mpirun -np 3); skipped, and said so,
+ * in one process, where a sum over one rank cannot show anything. */
+static void test_collectives(void **state) {
+    (void)state;
+    int size = dist_size(), rank = dist_rank();
+    if (size < 2) skip();
+    float f[5];
+    double d[3];
+    for (int i = 0; i < 5; i++) f[i] = (float)(rank + 1) * (i + 0.5f);
+    for (int i = 0; i < 3; i++) d[i] = (rank + 1) * 1e-9 + i;
+    dist_sum_f(f, 5);
+    dist_sum_d(d, 3);
+    for (int i = 0; i < 5; i++) {
+        float want = 0;
+        for (int r = 0; r < size; r++) want += (float)(r + 1) * (i + 0.5f);
+        assert_float_equal(f[i], want, 1e-6f * want);
+    }
+    for (int i = 0; i < 3; i++) {
+        double want = 0;
+        for (int r = 0; r < size; r++) want += (r + 1) * 1e-9 + i;
+        assert_true(fabs(d[i] - want) <= 1e-15);
+    }
+    /* the same bytes on every rank after a sum; different ones where one rank differs */
+    assert_int_equal(dist_differs(f, sizeof f), 0);
+    int mine = rank == size - 1;
+    assert_int_equal(dist_differs(&mine, sizeof mine), 1);
+    /* rank 0's bytes reach every rank */
+    int v[2] = { rank == 0 ? 41 : -1, rank == 0 ? 43 : -1 };
+    dist_bcast(v, sizeof v, 0);
+    assert_true(v[0] == 41 && v[1] == 43);
+    /* the global batch is the sum of the local ones; this rank's offset the sum before it */
+    int g, o;
+    dist_batch_split(10 + rank, &g, &o);
+    int wg = 0, wo = 0;
+    for (int r = 0; r < size; r++) { wg += 10 + r; if (r < rank) wo += 10 + r; }
+    assert_int_equal(g, wg);
+    assert_int_equal(o, wo);
 }
 
 typedef struct { int evaluated[16], delivered[16], nd, fail_at; double got[16][2]; } map_ctx;
@@ -74,8 +103,10 @@ static int dl(void *vc, int item, const double *v, char *err) {
     return 0;
 }
 
+/* dist_map in one process (over several ranks: the plane and curve commands in mpi.sh) */
 static void test_map_order_and_errors(void **state) {
     (void)state;
+    if (dist_size() > 1) skip();
     map_ctx c = { .fail_at = -1 };
     char err[DIST_ERRLEN] = "";
     assert_int_equal(dist_map(7, 2, &c, ev, dl, err), 0);
@@ -95,11 +126,13 @@ static void test_map_order_and_errors(void **state) {
     assert_int_equal(z.nd, 0);
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+    dist_init(&argc, &argv);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_shards_balanced),
-        cmocka_unit_test(test_one_process),
+        cmocka_unit_test(test_gpu_for_rank),
+        cmocka_unit_test(test_collectives),
         cmocka_unit_test(test_map_order_and_errors),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return dist_finish(cmocka_run_group_tests(tests, NULL, NULL));
 }
