@@ -134,7 +134,8 @@ static int run_after_iter(void *vc, uint64_t it, float lr, char *err) {
     }
     const train_job *j = c->j;
     if (c->snapshots && sched_snapshot_after(c->s, it)) {
-        if (fge_snapshot_take(&c->snaps, err)) return -1;
+        int sr = fge_snapshot_take(&c->snaps, err);
+        if (sr) return sr == -2 ? TRAIN_DIVERGED : -1;
         c->last_snap_it = it + 1;
         double x = (double)(it + 1);
         push_eval(c, x, 100 - c->snaps.single.acc);
@@ -168,8 +169,8 @@ static int run_epoch_end(void *vc, const train_epoch_info *e, int last, char *er
         return -1;
     }
     if (dist_is_root() && ((j->save_every > 0 && e->epoch % j->save_every == 0) || last)) {
-        int exact = 0;
-        if (run_save_swap(&c->bn, c->out, &exact, err)) return -1;
+        int exact = 0, sr = run_save_swap(&c->bn, c->out, &exact, err);
+        if (sr) return sr == -2 ? TRAIN_DIVERGED : -1;
         if (exact) fprintf(stderr, "saved %s (BN statistics recomputed on %d training images: the running ones are young)\n", c->out, run_bn_swap_images(&c->bn));
         else fprintf(stderr, "saved %s\n", c->out);
     }

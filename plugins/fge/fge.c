@@ -28,7 +28,12 @@ void fge_snapshots_free(fge_snapshots *s) {
 }
 
 int fge_snapshot_take(fge_snapshots *s, char *err) {
-    s->exact = run_bn_swap_in(s->bn, s->bn_update, "snapshot bn");
+    int in = run_bn_swap_in(s->bn, s->bn_update, "snapshot bn");
+    if (in < 0) {
+        snprintf(err, DKMC_ERRLEN, "the BN statistics recomputed for snapshot %d are not finite", s->count + 1);
+        return -2;
+    }
+    s->exact = in;
     int rc = 0;
     s->count++;
     if (s->prefix[0] && dist_is_root()) {   /* under mpirun rank 0 writes the snapshots */

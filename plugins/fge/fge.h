@@ -37,6 +37,8 @@ typedef struct {
 int  fge_snapshots_init(fge_snapshots *s, host_net *h, const dataset *test, run_bn_swap *bn,
                         int bn_update, const char *prefix, char *err);
 void fge_snapshots_free(fge_snapshots *s);
-/* Take a snapshot of the network as it is now: write, evaluate, add to the ensemble. */
+/* Take a snapshot of the network as it is now: write, evaluate, add to the ensemble. 0, -1
+ * with err, or -2 when its exact BN statistics are not finite (err: the reason; the weights
+ * have diverged). */
 int  fge_snapshot_take(fge_snapshots *s, char *err);
 #endif

@@ -146,6 +146,11 @@ int run_bn_swap_in(run_bn_swap *s, int force, const char *progress) {
         s->exact_seen = host_seen(h);
         s->have_exact = 1;
     }
+    if (!ws_all_finite(host_nstats(h), s->exact)) {
+        host_set_stats(h, s->running);
+        host_set_bn_initial_share(h, s->running_share);
+        return -1;
+    }
     if (young && !force) s->young_swaps++;
     s->in = 1;
     return 1;
@@ -160,16 +165,22 @@ void run_bn_swap_out(run_bn_swap *s) {
 
 eval_result run_eval_swap(run_bn_swap *s, const dataset *d, float *probs, const char *progress, int *exact) {
     int in = run_bn_swap_in(s, 0, progress ? "bn" : NULL);
-    eval_result r = run_eval(s->h, d, probs, progress);
+    eval_result r = { NAN, NAN, d->n };
+    if (in >= 0) r = run_eval(s->h, d, probs, progress);
     run_bn_swap_out(s);
-    if (exact) *exact = in;
+    if (exact) *exact = in != 0;
     return r;
 }
 
 int run_save_swap(run_bn_swap *s, const char *path, int *exact, char *err) {
     int in = run_bn_swap_in(s, 0, "bn");
+    if (exact) *exact = in != 0;
+    if (in < 0) {
+        snprintf(err, DKMC_ERRLEN, "the BN statistics recomputed on %d training images for %s are not finite",
+                 run_bn_swap_images(s), path);
+        return -2;
+    }
     int rc = host_save_weights(s->h, path, err);
     run_bn_swap_out(s);
-    if (exact) *exact = in;
     return rc;
 }

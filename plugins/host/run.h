@@ -54,13 +54,16 @@ int  run_bn_swap_init(run_bn_swap *s, host_net *h, const dataset *train, int bn_
 void run_bn_swap_free(run_bn_swap *s);
 /* If force or run_bn_young(h): exact statistics into h (computed, or kept from the last
  * swap-in at the same weights), returns 1; otherwise h keeps its running ones, returns 0.
- * Each 1 must be followed by run_bn_swap_out. */
+ * Each 1 must be followed by run_bn_swap_out. -1: the exact statistics are not finite (the
+ * weights have diverged); h keeps its running ones. */
 int  run_bn_swap_in(run_bn_swap *s, int force, const char *progress);
 void run_bn_swap_out(run_bn_swap *s);
 /* Images the exact statistics come from. */
 int  run_bn_swap_images(const run_bn_swap *s);
 /* run_eval and host_save_weights with exact statistics when the running ones are young
- * (between run_bn_swap_in and _out); *exact (may be NULL) tells whether they were used. */
+ * (between run_bn_swap_in and _out); *exact (may be NULL) tells whether they were used.
+ * Exact statistics that are not finite: run_eval_swap gives NaN numbers, run_save_swap
+ * writes nothing and returns -2 with the reason in err (the weights have diverged). */
 eval_result run_eval_swap(run_bn_swap *s, const dataset *d, float *probs, const char *progress, int *exact);
 int run_save_swap(run_bn_swap *s, const char *path, int *exact, char *err);
 

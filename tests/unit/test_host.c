@@ -500,6 +500,20 @@ static void test_bn_swap(void **s) {
     assert_memory_equal(now, exact, ns * sizeof(float));
     host_get_stats(h, now);
     assert_memory_equal(now, running, ns * sizeof(float));
+    /* diverged weights: exact statistics that are not finite are refused, nothing written */
+    for (size_t i = 0; i < host_nparams(h); i++) p[i] *= 1e30f;
+    host_set_params(h, p);
+    host_set_seen(h, 96);
+    unlink(path);
+    assert_int_equal(run_bn_swap_in(&sw, 1, NULL), -1);
+    host_get_stats(h, now);
+    assert_memory_equal(now, running, ns * sizeof(float));
+    assert_true(host_bn_initial_share(h) == 0.5);
+    assert_int_equal(run_save_swap(&sw, path, &ex, err), -2);
+    assert_non_null(strstr(err, "not finite"));
+    assert_int_equal(access(path, F_OK), -1);
+    eval_result nan_r = run_eval_swap(&sw, &d, NULL, NULL, &ex);
+    assert_true(isnan(nan_r.nll) && isnan(nan_r.acc));
     run_bn_swap_free(&sw);
     unlink(path); unlink(cfg);
     free(path); free(cfg); free(p); free(y); free(running); free(exact); free(now);
