@@ -298,7 +298,14 @@ int cli_run_training(const train_job *j) {
     if (cli_train_note) fprintf(stderr, "%s\n", cli_train_note);
     fprintf(stderr, "%s: %s on %s: %d images, batch %d, %ld iterations/epoch, %d epochs, %s, momentum %g, decay %g\n",
             j->cmd, j->cfg, j->data, tr.n, B, iters, epochs, desc, momentum, decay);
-    long young = run_bn_batches_to_grow(h);
+    /* the batches while the running statistics are young, if the run reports or saves anything then */
+    long young = run_bn_batches_to_grow(h), total = (long)epochs * iters, stop = j->stop_after > 0 ? j->stop_after * iters : total;
+    int young_used = 0;
+    for (long it = 0; it < young && it < total && !young_used; it++)
+        young_used = ((it + 1) % iters == 0 && (!j->no_test || (j->save_every > 0 && (it + 1) / iters % j->save_every == 0)))
+                     || it + 1 == stop || (c.snapshots && sched_snapshot_after(&s, (uint64_t)it))
+                     || (j->eval_every > 0 && te.n && (it + 1) % j->eval_every == 0);
+    if (!young_used) young = 0;
     if (c.snapshots) fprintf(stderr, "%s: %ld snapshots (%s_snapNN.weights), BN statistics %s\n", j->cmd, nsnap, c.snaps.prefix,
                              j->bn_update ? "recomputed for each snapshot"
                              : young > 0 ? "of training (running averages) once these are no longer young (below)"

@@ -93,4 +93,12 @@ $D eval $T/my.data $T/my-fge.cfg $T/lim.weights -bn_update -bn_limit 64 > $T/lim
 check "train -bn_limit 64: said, and the last row = eval -bn_update -bn_limit 64" bash -c \
     "grep -q 'exact statistics from 64 training images' $T/lim.err && [ \"\$(awk '\$1 == 2 { print \$5, \$6 }' $T/lim.txt)\" = \"\$(awk '\$1 == \"test\" { print \$2, \$3 }' $T/lim_exact.txt)\" ]"
 
+# ---- the young batches end: 299 batches from scratch (8 per epoch here) ----
+sed 's/^policy=fge_cyclic$/policy=constant/' $T/my-fge.cfg > $T/plain.cfg
+$D train $T/my.data $T/plain.cfg -epochs 37 -no_test -out $T/e37.weights > /dev/null 2> $T/e37.err
+$D train $T/my.data $T/plain.cfg -epochs 38 -no_test -out $T/e38.weights > /dev/null 2> $T/e38.err
+check "train: saved after 296 batches with exact statistics (said), after 304 with the running ones (nothing said)" bash -c \
+    "grep -q 'for the next 299 batches' $T/e37.err && grep -q '^saved $T/e37.weights (BN statistics recomputed' $T/e37.err &&
+     ! grep -q 'BN running statistics' $T/e38.err && grep -qx 'saved $T/e38.weights' $T/e38.err"
+
 finish
