@@ -1,5 +1,6 @@
 /* args.c: Darknet-style option parsing ("-epochs 5", "-free_start") with unknown-option
  * detection, and the shared loaders every subcommand uses. */
+#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,6 +66,9 @@ double cli_float(cli_args *a, const char *name, double def) {
     char *end;
     double v = strtod(s, &end);
     if (*end || end == s) { fprintf(stderr, "%s: option -%s expects a number, got '%s'\n", a->cmd, name, s); exit(2); }
+    /* strtod reads "nan" and "inf": no option means either, and a NaN would pass every
+     * range check written as a comparison (and look like a NaN default) */
+    if (!isfinite(v)) { fprintf(stderr, "%s: option -%s expects a finite number, got '%s'\n", a->cmd, name, s); exit(2); }
     return v;
 }
 

@@ -22,6 +22,7 @@ int cli_has_help(int argc, char **argv);
 int cli_positionals(cli_args *a, char **out, int max);
 int cli_flag(cli_args *a, const char *name);
 int cli_int(cli_args *a, const char *name, int def);
+/* A finite number ("nan", "inf" and non-numbers are refused with a one-line error, exit 2). */
 double cli_float(cli_args *a, const char *name, double def);
 const char *cli_str(cli_args *a, const char *name, const char *def);
 /* After reading every option: returns nonzero (and prints an error) for unknown options. */

@@ -362,12 +362,13 @@ static int cmd_curve_export(int argc, char **argv) {
     cli_args_init(&a, argc, argv, "darknet curve export");
     char *pos[3];
     int np = cli_positionals(&a, pos, 3);
-    double t = cli_float(&a, "t", NAN);
+    int has_t = cli_str(&a, "t", NULL) != NULL;   /* given at all (any value is checked below) */
+    double t = cli_float(&a, "t", 0);
     const char *out = cli_str(&a, "out", NULL);
     int bn_limit = cli_int(&a, "bn_limit", 0);
     if (cli_check_unused(&a)) return 2;
-    if (np < 3 || !out || isnan(t)) { return cli_usage_error(help_export); }
-    if (t < 0 || t > 1) return cli_fail("-t must be in [0, 1], got %g", t);
+    if (np < 3 || !out || !has_t) { return cli_usage_error(help_export); }
+    if (!(t >= 0 && t <= 1)) return cli_fail("-t must be in [0, 1], got %g", t);
     if (cli_check_writable(out)) return 1;
     curve cv;
     char err[DKMC_ERRLEN];

@@ -22,6 +22,8 @@ static const char *help_ensemble =
     "  -bn_update       recompute each member's BN statistics on the training set first\n"
     "                   (default: the stored statistics, as the reference's eval_ensemble.py)\n"
     "  -bn_limit N      ... on its first N training images (implies -bn_update)\n"
+    "                   (without it, members that have seen fewer than 299 batches get a\n"
+    "                   warning: their statistics may be Darknet's young running averages)\n"
     "  -test_limit N    evaluate on the first N test images\n"
     "  -csv FILE        also write the table as CSV\n";
 
@@ -59,6 +61,14 @@ static void csv_field(FILE *f, const char *s) {
     fputc('"', f);
 }
 
+/* " (N more members alike)" after the first young member's warning, or "" */
+static const char *young_more(const ens_members *m) {
+    static char buf[64];
+    buf[0] = 0;
+    if (m->young > 1) snprintf(buf, sizeof buf, " (%d more member%s alike)", m->young - 1, m->young == 2 ? "" : "s");
+    return buf;
+}
+
 static int cmd_ensemble_predict(int argc, char **argv) {
     if (cli_has_help(argc, argv)) { fputs(help_predict, stdout); return 0; }
     cli_args a;
@@ -87,6 +97,7 @@ static int cmd_ensemble_predict(int argc, char **argv) {
     if (dc.labels[0] && !names) { cli_fail("%s", err); goto done; }
     if (nm < 1) { cli_fail("no members given before the image %s", image); goto done; }
     if (ens_members_open(&m, cfg, pos, nm, 1, 0, 0, 0, dc.classes, err)) { cli_fail("%s", err); goto done; }
+
     x = malloc((size_t)m.w * m.h * m.c * sizeof *x);
     p = malloc((size_t)m.classes * sizeof *p);
     idx = malloc((size_t)m.classes * sizeof *idx);
@@ -95,6 +106,9 @@ static int cmd_ensemble_predict(int argc, char **argv) {
     double t0 = cli_now();
     if (ens_members_predict(&m, x, p, err)) { cli_fail("%s", err); goto done; }
     fprintf(stderr, "%s: predicted by %d member%s in %.3f seconds\n", image, m.n, m.n == 1 ? "" : "s", cli_now() - t0);
+    if (m.young)
+        fprintf(stderr, "ensemble predict: warning: %s%s; 'darknet swa <data> <cfg> <w.weights> -out <copy.weights>' writes "
+                "a copy with exact ones\n", m.young_note, young_more(&m));
     int k = ens_top_k(p, m.classes, top, idx);
     for (int i = 0; i < k; i++) {
         if (names) printf("%5.2f%%: %s\n", 100.0 * p[idx[i]], names[idx[i]]);
@@ -143,6 +157,9 @@ int cmd_ensemble(int argc, char **argv) {
     }
     fprintf(stderr, "ensemble: %d member%s, test on %d images, BN statistics %s\n", n, n == 1 ? "" : "s", te.n,
             bn ? "recomputed on the training set" : "as stored");
+
+    if (!bn && m.young)
+        fprintf(stderr, "ensemble: warning: %s%s; -bn_update recomputes them\n", m.young_note, young_more(&m));
     int fw = name_width(args, n, 4);
     printf("%3s %-*s %10s %9s %10s %9s\n", "#", fw, "file", "nll", "acc", "ens_nll", "ens_acc");
     double best = -1, sum_acc = 0, sum_nll = 0;

@@ -1,5 +1,6 @@
 /* eval.c: "darknet eval <data> <cfg> <weights>": test NLL and accuracy of one network, with
- * the stored BN statistics or (-bn_update) statistics recomputed exactly on the train set. */
+ * the stored BN statistics or (-bn_update) statistics recomputed exactly on the train set.
+ * Stored statistics too young to trust (run_bn_young) get a one-line warning. */
 #include <stdlib.h>
 #include "cli.h"
 #include "run.h"
@@ -10,7 +11,9 @@ static const char *help =
     "  -bn_limit N      ... on its first N images only\n"
     "  -train           also evaluate on the training set\n"
     "  -train_limit N   ... on its first N images only\n"
-    "  -test_limit N    evaluate on the first N test images\n";
+    "  -test_limit N    evaluate on the first N test images\n"
+    "Without -bn_update, a network that has seen fewer than 299 batches gets a warning: its\n"
+    "stored statistics may still be Darknet's young running averages (1 % per batch from 0).\n";
 
 int cmd_eval(int argc, char **argv) {
     if (cli_has_help(argc, argv)) { fputs(help, stdout); return 0; }
@@ -29,7 +32,9 @@ int cmd_eval(int argc, char **argv) {
     if ((bn || on_train) && cli_load_split(pos[0], 0, 0, &tr, &dc)) { data_free(&te); return 1; }
     host_net *h = cli_load_net(pos[1], pos[2], &te, 0);
     if (!h) { data_free(&tr); data_free(&te); return 1; }
+    char note[DKMC_ERRLEN + 2048];
     if (bn) run_bn_update(h, &tr, bn_limit, "bn");
+    else if (run_bn_young_warning(h, pos[2], note, sizeof note)) fprintf(stderr, "eval: warning: %s; -bn_update recomputes them\n", note);
     printf("%-8s %10s %9s %7s\n", "split", "nll", "acc", "images");
     dataset trl = tr;
     if (train_limit > 0 && train_limit < trl.n) trl.n = train_limit;

@@ -42,6 +42,9 @@ static const char *help =
     "  -bn_update       recompute exact BN statistics for each snapshot (default: keep\n"
     "                   training's running statistics, as the reference fge.py)\n"
     "  -bn_limit N      ... from the first N training images\n"
+    "Darknet's BN running statistics start at zero and move 1 % per batch: until 95 % of\n"
+    "them comes from training (299 batches from scratch), the test numbers, snapshots and\n"
+    "saved weights use exact statistics instead (from -bn_limit N images, default all).\n"
     "Prints one row per epoch: epoch, lr, train loss, train acc, test nll, test acc, seconds.\n";
 
 static void default_out(char *buf, size_t n, const data_cfg *dc, const char *cfg, const char *suffix) {
@@ -61,6 +64,7 @@ typedef struct {
     const train_job *j;
     host_net *h;
     train_sgd sgd;
+    run_bn_swap bn;           /* exact BN statistics while the running ones are young */
     fge_snapshots snaps;
     int snapshots;            /* the schedule takes snapshots */
     const sched *s;
@@ -130,7 +134,8 @@ static int run_after_iter(void *vc, uint64_t it, float lr, char *err) {
     }
     const train_job *j = c->j;
     if (c->snapshots && sched_snapshot_after(c->s, it)) {
-        if (fge_snapshot_take(&c->snaps, err)) return -1;
+        int sr = fge_snapshot_take(&c->snaps, err);
+        if (sr) return sr == -2 ? TRAIN_DIVERGED : -1;
         c->last_snap_it = it + 1;
         double x = (double)(it + 1);
         push_eval(c, x, 100 - c->snaps.single.acc);
@@ -141,7 +146,7 @@ static int run_after_iter(void *vc, uint64_t it, float lr, char *err) {
             print_row(c, (double)(it + 1) / c->iters, 0, it, lr, NAN, NAN, c->snaps.single, c->snaps.count, 0);
         }
     } else if (j->eval_every > 0 && (it + 1) % (uint64_t)j->eval_every == 0 && c->te->n) {
-        eval_result r = run_eval(c->h, c->te, NULL, NULL);
+        eval_result r = run_eval_swap(&c->bn, c->te, NULL, NULL, NULL);
         push_eval(c, (double)(it + 1), 100 - r.acc);
     }
     return 0;
@@ -155,7 +160,7 @@ static int run_epoch_end(void *vc, const train_epoch_info *e, int last, char *er
     int snap = 0;
     if (c->snapshots && c->last_snap_it == it) { r = c->snaps.single; snap = c->snaps.count; }
     else if (!j->no_test) {
-        r = run_eval(c->h, c->te, NULL, "test");
+        r = run_eval_swap(&c->bn, c->te, NULL, "test", NULL);
         push_eval(c, (double)it, 100 - r.acc);
     }
     print_row(c, e->epoch, 1, it - 1, e->lr, e->loss, e->acc, r, snap, e->seconds);
@@ -164,8 +169,10 @@ static int run_epoch_end(void *vc, const train_epoch_info *e, int last, char *er
         return -1;
     }
     if (dist_is_root() && ((j->save_every > 0 && e->epoch % j->save_every == 0) || last)) {
-        if (host_save_weights(c->h, c->out, err)) return -1;
-        fprintf(stderr, "saved %s\n", c->out);
+        int exact = 0, sr = run_save_swap(&c->bn, c->out, &exact, err);
+        if (sr) return sr == -2 ? TRAIN_DIVERGED : -1;
+        if (exact) fprintf(stderr, "saved %s (BN statistics recomputed on %d training images: the running ones are young)\n", c->out, run_bn_swap_images(&c->bn));
+        else fprintf(stderr, "saved %s\n", c->out);
     }
     return 0;
 }
@@ -261,6 +268,7 @@ int cli_run_training(const train_job *j) {
     float momentum = host_cfg_momentum(h), decay = host_cfg_decay(h);
     if (train_sgd_init(&c.sgd, h, momentum, decay)) { rc = cli_fail("out of memory for %zu parameters", host_nparams(h)); goto done; }
     c.sgd.global_batch = B;
+    if (run_bn_swap_init(&c.bn, h, &tr, j->bn_limit)) { rc = cli_fail("out of memory for %zu BN statistics", host_nstats(h)); goto done; }
     c.j = j; c.h = h; c.s = &s; c.te = &te; c.iters = iters; c.out = out;
     c.snapshots = s.kind == SCHED_FGE || s.kind == SCHED_SGDR;
     if (c.snapshots && j->no_test) { rc = cli_fail("policy %s takes snapshots and evaluates them on the test set: drop -no_test", sched_name(s.kind)); goto done; }
@@ -279,7 +287,7 @@ int cli_run_training(const train_job *j) {
         snprintf(prefix, sizeof prefix, "%s", out);
         size_t l = strlen(prefix);
         if (l > 8 && !strcmp(prefix + l - 8, ".weights")) prefix[l - 8] = 0;
-        if (fge_snapshots_init(&c.snaps, h, &te, &tr, j->bn_update, j->bn_limit, prefix, err)) { rc = cli_fail("%s", err); goto done; }
+        if (fge_snapshots_init(&c.snaps, h, &te, &c.bn, j->bn_update, prefix, err)) { rc = cli_fail("%s", err); goto done; }
     }
     if (j->csv && dist_is_root()) {
         if (ws_atomic_open(&csv, j->csv, err)) { rc = cli_fail("%s", err); goto done; }
@@ -290,8 +298,22 @@ int cli_run_training(const train_job *j) {
     if (cli_train_note) fprintf(stderr, "%s\n", cli_train_note);
     fprintf(stderr, "%s: %s on %s: %d images, batch %d, %ld iterations/epoch, %d epochs, %s, momentum %g, decay %g\n",
             j->cmd, j->cfg, j->data, tr.n, B, iters, epochs, desc, momentum, decay);
+    /* the batches while the running statistics are young, if the run reports or saves anything then */
+    long young = run_bn_batches_to_grow(h), total = (long)epochs * iters, stop = j->stop_after > 0 ? j->stop_after * iters : total;
+    int young_used = 0;
+    for (long it = 0; it < young && it < total && !young_used; it++)
+        young_used = ((it + 1) % iters == 0 && (!j->no_test || (j->save_every > 0 && (it + 1) / iters % j->save_every == 0)))
+                     || it + 1 == stop || (c.snapshots && sched_snapshot_after(&s, (uint64_t)it))
+                     || (j->eval_every > 0 && te.n && (it + 1) % j->eval_every == 0);
+    if (!young_used) young = 0;
     if (c.snapshots) fprintf(stderr, "%s: %ld snapshots (%s_snapNN.weights), BN statistics %s\n", j->cmd, nsnap, c.snaps.prefix,
-                             j->bn_update ? "recomputed for each snapshot" : "of training (running averages)");
+                             j->bn_update ? "recomputed for each snapshot"
+                             : young > 0 ? "of training (running averages) once these are no longer young (below)"
+                             : "of training (running averages)");
+    if (young > 0)
+        fprintf(stderr, "%s: Darknet's BN running statistics start at zero and move 1 %% per batch, so for the next %ld batches "
+                "(through epoch %ld) the test numbers, snapshots and saved weights use exact statistics from %d training "
+                "images instead\n", j->cmd, young, (young + iters - 1) / iters, run_bn_swap_images(&c.bn));
     print_header(&c);
     int epoch = 0;
     uint64_t iteration = 0;
@@ -320,6 +342,7 @@ int cli_run_training(const train_job *j) {
 done:
     if (c.csv) ws_atomic_abort(&csv);
     if (c.snapshots) fge_snapshots_free(&c.snaps);
+    run_bn_swap_free(&c.bn);
     train_sgd_free(&c.sgd);
     free(c.w0); free(c.lr_hist); free(c.dist_hist); free(c.ev_it); free(c.ev_err); free(c.snap_it); free(c.snap_err); free(c.ens_err);
     host_free(h); data_free(&tr); data_free(&te);

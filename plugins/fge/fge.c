@@ -6,15 +6,14 @@
 #include "fge.h"
 #include "run.h"
 
-int fge_snapshots_init(fge_snapshots *s, host_net *h, const dataset *test, const dataset *train,
-                       int bn_update, int bn_limit, const char *prefix, char *err) {
+int fge_snapshots_init(fge_snapshots *s, host_net *h, const dataset *test, run_bn_swap *bn,
+                       int bn_update, const char *prefix, char *err) {
     memset(s, 0, sizeof *s);
-    s->h = h; s->test = test; s->train = train; s->bn_update = bn_update; s->bn_limit = bn_limit;
+    s->h = h; s->test = test; s->bn = bn; s->bn_update = bn_update;
     if (prefix) snprintf(s->prefix, sizeof s->prefix, "%s", prefix);
     int k = host_outputs(h);
     s->probs = malloc((size_t)(test->n ? test->n : 1) * k * sizeof(float));
-    s->stats = malloc((host_nstats(h) ? host_nstats(h) : 1) * sizeof(float));
-    if (!s->probs || !s->stats || ens_init(&s->ens, test->n, k)) {
+    if (!s->probs || ens_init(&s->ens, test->n, k)) {
         fge_snapshots_free(s);
         snprintf(err, DKMC_ERRLEN, "out of memory for the ensemble of %d test images", test->n);
         return -1;
@@ -24,15 +23,17 @@ int fge_snapshots_init(fge_snapshots *s, host_net *h, const dataset *test, const
 
 void fge_snapshots_free(fge_snapshots *s) {
     ens_free(&s->ens);
-    free(s->probs); free(s->stats);
-    s->probs = s->stats = NULL;
+    free(s->probs);
+    s->probs = NULL;
 }
 
 int fge_snapshot_take(fge_snapshots *s, char *err) {
-    if (s->bn_update) {
-        host_get_stats(s->h, s->stats);
-        run_bn_update(s->h, s->train, s->bn_limit, "snapshot bn");
+    int in = run_bn_swap_in(s->bn, s->bn_update, "snapshot bn");
+    if (in < 0) {
+        snprintf(err, DKMC_ERRLEN, "the BN statistics recomputed for snapshot %d are not finite", s->count + 1);
+        return -2;
     }
+    s->exact = in;
     int rc = 0;
     s->count++;
     if (s->prefix[0] && dist_is_root()) {   /* under mpirun rank 0 writes the snapshots */
@@ -44,6 +45,6 @@ int fge_snapshot_take(fge_snapshots *s, char *err) {
         ens_add(&s->ens, s->probs);
         s->ensemble = ens_eval(&s->ens, s->test->labels);
     }
-    if (s->bn_update) host_set_stats(s->h, s->stats);
+    run_bn_swap_out(s->bn);
     return rc;
 }

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "members.h"
+#include "run.h"
 
 static const char *cfg_sep(const char *arg) {
     const char *s = strstr(arg, ".cfg:");
@@ -84,6 +85,10 @@ int ens_members_open(ens_members *m, const char *default_cfg, char *const *args,
         if ((m->net_of[i] = net_for(m, i, batch, err)) < 0) goto fail;
         /* the size check (and a readable file) now rather than halfway through */
         if (host_load_weights(m->nets[m->net_of[i]], wbuf, err)) goto fail;
+        if (run_bn_young(m->nets[m->net_of[i]])) {
+            if (!m->young) run_bn_young_warning(m->nets[m->net_of[i]], wbuf, m->young_note, sizeof m->young_note);
+            m->young++;
+        }
     }
     return 0;
 fail:

@@ -17,6 +17,8 @@ typedef struct {
     int nnets;
     host_net **nets;    /* one per distinct cfg */
     int w, h, c, classes;   /* the input geometry and classes every member has */
+    int young;              /* members whose stored BN statistics are young (run_bn_young) */
+    char young_note[4096];  /* run_bn_young_warning of the first of them ("" if none) */
 } ens_members;
 
 /* 1 if arg names a member: it ends in ".weights", or is "x.cfg:y" (a cfg, a colon, a file). */
@@ -27,7 +29,8 @@ int ens_member_split(const char *arg, const char *default_cfg, char *cfg, size_t
                      char *weights, size_t weights_len, char *err);
 /* Parse and check n member arguments. w, h, c, classes: what every member must take and
  * predict (w = h = c = 0: the first member's input geometry). batch > 0 overrides the cfgs'
- * batch (1 for single images). 0, or -1 with a one-line error naming the file. */
+ * batch (1 for single images). Counts the members whose stored BN statistics are too young
+ * to trust (young, young_note). 0, or -1 with a one-line error naming the file. */
 int ens_members_open(ens_members *m, const char *default_cfg, char *const *args, int n, int batch,
                      int w, int h, int c, int classes, char *err);
 /* Load member i's weights into its network and return the network (owned by m), or NULL. */

@@ -23,6 +23,8 @@ struct host_net {
     list *sections;          /* read_cfg() of the cfg, for [net] options */
     char cfg[1024];
     int full_batch;          /* batch the network was built with */
+    int cfg_batch;           /* the cfg's batch per forward (batch / subdivisions), before any override */
+    double bn_share;         /* share of the BN running statistics still initial (host_bn_initial_share) */
     int full_n;              /* layers Darknet built; net->n may stop before trailing [cost]s */
     int gpu;                 /* the GPU the network runs on, -1 for the CPU path */
     float **dvalue, **dgrad; /* GPU=1: each block's device arrays (NULL on the CPU path) */

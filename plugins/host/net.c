@@ -152,6 +152,7 @@ host_net *host_load(const char *cfg, int batch, char *err) {
     h->gpu = h->net->gpu_index;
 #endif
     h->full_n = h->net->n;
+    h->cfg_batch = h->net->batch;
     if (batch > 0 && batch != h->net->batch) {
         /* Rebuilding is the only way to change buffer sizes in Darknet: re-parse with a patched
          * copy would be heavy; set_batch_network only shrinks safely, so grow by re-parsing. */
@@ -189,6 +190,7 @@ host_net *host_load(const char *cfg, int batch, char *err) {
             host_free(h); return NULL;
         }
     if (host__enumerate(h, err)) { host_free(h); return NULL; }
+    h->bn_share = h->nstats ? 1.0 : 0.0;   /* Darknet's rolling statistics start at 0 */
     h->sections = read_cfg((char *)cfg);
     return h;
 }
@@ -224,6 +226,19 @@ void host_free(host_net *h) {
     free(h);
 }
 
+/* The initial share of a loaded file's BN statistics (host.h): from the batches its network
+ * has seen, or, for seen 0, whether the statistics were ever set. */
+static double file_bn_share(const host_net *h, uint64_t seen) {
+    if (!h->nstats) return 0;
+    if (seen > 0) return pow(0.99, (double)(seen / (uint64_t)(h->cfg_batch > 0 ? h->cfg_batch : 1)));
+    for (int i = 0; i < h->nblocks; i++) {
+        const hp_block *b = &h->blocks[i];
+        if (b->kind != HP_ROLLING_VAR) continue;
+        for (size_t j = 0; j < b->n; j++) if (b->value[j] != 0) return 0;
+    }
+    return 1;
+}
+
 int host_load_weights(host_net *h, const char *path, char *err) {
     size_t len = host_payload_len(h);
     float *payload = malloc(len * sizeof(float) + 1);
@@ -243,6 +258,7 @@ int host_load_weights(host_net *h, const char *path, char *err) {
     host__push_all(h);
     *h->net->seen = (size_t)hdr.seen;
     free(payload);
+    h->bn_share = file_bn_share(h, hdr.seen);
     return 0;
 }
 
@@ -292,6 +308,7 @@ float host_step(host_net *h, const float *x, const float *y, int *correct) {
     reset_recurrent_state(h);
     forward_network(net);
     backward_network(net);
+    h->bn_share *= 0.99;   /* Darknet's running-average update, once per train-mode forward */
     /* The mean NLL from the softmax output, with the probability clamped at 1e-30 as in
      * evaluation: Darknet's own cost is -log(p) unclamped, so one confidently wrong image
      * early in training makes it +inf although the gradient (truth - p) is finite. A NaN
@@ -393,6 +410,7 @@ void host_bn_recompute(host_net *h, host_batch_fn fn, void *ctx, int nbatches) {
          * host__block_push skips blocks without a device twin (-nogpu in a GPU build) */
         for (int i = 0; i < h->nblocks; i++)
             if (h->blocks[i].kind == HP_ROLLING_MEAN || h->blocks[i].kind == HP_ROLLING_VAR) host__block_push(h, i, h->blocks[i].value);
+        h->bn_share = 0;
     }
     free(s1); free(s2);
 }
@@ -424,4 +442,7 @@ const char *host_net_option(const host_net *h, const char *key) {
     return option_find(s->options, (char *)key);
 }
 uint64_t host_seen(const host_net *h) { return *h->net->seen; }
+double host_bn_initial_share(const host_net *h) { return h->bn_share; }
+void host_set_bn_initial_share(host_net *h, double share) { h->bn_share = h->nstats ? share : 0; }
+int host_cfg_batch(const host_net *h) { return h->cfg_batch; }
 void host_set_seen(host_net *h, uint64_t seen) { *h->net->seen = (size_t)seen; }

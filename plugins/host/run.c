@@ -85,3 +85,102 @@ void run_bn_update(host_net *h, const dataset *d, int limit, const char *progres
     host_bn_recompute(h, bn_batch, &c, nb);
     run_progress_done(progress);
 }
+
+int run_bn_young(const host_net *h) { return host_has_bn(h) && host_bn_initial_share(h) > RUN_BN_YOUNG; }
+
+long run_bn_batches_to_grow(const host_net *h) {
+    if (!run_bn_young(h)) return 0;
+    /* the least k with share * 0.99^k <= RUN_BN_YOUNG */
+    long k = (long)ceil(log(RUN_BN_YOUNG / host_bn_initial_share(h)) / log(0.99) - 1e-9);
+    return k > 0 ? k : 1;
+}
+
+int run_bn_young_warning(const host_net *h, const char *path, char *buf, size_t n) {
+    buf[0] = 0;
+    if (!run_bn_young(h)) return 0;
+    uint64_t seen = host_seen(h);
+    int B = host_cfg_batch(h);
+    if (!seen)
+        snprintf(buf, n, "%s: its BN statistics are Darknet's initial zeros (the network was never trained): numbers "
+                 "computed with them are not to be trusted", path);
+    else
+        snprintf(buf, n, "%s: its network has seen %llu images (%llu batches of %d): if its BN statistics are Darknet's "
+                 "running averages, %.0f %% of them is still their initial zero and numbers computed with them are not to "
+                 "be trusted", path, (unsigned long long)seen, (unsigned long long)(seen / (uint64_t)(B > 0 ? B : 1)), B,
+                 100 * host_bn_initial_share(h));
+    return 1;
+}
+
+int run_bn_swap_init(run_bn_swap *s, host_net *h, const dataset *train, int bn_limit) {
+    memset(s, 0, sizeof *s);
+    s->h = h; s->train = train; s->bn_limit = bn_limit;
+    size_t ns = host_nstats(h) + 1;
+    s->running = malloc(ns * sizeof(float));
+    s->exact = malloc(ns * sizeof(float));
+    if (!s->running || !s->exact) { run_bn_swap_free(s); return -1; }
+    return 0;
+}
+
+void run_bn_swap_free(run_bn_swap *s) {
+    free(s->running); free(s->exact);
+    s->running = s->exact = NULL;
+}
+
+int run_bn_swap_images(const run_bn_swap *s) {
+    int n = s->train ? s->train->n : 0;
+    return s->bn_limit > 0 && s->bn_limit < n ? s->bn_limit : n;
+}
+
+int run_bn_swap_in(run_bn_swap *s, int force, const char *progress) {
+    host_net *h = s->h;
+    int young = run_bn_young(h);
+    if (!host_has_bn(h) || (!force && !young) || !s->train || !s->train->n || s->in) return 0;
+    host_get_stats(h, s->running);
+    s->running_share = host_bn_initial_share(h);
+    if (s->have_exact && s->exact_seen == host_seen(h)) {
+        host_set_stats(h, s->exact);
+        host_set_bn_initial_share(h, 0);
+    } else {
+        run_bn_update(h, s->train, s->bn_limit, progress);
+        host_get_stats(h, s->exact);
+        s->exact_seen = host_seen(h);
+        s->have_exact = 1;
+    }
+    if (!ws_all_finite(host_nstats(h), s->exact)) {
+        host_set_stats(h, s->running);
+        host_set_bn_initial_share(h, s->running_share);
+        return -1;
+    }
+    if (young && !force) s->young_swaps++;
+    s->in = 1;
+    return 1;
+}
+
+void run_bn_swap_out(run_bn_swap *s) {
+    if (!s->in) return;
+    host_set_stats(s->h, s->running);
+    host_set_bn_initial_share(s->h, s->running_share);
+    s->in = 0;
+}
+
+eval_result run_eval_swap(run_bn_swap *s, const dataset *d, float *probs, const char *progress, int *exact) {
+    int in = run_bn_swap_in(s, 0, progress ? "bn" : NULL);
+    eval_result r = { NAN, NAN, d->n };
+    if (in >= 0) r = run_eval(s->h, d, probs, progress);
+    run_bn_swap_out(s);
+    if (exact) *exact = in != 0;
+    return r;
+}
+
+int run_save_swap(run_bn_swap *s, const char *path, int *exact, char *err) {
+    int in = run_bn_swap_in(s, 0, "bn");
+    if (exact) *exact = in != 0;
+    if (in < 0) {
+        snprintf(err, DKMC_ERRLEN, "the BN statistics recomputed on %d training images for %s are not finite",
+                 run_bn_swap_images(s), path);
+        return -2;
+    }
+    int rc = host_save_weights(s->h, path, err);
+    run_bn_swap_out(s);
+    return rc;
+}

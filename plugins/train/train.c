@@ -14,6 +14,13 @@
 
 static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec + 1e-9 * t.tv_nsec; }
 
+/* a hook's reason for a divergence, put in the loop's words */
+static void diverged_at(char *err, int epoch, int it) {
+    char why[DKMC_ERRLEN];
+    snprintf(why, sizeof why, "%s", err);
+    snprintf(err, DKMC_ERRLEN, "training diverged at epoch %d, iteration %d: %s", epoch, it, why);
+}
+
 int train_run(train_loop *L, char *err) {
     const dataset *d = L->data;
     int B = L->batch, k = d->classes, in = d->w * d->h * d->c;
@@ -54,7 +61,8 @@ int train_run(train_loop *L, char *err) {
             (*L->iteration)++;
             obj_sum += o.obj; nll_sum += o.nll; correct += o.hits;
             if (L->progress) run_progress(label, it + 1, iters);
-            if (L->after_iter && L->after_iter(L->ctx, gi, lr, err)) { rc = -1; break; }
+            int hr = L->after_iter ? L->after_iter(L->ctx, gi, lr, err) : 0;
+            if (hr) { if (hr == TRAIN_DIVERGED) diverged_at(err, e, it); rc = -1; break; }
         }
         if (L->progress) run_progress_done(label);
         if (rc) break;
@@ -62,7 +70,8 @@ int train_run(train_loop *L, char *err) {
         done_here++;
         int last = *L->epoch == L->epochs || (L->stop_after && done_here >= L->stop_after);
         train_epoch_info info = { e, lr, obj_sum / iters, nll_sum / iters, 100.0 * correct / ((double)iters * B), now() - t0 };
-        if (L->epoch_end && L->epoch_end(L->ctx, &info, last, err)) { rc = -1; break; }
+        int hr = L->epoch_end ? L->epoch_end(L->ctx, &info, last, err) : 0;
+        if (hr) { if (hr == TRAIN_DIVERGED) diverged_at(err, e, iters - 1); rc = -1; break; }
         if (L->stop_after && done_here >= L->stop_after) break;
     }
     free(x); free(y); free(order);

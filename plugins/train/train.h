@@ -29,6 +29,8 @@ typedef struct {
     char note[64];    /* context for a divergence message, e.g. "t = 0.31" (may be empty) */
 } train_step_out;
 
+#define TRAIN_DIVERGED (-2)
+
 typedef struct {
     int epoch;        /* 1-based, counting from the start of the run (resumed runs included) */
     double lr;        /* lr of the epoch's last iteration */
@@ -51,6 +53,8 @@ typedef struct {
     void *ctx;
     void (*before_batch)(void *ctx);                                   /* optional */
     int (*step)(void *ctx, const float *x, const float *y, float lr, train_step_out *out);
+    /* hooks return 0, -1 with a one-line err, or TRAIN_DIVERGED with the reason in err (the
+     * loop reports it as the run's divergence at this iteration, as it does a loss) */
     int (*after_iter)(void *ctx, uint64_t it, float lr, char *err);    /* optional; it 0-based */
     int (*epoch_end)(void *ctx, const train_epoch_info *e, int last, char *err);  /* optional */
     /* data-parallel (dist.h): every rank draws the whole batch of `batch` images (so the
@@ -60,7 +64,8 @@ typedef struct {
 } train_loop;
 
 /* Runs epochs *epoch+1 .. epochs. 0, or -1 with a one-line err (a hook's error, or the loss
- * turning non-finite: "training diverged at epoch E, iteration I: loss nan (lr X, note)"). */
+ * turning non-finite: "training diverged at epoch E, iteration I: loss nan (lr X, note)";
+ * a hook's TRAIN_DIVERGED: "training diverged at epoch E, iteration I: <its reason>"). */
 int train_run(train_loop *L, char *err);
 
 /* ---- plain SGD on the network: Darknet's update_network in normal form ----

@@ -1,6 +1,7 @@
 /* test_host.c: the parameter view against Darknet's own save_weights, the plugin's SGD
- * against update_network, the batch gradient against finite differences, and the exact BN
- * recompute against a brute-force computation. */
+ * against update_network, the batch gradient against finite differences, the exact BN
+ * recompute against a brute-force computation, and the age of the BN running statistics
+ * against Darknet's own running average. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -348,6 +349,177 @@ static void test_bn_recompute_connected(void **s) {
     data_free(&d); host_free(h); unlink(cfg); free(cfg);
 }
 
+/* one-hot rows for d's labels */
+static float *one_hot(const dataset *d) {
+    float *y = calloc((size_t)d->n * d->classes, sizeof(float));
+    for (int i = 0; i < d->n; i++) y[(size_t)i * d->classes + d->labels[i]] = 1;
+    return y;
+}
+
+/* The initial share of the BN statistics follows Darknet's own running average: k steps on
+ * one batch with fixed weights leave rolling = (1 - 0.99^k) batch statistics, and the share
+ * is 0.99^k; a recompute makes it 0; a loaded file gets 0.99^(seen / the cfg's batch). */
+static void test_bn_initial_share(void **s) {
+    (void)s;
+    char *cfg = write_cfg(16, 8, 8, 2, CONV_BN, NULL);
+    host_net *h = load(cfg);
+    assert_true(host_bn_initial_share(h) == 1.0);
+    assert_true(run_bn_young(h));
+    long grow = 0;
+    for (double v = 1; v > RUN_BN_YOUNG; v *= 0.99) grow++;
+    assert_int_equal(run_bn_batches_to_grow(h), grow);
+    assert_int_equal(grow, 299);
+    float *p = malloc(host_nparams(h) * sizeof(float));
+    tu_fill_random(p, host_nparams(h), 0.3f, 5);
+    host_set_params(h, p);          /* the statistics stay Darknet's initial zeros */
+    dataset d = random_dataset(16, 8, 8, 2, 4, 9);
+    float *y = one_hot(&d);
+    for (int k = 0; k < 7; k++) host_step(h, d.X, y, NULL);
+    double share = pow(0.99, 7);
+    assert_true(fabs(host_bn_initial_share(h) - share) < 1e-12);
+    for (int li = 0; li <= 2; li += 2) {   /* both conv BN layers (layer 1 is the maxpool) */
+        layer *l = &h->net->layers[li];
+        for (int f = 0; f < l->n; f++) {
+            assert_true(fabs(l->rolling_mean[f] - (1 - share) * l->mean[f]) < 1e-5 * (1 + fabs(l->mean[f])));
+            assert_true(fabs(l->rolling_variance[f] - (1 - share) * l->variance[f]) < 1e-5 * (1 + l->variance[f]));
+        }
+    }
+    run_bn_update(h, &d, 0, NULL);
+    assert_true(host_bn_initial_share(h) == 0 && !run_bn_young(h) && run_bn_batches_to_grow(h) == 0);
+
+    /* files: seen / the cfg's batch (16), whatever batch the network is loaded with */
+    char err[HOST_ERRLEN], note[4096];
+    char *path = tu_temp_path(".weights");
+    struct { uint64_t seen; double share; int young; } cases[] = {
+        { 16 * 40, pow(0.99, 40), 1 }, { 16 * 298 + 15, pow(0.99, 298), 1 }, { 16 * 299, pow(0.99, 299), 0 },
+        { 0, 0, 0 },   /* seen 0, statistics set (recomputed): trusted */
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+        host_set_seen(h, cases[c].seen);
+        assert_int_equal(host_save_weights(h, path, err), 0);
+        host_net *h2 = host_load(cfg, 4, err);
+        assert_non_null(h2);
+        assert_int_equal(host_load_weights(h2, path, err), 0);
+        assert_true(fabs(host_bn_initial_share(h2) - cases[c].share) < 1e-12);
+        assert_int_equal(run_bn_young(h2), cases[c].young);
+        assert_int_equal(run_bn_young_warning(h2, path, note, sizeof note), cases[c].young);
+        if (cases[c].young) {
+            char want[128];
+            snprintf(want, sizeof want, "(%llu batches of 16)", (unsigned long long)(cases[c].seen / 16));
+            assert_non_null(strstr(note, path));
+            assert_non_null(strstr(note, want));
+        } else assert_string_equal(note, "");
+        host_free(h2);
+    }
+    /* a never-trained network (variances 0) saved with seen 0: young, and said so */
+    host_net *h3 = load(cfg);
+    assert_int_equal(host_save_weights(h3, path, err), 0);
+    host_set_bn_initial_share(h3, 0);
+    assert_int_equal(host_load_weights(h3, path, err), 0);
+    assert_true(host_bn_initial_share(h3) == 1.0);
+    assert_int_equal(run_bn_young_warning(h3, path, note, sizeof note), 1);
+    assert_non_null(strstr(note, "initial zeros"));
+    host_free(h3);
+    /* no BN: nothing to be young */
+    char *cfg2 = write_cfg(4, 8, 8, 2, CONV_NOBN, NULL);
+    host_net *h4 = load(cfg2);
+    assert_true(host_bn_initial_share(h4) == 0 && !run_bn_young(h4));
+    host_free(h4);
+    unlink(path); unlink(cfg); unlink(cfg2);
+    free(path); free(cfg); free(cfg2); free(p); free(y);
+    data_free(&d); host_free(h);
+}
+
+/* run_bn_swap: exact statistics in while the running ones are young (or when forced), the
+ * running ones and their share back out bit for bit; the exact ones kept for the same seen. */
+static void test_bn_swap(void **s) {
+    (void)s;
+    char *cfg = write_cfg(16, 8, 8, 2, CONV_BN, NULL);
+    host_net *h = load(cfg), *ref = load(cfg);
+    float *p = malloc(host_nparams(h) * sizeof(float));
+    tu_fill_random(p, host_nparams(h), 0.3f, 6);
+    host_set_params(h, p);
+    host_set_params(ref, p);
+    dataset d = random_dataset(40, 8, 8, 2, 4, 10), d2 = random_dataset(40, 8, 8, 2, 4, 11);
+    float *y = one_hot(&d);
+    for (int k = 0; k < 3; k++) host_step(h, d.X, y, NULL);
+    host_set_seen(h, 48);
+    size_t ns = host_nstats(h);
+    float *running = malloc(ns * sizeof(float)), *exact = malloc(ns * sizeof(float)), *now = malloc(ns * sizeof(float));
+    host_get_stats(h, running);
+    run_bn_update(ref, &d, 24, NULL);
+    host_get_stats(ref, exact);
+    eval_result want = run_eval(ref, &d2, NULL, NULL);
+
+    run_bn_swap sw;
+    assert_int_equal(run_bn_swap_init(&sw, h, &d, 24), 0);
+    assert_int_equal(run_bn_swap_images(&sw), 24);
+    assert_int_equal(run_bn_swap_in(&sw, 0, NULL), 1);
+    host_get_stats(h, now);
+    assert_memory_equal(now, exact, ns * sizeof(float));
+    assert_true(host_bn_initial_share(h) == 0);
+    run_bn_swap_out(&sw);
+    host_get_stats(h, now);
+    assert_memory_equal(now, running, ns * sizeof(float));
+    assert_true(fabs(host_bn_initial_share(h) - pow(0.99, 3)) < 1e-12);
+    assert_int_equal(sw.young_swaps, 1);
+    /* the same seen: the kept exact statistics, even from another data set */
+    sw.train = &d2;
+    int ex = 0;
+    eval_result r = run_eval_swap(&sw, &d2, NULL, NULL, &ex);
+    assert_int_equal(ex, 1);
+    assert_true(r.nll == want.nll && r.acc == want.acc);
+    host_get_stats(h, now);
+    assert_memory_equal(now, running, ns * sizeof(float));
+    /* a step later (seen moved): recomputed, here from d2 */
+    host_set_seen(h, 64);
+    assert_int_equal(run_bn_swap_in(&sw, 0, NULL), 1);
+    host_get_stats(h, now);
+    assert_true(memcmp(now, exact, ns * sizeof(float)) != 0);
+    run_bn_swap_out(&sw);
+    /* grown statistics stay unless forced */
+    host_set_bn_initial_share(h, 0.01);
+    assert_int_equal(run_bn_swap_in(&sw, 0, NULL), 0);
+    host_get_stats(h, now);
+    assert_memory_equal(now, running, ns * sizeof(float));
+    assert_int_equal(run_bn_swap_in(&sw, 1, NULL), 1);
+    run_bn_swap_out(&sw);
+    assert_true(host_bn_initial_share(h) == 0.01);
+    assert_int_equal(sw.young_swaps, 3);
+    /* saving while young writes the exact statistics, the network keeps its running ones */
+    char err[HOST_ERRLEN];
+    char *path = tu_temp_path(".weights");
+    host_set_bn_initial_share(h, 0.5);
+    sw.train = &d;
+    host_set_seen(h, 80);
+    assert_int_equal(run_save_swap(&sw, path, &ex, err), 0);
+    assert_int_equal(ex, 1);
+    host_net *back = load(cfg);
+    assert_int_equal(host_load_weights(back, path, err), 0);
+    host_get_stats(back, now);
+    assert_memory_equal(now, exact, ns * sizeof(float));
+    host_get_stats(h, now);
+    assert_memory_equal(now, running, ns * sizeof(float));
+    /* diverged weights: exact statistics that are not finite are refused, nothing written */
+    for (size_t i = 0; i < host_nparams(h); i++) p[i] *= 1e30f;
+    host_set_params(h, p);
+    host_set_seen(h, 96);
+    unlink(path);
+    assert_int_equal(run_bn_swap_in(&sw, 1, NULL), -1);
+    host_get_stats(h, now);
+    assert_memory_equal(now, running, ns * sizeof(float));
+    assert_true(host_bn_initial_share(h) == 0.5);
+    assert_int_equal(run_save_swap(&sw, path, &ex, err), -2);
+    assert_non_null(strstr(err, "not finite"));
+    assert_int_equal(access(path, F_OK), -1);
+    eval_result nan_r = run_eval_swap(&sw, &d, NULL, NULL, &ex);
+    assert_true(isnan(nan_r.nll) && isnan(nan_r.acc));
+    run_bn_swap_free(&sw);
+    unlink(path); unlink(cfg);
+    free(path); free(cfg); free(p); free(y); free(running); free(exact); free(now);
+    data_free(&d); data_free(&d2); host_free(h); host_free(ref); host_free(back);
+}
+
 static void test_predict_matches_library(void **s) {
     (void)s;
     char *cfg = write_cfg(8, 8, 8, 2, CONV_BN, NULL);
@@ -385,6 +557,8 @@ int main(void) {
         cmocka_unit_test(test_bn_recompute_conv),
         cmocka_unit_test(test_bn_recompute_connected),
         cmocka_unit_test(test_predict_matches_library),
+        cmocka_unit_test(test_bn_initial_share),
+        cmocka_unit_test(test_bn_swap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

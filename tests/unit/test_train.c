@@ -174,6 +174,13 @@ static int fake_after(void *vc, uint64_t it, float lr, char *err) {
     c->snaps += sched_snapshot_after(c->s, it);
     return 0;
 }
+/* a hook that reports a divergence after the 7th iteration (it 6), in its own words */
+static int diverging_after(void *vc, uint64_t it, float lr, char *err) {
+    (void)vc; (void)lr;
+    if (it < 6) return 0;
+    snprintf(err, TRAIN_ERRLEN, "the BN statistics are not finite");
+    return TRAIN_DIVERGED;
+}
 static int fake_epoch(void *vc, const train_epoch_info *e, int last, char *err) {
     loop_ctx *c = vc;
     (void)last; (void)err;
@@ -211,6 +218,13 @@ static void test_loop_hooks(void **st) {
     assert_non_null(strstr(err, "epoch 3, iteration 2"));
     assert_non_null(strstr(err, "note 13"));
     assert_int_equal((int)iteration, 12);    /* the bad step is not counted */
+    /* a hook's divergence is put in the loop's words, with where */
+    loop_ctx c3 = { &s, 0, 0, -1, 0, 0 };
+    epoch = 0; iteration = 0;
+    L.ctx = &c3;
+    L.after_iter = diverging_after;
+    assert_int_equal(train_run(&L, err), -1);
+    assert_string_equal(err, "training diverged at epoch 2, iteration 1: the BN statistics are not finite");
     free(d.X); free(d.labels);
 }
 
