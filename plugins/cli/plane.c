@@ -199,31 +199,38 @@ static int write_png(const char *path, const char *title, const char *cbar, cons
                      const double *cx, const double *cy, int ncurve) {
     int g = s->g;
     double *xs = malloc(g * sizeof(double)), *ys = malloc(g * sizeof(double)), *v = malloc((size_t)g * g * sizeof(double));
-    plot_figure *f = plot_figure_new(900, 720, 1);
     int rc = 0;
-    if (!xs || !ys || !v || !f) { rc = cli_fail("%s: out of memory for the picture", path); goto out; }
+    if (!xs || !ys || !v) { rc = cli_fail("%s: out of memory for the picture", path); goto out; }
     for (int i = 0; i < g; i++) { xs[i] = s->rows[i * g].x; ys[i] = s->rows[i].y; }
     for (int k = 0; k < g * g; k++) v[k] = which ? s->rows[k].te_err : s->rows[k].tr_loss;
-    plot_panel_set(f, 0, title, mode == MODE_POINTS || mode == MODE_CURVE ? "distance along u (w0 -> w2)" : "distance along direction 1",
-                   mode == MODE_RANDOM ? "distance along direction 2" : "distance along v (orthogonal to u)");
-    plot_heatmap_opts o = plot_heatmap_defaults();
-    o.vmax = vmax; o.log_alpha = log_alpha; o.nlevels = 7; o.label = cbar;
-    if (plot_heatmap(f, 0, xs, g, ys, g, v, &o)) { rc = cli_fail("%s: %s", path, plot_figure_last_error(f)); goto out; }
-    if (mode == MODE_CURVE) {
-        if (ncurve > 1) plot_add_polyline(f, 0, cx, cy, ncurve, PLOT_SOLID);
-        double sx[2] = { cx[0], cx[ncurve - 1] }, sy[2] = { cy[0], cy[ncurve - 1] };
-        plot_add_polyline(f, 0, sx, sy, 2, PLOT_DASHED);
-    }
-    for (int q = 0; q < nm; q++) {
-        plot_add_marker(f, 0, m[q].x, m[q].y, m[q].shape, m[q].label[0] ? m[q].label : NULL);
-    }
+    double sx[2] = { 0, 0 }, sy[2] = { 0, 0 }; /* the straight segment between the curve's ends */
+    if (ncurve > 0) { sx[0] = cx[0]; sx[1] = cx[ncurve - 1]; sy[0] = cy[0]; sy[1] = cy[ncurve - 1]; }
+    plot_path paths[2] = { { cx, cy, (size_t)ncurve, PLOT_SOLID }, { sx, sy, 2, PLOT_DASHED } };
+    plot_point pts[CURVE_MAX_BENDS];
+    for (int q = 0; q < nm; q++)
+        pts[q] = (plot_point){ m[q].x, m[q].y, m[q].shape, m[q].label[0] ? m[q].label : NULL };
+    plot_surface f = {
+        .width = 900, .height = 720, .title = title,
+        .xlabel = mode == MODE_RANDOM ? "distance along direction 1" : "distance along u (w0 -> w2)",
+        .ylabel = mode == MODE_RANDOM ? "distance along direction 2" : "distance along v (orthogonal to u)",
+        .xs = xs, .ys = ys, .v = v, .nx = g, .ny = g, .heat = plot_heatmap_defaults(),
+        .paths = paths, .npaths = mode == MODE_CURVE && ncurve > 0 ? 2 : 0, .points = pts, .npoints = nm,
+    };
+    f.heat.vmax = vmax; f.heat.log_alpha = log_alpha; f.heat.label = cbar;
     char err[DKMC_ERRLEN];
-    if (plot_save_png(f, path, err)) rc = cli_fail("%s", err);
+    if (plot_surface_save(&f, path, err)) rc = cli_fail("%s", err);
     else fprintf(stderr, "wrote %s\n", path);
 out:
-    plot_figure_free(f);
     free(xs); free(ys); free(v);
     return rc;
+}
+
+/* PREFIX_train_loss.png and PREFIX_test_error.png (a trailing .png dropped from PREFIX) */
+static void png_names(const char *prefix, char *tr, char *te, size_t n) {
+    size_t l = strlen(prefix);
+    int cut = l > 4 && !strcmp(prefix + l - 4, ".png") ? 4 : 0;
+    snprintf(tr, n, "%.*s_train_loss.png", (int)(l - cut), prefix);
+    snprintf(te, n, "%.*s_test_error.png", (int)(l - cut), prefix);
 }
 
 /* ---- inputs ---- */
@@ -311,12 +318,7 @@ int cmd_plane(int argc, char **argv) {
         csv = csvbuf;
     }
     if (csv) snprintf(partial, sizeof partial, "%s.partial", csv);
-    if (png) {
-        size_t l = strlen(png);
-        int cut = l > 4 && !strcmp(png + l - 4, ".png") ? 4 : 0;
-        snprintf(trpng, sizeof trpng, "%.*s_train_loss.png", (int)(l - cut), png);
-        snprintf(tepng, sizeof tepng, "%.*s_test_error.png", (int)(l - cut), png);
-    }
+    if (png) png_names(png, trpng, tepng, sizeof trpng);
     if (csv && (cli_check_writable(csv) || cli_check_writable(partial))) return 1;
     if (png && ((!no_train && cli_check_writable(trpng)) || cli_check_writable(tepng))) return 1;
 

@@ -111,8 +111,9 @@ int cmd_plot(int argc, char **argv) {
     }
     fclose(fp);
     if (!rc) {
-        int npan = panels ? ny : 1;
-        plot_figure *fig = plot_figure_new(panels ? 600 * npan : 900, panels ? 480 : 600, npan);
+        int npan = panels ? ny : 1, ns = group ? ng : panels ? 1 : ny;
+        static plot_series ps[PLOT_MAX_PANELS][MAXSER];
+        plot_panel pan[PLOT_MAX_PANELS];
         char tbuf[1024], lbuf[1024], *tp = NULL, *lp = NULL;
         snprintf(tbuf, sizeof tbuf, "%s", title ? title : "");
         snprintf(lbuf, sizeof lbuf, "%s", yl ? yl : "");
@@ -123,19 +124,17 @@ int cmd_plot(int argc, char **argv) {
                 py = strtok_r(p ? NULL : lbuf, ",", &lp);
                 if (!py) py = head[yi[p]];
             }
-            plot_panel_set(fig, p, pt, xl ? xl : xs, py);
-            if (logy) plot_panel_set_logy(fig, p, 1);
-            int ns = panels ? ng : group ? ng : ny;
             for (int s = 0; s < ns; s++) {
                 series *q = &ser[panels ? s * ny + p : s];
-                int id = plot_add_series(fig, p, q->name, q->x, q->y, q->n, s >= 4 ? PLOT_DASHED : PLOT_SOLID, PLOT_PALETTE(s));
-                if (q->n <= 30) plot_series_set_marker(fig, p, id, PLOT_CIRCLE);
+                ps[p][s] = (plot_series){ q->name, q->x, q->y, q->n, plot_palette(s), s >= 4 ? PLOT_DASHED : PLOT_SOLID,
+                                          q->n <= 30 ? PLOT_CIRCLE : PLOT_NO_MARKER };
             }
+            pan[p] = (plot_panel){ .title = pt, .xlabel = xl ? xl : xs, .ylabel = py, .series = ps[p], .nseries = ns, .logy = logy };
         }
+        plot_lines fig = { .width = panels ? 600 * npan : 900, .height = panels ? 480 : 600, .cols = npan, .panels = pan };
         char err[DKMC_ERRLEN];
-        if (plot_save(fig, png, err)) rc = cli_fail("%s", err);
+        if (plot_lines_save(&fig, png, err)) rc = cli_fail("%s", err);
         else fprintf(stderr, "wrote %s\n", png);
-        plot_figure_free(fig);
     }
     for (int s = 0; s < MAXSER * MAXSER; s++) { free(ser[s].x); free(ser[s].y); }
     return rc;
