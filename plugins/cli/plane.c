@@ -233,6 +233,78 @@ static void png_names(const char *prefix, char *tr, char *te, size_t n) {
     snprintf(te, n, "%.*s_test_error.png", (int)(l - cut), prefix);
 }
 
+/* The two pictures of a plane CSV (write_csv's layout), as "darknet plane" draws them:
+ * "darknet plot plane.csv -plane -png PREFIX". The networks' file names are not in the
+ * CSV, so their markers go unlabelled. */
+int cli_plane_pictures(const char *path, const char *prefix) {
+    char trpng[4200], tepng[4200];
+    png_names(prefix, trpng, tepng, sizeof trpng);
+    FILE *f = fopen(path, "r");
+    if (!f) return cli_fail("%s: cannot open", path);
+    if (cli_check_writable(trpng) || cli_check_writable(tepng)) { fclose(f); return 1; }
+    char *line = NULL;
+    size_t cap = 0;
+    int rc = 0, lineno = 0, nm = 0, ncurve = 0, ngrid = 0, mode = MODE_POINTS;
+    mark m[CURVE_MAX_BENDS];
+    double *cx = NULL, *cy = NULL;
+    plane_row *rows = NULL;
+    int *ij = NULL;
+    while (!rc && getline(&line, &cap, f) >= 0) {
+        lineno++;
+        line[strcspn(line, "\r\n")] = 0;
+        if (lineno == 1) {
+            if (strcmp(line, "kind,i,j,t,alpha,beta,x,y,tr_loss,tr_nll,tr_err,te_nll,te_err"))
+                rc = cli_fail("%s: not a CSV of darknet plane (its header differs)", path);
+            continue;
+        }
+        char *fld[13], *p = line;
+        int nf = 0;
+        while (nf < 13 && p) fld[nf++] = strsep(&p, ",");
+        if (nf != 13 || p) { rc = cli_fail("%s:%d: %d fields, not 13", path, lineno, nf + (p != NULL)); break; }
+        double x = strtod(fld[6], NULL), y = strtod(fld[7], NULL);
+        int idx = atoi(fld[1]);
+        if (!strcmp(fld[0], "grid")) {
+            plane_row *r = realloc(rows, (ngrid + 1) * sizeof *rows);
+            int *q = realloc(ij, 2 * (ngrid + 1) * sizeof *ij);
+            if (!r || !q) { free(r ? r : rows); free(q ? q : ij); rows = NULL; ij = NULL; rc = cli_fail("out of memory"); break; }
+            rows = r; ij = q;
+            rows[ngrid] = (plane_row){ .x = x, .y = y, .tr_loss = strtod(fld[8], NULL), .te_err = strtod(fld[12], NULL) };
+            ij[2 * ngrid] = idx; ij[2 * ngrid + 1] = atoi(fld[2]);
+            ngrid++;
+        } else if (!strcmp(fld[0], "curve")) {
+            double *a = realloc(cx, (ncurve + 1) * sizeof *cx), *b = a ? realloc(cy, (ncurve + 1) * sizeof *cy) : NULL;
+            if (a) cx = a;
+            if (!b) { rc = cli_fail("out of memory"); break; }
+            cy = b; cx[ncurve] = x; cy[ncurve] = y; ncurve++;
+        } else if (nm < CURVE_MAX_BENDS && (!strcmp(fld[0], "bend") || !strcmp(fld[0], "point") || !strcmp(fld[0], "center"))) {
+            mode = fld[0][0] == 'b' ? MODE_CURVE : fld[0][0] == 'c' ? MODE_RANDOM : MODE_POINTS;
+            m[nm] = (mark){ .kind = mode_name[mode], .index = idx, .x = x, .y = y, .shape = mode == MODE_POINTS && idx == 1 ? PLOT_DIAMOND : PLOT_CIRCLE };
+            nm++;
+        } else {
+            rc = cli_fail("%s:%d: unknown row kind '%s'", path, lineno, fld[0]);
+        }
+    }
+    fclose(f);
+    free(line);
+    int g = (int)lround(sqrt(ngrid));
+    if (!rc && (g < 2 || g * g != ngrid)) rc = cli_fail("%s: %d grid rows, not a square grid of at least 2 x 2", path, ngrid);
+    grid_state s = { g, NULL, NULL, NULL, NULL };
+    if (!rc && !(s.rows = calloc((size_t)ngrid, sizeof *s.rows))) rc = cli_fail("out of memory");
+    for (int k = 0; !rc && k < ngrid; k++) {
+        if (ij[2 * k] < 0 || ij[2 * k] >= g || ij[2 * k + 1] < 0 || ij[2 * k + 1] >= g) { rc = cli_fail("%s: grid row %d: i, j out of range", path, k); break; }
+        s.rows[ij[2 * k] * g + ij[2 * k + 1]] = rows[k];
+    }
+    for (int q = 0; q < nm && mode == MODE_CURVE; q++)   /* end points: circles; middle bends: diamonds */
+        m[q].shape = q == 0 || q == nm - 1 ? PLOT_CIRCLE : PLOT_DIAMOND;
+    int has_train = 0;
+    for (int k = 0; !rc && k < ngrid; k++) has_train |= isfinite(rows[k].tr_loss);
+    if (!rc && has_train)
+        rc = write_png(trpng, "train loss", "train loss", &s, 0, 5.0, -5, mode, m, nm, cx, cy, ncurve);
+    if (!rc) rc = write_png(tepng, "test error (%)", "test error (%)", &s, 1, 40, -1, mode, m, nm, cx, cy, ncurve);
+    free(s.rows); free(rows); free(ij); free(cx); free(cy);
+    return rc;
+}
+
 /* ---- inputs ---- */
 static int parse_bends(const char *s, int *b) {
     return s && sscanf(s, "%d,%d,%d", &b[0], &b[1], &b[2]) == 3 ? 0 : -1;

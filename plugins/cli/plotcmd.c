@@ -18,7 +18,9 @@ static const char *help =
     "  -panels          one panel per -y column, side by side (with -group: one series per\n"
     "                   group in each); -title and -ylabel then take one comma-separated\n"
     "                   text per panel\n"
-    "  -png OUT         the picture (.png, .svg or .pdf)\n";
+    "  -png OUT         the picture (.png, .svg or .pdf)\n"
+    "  -plane           the CSV is one of 'darknet plane': draw its two heat maps again,\n"
+    "                   OUT_train_loss.png and OUT_test_error.png (no -x, -y)\n";
 
 #define MAXCOL 64
 #define MAXSER 16
@@ -60,8 +62,12 @@ int cmd_plot(int argc, char **argv) {
     const char *xs = cli_str(&a, "x", NULL), *ys = cli_str(&a, "y", NULL), *group = cli_str(&a, "group", NULL);
     const char *title = cli_str(&a, "title", NULL), *xl = cli_str(&a, "xlabel", NULL), *yl = cli_str(&a, "ylabel", NULL);
     const char *png = cli_str(&a, "png", NULL);
-    int logy = cli_flag(&a, "logy"), panels = cli_flag(&a, "panels");
+    int logy = cli_flag(&a, "logy"), panels = cli_flag(&a, "panels"), plane = cli_flag(&a, "plane");
     if (cli_check_unused(&a)) return 2;
+    if (plane && np >= 1 && png) {
+        if (plot_unavailable()) return cli_fail("%s: %s", png, plot_unavailable());
+        return cli_plane_pictures(pos[0], png);
+    }
     if (np < 1 || !xs || !ys || !png) { return cli_usage_error(help); }
     if (cli_check_picture(png)) return 1;
     FILE *fp = fopen(pos[0], "r");
