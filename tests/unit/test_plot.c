@@ -340,6 +340,22 @@ static void test_surface_overlays(void **state) {
     for (int d = 0; d < 40; d++) on += near(bare, s.width, s.height, px + d, py, 0, PLOT_BLACK) < 60;
     assert_true(on > 10 && on < 38);
 
+    /* each marker's ink is centred on its point (PLplot centres a glyph's text box) */
+    s.npaths = 0;
+    uint8_t *marks = plot_surface_render(&s, &a, err);
+    assert_non_null(marks);
+    for (int k = 0; k < 3; k++) {
+        to_px(&a, pts[k].x, pts[k].y, &px, &py);
+        double sx = 0, sy = 0, n = 0;
+        for (int y = (int)py - 14; y <= (int)py + 14; y++)
+            for (int x = (int)px - 14; x <= (int)px + 14; x++)
+                if (x < a.right - 1 && cdist(pixel(marks, s.width, x, y), PLOT_BLACK) < 100) sx += x + 0.5, sy += y + 0.5, n++;
+        assert_true(n > 60);
+        if (k < 2) assert_true(fabs(sx / n - px) < 1.5 && fabs(sy / n - py) < 1.5);
+    }
+    free(marks);
+    s.npaths = 2;
+
     /* a label in the middle, then the same on the point at the right edge */
     pts[1].label = "e3.weights";
     uint8_t *mid = plot_surface_render(&s, &b, err);
