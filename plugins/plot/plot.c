@@ -317,7 +317,7 @@ static void legend(const plot_panel *p, double t) {
     plwidth(1.0);
     pllegend(&w, &h, PL_LEGEND_BACKGROUND | PL_LEGEND_BOUNDING_BOX,
              PL_POSITION_VIEWPORT | PL_POSITION_INSIDE | PL_POSITION_TOP | PL_POSITION_RIGHT, 0.01,
-             0.02, 0.08, C_BG, C_TMP, 1, 0, 0, n, opt, 0.8, 0.9, 1.7, 0.0, tcol, text, zero, zero, zf,
+             0.02, 0.07, C_BG, C_TMP, 1, 0, 0, n, opt, 0.6, 0.9, 1.7, 0.0, tcol, text, zero, zero, zf,
              zf, lcol, lsty, lwid, scol, sscale, snum, sym);
     pllsty(1);
 }
