@@ -37,6 +37,8 @@ check "curve plane: no partial file left" test ! -e $T/c.csv.partial
 $D plot $T/c.csv -plane -png $T/again > /dev/null 2>&1
 check "plot -plane: the train-loss picture from the CSV" is_png $T/again_train_loss.png
 check "plot -plane: the test-error picture from the CSV" is_png $T/again_test_error.png
+$D plot docs/reference-plane.csv -plane -png $T/ref > /dev/null 2>&1   # the README's figures
+check "plot -plane: the README's reference plane" bash -c "[ -s $T/ref_train_loss.png ] && [ -s $T/ref_test_error.png ]"
 expect_error "plot -plane: another CSV refused" "not a CSV of darknet plane" $D plot $T/c.txt -plane -png $T/none
 check "plot -plane: nothing written for it" test ! -e $T/none_test_error.png -a ! -e $T/none_train_loss.png
 
