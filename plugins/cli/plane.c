@@ -261,15 +261,21 @@ int cli_plane_pictures(const char *path, const char *prefix) {
         int nf = 0;
         while (nf < 13 && p) fld[nf++] = strsep(&p, ",");
         if (nf != 13 || p) { rc = cli_fail("%s:%d: %d fields, not 13", path, lineno, nf + (p != NULL)); break; }
-        double x = strtod(fld[6], NULL), y = strtod(fld[7], NULL);
-        int idx = atoi(fld[1]);
+        char *e1, *e2, *e3;
+        double x = strtod(fld[6], &e1), y = strtod(fld[7], &e2);
+        long idx = strtol(fld[1], &e3, 10);
+        if (*e1 || *e2 || *e3 || e1 == fld[6] || e2 == fld[7] || e3 == fld[1] || !isfinite(x) || !isfinite(y) || idx < 0 || idx > 1000000) {
+            rc = cli_fail("%s:%d: i, x or y is not a number", path, lineno);
+            break;
+        }
         if (!strcmp(fld[0], "grid")) {
             plane_row *r = realloc(rows, (ngrid + 1) * sizeof *rows);
             int *q = realloc(ij, 2 * (ngrid + 1) * sizeof *ij);
             if (!r || !q) { free(r ? r : rows); free(q ? q : ij); rows = NULL; ij = NULL; rc = cli_fail("out of memory"); break; }
             rows = r; ij = q;
             rows[ngrid] = (plane_row){ .x = x, .y = y, .tr_loss = strtod(fld[8], NULL), .te_err = strtod(fld[12], NULL) };
-            ij[2 * ngrid] = idx; ij[2 * ngrid + 1] = atoi(fld[2]);
+            ij[2 * ngrid] = (int)idx; ij[2 * ngrid + 1] = (int)strtol(fld[2], &e3, 10);
+            if (*e3 || e3 == fld[2]) { rc = cli_fail("%s:%d: j is not a number", path, lineno); break; }
             ngrid++;
         } else if (!strcmp(fld[0], "curve")) {
             double *a = realloc(cx, (ncurve + 1) * sizeof *cx), *b = a ? realloc(cy, (ncurve + 1) * sizeof *cy) : NULL;
@@ -278,7 +284,7 @@ int cli_plane_pictures(const char *path, const char *prefix) {
             cy = b; cx[ncurve] = x; cy[ncurve] = y; ncurve++;
         } else if (nm < CURVE_MAX_BENDS && (!strcmp(fld[0], "bend") || !strcmp(fld[0], "point") || !strcmp(fld[0], "center"))) {
             mode = fld[0][0] == 'b' ? MODE_CURVE : fld[0][0] == 'c' ? MODE_RANDOM : MODE_POINTS;
-            m[nm] = (mark){ .kind = mode_name[mode], .index = idx, .x = x, .y = y, .shape = mode == MODE_POINTS && idx == 1 ? PLOT_DIAMOND : PLOT_CIRCLE };
+            m[nm] = (mark){ .kind = mode_name[mode], .index = (int)idx, .x = x, .y = y, .shape = mode == MODE_POINTS && idx == 1 ? PLOT_DIAMOND : PLOT_CIRCLE };
             nm++;
         } else {
             rc = cli_fail("%s:%d: unknown row kind '%s'", path, lineno, fld[0]);
@@ -290,10 +296,18 @@ int cli_plane_pictures(const char *path, const char *prefix) {
     if (!rc && (g < 2 || g * g != ngrid)) rc = cli_fail("%s: %d grid rows, not a square grid of at least 2 x 2", path, ngrid);
     grid_state s = { g, NULL, NULL, NULL, NULL };
     if (!rc && !(s.rows = calloc((size_t)ngrid, sizeof *s.rows))) rc = cli_fail("out of memory");
+    unsigned char *seen = rc ? NULL : calloc((size_t)ngrid, 1);
+    if (!rc && !seen) rc = cli_fail("out of memory");
     for (int k = 0; !rc && k < ngrid; k++) {
-        if (ij[2 * k] < 0 || ij[2 * k] >= g || ij[2 * k + 1] < 0 || ij[2 * k + 1] >= g) { rc = cli_fail("%s: grid row %d: i, j out of range", path, k); break; }
-        s.rows[ij[2 * k] * g + ij[2 * k + 1]] = rows[k];
+        int i = ij[2 * k], j = ij[2 * k + 1];
+        if (i < 0 || i >= g || j < 0 || j >= g || seen[i * g + j]) {
+            rc = cli_fail("%s: grid row %d (i %d, j %d): out of the %d x %d grid or given twice", path, k + 1, i, j, g, g);
+            break;
+        }
+        seen[i * g + j] = 1;
+        s.rows[i * g + j] = rows[k];
     }
+    free(seen);
     for (int q = 0; q < nm && mode == MODE_CURVE; q++)   /* end points: circles; middle bends: diamonds */
         m[q].shape = q == 0 || q == nm - 1 ? PLOT_CIRCLE : PLOT_DIAMOND;
     int has_train = 0;

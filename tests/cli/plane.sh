@@ -40,6 +40,10 @@ check "plot -plane: the test-error picture from the CSV" is_png $T/again_test_er
 $D plot docs/reference-plane.csv -plane -png $T/ref > /dev/null 2>&1   # the README's figures
 check "plot -plane: the README's reference plane" bash -c "[ -s $T/ref_train_loss.png ] && [ -s $T/ref_test_error.png ]"
 expect_error "plot -plane: another CSV refused" "not a CSV of darknet plane" $D plot $T/c.txt -plane -png $T/none
+head -c 5000 docs/reference-plane.csv > $T/cut.csv
+expect_error "plot -plane: a truncated CSV refused" "fields, not 13" $D plot $T/cut.csv -plane -png $T/none
+sed '0,/^grid,0,1,/s//grid,0,0,/' docs/reference-plane.csv > $T/dup.csv
+expect_error "plot -plane: a grid point given twice refused" "given twice" $D plot $T/dup.csv -plane -png $T/none
 check "plot -plane: nothing written for it" test ! -e $T/none_test_error.png -a ! -e $T/none_train_loss.png
 
 # three networks, no margin: the (0,0) corner is w1, with BN recomputed on the same images
