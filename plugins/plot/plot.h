@@ -53,8 +53,9 @@ typedef struct {
     const plot_series *series;
     int nseries;                           /* 0..PLOT_MAX_SERIES */
     int logy;                              /* logarithmic y axis */
-    /* A fixed range where min < max; else x spans the data and y the data plus 5 % each
-     * side, plus room for the legend (inside, top right) above the data. */
+    /* A fixed range where min < max (and ymin > 0 on a log axis); else x spans the data and
+     * y the data plus 5 % each side, plus room for the legend (inside, top right) above the
+     * data. Log axes: PLplot's ticks, labelled at decades (or 1-2-5 times them). */
     double xmin, xmax, ymin, ymax;
 } plot_panel;
 
