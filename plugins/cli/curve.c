@@ -196,32 +196,29 @@ static void print_summary(const char *name, const curve_eval_row *rows, int n) {
 }
 
 static int write_plot(const char *png, const curve_eval_row *cr, const char *cname, const curve_eval_row *lr, int n) {
-    plot_figure *f = plot_figure_new(1200, 480, 2);
-    double *t = malloc(n * sizeof(double)), *v = malloc(n * sizeof(double));
-    if (!f || !t || !v) {
-        cli_fail("%s: out of memory", png);
-        plot_figure_free(f); free(t); free(v);
-        return 1;
+    double *buf = malloc(6 * (size_t)n * sizeof(double));
+    if (!buf) return cli_fail("%s: out of memory", png), 1;
+    /* buf: t, test error and train loss of the curve, then of the line */
+    double *t[2] = { buf, buf + 3 * n }, *v[2][2] = { { buf + n, buf + 2 * n }, { buf + 4 * n, buf + 5 * n } };
+    const char *label = !strcmp(cname, "bezier") ? "Bezier curve" : !strcmp(cname, "polychain") ? "polygonal chain" : cname;
+    plot_series s[2][2]; /* [panel][curve, line] */
+    for (int which = 0; which < 2; which++) {
+        const curve_eval_row *r = which ? lr : cr;
+        for (int i = 0; i < n && r; i++) { t[which][i] = r[i].t; v[which][0][i] = r[i].te_err; v[which][1][i] = r[i].tr_loss; }
+        for (int panel = 0; panel < 2; panel++)
+            s[panel][which] = (plot_series){ which ? "straight line" : label, t[which], v[which][panel], n, plot_palette(which ? 3 : 0),
+                                             which ? PLOT_DASHED : PLOT_SOLID, n <= 21 ? PLOT_CIRCLE : PLOT_NO_MARKER };
     }
-    plot_panel_set(f, 0, "test error along the path", "t", "test error (%)");
-    plot_panel_set(f, 1, "train loss along the path", "t", "train loss (nll + l2)");
-    for (int panel = 0; panel < 2; panel++)
-        for (int which = 0; which < 2; which++) {
-            const curve_eval_row *r = which ? lr : cr;
-            if (!r) continue;
-            for (int i = 0; i < n; i++) { t[i] = r[i].t; v[i] = panel ? r[i].tr_loss : r[i].te_err; }
-            const char *label = which ? "straight line" : !strcmp(cname, "bezier") ? "Bezier curve"
-                              : !strcmp(cname, "polychain") ? "polygonal chain" : cname;
-            int s = plot_add_series(f, panel, label, t, v, n,
-                                    which ? PLOT_DASHED : PLOT_SOLID, PLOT_PALETTE(which ? 3 : 0));
-            if (n <= 21) plot_series_set_marker(f, panel, s, PLOT_CIRCLE);
-        }
+    plot_panel p[2] = {
+        { .title = "test error along the path", .xlabel = "t", .ylabel = "test error (%)", .series = s[0], .nseries = lr ? 2 : 1 },
+        { .title = "train loss along the path", .xlabel = "t", .ylabel = "train loss (nll + l2)", .series = s[1], .nseries = lr ? 2 : 1 },
+    };
+    plot_lines f = { .width = 1200, .height = 480, .cols = 2, .panels = p };
     char err[DKMC_ERRLEN];
-    int rc = plot_save(f, png, err); /* .png, .svg or .pdf, by the name */
+    int rc = plot_lines_save(&f, png, err); /* .png, .svg or .pdf, by the name */
     if (rc) cli_fail("%s", err);
     else fprintf(stderr, "wrote %s\n", png);
-    plot_figure_free(f);
-    free(t); free(v);
+    free(buf);
     return rc ? 1 : 0;
 }
 

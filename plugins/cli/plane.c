@@ -199,30 +199,123 @@ static int write_png(const char *path, const char *title, const char *cbar, cons
                      const double *cx, const double *cy, int ncurve) {
     int g = s->g;
     double *xs = malloc(g * sizeof(double)), *ys = malloc(g * sizeof(double)), *v = malloc((size_t)g * g * sizeof(double));
-    plot_figure *f = plot_figure_new(900, 720, 1);
     int rc = 0;
-    if (!xs || !ys || !v || !f) { rc = cli_fail("%s: out of memory for the picture", path); goto out; }
+    if (!xs || !ys || !v) { rc = cli_fail("%s: out of memory for the picture", path); goto out; }
     for (int i = 0; i < g; i++) { xs[i] = s->rows[i * g].x; ys[i] = s->rows[i].y; }
     for (int k = 0; k < g * g; k++) v[k] = which ? s->rows[k].te_err : s->rows[k].tr_loss;
-    plot_panel_set(f, 0, title, mode == MODE_POINTS || mode == MODE_CURVE ? "distance along u (w0 -> w2)" : "distance along direction 1",
-                   mode == MODE_RANDOM ? "distance along direction 2" : "distance along v (orthogonal to u)");
-    plot_heatmap_opts o = plot_heatmap_defaults();
-    o.vmax = vmax; o.log_alpha = log_alpha; o.nlevels = 7; o.label = cbar;
-    if (plot_heatmap(f, 0, xs, g, ys, g, v, &o)) { rc = cli_fail("%s: %s", path, plot_figure_last_error(f)); goto out; }
-    if (mode == MODE_CURVE) {
-        if (ncurve > 1) plot_add_polyline(f, 0, cx, cy, ncurve, PLOT_SOLID);
-        double sx[2] = { cx[0], cx[ncurve - 1] }, sy[2] = { cy[0], cy[ncurve - 1] };
-        plot_add_polyline(f, 0, sx, sy, 2, PLOT_DASHED);
-    }
-    for (int q = 0; q < nm; q++) {
-        plot_add_marker(f, 0, m[q].x, m[q].y, m[q].shape, m[q].label[0] ? m[q].label : NULL);
-    }
+    double sx[2] = { 0, 0 }, sy[2] = { 0, 0 }; /* the straight segment between the curve's ends */
+    if (ncurve > 0) { sx[0] = cx[0]; sx[1] = cx[ncurve - 1]; sy[0] = cy[0]; sy[1] = cy[ncurve - 1]; }
+    plot_path paths[2] = { { cx, cy, (size_t)ncurve, PLOT_SOLID }, { sx, sy, 2, PLOT_DASHED } };
+    plot_point pts[CURVE_MAX_BENDS];
+    for (int q = 0; q < nm; q++)
+        pts[q] = (plot_point){ m[q].x, m[q].y, m[q].shape, m[q].label[0] ? m[q].label : NULL };
+    plot_surface f = {
+        .width = 900, .height = 720, .title = title,
+        .xlabel = mode == MODE_RANDOM ? "distance along direction 1" : "distance along u (w0 -> w2)",
+        .ylabel = mode == MODE_RANDOM ? "distance along direction 2" : "distance along v (orthogonal to u)",
+        .xs = xs, .ys = ys, .v = v, .nx = g, .ny = g, .heat = plot_heatmap_defaults(),
+        .paths = paths, .npaths = mode == MODE_CURVE && ncurve > 0 ? 2 : 0, .points = pts, .npoints = nm,
+    };
+    f.heat.vmax = vmax; f.heat.log_alpha = log_alpha; f.heat.label = cbar;
     char err[DKMC_ERRLEN];
-    if (plot_save_png(f, path, err)) rc = cli_fail("%s", err);
+    if (plot_surface_save(&f, path, err)) rc = cli_fail("%s", err);
     else fprintf(stderr, "wrote %s\n", path);
 out:
-    plot_figure_free(f);
     free(xs); free(ys); free(v);
+    return rc;
+}
+
+/* PREFIX_train_loss.png and PREFIX_test_error.png (a trailing .png dropped from PREFIX) */
+static void png_names(const char *prefix, char *tr, char *te, size_t n) {
+    size_t l = strlen(prefix);
+    int cut = l > 4 && !strcmp(prefix + l - 4, ".png") ? 4 : 0;
+    snprintf(tr, n, "%.*s_train_loss.png", (int)(l - cut), prefix);
+    snprintf(te, n, "%.*s_test_error.png", (int)(l - cut), prefix);
+}
+
+/* The two pictures of a plane CSV (write_csv's layout), as "darknet plane" draws them:
+ * "darknet plot plane.csv -plane -png PREFIX". The networks' file names are not in the
+ * CSV, so their markers go unlabelled. */
+int cli_plane_pictures(const char *path, const char *prefix) {
+    char trpng[4200], tepng[4200];
+    png_names(prefix, trpng, tepng, sizeof trpng);
+    FILE *f = fopen(path, "r");
+    if (!f) return cli_fail("%s: cannot open", path);
+    if (cli_check_writable(trpng) || cli_check_writable(tepng)) { fclose(f); return 1; }
+    char *line = NULL;
+    size_t cap = 0;
+    int rc = 0, lineno = 0, nm = 0, ncurve = 0, ngrid = 0, mode = MODE_POINTS;
+    mark m[CURVE_MAX_BENDS];
+    double *cx = NULL, *cy = NULL;
+    plane_row *rows = NULL;
+    int *ij = NULL;
+    while (!rc && getline(&line, &cap, f) >= 0) {
+        lineno++;
+        line[strcspn(line, "\r\n")] = 0;
+        if (lineno == 1) {
+            if (strcmp(line, "kind,i,j,t,alpha,beta,x,y,tr_loss,tr_nll,tr_err,te_nll,te_err"))
+                rc = cli_fail("%s: not a CSV of darknet plane (its header differs)", path);
+            continue;
+        }
+        char *fld[13], *p = line;
+        int nf = 0;
+        while (nf < 13 && p) fld[nf++] = strsep(&p, ",");
+        if (nf != 13 || p) { rc = cli_fail("%s:%d: %d fields, not 13", path, lineno, nf + (p != NULL)); break; }
+        char *e1, *e2, *e3;
+        double x = strtod(fld[6], &e1), y = strtod(fld[7], &e2);
+        long idx = strtol(fld[1], &e3, 10);
+        if (*e1 || *e2 || *e3 || e1 == fld[6] || e2 == fld[7] || e3 == fld[1] || !isfinite(x) || !isfinite(y) || idx < 0 || idx > 1000000) {
+            rc = cli_fail("%s:%d: i, x or y is not a number", path, lineno);
+            break;
+        }
+        if (!strcmp(fld[0], "grid")) {
+            plane_row *r = realloc(rows, (ngrid + 1) * sizeof *rows);
+            int *q = realloc(ij, 2 * (ngrid + 1) * sizeof *ij);
+            if (!r || !q) { free(r ? r : rows); free(q ? q : ij); rows = NULL; ij = NULL; rc = cli_fail("out of memory"); break; }
+            rows = r; ij = q;
+            rows[ngrid] = (plane_row){ .x = x, .y = y, .tr_loss = strtod(fld[8], NULL), .te_err = strtod(fld[12], NULL) };
+            ij[2 * ngrid] = (int)idx; ij[2 * ngrid + 1] = (int)strtol(fld[2], &e3, 10);
+            if (*e3 || e3 == fld[2]) { rc = cli_fail("%s:%d: j is not a number", path, lineno); break; }
+            ngrid++;
+        } else if (!strcmp(fld[0], "curve")) {
+            double *a = realloc(cx, (ncurve + 1) * sizeof *cx), *b = a ? realloc(cy, (ncurve + 1) * sizeof *cy) : NULL;
+            if (a) cx = a;
+            if (!b) { rc = cli_fail("out of memory"); break; }
+            cy = b; cx[ncurve] = x; cy[ncurve] = y; ncurve++;
+        } else if (nm < CURVE_MAX_BENDS && (!strcmp(fld[0], "bend") || !strcmp(fld[0], "point") || !strcmp(fld[0], "center"))) {
+            mode = fld[0][0] == 'b' ? MODE_CURVE : fld[0][0] == 'c' ? MODE_RANDOM : MODE_POINTS;
+            m[nm] = (mark){ .kind = mode_name[mode], .index = (int)idx, .x = x, .y = y, .shape = mode == MODE_POINTS && idx == 1 ? PLOT_DIAMOND : PLOT_CIRCLE };
+            nm++;
+        } else {
+            rc = cli_fail("%s:%d: unknown row kind '%s'", path, lineno, fld[0]);
+        }
+    }
+    fclose(f);
+    free(line);
+    int g = (int)lround(sqrt(ngrid));
+    if (!rc && (g < 2 || g * g != ngrid)) rc = cli_fail("%s: %d grid rows, not a square grid of at least 2 x 2", path, ngrid);
+    grid_state s = { g, NULL, NULL, NULL, NULL };
+    if (!rc && !(s.rows = calloc((size_t)ngrid, sizeof *s.rows))) rc = cli_fail("out of memory");
+    unsigned char *seen = rc ? NULL : calloc((size_t)ngrid, 1);
+    if (!rc && !seen) rc = cli_fail("out of memory");
+    for (int k = 0; !rc && k < ngrid; k++) {
+        int i = ij[2 * k], j = ij[2 * k + 1];
+        if (i < 0 || i >= g || j < 0 || j >= g || seen[i * g + j]) {
+            rc = cli_fail("%s: grid row %d (i %d, j %d): out of the %d x %d grid or given twice", path, k + 1, i, j, g, g);
+            break;
+        }
+        seen[i * g + j] = 1;
+        s.rows[i * g + j] = rows[k];
+    }
+    free(seen);
+    for (int q = 0; q < nm && mode == MODE_CURVE; q++)   /* end points: circles; middle bends: diamonds */
+        m[q].shape = q == 0 || q == nm - 1 ? PLOT_CIRCLE : PLOT_DIAMOND;
+    int has_train = 0;
+    for (int k = 0; !rc && k < ngrid; k++) has_train |= isfinite(rows[k].tr_loss);
+    if (!rc && has_train)
+        rc = write_png(trpng, "train loss", "train loss", &s, 0, 5.0, -5, mode, m, nm, cx, cy, ncurve);
+    if (!rc) rc = write_png(tepng, "test error (%)", "test error (%)", &s, 1, 40, -1, mode, m, nm, cx, cy, ncurve);
+    free(s.rows); free(rows); free(ij); free(cx); free(cy);
     return rc;
 }
 
@@ -311,12 +404,7 @@ int cmd_plane(int argc, char **argv) {
         csv = csvbuf;
     }
     if (csv) snprintf(partial, sizeof partial, "%s.partial", csv);
-    if (png) {
-        size_t l = strlen(png);
-        int cut = l > 4 && !strcmp(png + l - 4, ".png") ? 4 : 0;
-        snprintf(trpng, sizeof trpng, "%.*s_train_loss.png", (int)(l - cut), png);
-        snprintf(tepng, sizeof tepng, "%.*s_test_error.png", (int)(l - cut), png);
-    }
+    if (png) png_names(png, trpng, tepng, sizeof trpng);
     if (csv && (cli_check_writable(csv) || cli_check_writable(partial))) return 1;
     if (png && ((!no_train && cli_check_writable(trpng)) || cli_check_writable(tepng))) return 1;
 

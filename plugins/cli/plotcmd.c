@@ -18,7 +18,9 @@ static const char *help =
     "  -panels          one panel per -y column, side by side (with -group: one series per\n"
     "                   group in each); -title and -ylabel then take one comma-separated\n"
     "                   text per panel\n"
-    "  -png OUT         the picture (.png, .svg or .pdf)\n";
+    "  -png OUT         the picture (.png, .svg or .pdf)\n"
+    "  -plane           the CSV is one of 'darknet plane': draw its two heat maps again,\n"
+    "                   OUT_train_loss.png and OUT_test_error.png (no -x, -y)\n";
 
 #define MAXCOL 64
 #define MAXSER 16
@@ -60,8 +62,12 @@ int cmd_plot(int argc, char **argv) {
     const char *xs = cli_str(&a, "x", NULL), *ys = cli_str(&a, "y", NULL), *group = cli_str(&a, "group", NULL);
     const char *title = cli_str(&a, "title", NULL), *xl = cli_str(&a, "xlabel", NULL), *yl = cli_str(&a, "ylabel", NULL);
     const char *png = cli_str(&a, "png", NULL);
-    int logy = cli_flag(&a, "logy"), panels = cli_flag(&a, "panels");
+    int logy = cli_flag(&a, "logy"), panels = cli_flag(&a, "panels"), plane = cli_flag(&a, "plane");
     if (cli_check_unused(&a)) return 2;
+    if (plane && np >= 1 && png) {
+        if (plot_unavailable()) return cli_fail("%s: %s", png, plot_unavailable());
+        return cli_plane_pictures(pos[0], png);
+    }
     if (np < 1 || !xs || !ys || !png) { return cli_usage_error(help); }
     if (cli_check_picture(png)) return 1;
     FILE *fp = fopen(pos[0], "r");
@@ -111,8 +117,9 @@ int cmd_plot(int argc, char **argv) {
     }
     fclose(fp);
     if (!rc) {
-        int npan = panels ? ny : 1;
-        plot_figure *fig = plot_figure_new(panels ? 600 * npan : 900, panels ? 480 : 600, npan);
+        int npan = panels ? ny : 1, ns = group ? ng : panels ? 1 : ny;
+        static plot_series ps[PLOT_MAX_PANELS][MAXSER];
+        plot_panel pan[PLOT_MAX_PANELS];
         char tbuf[1024], lbuf[1024], *tp = NULL, *lp = NULL;
         snprintf(tbuf, sizeof tbuf, "%s", title ? title : "");
         snprintf(lbuf, sizeof lbuf, "%s", yl ? yl : "");
@@ -123,19 +130,17 @@ int cmd_plot(int argc, char **argv) {
                 py = strtok_r(p ? NULL : lbuf, ",", &lp);
                 if (!py) py = head[yi[p]];
             }
-            plot_panel_set(fig, p, pt, xl ? xl : xs, py);
-            if (logy) plot_panel_set_logy(fig, p, 1);
-            int ns = panels ? ng : group ? ng : ny;
             for (int s = 0; s < ns; s++) {
                 series *q = &ser[panels ? s * ny + p : s];
-                int id = plot_add_series(fig, p, q->name, q->x, q->y, q->n, s >= 4 ? PLOT_DASHED : PLOT_SOLID, PLOT_PALETTE(s));
-                if (q->n <= 30) plot_series_set_marker(fig, p, id, PLOT_CIRCLE);
+                ps[p][s] = (plot_series){ q->name, q->x, q->y, q->n, plot_palette(s), s >= 4 ? PLOT_DASHED : PLOT_SOLID,
+                                          q->n <= 30 ? PLOT_CIRCLE : PLOT_NO_MARKER };
             }
+            pan[p] = (plot_panel){ .title = pt, .xlabel = xl ? xl : xs, .ylabel = py, .series = ps[p], .nseries = ns, .logy = logy };
         }
+        plot_lines fig = { .width = panels ? 600 * npan : 900, .height = panels ? 480 : 600, .cols = npan, .panels = pan };
         char err[DKMC_ERRLEN];
-        if (plot_save(fig, png, err)) rc = cli_fail("%s", err);
+        if (plot_lines_save(&fig, png, err)) rc = cli_fail("%s", err);
         else fprintf(stderr, "wrote %s\n", png);
-        plot_figure_free(fig);
     }
     for (int s = 0; s < MAXSER * MAXSER; s++) { free(ser[s].x); free(ser[s].y); }
     return rc;

@@ -178,32 +178,31 @@ static int run_epoch_end(void *vc, const train_epoch_info *e, int last, char *er
 }
 
 static int write_fge_plot(run_ctx *c, const char *png) {
-    plot_figure *f = plot_figure_new_grid(900, 1000, 3, 1);
-    if (!f) return cli_fail("%s: cannot make a figure", png);
     double *x = malloc((c->hist_n + 1) * sizeof(double));
-    if (!x) { plot_figure_free(f); return cli_fail("%s: out of memory", png); }
+    if (!x) return cli_fail("%s: out of memory", png);
     for (uint64_t i = 0; i < c->hist_n; i++) x[i] = (double)(i + 1);
-    plot_panel_set(f, 0, "learning rate", NULL, "lr");
-    plot_add_series(f, 0, NULL, x, c->lr_hist, c->hist_n, PLOT_SOLID, PLOT_PALETTE(0));
-    plot_panel_set(f, 1, "test error", NULL, "test error (%)");
-    if (c->ev_n) {
-        int s = plot_add_series(f, 1, "network", c->ev_it, c->ev_err, c->ev_n, PLOT_SOLID, PLOT_PALETTE(1));
-        if (c->ev_n <= 60) plot_series_set_marker(f, 1, s, PLOT_CIRCLE);
-    }
-    if (c->snaps.count) {
-        int s = plot_add_series(f, 1, "snapshots", c->snap_it, c->snap_err, c->snaps.count, PLOT_SOLID, PLOT_PALETTE(3));
-        plot_series_set_width(f, 1, s, 0);
-        plot_series_set_marker(f, 1, s, PLOT_DIAMOND);
-        s = plot_add_series(f, 1, "ensemble of the snapshots so far", c->snap_it, c->ens_err, c->snaps.count, PLOT_DASHED, PLOT_PALETTE(0));
-        plot_series_set_marker(f, 1, s, PLOT_SQUARE);
-    }
-    plot_panel_set(f, 2, "distance from the start in weight space", "iteration", "||w - w0||");
-    for (int p = 0; p < 3; p++) plot_panel_set_xlim(f, p, 0, (double)c->hist_n);
-    plot_add_series(f, 2, NULL, x, c->dist_hist, c->hist_n, PLOT_SOLID, PLOT_PALETTE(2));
+    plot_series lr = { NULL, x, c->lr_hist, c->hist_n, plot_palette(0), PLOT_SOLID, PLOT_NO_MARKER };
+    plot_series dist = { NULL, x, c->dist_hist, c->hist_n, plot_palette(2), PLOT_SOLID, PLOT_NO_MARKER };
+    plot_series err_s[3] = {
+        { "network", c->ev_it, c->ev_err, c->ev_n, plot_palette(1), PLOT_SOLID, c->ev_n <= 60 ? PLOT_CIRCLE : PLOT_NO_MARKER },
+        { "snapshots", c->snap_it, c->snap_err, c->snaps.count, plot_palette(3), PLOT_NO_LINE, PLOT_DIAMOND },
+        { "ensemble of the snapshots so far", c->snap_it, c->ens_err, c->snaps.count, plot_palette(0), PLOT_DASHED, PLOT_SQUARE },
+    };
+    int ne = 0;
+    plot_series es[3];
+    if (c->ev_n) es[ne++] = err_s[0];
+    if (c->snaps.count) es[ne++] = err_s[1], es[ne++] = err_s[2];
+    double xmax = (double)c->hist_n;
+    plot_panel p[3] = {
+        { .title = "learning rate", .ylabel = "lr", .series = &lr, .nseries = 1, .xmin = 0, .xmax = xmax },
+        { .title = "test error", .ylabel = "test error (%)", .series = es, .nseries = ne, .xmin = 0, .xmax = xmax },
+        { .title = "distance from the start in weight space", .xlabel = "iteration", .ylabel = "||w - w0||",
+          .series = &dist, .nseries = 1, .xmin = 0, .xmax = xmax },
+    };
+    plot_lines f = { .width = 900, .height = 1000, .rows = 3, .cols = 1, .panels = p };
     char err[DKMC_ERRLEN];
-    int rc = plot_save(f, png, err);
+    int rc = plot_lines_save(&f, png, err);
     if (rc) cli_fail("%s", err); else fprintf(stderr, "wrote %s\n", png);
-    plot_figure_free(f);
     free(x);
     return rc ? 1 : 0;
 }

@@ -1,57 +1,10 @@
-/* plot_scale.c: the numbers behind a picture, with no pixels in sight: round tick values,
- * the log-spaced heat-map levels of the reference plane plot, its colour normalisation,
- * the jet_r colour map, and the line-plot palette. Kept apart from the rasteriser so the
- * tests can check them directly. */
+/* plot_scale.c: the colour rules behind a picture, with no pixels in sight: the log-spaced
+ * heat-map levels of the reference plane plot, its colour normalisation, the jet_r colour
+ * map, and the line-plot palette. Shared by plot.c and plot_none.c, and checked directly by
+ * the tests. */
 #include "plot.h"
 
 #include <math.h>
-
-/* Index of the first and last tick step*i covering [lo, hi]. A bound within a hair of a
- * multiple of step (0.2/0.2 = 0.99999...) counts as on it, so it does not pull in one more
- * tick; "a hair" is relative to the span, so a huge step cannot swallow the range. */
-static long tick_first(double lo, double step, double hair) {
-    double r = round(lo / step);
-    return fabs(lo - r * step) <= hair ? (long)r : (long)floor(lo / step);
-}
-static long tick_last(double hi, double step, double hair) {
-    double r = round(hi / step);
-    return fabs(hi - r * step) <= hair ? (long)r : (long)ceil(hi / step);
-}
-
-/* step*i written as i*m / 10^-e (or i*m*10^e) so 0.6 comes out as 0.6, not 0.6000000001. */
-static double tick_value(long i, double m, int e) {
-    return e < 0 ? (double)i * m / pow(10.0, -e) : (double)i * m * pow(10.0, e);
-}
-
-size_t plot_nice_ticks(double lo, double hi, int max_ticks, double *out, size_t cap,
-                       double *step) {
-    if (!isfinite(lo) || !isfinite(hi) || lo > hi) return 0;
-    if (max_ticks < 3) max_ticks = 3; /* 2 cannot straddle 0 */
-    if (hi == lo) {
-        double d = lo != 0 ? fabs(lo) * 0.1 : 1.0;
-        lo -= d;
-        hi += d;
-    }
-    double span = hi - lo;
-    if (!isfinite(span)) return 0;
-    int e = (int)floor(log10(span / max_ticks)) - 1;
-    static const double mant[3] = {1, 2, 5};
-    for (int guard = 0; guard < 64; guard++, e++) {
-        for (int k = 0; k < 3; k++) {
-            double s = mant[k] * pow(10.0, e);
-            long a = tick_first(lo, s, span * 1e-9), b = tick_last(hi, s, span * 1e-9);
-            if (b - a + 1 > max_ticks) continue;
-            size_t n = (size_t)(b - a + 1);
-            for (size_t t = 0; t < n && t < cap; t++) {
-                double v = tick_value(a + (long)t, mant[k], e);
-                out[t] = fabs(v) < s * 1e-9 ? 0.0 : v;
-            }
-            if (step) *step = s;
-            return n;
-        }
-    }
-    return 0;
-}
 
 int plot_heatmap_levels(const double *v, size_t n, double vmax, double log_alpha,
                         int nlevels, double *levels) {

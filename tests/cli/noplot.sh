@@ -16,6 +16,8 @@ $N eval cfg/fashion.data cfg/fashion-cnn.cfg $T/a.weights -test_limit 200 > $T/e
 check "eval: the same numbers as the PLplot build" cmp -s $T/e_plot.txt $T/e_noplot.txt
 expect_error "plot -png: refused in one line" "without PLplot" $N plot $T/a.csv -x epoch -y te_acc -png $T/p.png
 check "no picture written" test ! -e $T/p.png
+expect_error "plot -plane: refused in one line" "without PLplot" $N plot docs/reference-plane.csv -plane -png $T/pl
+check "no plane picture written" test ! -e $T/pl_test_error.png
 expect_error "train -png: refused before training" "without PLplot" \
     $N train cfg/fashion.data cfg/fashion-cnn.cfg -epochs 1 -limit 256 -test_limit 200 -out $T/b.weights -png $T/b.png
 check "no weights written by the refused run" test ! -e $T/b.weights

@@ -33,6 +33,18 @@ check "curve plane: summary" grep -q "s per point" $T/c.txt
 check "curve plane: train-loss PNG" is_png $T/c_train_loss.png
 check "curve plane: test-error PNG" is_png $T/c_test_error.png
 check "curve plane: no partial file left" test ! -e $T/c.csv.partial
+# the pictures drawn again from the CSV alone
+$D plot $T/c.csv -plane -png $T/again > /dev/null 2>&1
+check "plot -plane: the train-loss picture from the CSV" is_png $T/again_train_loss.png
+check "plot -plane: the test-error picture from the CSV" is_png $T/again_test_error.png
+$D plot docs/reference-plane.csv -plane -png $T/ref > /dev/null 2>&1   # the README's figures
+check "plot -plane: the README's reference plane" bash -c "[ -s $T/ref_train_loss.png ] && [ -s $T/ref_test_error.png ]"
+expect_error "plot -plane: another CSV refused" "not a CSV of darknet plane" $D plot $T/c.txt -plane -png $T/none
+head -c 5000 docs/reference-plane.csv > $T/cut.csv
+expect_error "plot -plane: a truncated CSV refused" "fields, not 13" $D plot $T/cut.csv -plane -png $T/none
+sed '0,/^grid,0,1,/s//grid,0,0,/' docs/reference-plane.csv > $T/dup.csv
+expect_error "plot -plane: a grid point given twice refused" "given twice" $D plot $T/dup.csv -plane -png $T/none
+check "plot -plane: nothing written for it" test ! -e $T/none_test_error.png -a ! -e $T/none_train_loss.png
 
 # three networks, no margin: the (0,0) corner is w1, with BN recomputed on the same images
 $D plane $DATA $CFG $T/w1.weights $T/w2.weights $T/w3.weights -grid 2 -margin 0 $LIM -csv $T/p.csv > $T/p.txt 2>/dev/null
@@ -70,6 +82,8 @@ check "random: centre row at (0,0)" grep -q '^center,0,,,0.000000,0.000000,0.000
 check "random: alpha from -1 to 1" awk -F, '$1=="grid" && $2==1 && $3==1 { exit !($5 == "1.000000" && $6 == "1.000000") }' $T/r.csv
 check "random: test-error PNG, no train-loss PNG with -no_train" bash -c "[ -s $T/r_test_error.png ] && [ ! -e $T/r_train_loss.png ]"
 check "random: says not orthogonalised" grep -q "not orthogonalised" $T/r.err
+$D plot $T/r.csv -plane -png $T/r2 > /dev/null 2>&1
+check "plot -plane of a -no_train CSV: the test-error picture only" bash -c "[ -s $T/r2_test_error.png ] && [ ! -e $T/r2_train_loss.png ]"
 
 # a curve of 4 bends: the plane of three of them, the curve projected
 $D curve train $DATA $CFG $T/w1.weights $T/w2.weights -bends 4 -epochs 1 -limit 512 -out $T/k4.curve > /dev/null 2>&1
