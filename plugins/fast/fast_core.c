@@ -185,7 +185,8 @@ int fast_is_interposed(const char *name)
 }
 
 /* ---- per-thread scratch ---- */
-#define NSLOTS 5   /* 0 im2col workspace, 2 weight-gradient partials, 3 and 4 layout conversions */
+#define NSLOTS 7   /* 0 im2col workspace, 2 weight-gradient partials, 3 and 4 layout conversions,
+                      5 and 6 blocked BN (per-image sums, their totals) */
 static float *scr[NSLOTS][FAST_MAX_THREADS];
 static size_t scr_cap[NSLOTS][FAST_MAX_THREADS];
 
