@@ -24,7 +24,7 @@ export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
 if [ ! -x "$BIN" ]; then echo "bench: $BIN missing (run make bench)" >&2; exit 1; fi
 
 FASHION=cfg/fashion-cnn.cfg
-if [ ! -r "$FASHION" ]; then   # the spec network of ALGORITHMS.md section 13
+if [ ! -r "$FASHION" ]; then   # the network of cfg/fashion-cnn.cfg
     FASHION=$OUT/fashion-cnn.cfg
     {
         printf '[net]\nbatch=128\nwidth=28\nheight=28\nchannels=1\nlearning_rate=0.05\nmomentum=0.9\ndecay=0.0005\n'

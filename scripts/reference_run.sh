@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The full recipe of ../shared/REFERENCE-RUN.md, in Darknet: end points 5 epochs each
+# The full recipe of the reference run (the authors' PyTorch code on this data and network),
+# in Darknet: end points 5 epochs each
 # (lr 0.05, momentum 0.9, decay 5e-4, the reference schedule, seeds 1 and 2), a Bezier curve
 # with 3 bends and fixed ends trained 5 epochs, then 61 points along the curve and the line
 # with BN statistics recomputed on the full training set and train/test metrics on the full

@@ -2,7 +2,7 @@
 """The reference plane.py's per-grid-point work, in PyTorch, on the twin of cfg/fashion-cnn.cfg
 (scripts/torch_twin.py), for the speed comparison with `darknet plane` (scripts/bench_plane.sh).
 
-Per grid point, as plane.py does it (ALGORITHMS.md sections 4 and 6):
+Per grid point, as plane.py does it (the authors' plane.py and utils.update_bn):
   * p = w0 + alpha dx u + beta dy v (Gram-Schmidt basis of three parameter vectors), copied into
     the model's parameters;
   * utils.update_bn: reset BN running stats, train mode, one pass over the BN images with momentum

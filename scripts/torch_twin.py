@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""PyTorch twin of cfg/fashion-cnn.cfg (ALGORITHMS.md section 13) for the speed comparison.
+"""PyTorch twin of cfg/fashion-cnn.cfg for the speed comparison.
 
 Same network as the Darknet cfg: 3 x (conv3x3 stride 1 pad 1 without bias -> BatchNorm (affine:
 scale + bias, as Darknet's batch_normalize=1) -> ReLU -> maxpool 2/2), widths 32/64/128,

@@ -1,6 +1,7 @@
 /* host_private.h: Darknet internals the host module needs beyond darknet.h. Functions that
  * libdarknet exports but does not declare, with our own prototypes matching the library's
- * signatures (checked with nm -D by tests/cli/symbols.sh), and the host_net struct. */
+ * signatures in Debian's source (git 61c9d02e; a name the library does not export fails the
+ * link), and the host_net struct. */
 #ifndef HOST_PRIVATE_H
 #define HOST_PRIVATE_H
 #include "darknet.h"

@@ -68,7 +68,7 @@ typedef struct {
 
 /* ---- the loss surface ---------------------------------------------------------------- */
 
-/* Levels and colours as in the reference plane_plot.py (ALGORITHMS.md section 7):
+/* Levels and colours as in the reference plane_plot.py (the authors' plane_plot.py):
  *   clipped = min(v, vmax); g = (ln(max(clipped) - min(clipped)) - log_alpha) / N;
  *   level_k = min(clipped) + exp(log_alpha + g k), k = 0..N, with level_0 = min(clipped),
  *   level_N = max(clipped), and a catch-all level_{N+1} = 1e10.

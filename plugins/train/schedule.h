@@ -2,7 +2,7 @@
  *
  *   SCHED_CFG        Darknet's own policy from the cfg (steps, poly, sigmoid, ...), through
  *                    the library's get_current_rate at iteration offset + it, times scale.
- *   SCHED_REFERENCE  the paper code's per-epoch schedule (ALGORITHMS.md 2.3): lr for the
+ *   SCHED_REFERENCE  the paper code's per-epoch schedule (the authors' train.py): lr for the
  *                    first half of the run, linear down to 1 % at 90 %, then 1 %.
  *   SCHED_FGE        Fast Geometric Ensembling's triangle wave (fge.py): with s = (it mod C)/C,
  *                    lr = lr1 (1 - 2s) + lr2 2s for s < 1/2, lr1 (2s - 1) + lr2 (2 - 2s) after:

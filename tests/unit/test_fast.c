@@ -325,7 +325,7 @@ static const char *net_cfgs[] = {
     "[convolutional]\nfilters=6\nsize=3\nstride=1\npad=1\ngroups=2\nactivation=relu\n"
     "[maxpool]\nsize=3\nstride=2\n"
     "[connected]\noutput=7\nactivation=linear\n[softmax]\n",
-    /* the small Fashion-MNIST CNN (ALGORITHMS.md 13) at batch 16 */
+    /* the small Fashion-MNIST CNN (cfg/fashion-cnn.cfg) at batch 16 */
     "[net]\nbatch=16\nwidth=28\nheight=28\nchannels=1\n"
     "[convolutional]\nbatch_normalize=1\nfilters=32\nsize=3\nstride=1\npad=1\nactivation=relu\n"
     "[maxpool]\nsize=2\nstride=2\n"
