@@ -27,7 +27,23 @@ OPT ?= -O2
 # WERROR= (scripts/gpu_check.sh on another distribution's compiler) keeps warnings as warnings
 WERROR ?= -Werror
 CFLAGS += $(OPT) -g -std=gnu11 -Wall -Wextra $(WERROR) -Wno-format-truncation -fopenmp
-CPPFLAGS += -isystem $(DARKNET_INC) $(addprefix -Iplugins/,host wspace data train curve plane fge fast cli plot dist)
+# Include paths: each module is compiled with its own folder and those of the modules it uses,
+# and only those, so that a dependency not listed here fails the build; Darknet's header only
+# in host/ and fast/ (fast/ interposes the library). Tests, benchmarks and main.c see all.
+DK_INC := -isystem $(DARKNET_INC)
+ALL_INC := $(DK_INC) $(addprefix -Iplugins/,host wspace data train curve plane fge fast cli plot dist)
+USES_wspace :=
+USES_data := wspace
+USES_plot := wspace
+USES_dist := wspace
+USES_host := wspace data
+USES_train := host data dist wspace
+USES_curve := host data dist wspace train
+USES_plane := host data dist wspace
+USES_fge := host data dist wspace
+USES_cli := host data dist wspace train curve plane fge fast plot
+USES_fast :=
+mod_inc = $(addprefix -Iplugins/,$(1) $(USES_$(1))) $(if $(filter host fast,$(1)),$(DK_INC))
 LDLIBS += -Wl,--no-as-needed -L$(DARKNET) -ldarknet -Wl,-rpath,$(abspath $(DARKNET)) -lz -lm -lpthread -ldl
 # PLplot draws the figures (plugins/plot); -isystem keeps its headers' warnings out of -Werror.
 # PLOT=0 (the default where pkg-config finds no PLplot, as on a GPU image: scripts/gpu_check.sh):
@@ -105,7 +121,9 @@ all: $(PROG)
 
 $(BUILD)/%.o: %.c $(BUILD)/.flags
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+	$(CC) $(CPPFLAGS) $(or $(INC),$(ALL_INC)) $(CFLAGS) -MMD -MP -c $< -o $@
+$(foreach m,$(MODULES) fast,$(eval $(BUILD)/plugins/$(m)/%.o: INC = $$(call mod_inc,$(m))))
+$(BUILD)/plugins/cli/main.o: INC = $(ALL_INC)
 
 $(BUILD)/%.o: %.cu plugins/gpu/gpu_kernels.h $(BUILD)/.flags
 	@mkdir -p $(dir $@)
@@ -138,24 +156,24 @@ $(BUILD)/darknet: $(BUILD)/plugins/cli/main.o $(BUILD)/libplugins.a
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libplugins.a tests/unit/testutil.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< -Wl,--whole-archive $(BUILD)/libplugins.a -Wl,--no-whole-archive $(LDLIBS) -lcmocka
+	$(CC) $(CPPFLAGS) $(ALL_INC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< -Wl,--whole-archive $(BUILD)/libplugins.a -Wl,--no-whole-archive $(LDLIBS) -lcmocka
 
 # gemm and im2col_cpu kept local: the fast path's "not interposed" case
 $(BUILD)/tests/test_fast_hidden: tests/unit/test_fast_hidden.c $(BUILD)/libplugins.a tests/unit/testutil.h tests/unit/hide_gemm.map
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< -Wl,--version-script=tests/unit/hide_gemm.map -Wl,--whole-archive $(BUILD)/libplugins.a -Wl,--no-whole-archive $(LDLIBS) -lcmocka
+	$(CC) $(CPPFLAGS) $(ALL_INC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< -Wl,--version-script=tests/unit/hide_gemm.map -Wl,--whole-archive $(BUILD)/libplugins.a -Wl,--no-whole-archive $(LDLIBS) -lcmocka
 
 $(BUILD)/bench/%: bench/%.c $(BUILD)/libplugins.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< -Wl,--whole-archive $(BUILD)/libplugins.a -Wl,--no-whole-archive $(LDLIBS)
+	$(CC) $(CPPFLAGS) $(ALL_INC) $(CFLAGS) $(LDFLAGS) -o $@ $< -Wl,--whole-archive $(BUILD)/libplugins.a -Wl,--no-whole-archive $(LDLIBS)
 
 # GPU=1: the GPU tests and benchmark (run by scripts/gpu_check.sh on a machine with a GPU)
 $(BUILD)/tests/test_gpu: tests/gpu/test_gpu.c $(BUILD)/libplugins.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< -Wl,--whole-archive $(BUILD)/libplugins.a -Wl,--no-whole-archive $(LDLIBS)
+	$(CC) $(CPPFLAGS) $(ALL_INC) $(CFLAGS) $(LDFLAGS) -o $@ $< -Wl,--whole-archive $(BUILD)/libplugins.a -Wl,--no-whole-archive $(LDLIBS)
 $(BUILD)/bench/bench_gpu: bench/gpu/bench_gpu.c $(BUILD)/libplugins.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< -Wl,--whole-archive $(BUILD)/libplugins.a -Wl,--no-whole-archive $(LDLIBS)
+	$(CC) $(CPPFLAGS) $(ALL_INC) $(CFLAGS) $(LDFLAGS) -o $@ $< -Wl,--whole-archive $(BUILD)/libplugins.a -Wl,--no-whole-archive $(LDLIBS)
 
 # The compile check of the GPU path (tests/cli/gpu_compile.sh, so make test and CI): every
 # plugin object with -DGPU against the system darknet.h, our .cu files with nvcc, and the
@@ -163,10 +181,10 @@ $(BUILD)/bench/bench_gpu: bench/gpu/bench_gpu.c $(BUILD)/libplugins.a
 GPU_CHECK_OBJ := $(LIB_OBJ) $(BUILD)/plugins/cli/main.o $(BUILD)/gpucheck/test_gpu.o $(BUILD)/gpucheck/bench_gpu.o
 $(BUILD)/gpucheck/%.o: tests/gpu/%.c $(BUILD)/.flags
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+	$(CC) $(CPPFLAGS) $(ALL_INC) $(CFLAGS) -c $< -o $@
 $(BUILD)/gpucheck/%.o: bench/gpu/%.c $(BUILD)/.flags
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+	$(CC) $(CPPFLAGS) $(ALL_INC) $(CFLAGS) -c $< -o $@
 gpu-compile-check:
 ifneq ($(GPU),1)
 	$(error gpu-compile-check needs GPU=1)

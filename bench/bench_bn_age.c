@@ -23,8 +23,8 @@
 #include "run.h"
 #include "schedule.h"
 #include "train.h"
+#include "clock.h"
 
-static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec + 1e-9 * t.tv_nsec; }
 
 typedef struct {
     train_sgd sgd;
@@ -40,17 +40,17 @@ typedef struct {
 } bench_ctx;
 
 static void measure(bench_ctx *c, uint64_t done, int epoch_end) {
-    double t0 = now();
+    double t0 = dkmc_now();
     eval_result run = run_eval(c->h, c->te, NULL, NULL);
-    double t_eval = now() - t0;
+    double t_eval = dkmc_now() - t0;
     host_get_stats(c->h, c->saved);
     double corr = 1 - pow(0.99, (double)done);
     for (size_t i = 0; i < c->nstats; i++) c->debiased[i] = (float)(c->saved[i] / corr);
     host_set_stats(c->h, c->debiased);
     eval_result db = run_eval(c->h, c->te, NULL, NULL);
-    t0 = now();
+    t0 = dkmc_now();
     run_bn_update(c->h, c->tr, c->bn_limit, NULL);
-    double t_bn = now() - t0;
+    double t_bn = dkmc_now() - t0;
     eval_result ex = run_eval(c->h, c->te, NULL, NULL);
     host_set_stats(c->h, c->saved);
     int used = c->bn_limit > 0 && c->bn_limit < c->tr->n ? c->bn_limit : c->tr->n;

@@ -13,8 +13,8 @@
 #include "curve_train.h"
 #include "host.h"
 #include "wspace.h"
+#include "clock.h"
 
-static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec + 1e-9 * t.tv_nsec; }
 static int cmp(const void *a, const void *b) { double x = *(const double *)a, y = *(const double *)b; return (x > y) - (x < y); }
 
 int main(int argc, char **argv) {
@@ -51,14 +51,14 @@ int main(int argc, char **argv) {
     rng_t r;
     rng_seed(&r, 1);
     for (int round = -1; round < rounds; round++) {   /* round -1 warms up */
-        double t0 = now();
+        double t0 = dkmc_now();
         for (int it = 0; it < iters; it++) {
             host_step(h, x, y, NULL);
             host_get_grad(h, g);
             ws_sgd_step(n, w, g, v, 0.01f, 0.9f, 5e-4f, mask);
             host_set_params(h, w);
         }
-        double t1 = now();
+        double t1 = dkmc_now();
         for (int it = 0; it < iters; it++) {
             double t = rng_uniform(&r);
             float c[64];
@@ -69,7 +69,7 @@ int main(int argc, char **argv) {
                 for (size_t i = 0; i < n; i++) { m[i] = 0.9f * m[i] + c[j] * cg[i]; th[i] -= 0.01f * m[i]; }
             }
         }
-        double t2 = now();
+        double t2 = dkmc_now();
         if (round >= 0) { tp[round] = t1 - t0; tc[round] = t2 - t1; }
     }
     qsort(tp, rounds, sizeof(double), cmp);

@@ -25,13 +25,8 @@
 #include <math.h>
 #include <darknet.h>
 #include "fast.h"
+#include "clock.h"
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + 1e-9 * ts.tv_nsec;
-}
 
 static int cmp_d(const void *a, const void *b)
 {
@@ -169,10 +164,10 @@ static void time_layers(network *net, float *x, float *y, int nmodes, const int 
                             l.forward(l, n);
                             memcpy(l.delta, d0, sizeof(float) * nd);
                         }
-                        double t0 = now();
+                        double t0 = dkmc_now();
                         if (ph < 2) l.forward(l, n);
                         else l.backward(l, n);
-                        tt += now() - t0;
+                        tt += dkmc_now() - t0;
                     }
                     if (r >= 0) t[((size_t)m * 3 + ph) * rounds + r] = 1e3 * tt / it;
                 }
@@ -269,9 +264,9 @@ int main(int argc, char **argv)
                 if (m == 0 && skip_stock) { if (r >= 0) ips[r] = 1; continue; }
                 set_mode(m, tl, dl, ndl);
                 int it = r < 0 ? 1 : iters, done = 0;
-                double t0 = now();
-                for (; done < it || (r >= 0 && now() - t0 < min_secs); done++) run_once(net, what, x, y);
-                double dt = now() - t0;
+                double t0 = dkmc_now();
+                for (; done < it || (r >= 0 && dkmc_now() - t0 < min_secs); done++) run_once(net, what, x, y);
+                double dt = dkmc_now() - t0;
                 if (r >= 0) ips[m * rounds + r] = (double)done * batch / dt;
             }
         }

@@ -17,8 +17,8 @@
 #include "darknet.h"
 #include "host.h"
 #include "train.h"
+#include "clock.h"
 
-static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec + 1e-9 * t.tv_nsec; }
 static int cmp(const void *a, const void *b) { double x = *(const double *)a, y = *(const double *)b; return (x > y) - (x < y); }
 static void sync_device(void) { cudaDeviceSynchronize(); }
 
@@ -67,22 +67,22 @@ int main(int argc, char **argv) {
     for (int round = -1; round < rounds; round++) {   /* round -1 warms up */
         int it_n = round < 0 ? 2 : iters;
         sync_device();
-        double t0 = now();
+        double t0 = dkmc_now();
         for (int it = 0; it < it_n; it++) train_network_datum(dn);
         sync_device();
-        double t1 = now();
+        double t1 = dkmc_now();
         for (int it = 0; it < it_n; it++) {
             train_step_out o = { 0, 0, 0, "" };
             if (train_sgd_step(&sgd, x, y, 0.01f, &o)) { fprintf(stderr, "bench_gpu: sgd step: %s\n", o.note); return 1; }
         }
         sync_device();
-        double t2 = now();
+        double t2 = dkmc_now();
         for (int it = 0; it < it_n; it++) {
             train_step_out o = { 0, 0, 0, "" };
             if (curve_stepper_step(cs, rng_uniform(&r), x, y, 0.01f, &o)) { fprintf(stderr, "bench_gpu: curve step: %s\n", o.note); return 1; }
         }
         sync_device();
-        double t3 = now();
+        double t3 = dkmc_now();
         if (round >= 0) { td[round] = t1 - t0; ts[round] = t2 - t1; tc[round] = t3 - t2; }
     }
     qsort(td, rounds, sizeof(double), cmp); qsort(ts, rounds, sizeof(double), cmp); qsort(tc, rounds, sizeof(double), cmp);

@@ -143,7 +143,6 @@ host_net *cli_shard_net(host_net *h, const char *cfgfile, const char *weights, c
     return cli_load_net(cfgfile, weights, d, n);
 }
 
-double cli_now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec + 1e-9 * t.tv_nsec; }
 
 int cli_check_writable(const char *path) {
     ws_atomic a;

@@ -3,6 +3,7 @@
  * an error into a message and an exit code. */
 #ifndef CLI_H
 #define CLI_H
+#include "clock.h"
 #include <stdio.h>
 #include "data.h"
 #include "host.h"
@@ -44,7 +45,6 @@ host_net *cli_load_net(const char *cfgfile, const char *weights, const dataset *
  * initial weights). One process: h itself. NULL with an error (h is freed). */
 host_net *cli_shard_net(host_net *h, const char *cfgfile, const char *weights, const dataset *d, int reseed, unsigned seed);
 
-double cli_now(void);
 /* Fails early (before hours of training) if path cannot be written; creates nothing. */
 int cli_check_writable(const char *path);
 /* The same for a picture, whose extension must be .png, .svg or .pdf. */

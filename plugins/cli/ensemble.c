@@ -103,9 +103,9 @@ static int cmd_ensemble_predict(int argc, char **argv) {
     idx = malloc((size_t)m.classes * sizeof *idx);
     if (!x || !p || !idx) { cli_fail("out of memory"); goto done; }
     if (data_load_image(image, m.w, m.h, m.c, x, err)) { cli_fail("%s", err); goto done; }
-    double t0 = cli_now();
+    double t0 = dkmc_now();
     if (ens_members_predict(&m, x, p, err)) { cli_fail("%s", err); goto done; }
-    fprintf(stderr, "%s: predicted by %d member%s in %.3f seconds\n", image, m.n, m.n == 1 ? "" : "s", cli_now() - t0);
+    fprintf(stderr, "%s: predicted by %d member%s in %.3f seconds\n", image, m.n, m.n == 1 ? "" : "s", dkmc_now() - t0);
     if (m.young)
         fprintf(stderr, "ensemble predict: warning: %s%s; 'darknet swa <data> <cfg> <w.weights> -out <copy.weights>' writes "
                 "a copy with exact ones\n", m.young_note, young_more(&m));

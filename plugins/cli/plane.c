@@ -540,10 +540,10 @@ int cmd_plane(int argc, char **argv) {
     for (int k = 0; k < G * G; k++) if (s.done[k]) { print_row(G, k, &s.rows[k]); from_file++; }
 
     plane_eval_opts o = { bn_limit, no_train ? -1 : train_limit, (float)decay, decay_all, 1, s.done, stop_after, on_row, &s };
-    double t0 = cli_now();
+    double t0 = dkmc_now();
     int evaluated = plane_evaluate(&b, &grid, h, &tr, &te, &o, s.rows, err);
     if (evaluated < 0) { cli_fail("%s", err); goto done; }
-    double secs = cli_now() - t0;
+    double secs = dkmc_now() - t0;
     if (!dist_is_root()) { rc = 0; goto done; }   /* rank 0 has the rows and writes the files */
     if (from_file + evaluated < G * G) {
         fprintf(stderr, "plane: stopped after %d points (%d of %d done)%s%s\n", evaluated, from_file + evaluated, G * G,

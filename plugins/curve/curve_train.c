@@ -9,11 +9,11 @@
 #include "run.h"
 #include "train.h"
 #include "wspace.h"
+#include "clock.h"
 #ifdef GPU
 #include "gpu_kernels.h"
 #endif
 
-static double wall_now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec + 1e-9 * t.tv_nsec; }
 
 void curve_decay_mask(const curve *cv, const host_net *h, unsigned char *mask) {
     if (cv->flags & CURVE_DECAY_ALL) memset(mask, 1, cv->n);
@@ -233,11 +233,11 @@ int curve_train(curve *cv, host_net *h, const dataset *tr, const curve_train_opt
     train_loop L = { tr, B, (int)cv->epochs, &epoch, &cv->iteration, &cv->rng, cv->seed, &s, o->progress,
                      "curve epoch", o->stop_after, &c, curve_draw_t, curve_step, NULL, curve_epoch_end,
                      shard_off, host_batch(h) };
-    double t0 = dist_size() > 1 ? wall_now() : 0, c0 = dist_sum_seconds();
+    double t0 = dist_size() > 1 ? dkmc_now() : 0, c0 = dist_sum_seconds();
     uint64_t b0 = dist_sum_bytes(), i0 = cv->iteration;
     rc = train_run(&L, err);
     if (!rc && dist_size() > 1 && o->progress && cv->iteration > i0) {
-        double wall = wall_now() - t0, comm = dist_sum_seconds() - c0;
+        double wall = dkmc_now() - t0, comm = dist_sum_seconds() - c0;
         fprintf(stderr, "curve: %d ranks, batch %d = %d here; all-reduce %.0f KB per step, %.2f s of %.2f s (%.1f %%, waits for slower ranks included)\n",
                 dist_size(), B, host_batch(h), (double)(dist_sum_bytes() - b0) / (cv->iteration - i0) / 1024, comm, wall, 100 * comm / wall);
     }

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "dist.h"
+#include "clock.h"
 #ifdef DKMC_MPI
 #include <limits.h>
 #include <mpi.h>
@@ -18,7 +19,6 @@ static uint64_t g_sum_bytes;
 #ifdef DKMC_MPI
 static FILE *g_errfp;   /* rank > 0: its real stderr (its stdout and stderr go to /dev/null) */
 #include <time.h>
-static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec + 1e-9 * t.tv_nsec; }
 #endif
 double dist_sum_seconds(void) { return g_sum_secs; }
 uint64_t dist_sum_bytes(void) { return g_sum_bytes; }
@@ -120,12 +120,12 @@ int dist_finish(int rc) {
 /* an in-place sum over the ranks of n elements of elem bytes, in pieces of CHUNK */
 static void sum_in_place(void *buf, size_t n, size_t elem, MPI_Datatype type) {
     if (g_size == 1) return;
-    double t0 = now();
+    double t0 = dkmc_now();
     for (size_t o = 0; o < n; o += CHUNK) {
         size_t m = n - o < CHUNK ? n - o : CHUNK;
         MPI_Allreduce(MPI_IN_PLACE, (char *)buf + o * elem, (int)m, type, MPI_SUM, MPI_COMM_WORLD);
     }
-    g_sum_secs += now() - t0;
+    g_sum_secs += dkmc_now() - t0;
     g_sum_bytes += n * elem;
 }
 #endif

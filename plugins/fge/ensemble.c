@@ -18,36 +18,28 @@ void ens_add(ens_acc *e, const float *probs) {
     e->members++;
 }
 
-/* mean NLL and accuracy of rows p[i*k .. i*k+k) scaled by s (1/members) */
-#define EVAL_ROWS(P)                                                                  \
-    do {                                                                              \
-        for (int i = 0; i < n; i++) {                                                 \
-            int best = 0;                                                             \
-            for (int c = 1; c < k; c++) if ((P)[(size_t)i * k + c] > (P)[(size_t)i * k + best]) best = c; \
-            correct += best == labels[i];                                             \
-            double pt = s * (P)[(size_t)i * k + labels[i]];                           \
-            nll -= log(pt > 1e-30 ? pt : 1e-30);                                      \
-        }                                                                             \
-    } while (0)
+/* mean NLL and accuracy of the n rows of k probabilities at p (float f, or double d), scaled
+ * by s (1/members) */
+static eval_result eval_rows(const float *f, const double *d, int n, int k, double s, const int *labels) {
+    double nll = 0;
+    long correct = 0;
+    for (int i = 0; i < n; i++) {
+        int hit;
+        nll += f ? host_nll_hit(f + (size_t)i * k, k, labels[i], s, &hit)
+                 : host_nll_hit_d(d + (size_t)i * k, k, labels[i], s, &hit);
+        correct += hit;
+    }
+    return (eval_result){ nll / n, 100.0 * correct / n, n };
+}
 
 eval_result ens_eval(const ens_acc *e, const int *labels) {
     eval_result r = { NAN, NAN, e->n };
     if (!e->members || !e->n) return r;
-    int n = e->n, k = e->classes;
-    double s = 1.0 / e->members, nll = 0;
-    long correct = 0;
-    EVAL_ROWS(e->sum);
-    r.nll = nll / n; r.acc = 100.0 * correct / n;
-    return r;
+    return eval_rows(NULL, e->sum, e->n, e->classes, 1.0 / e->members, labels);
 }
 
 eval_result probs_eval(const float *probs, int n, int classes, const int *labels) {
     eval_result r = { NAN, NAN, n };
     if (!n) return r;
-    int k = classes;
-    double s = 1.0, nll = 0;
-    long correct = 0;
-    EVAL_ROWS(probs);
-    r.nll = nll / n; r.acc = 100.0 * correct / n;
-    return r;
+    return eval_rows(probs, NULL, n, classes, 1.0, labels);
 }

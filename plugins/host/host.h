@@ -27,6 +27,7 @@ typedef struct {
 typedef struct host_net host_net;
 
 /* Error reporting: functions that can fail return NULL / nonzero and fill err (one line). */
+#include <math.h>
 #include "errlen.h"
 #define HOST_ERRLEN DKMC_ERRLEN   /* alias: the project has one error length */
 
@@ -76,6 +77,22 @@ void host_unpack_payload(const host_net *h, const float *payload, float *params,
  * updated by Darknet's EMA as in ordinary training (host_bn_initial_share shrinks by 0.99).
  * Read the gradient with host_get_grad. */
 float host_step(host_net *h, const float *x, const float *y, int *correct);
+/* One image's share of the metrics every evaluation reports: -log(scale * p[lab]) with the
+ * probability clamped at 1e-30 (a NaN probability gives NaN: a diverged network is not
+ * scored as merely wrong), and in *hit whether the first maximum of p[0..k) is lab. scale is
+ * 1, or 1/members for an ensemble's summed probabilities (kept in double: host_nll_hit_d).
+ * One definition for both element types. */
+#define HOST_NLL_HIT(name, T)                                                              \
+    static inline double name(const T *p, int k, int lab, double scale, int *hit) {       \
+        int best = 0;                                                                      \
+        for (int c = 1; c < k; c++) if (p[c] > p[best]) best = c;                          \
+        *hit = best == lab;                                                                \
+        double pt = scale * p[lab];                                                        \
+        return isnan(pt) ? NAN : -log(pt > 1e-30 ? pt : 1e-30);                            \
+    }
+HOST_NLL_HIT(host_nll_hit, float)
+HOST_NLL_HIT(host_nll_hit_d, double)
+#undef HOST_NLL_HIT
 /* d(mean loss)/dθ of the last step, in params order. */
 void host_get_grad(const host_net *h, float *flat);
 void host_zero_grad(host_net *h);

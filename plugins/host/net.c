@@ -316,10 +316,9 @@ float host_step(host_net *h, const float *x, const float *y, int *correct) {
     int c = 0;
     double nll = 0;
     for (int i = 0; i < B; i++) {
-        const float *p = net->output + (size_t)i * k;
-        int lab = argmax((float *)y + (size_t)i * k, k);
-        c += argmax((float *)p, k) == lab;
-        nll -= isnan(p[lab]) ? NAN : log(p[lab] > 1e-30f ? p[lab] : 1e-30);
+        int hit;
+        nll += host_nll_hit(net->output + (size_t)i * k, k, argmax((float *)y + (size_t)i * k, k), 1, &hit);
+        c += hit;
     }
     if (correct) *correct = c;
     return (float)(nll / B);

@@ -7,8 +7,8 @@
 #include <unistd.h>
 #include "run.h"
 #include "wspace.h"
+#include "clock.h"
 
-static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec + 1e-9 * t.tv_nsec; }
 
 /* On a terminal: one line rewritten in place twice a second. Into a file or pipe: a plain
  * line every 15 seconds, so logs stay readable. */
@@ -17,7 +17,7 @@ void run_progress(const char *label, long i, long n) {
     static int tty = -1;
     if (!label) return;
     if (tty < 0) tty = isatty(2);
-    double t = now();
+    double t = dkmc_now();
     if (tty) {
         if (i < n && t - last < 0.5) return;
         last = t;
@@ -49,12 +49,9 @@ eval_result run_eval(host_net *h, const dataset *d, float *probs, const char *pr
         data_batch(d, order, s, n, x, y, 0, NULL);
         host_predict(h, x, n, p);
         for (int i = 0; i < n; i++) {
-            const float *pi = p + (size_t)i * k;
-            int lab = d->labels[s + i], best = 0;
-            for (int c = 1; c < k; c++) if (pi[c] > pi[best]) best = c;
-            correct += best == lab;
-            /* NaN probabilities (a diverged network) make the NLL NaN, not the clamp value */
-            nll -= isnan(pi[lab]) ? NAN : log(pi[lab] > 1e-30f ? pi[lab] : 1e-30);
+            int hit;
+            nll += host_nll_hit(p + (size_t)i * k, k, d->labels[s + i], 1, &hit);
+            correct += hit;
         }
         if (probs) memcpy(probs + (size_t)s * k, p, (size_t)n * k * sizeof(float));
         run_progress(progress, s + n, d->n);

@@ -11,8 +11,8 @@
 #include "rng.h"
 #include "run.h"
 #include "wspace.h"
+#include "clock.h"
 
-static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec + 1e-9 * t.tv_nsec; }
 
 static int basis_alloc(plane_basis *b, size_t n, char *err) {
     memset(b, 0, sizeof *b);
@@ -197,7 +197,7 @@ static int grid_eval(void *vj, int item, double *out, char *err) {
     r.y = r.beta * J->b->dy;
     plane_point(J->b, r.x, r.y, J->w);
     host_set_params(J->h, J->w);
-    if (J->done) fmt_secs(eta, sizeof eta, (now() - J->t0) / J->done * (J->ntodo - J->done));
+    if (J->done) fmt_secs(eta, sizeof eta, (dkmc_now() - J->t0) / J->done * (J->ntodo - J->done));
     else snprintf(eta, sizeof eta, "?");
     snprintf(label, sizeof label, "point %d/%d (i=%d j=%d, eta %s) bn", item + 1, J->ntodo, i, j, eta);
     run_bn_update(J->h, J->tr, o->bn_limit, o->progress ? label : NULL);
@@ -253,7 +253,7 @@ int plane_evaluate(const plane_basis *b, const plane_grid *g, host_net *h, const
     for (int k = 0; k < total; k++) if (!(o->done && o->done[k])) todo[ntodo++] = k;
     if (o->stop_after > 0 && o->stop_after < ntodo) ntodo = o->stop_after;
     /* with several ranks, rank r evaluates todo[q*size + r] in round q; rank 0 gets the rows */
-    grid_job J = { b, g, h, tr, te, &trl, o, rows, todo, ntodo, 0, w, mask, now() };
+    grid_job J = { b, g, h, tr, te, &trl, o, rows, todo, ntodo, 0, w, mask, dkmc_now() };
     int rc = dist_map(ntodo, 9, &J, grid_eval, grid_deliver, err);
     free(w); free(mask); free(todo);
     return rc ? -1 : ntodo;

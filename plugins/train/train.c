@@ -8,11 +8,11 @@
 #include "run.h"
 #include "train.h"
 #include "wspace.h"
+#include "clock.h"
 #ifdef GPU
 #include "gpu_kernels.h"
 #endif
 
-static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec + 1e-9 * t.tv_nsec; }
 
 /* a hook's reason for a divergence, put in the loop's words */
 static void diverged_at(char *err, int epoch, int it) {
@@ -37,7 +37,7 @@ int train_run(train_loop *L, char *err) {
     char label[64];
     while (*L->epoch < L->epochs && !rc) {
         int e = *L->epoch + 1;
-        double t0 = now();
+        double t0 = dkmc_now();
         srand((unsigned)(L->seed * 7919u + (uint64_t)e));
         data_identity(order, d->n);
         data_shuffle(order, d->n, L->rng);
@@ -69,7 +69,7 @@ int train_run(train_loop *L, char *err) {
         (*L->epoch)++;
         done_here++;
         int last = *L->epoch == L->epochs || (L->stop_after && done_here >= L->stop_after);
-        train_epoch_info info = { e, lr, obj_sum / iters, nll_sum / iters, 100.0 * correct / ((double)iters * B), now() - t0 };
+        train_epoch_info info = { e, lr, obj_sum / iters, nll_sum / iters, 100.0 * correct / ((double)iters * B), dkmc_now() - t0 };
         int hr = L->epoch_end ? L->epoch_end(L->ctx, &info, last, err) : 0;
         if (hr) { if (hr == TRAIN_DIVERGED) diverged_at(err, e, iters - 1); rc = -1; break; }
         if (L->stop_after && done_here >= L->stop_after) break;
