@@ -66,10 +66,9 @@ void host_get_stats(const host_net *h, float *flat);
 void host_set_stats(host_net *h, const float *flat);
 /* mask[i] = 1 where params[i] is a conv/connected/local weight (Darknet decays only those) */
 void host_decay_mask(const host_net *h, unsigned char *mask);
-/* The .weights payload (params and stats interleaved in file order) and back. */
+/* The .weights payload (params and stats interleaved in file order). */
 size_t host_payload_len(const host_net *h);
 void host_pack_payload(const host_net *h, const float *params, const float *stats, float *payload);
-void host_unpack_payload(const host_net *h, const float *payload, float *params, float *stats);
 
 /* Training-mode batch step: zero the accumulators, load x (batch*inputs) and y (batch*classes
  * one-hot) into net->input/truth, forward + backward with train=1. Returns the mean loss over

@@ -189,14 +189,6 @@ void host_pack_payload(const host_net *h, const float *params, const float *stat
         pos += b->n;
     }
 }
-void host_unpack_payload(const host_net *h, const float *payload, float *params, float *stats) {
-    size_t pos = 0;
-    for (int i = 0; i < h->nblocks; i++) {
-        const hp_block *b = &h->blocks[i];
-        float *dst = is_stat(b->kind) ? stats : params;
-        if (dst) memcpy(dst + b->offset, payload + pos, b->n * sizeof(float));
-        pos += b->n;
-    }
 }
 
 void host_zero_grad(host_net *h) {
