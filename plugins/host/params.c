@@ -189,7 +189,6 @@ void host_pack_payload(const host_net *h, const float *params, const float *stat
         pos += b->n;
     }
 }
-}
 
 void host_zero_grad(host_net *h) {
     if (h->gpu >= 0) { host__zero_grad_dev(h); return; }
