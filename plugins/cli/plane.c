@@ -63,20 +63,7 @@ static const char *mode_name[] = { "curve", "points", "random" };
 /* A marked point of the plane: a bend, one of the three networks, or the centre. */
 typedef struct { const char *kind; int index; double x, y; plot_marker shape; char label[64]; } mark;
 
-typedef struct {
-    int g;
-    plane_row *rows;
-    unsigned char *done;
-    const char *partial;     /* NULL: no partial file */
-    const char *settings;
-} grid_state;
-
-/* ---- formatting ---- */
-static void fmt_val(char *buf, size_t n, double v, int prec) {
-    if (isnan(v)) snprintf(buf, n, "nan");
-    else snprintf(buf, n, "%.*f", prec, v);
-}
-
+/* ---- the table ---- */
 static void print_header(void) {
     printf("%4s %4s %10s %10s %10s %10s %8s %10s %8s\n", "i", "j", "x", "y", "tr_loss", "tr_nll", "tr_err", "te_nll", "te_err");
 }
@@ -86,115 +73,22 @@ static void print_row(int g, int k, const plane_row *r) {
     fflush(stdout);
 }
 
-/* ---- the partial file ---- */
-static int write_partial(const grid_state *s, char *err) {
-    ws_atomic a;
-    if (ws_atomic_open(&a, s->partial, err)) return -1;
-    FILE *f = a.fp;
-    fprintf(f, "# darknet plane partial 1\n# settings %s\n", s->settings);
-    for (int k = 0; k < s->g * s->g; k++) {
-        if (!s->done[k]) continue;
-        const plane_row *r = &s->rows[k];
-        fprintf(f, "%d,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g\n", k, r->alpha, r->beta, r->x, r->y,
-                r->tr_loss, r->tr_nll, r->tr_err, r->te_nll, r->te_err);
-    }
-    return ws_atomic_commit(&a, err);
-}
-
 static int on_row(void *ctx, int k, const plane_row *r, char *err) {
-    grid_state *s = ctx;
-    s->done[k] = 1;
+    plane_state *s = ctx;
     print_row(s->g, k, r);
-    return s->partial ? write_partial(s, err) : 0;
+    return plane_state_done(s, k, r, err);
 }
 
-/* The first key=value of the settings that differs, for a one-line refusal. */
-static void settings_diff(const char *have, const char *want, char *out, size_t n) {
-    char *a = strdup(have), *b = strdup(want);
-    if (!a || !b) { snprintf(out, n, "other settings"); free(a); free(b); return; }
-    char *sa, *sb;
-    char *ta = strtok_r(a, " ", &sa), *tb = strtok_r(b, " ", &sb);
-    while (ta && tb && !strcmp(ta, tb)) { ta = strtok_r(NULL, " ", &sa); tb = strtok_r(NULL, " ", &sb); }
-    if (ta && tb) snprintf(out, n, "it has %s, this run has %s", ta, tb);
-    else snprintf(out, n, "other settings");
-    free(a); free(b);
-}
-
-/* Load the finished points of an interrupted grid with the same settings. */
-static int read_partial(const char *path, grid_state *s) {
-    FILE *f = fopen(path, "r");
-    if (!f) return cli_fail("%s: cannot read the partial grid: %m", path);
-    char *line = NULL;
-    size_t cap = 0;
-    int rc = 0, lineno = 0, count = 0;
-    ssize_t len;
-    while ((len = getline(&line, &cap, f)) >= 0) {
-        lineno++;
-        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r')) line[--len] = 0;
-        if (lineno == 1) {
-            if (strcmp(line, "# darknet plane partial 1")) { rc = cli_fail("%s: not a partial grid of darknet plane", path); break; }
-            continue;
-        }
-        if (lineno == 2) {
-            if (strncmp(line, "# settings ", 11)) { rc = cli_fail("%s: line 2: no settings line", path); break; }
-            if (strcmp(line + 11, s->settings)) {
-                char why[400];
-                settings_diff(line + 11, s->settings, why, sizeof why);
-                rc = cli_fail("%s: the partial grid was made with other settings (%s); resume needs the same grid, basis, data and limits", path, why);
-                break;
-            }
-            continue;
-        }
-        double v[9];
-        char *p = line, *end;
-        long k = strtol(p, &end, 10);
-        int ok = end != p && *end == ',' && k >= 0 && k < (long)s->g * s->g;
-        for (int q = 0; ok && q < 9; q++) {
-            p = end + 1;
-            v[q] = strtod(p, &end);
-            ok = end != p && (q == 8 ? *end == 0 : *end == ',');
-        }
-        if (!ok) { rc = cli_fail("%s: line %d: malformed grid row", path, lineno); break; }
-        plane_row *r = &s->rows[k];
-        r->alpha = v[0]; r->beta = v[1]; r->x = v[2]; r->y = v[3];
-        r->tr_loss = v[4]; r->tr_nll = v[5]; r->tr_err = v[6]; r->te_nll = v[7]; r->te_err = v[8];
-        s->done[k] = 1;
-        count++;
+/* the marks as the CSV has them */
+static void csv_marks(const mark *m, int nm, plane_mark *pm) {
+    for (int q = 0; q < nm; q++) {
+        snprintf(pm[q].kind, sizeof pm[q].kind, "%s", m[q].kind);
+        pm[q].index = m[q].index; pm[q].x = m[q].x; pm[q].y = m[q].y;
     }
-    if (!rc && lineno < 2) rc = cli_fail("%s: truncated partial grid (no settings line)", path);
-    free(line);
-    fclose(f);
-    if (!rc) fprintf(stderr, "plane: resuming %s: %d of %d grid points done\n", path, count, s->g * s->g);
-    return rc;
-}
-
-/* ---- the CSV ---- */
-static int write_csv(const char *path, const grid_state *s, const plane_basis *b, const mark *m, int nm,
-                     const double *ct, const double *cx, const double *cy, int ncurve) {
-    ws_atomic a;
-    char err[DKMC_ERRLEN];
-    if (ws_atomic_open(&a, path, err)) return cli_fail("%s", err);
-    FILE *f = a.fp;
-    fprintf(f, "kind,i,j,t,alpha,beta,x,y,tr_loss,tr_nll,tr_err,te_nll,te_err\n");
-    for (int q = 0; q < nm; q++)
-        fprintf(f, "%s,%d,,,%.6f,%.6f,%.6f,%.6f,,,,,\n", m[q].kind, m[q].index, m[q].x / b->dx, m[q].y / b->dy, m[q].x, m[q].y);
-    for (int q = 0; q < ncurve; q++)
-        fprintf(f, "curve,%d,,%.6f,%.6f,%.6f,%.6f,%.6f,,,,,\n", q, ct[q], cx[q] / b->dx, cy[q] / b->dy, cx[q], cy[q]);
-    for (int k = 0; k < s->g * s->g; k++) {
-        const plane_row *r = &s->rows[k];
-        char v[5][40];
-        fmt_val(v[0], 40, r->tr_loss, 6); fmt_val(v[1], 40, r->tr_nll, 6); fmt_val(v[2], 40, r->tr_err, 4);
-        fmt_val(v[3], 40, r->te_nll, 6); fmt_val(v[4], 40, r->te_err, 4);
-        fprintf(f, "grid,%d,%d,,%.6f,%.6f,%.6f,%.6f,%s,%s,%s,%s,%s\n", k / s->g, k % s->g, r->alpha, r->beta, r->x, r->y,
-                v[0], v[1], v[2], v[3], v[4]);
-    }
-    if (ws_atomic_commit(&a, err)) return cli_fail("%s", err);
-    fprintf(stderr, "wrote %s\n", path);
-    return 0;
 }
 
 /* ---- the pictures ---- */
-static int write_png(const char *path, const char *title, const char *cbar, const grid_state *s, int which,
+static int write_png(const char *path, const char *title, const char *cbar, const plane_state *s, int which,
                      double vmax, double log_alpha, int mode, const mark *m, int nm,
                      const double *cx, const double *cy, int ncurve) {
     int g = s->g;
@@ -233,89 +127,31 @@ static void png_names(const char *prefix, char *tr, char *te, size_t n) {
     snprintf(te, n, "%.*s_test_error.png", (int)(l - cut), prefix);
 }
 
-/* The two pictures of a plane CSV (write_csv's layout), as "darknet plane" draws them:
+/* The two pictures of a plane CSV (plane_write_csv's layout), as "darknet plane" draws them:
  * "darknet plot plane.csv -plane -png PREFIX". The networks' file names are not in the
  * CSV, so their markers go unlabelled. */
 int cli_plane_pictures(const char *path, const char *prefix) {
-    char trpng[4200], tepng[4200];
+    char trpng[4200], tepng[4200], err[DKMC_ERRLEN];
     png_names(prefix, trpng, tepng, sizeof trpng);
-    FILE *f = fopen(path, "r");
-    if (!f) return cli_fail("%s: cannot open", path);
-    if (cli_check_writable(trpng) || cli_check_writable(tepng)) { fclose(f); return 1; }
-    char *line = NULL;
-    size_t cap = 0;
-    int rc = 0, lineno = 0, nm = 0, ncurve = 0, ngrid = 0, mode = MODE_POINTS;
-    mark m[CURVE_MAX_BENDS];
-    double *cx = NULL, *cy = NULL;
-    plane_row *rows = NULL;
-    int *ij = NULL;
-    while (!rc && getline(&line, &cap, f) >= 0) {
-        lineno++;
-        line[strcspn(line, "\r\n")] = 0;
-        if (lineno == 1) {
-            if (strcmp(line, "kind,i,j,t,alpha,beta,x,y,tr_loss,tr_nll,tr_err,te_nll,te_err"))
-                rc = cli_fail("%s: not a CSV of darknet plane (its header differs)", path);
-            continue;
-        }
-        char *fld[13], *p = line;
-        int nf = 0;
-        while (nf < 13 && p) fld[nf++] = strsep(&p, ",");
-        if (nf != 13 || p) { rc = cli_fail("%s:%d: %d fields, not 13", path, lineno, nf + (p != NULL)); break; }
-        char *e1, *e2, *e3;
-        double x = strtod(fld[6], &e1), y = strtod(fld[7], &e2);
-        long idx = strtol(fld[1], &e3, 10);
-        if (*e1 || *e2 || *e3 || e1 == fld[6] || e2 == fld[7] || e3 == fld[1] || !isfinite(x) || !isfinite(y) || idx < 0 || idx > 1000000) {
-            rc = cli_fail("%s:%d: i, x or y is not a number", path, lineno);
-            break;
-        }
-        if (!strcmp(fld[0], "grid")) {
-            plane_row *r = realloc(rows, (ngrid + 1) * sizeof *rows);
-            int *q = realloc(ij, 2 * (ngrid + 1) * sizeof *ij);
-            if (!r || !q) { free(r ? r : rows); free(q ? q : ij); rows = NULL; ij = NULL; rc = cli_fail("out of memory"); break; }
-            rows = r; ij = q;
-            rows[ngrid] = (plane_row){ .x = x, .y = y, .tr_loss = strtod(fld[8], NULL), .te_err = strtod(fld[12], NULL) };
-            ij[2 * ngrid] = (int)idx; ij[2 * ngrid + 1] = (int)strtol(fld[2], &e3, 10);
-            if (*e3 || e3 == fld[2]) { rc = cli_fail("%s:%d: j is not a number", path, lineno); break; }
-            ngrid++;
-        } else if (!strcmp(fld[0], "curve")) {
-            double *a = realloc(cx, (ncurve + 1) * sizeof *cx), *b = a ? realloc(cy, (ncurve + 1) * sizeof *cy) : NULL;
-            if (a) cx = a;
-            if (!b) { rc = cli_fail("out of memory"); break; }
-            cy = b; cx[ncurve] = x; cy[ncurve] = y; ncurve++;
-        } else if (nm < CURVE_MAX_BENDS && (!strcmp(fld[0], "bend") || !strcmp(fld[0], "point") || !strcmp(fld[0], "center"))) {
-            mode = fld[0][0] == 'b' ? MODE_CURVE : fld[0][0] == 'c' ? MODE_RANDOM : MODE_POINTS;
-            m[nm] = (mark){ .kind = mode_name[mode], .index = (int)idx, .x = x, .y = y, .shape = mode == MODE_POINTS && idx == 1 ? PLOT_DIAMOND : PLOT_CIRCLE };
-            nm++;
-        } else {
-            rc = cli_fail("%s:%d: unknown row kind '%s'", path, lineno, fld[0]);
-        }
+    plane_csv c;
+    if (plane_read_csv(path, &c, err)) return cli_fail("%s", err);
+    if (cli_check_writable(trpng) || cli_check_writable(tepng)) { plane_csv_free(&c); return 1; }
+    int mode = MODE_POINTS, nm = c.nm;
+    mark m[PLANE_MAX_MARKS];
+    for (int q = 0; q < nm; q++) {
+        const plane_mark *pm = &c.marks[q];
+        mode = pm->kind[0] == 'b' ? MODE_CURVE : pm->kind[0] == 'c' ? MODE_RANDOM : MODE_POINTS;
+        m[q] = (mark){ .kind = mode_name[mode], .index = pm->index, .x = pm->x, .y = pm->y,
+                       .shape = mode == MODE_POINTS && pm->index == 1 ? PLOT_DIAMOND : PLOT_CIRCLE };
     }
-    fclose(f);
-    free(line);
-    int g = (int)lround(sqrt(ngrid));
-    if (!rc && (g < 2 || g * g != ngrid)) rc = cli_fail("%s: %d grid rows, not a square grid of at least 2 x 2", path, ngrid);
-    grid_state s = { g, NULL, NULL, NULL, NULL };
-    if (!rc && !(s.rows = calloc((size_t)ngrid, sizeof *s.rows))) rc = cli_fail("out of memory");
-    unsigned char *seen = rc ? NULL : calloc((size_t)ngrid, 1);
-    if (!rc && !seen) rc = cli_fail("out of memory");
-    for (int k = 0; !rc && k < ngrid; k++) {
-        int i = ij[2 * k], j = ij[2 * k + 1];
-        if (i < 0 || i >= g || j < 0 || j >= g || seen[i * g + j]) {
-            rc = cli_fail("%s: grid row %d (i %d, j %d): out of the %d x %d grid or given twice", path, k + 1, i, j, g, g);
-            break;
-        }
-        seen[i * g + j] = 1;
-        s.rows[i * g + j] = rows[k];
-    }
-    free(seen);
     for (int q = 0; q < nm && mode == MODE_CURVE; q++)   /* end points: circles; middle bends: diamonds */
         m[q].shape = q == 0 || q == nm - 1 ? PLOT_CIRCLE : PLOT_DIAMOND;
-    int has_train = 0;
-    for (int k = 0; !rc && k < ngrid; k++) has_train |= isfinite(rows[k].tr_loss);
-    if (!rc && has_train)
-        rc = write_png(trpng, "train loss", "train loss", &s, 0, 5.0, -5, mode, m, nm, cx, cy, ncurve);
-    if (!rc) rc = write_png(tepng, "test error (%)", "test error (%)", &s, 1, 40, -1, mode, m, nm, cx, cy, ncurve);
-    free(s.rows); free(rows); free(ij); free(cx); free(cy);
+    plane_state s = { .g = c.g, .rows = c.rows };
+    int rc = 0, has_train = 0;
+    for (int k = 0; k < c.g * c.g; k++) has_train |= isfinite(c.rows[k].tr_loss);
+    if (has_train) rc = write_png(trpng, "train loss", "train loss", &s, 0, 5.0, -5, mode, m, nm, c.cx, c.cy, c.ncurve);
+    if (!rc) rc = write_png(tepng, "test error (%)", "test error (%)", &s, 1, 40, -1, mode, m, nm, c.cx, c.cy, c.ncurve);
+    plane_csv_free(&c);
     return rc;
 }
 
@@ -425,7 +261,7 @@ int cmd_plane(int argc, char **argv) {
     mark m[CURVE_MAX_BENDS];
     double *ct = NULL, *cx = NULL, *cy = NULL;
     float *w[3] = { NULL, NULL, NULL };
-    grid_state s = { G, NULL, NULL, NULL, NULL };
+    plane_state s = { 0 };
     char err[DKMC_ERRLEN], settings[1024], desc[600] = "";
     int decay_given = decay >= 0, decay_all = 0;
     if (!decay_given) decay = host_cfg_decay(h);
@@ -510,13 +346,11 @@ int cmd_plane(int argc, char **argv) {
              "test_images=%d decay=%.9g%s data=%016llx batch=%d",
              mode_name[mode], n, (unsigned long long)hb, G, grid.a0, grid.a1, grid.b0, grid.b1, bn_n, tr_n, te.n, decay, decay_all ? ":all" : "",
              (unsigned long long)hd, host_batch(h));
-    s.settings = settings;
-    s.partial = csv ? partial : NULL;
-    s.rows = calloc((size_t)G * G, sizeof *s.rows);
-    s.done = calloc((size_t)G * G, 1);
-    if (!s.rows || !s.done) { cli_fail("out of memory for a grid of %d x %d", G, G); goto done; }
+    if (plane_state_init(&s, G, csv ? partial : NULL, settings, err)) { cli_fail("%s", err); goto done; }
     if (resume) {   /* rank 0 reads the partial file; every rank learns which points are done */
-        int bad = dist_is_root() ? read_partial(resume, &s) : 0;
+        int count = 0, bad = dist_is_root() ? plane_state_resume(&s, resume, &count, err) : 0;
+        if (bad) cli_fail("%s", err);
+        else if (dist_is_root()) fprintf(stderr, "plane: resuming %s: %d of %d grid points done\n", resume, count, G * G);
         dist_bcast(&bad, sizeof bad, 0);
         if (bad) goto done;
         dist_bcast(s.done, (size_t)G * G, 0);
@@ -568,15 +402,17 @@ int cmd_plane(int argc, char **argv) {
     fflush(stdout);
     rc = 0;
     if (csv) {
-        if (write_csv(csv, &s, &b, m, nm, ct, cx, cy, ncurve)) rc = 1;
-        else unlink(partial);
+        plane_mark pm[CURVE_MAX_BENDS];
+        csv_marks(m, nm, pm);
+        if (plane_write_csv(csv, &s, &b, pm, nm, ct, cx, cy, ncurve, err)) rc = cli_fail("%s", err);
+        else { fprintf(stderr, "wrote %s\n", csv); unlink(partial); }
     }
     if (!rc && png && !no_train)
         rc = write_png(trpng, "train loss", "train loss", &s, 0, 5.0, -5, mode, m, nm, cx, cy, ncurve);
     if (!rc && png)
         rc = write_png(tepng, "test error (%)", "test error (%)", &s, 1, 40, -1, mode, m, nm, cx, cy, ncurve);
 done:
-    free(s.rows); free(s.done);
+    plane_state_free(&s);
     free(ct); free(cx); free(cy);
     for (int q = 0; q < 3; q++) free(w[q]);
     plane_basis_free(&b);

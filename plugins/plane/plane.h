@@ -103,4 +103,47 @@ int plane_evaluate(const plane_basis *b, const plane_grid *g, host_net *h, const
  * of a basis and of data sets, so that a resumed grid belongs to the same settings. */
 #define PLANE_HASH_INIT 0xcbf29ce484222325ULL
 uint64_t plane_hash(uint64_t h, const void *data, size_t len);
+/* ---- a grid's files (plane_files.c) ----
+ * The partial file makes a grid resumable: rewritten atomically after every finished point,
+ * it holds a magic line, one settings line (whatever a resumed grid must share: basis and
+ * data fingerprints, grid, limits, decay) and one row per finished point, its values printed
+ * exactly (%.17g), so that a resumed grid's CSV equals that of an uninterrupted run byte for
+ * byte. The CSV: a header, one row per marked point (a bend, one of three networks, the
+ * centre of random directions), per point of the curve drawn in the plane, per grid point. */
+typedef struct {
+    int g;                   /* g x g points, point k = i * g + j */
+    plane_row *rows;
+    unsigned char *done;     /* g*g flags: finished */
+    const char *partial;     /* the partial file, rewritten after every point; NULL: none */
+    const char *settings;    /* one line without newline */
+} plane_state;
+int  plane_state_init(plane_state *s, int g, const char *partial, const char *settings, char *err);
+void plane_state_free(plane_state *s);
+/* Point k finished with r: recorded, and the partial file (if any) rewritten. */
+int  plane_state_done(plane_state *s, int k, const plane_row *r, char *err);
+/* The finished points of the interrupted grid in `path`; refused (-1, err names the first
+ * setting that differs) when it was made with other settings, and when it is not a partial
+ * file, truncated or malformed (err names the file and line). *count: points loaded. */
+int  plane_state_resume(plane_state *s, const char *path, int *count, char *err);
+
+#define PLANE_MAX_MARKS 64
+typedef struct { char kind[8]; int index; double x, y; } plane_mark;   /* "bend", "point", "center" */
+/* The CSV of a finished grid (b: its basis, for alpha and beta of the marks and the curve;
+ * ct/cx/cy: ncurve points of the curve, t and distance coordinates; may be 0). */
+int  plane_write_csv(const char *path, const plane_state *s, const plane_basis *b, const plane_mark *m, int nm,
+                     const double *ct, const double *cx, const double *cy, int ncurve, char *err);
+/* A CSV read back, for pictures: the grid's rows (x, y, every metric) in grid order, the
+ * marks and the curve's points in distance units. Refuses another header, rows with other
+ * than 13 fields or non-numbers, unknown kinds, a grid that is not square or has a point
+ * given twice. */
+typedef struct {
+    int g;
+    plane_row *rows;
+    plane_mark marks[PLANE_MAX_MARKS];
+    int nm;
+    double *cx, *cy;
+    int ncurve;
+} plane_csv;
+int  plane_read_csv(const char *path, plane_csv *c, char *err);
+void plane_csv_free(plane_csv *c);
 #endif

@@ -2,6 +2,7 @@
  * at its expected coordinates, plane points at those coordinates give the networks back,
  * identical or collinear points are refused, random directions are filter-normalised, and
  * the grid evaluation matches a direct evaluation and resumes to the same numbers. */
+#include <math.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -245,12 +246,122 @@ static void test_grid_matches_direct_eval_and_resumes(void **s) {
     host_free(h); unlink(cfgp); free(cfgp);
 }
 
+/* ---- the grid's files (plane_files.c) ---- */
+
+static plane_row row_k(int k) {
+    /* values with all 17 digits in play, a NaN (no train metrics), negative coordinates */
+    return (plane_row){ k * 0.1 - 0.2, 1.0 / (k + 3), -k / 7.0, M_PI * k, 1.0 / 3 + k, k % 2 ? NAN : 2.0 / 3,
+                        100.0 * k / 9, exp(-k), 50 + 1e-9 * k };
+}
+
+static int same_row(const plane_row *a, const plane_row *b) {
+    const double *x = &a->alpha, *y = &b->alpha;
+    for (int q = 0; q < 9; q++)
+        if (!(x[q] == y[q] || (isnan(x[q]) && isnan(y[q])))) return 0;
+    return 1;
+}
+
+/* A partial file written after each point and read back: the same doubles bit for bit, only
+ * the finished points; other settings, another file, a truncated one and a malformed row are
+ * refused with the file (and line) named. */
+static void test_partial_file(void **st) {
+    (void)st;
+    char err[PLANE_ERRLEN], *path = tu_temp_path(".partial");
+    plane_state a, b;
+    assert_int_equal(plane_state_init(&a, 4, path, "mode=points grid=4 data=00ff", err), 0);
+    const int ks[] = { 0, 5, 6, 15 };
+    for (int q = 0; q < 4; q++) { plane_row r = row_k(ks[q]); assert_int_equal(plane_state_done(&a, ks[q], &r, err), 0); }
+    assert_int_equal(plane_state_init(&b, 4, NULL, "mode=points grid=4 data=00ff", err), 0);
+    int count = -1;
+    assert_int_equal(plane_state_resume(&b, path, &count, err), 0);
+    assert_int_equal(count, 4);
+    for (int k = 0; k < 16; k++) {
+        assert_int_equal(b.done[k], a.done[k]);
+        if (b.done[k]) assert_true(same_row(&b.rows[k], &a.rows[k]));
+    }
+    plane_state_free(&b);
+    assert_int_equal(plane_state_init(&b, 4, NULL, "mode=points grid=4 data=0100", err), 0);
+    assert_int_equal(plane_state_resume(&b, path, &count, err), -1);
+    assert_non_null(strstr(err, "it has data=00ff, this run has data=0100"));
+    assert_non_null(strstr(err, path));
+    plane_state_free(&b);
+    /* broken files */
+    const char *bad[][2] = {
+        { "not a partial\n", "not a partial grid" },
+        { "# darknet plane partial 1\n", "truncated" },
+        { "# darknet plane partial 1\nsettings missing\n", "line 2: no settings line" },
+        { "# darknet plane partial 1\n# settings mode=points grid=4 data=00ff\n3,1,2,3,4,5,6,7,8\n", "line 3: malformed" },
+        { "# darknet plane partial 1\n# settings mode=points grid=4 data=00ff\n16,1,2,3,4,5,6,7,8,9\n", "line 3: malformed" },
+        { "# darknet plane partial 1\n# settings mode=points grid=4 data=00ff\n1,1,2,3,4,5,6,7,8,9x\n", "line 3: malformed" },
+    };
+    for (size_t q = 0; q < sizeof bad / sizeof *bad; q++) {
+        char *f = tu_write_temp(".partial", bad[q][0]);
+        assert_int_equal(plane_state_init(&b, 4, NULL, "mode=points grid=4 data=00ff", err), 0);
+        assert_int_equal(plane_state_resume(&b, f, &count, err), -1);
+        if (!strstr(err, bad[q][1]) || !strstr(err, f)) fail_msg("case %zu: '%s'", q, err);
+        plane_state_free(&b);
+        unlink(f);
+        free(f);
+    }
+    plane_state_free(&a);
+    unlink(path);
+    free(path);
+}
+
+/* The CSV written and read back: every grid row at its (i, j) with the printed precision,
+ * the marks and the curve; a point given twice and a grid that is not square are refused. */
+static void test_csv_round_trip(void **st) {
+    (void)st;
+    char err[PLANE_ERRLEN], *path = tu_temp_path(".csv");
+    plane_state a;
+    assert_int_equal(plane_state_init(&a, 3, NULL, "", err), 0);
+    for (int k = 0; k < 9; k++) { plane_row r = row_k(k); assert_int_equal(plane_state_done(&a, k, &r, err), 0); }
+    plane_basis b = { .dx = 2.5, .dy = 0.5 };
+    plane_mark m[3] = { { "bend", 0, 0, 0 }, { "bend", 1, 1.25, 0.4 }, { "bend", 2, 2.5, 0 } };
+    double ct[2] = { 0, 1 }, cx[2] = { 0, 2.5 }, cy[2] = { 0, 0 };
+    assert_int_equal(plane_write_csv(path, &a, &b, m, 3, ct, cx, cy, 2, err), 0);
+    plane_csv c;
+    assert_int_equal(plane_read_csv(path, &c, err), 0);
+    assert_int_equal(c.g, 3);
+    assert_int_equal(c.nm, 3);
+    assert_int_equal(c.ncurve, 2);
+    assert_string_equal(c.marks[1].kind, "bend");
+    assert_true(fabs(c.marks[1].x - 1.25) < 1e-6 && fabs(c.marks[1].y - 0.4) < 1e-6);
+    assert_true(c.cx[1] == 2.5 && c.cy[1] == 0);
+    for (int k = 0; k < 9; k++) {
+        const plane_row *r = &c.rows[k], *w = &a.rows[k];
+        assert_true(fabs(r->x - w->x) < 1e-6 && fabs(r->y - w->y) < 1e-6);
+        assert_true(fabs(r->tr_loss - w->tr_loss) < 1e-6 && fabs(r->te_err - w->te_err) < 1e-4);
+        assert_true(isnan(w->tr_nll) ? isnan(r->tr_nll) : fabs(r->tr_nll - w->tr_nll) < 1e-6);
+    }
+    plane_csv_free(&c);
+    /* the same point twice (the last row says i=0, j=0), and 8 grid rows */
+    FILE *f = fopen(path, "a");
+    fprintf(f, "grid,0,0,,0,0,0,0,1,1,1,1,1\n");
+    fclose(f);
+    assert_int_equal(plane_read_csv(path, &c, err), -1);
+    assert_non_null(strstr(err, "grid rows, not a square grid"));
+    char *two = tu_write_temp(".csv", "kind,i,j,t,alpha,beta,x,y,tr_loss,tr_nll,tr_err,te_nll,te_err\n"
+                                      "grid,0,0,,0,0,0,0,1,1,1,1,1\ngrid,0,0,,0,0,0,1,1,1,1,1,1\n"
+                                      "grid,1,0,,0,0,1,0,1,1,1,1,1\ngrid,1,1,,0,0,1,1,1,1,1,1,1\n");
+    assert_int_equal(plane_read_csv(two, &c, err), -1);
+    assert_non_null(strstr(err, "given twice"));
+    char *hdr = tu_write_temp(".csv", "kind,i,j\n");
+    assert_int_equal(plane_read_csv(hdr, &c, err), -1);
+    assert_non_null(strstr(err, "header differs"));
+    unlink(two); unlink(hdr); unlink(path);
+    free(two); free(hdr); free(path);
+    plane_state_free(&a);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_basis_orthonormal_and_bend_coordinates),
         cmocka_unit_test(test_degenerate_planes_refused),
         cmocka_unit_test(test_random_directions_filter_normalised),
         cmocka_unit_test(test_grid_matches_direct_eval_and_resumes),
+        cmocka_unit_test(test_partial_file),
+        cmocka_unit_test(test_csv_round_trip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
