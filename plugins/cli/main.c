@@ -59,7 +59,7 @@ static int take_device_flags(int argc, char **argv) {
     }
     argv[out] = NULL;
     if (!set && dist_size() > 1) {   /* under mpirun in a GPU build: one GPU per rank on a node */
-        int g = dist_rank_gpu();
+        int g = dist_gpu_for_rank(-1, host_gpu_count());
         if (g >= 0) { index = g; set = 1; }
     }
     char err[HOST_ERRLEN];

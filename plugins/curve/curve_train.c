@@ -10,9 +10,6 @@
 #include "train.h"
 #include "wspace.h"
 #include "clock.h"
-#ifdef GPU
-#include "gpu_kernels.h"
-#endif
 
 
 void curve_decay_mask(const curve *cv, const host_net *h, unsigned char *mask) {
@@ -27,20 +24,13 @@ struct curve_stepper {
     float *w, *g;
     unsigned char *mask;
     float share;              /* under mpirun: this rank's part of the global batch (else 1) */
-#ifdef GPU
-    int dev;
-    float *dbend[GK_MAX_BENDS], *dmom[GK_MAX_BENDS], *dw, *dg;
-    unsigned char *dmask;
-#endif
+    host_dev_curve *dev;      /* the bends on the network's GPU (NULL: on the host) */
 };
 
 void curve_stepper_free(curve_stepper *s) {
     if (!s) return;
     free(s->w); free(s->g); free(s->mask);
-#ifdef GPU
-    for (int j = 0; j < GK_MAX_BENDS; j++) { gk_free(s->dbend[j]); gk_free(s->dmom[j]); }
-    gk_free(s->dw); gk_free(s->dg); gk_free(s->dmask);
-#endif
+    host_dev_curve_free(s->dev);
     free(s);
 }
 
@@ -60,24 +50,11 @@ curve_stepper *curve_stepper_new(curve *cv, host_net *h, char *err) {
             cv->momentum[j] = calloc(n, sizeof(float));
             if (!cv->momentum[j]) { snprintf(err, CURVE_ERRLEN, "out of memory for a momentum buffer of %zu floats", n); goto fail; }
         }
-#ifdef GPU
-    s->dev = host_gpu(h) >= 0 && dist_size() == 1;   /* under mpirun: the host step, which sums over ranks */
-    if (s->dev) {
-        if (cv->k > GK_MAX_BENDS) { snprintf(err, CURVE_ERRLEN, "%d bends: the GPU step takes at most %d", cv->k, GK_MAX_BENDS); goto fail; }
-        size_t bytes = n * sizeof(float);
-        s->dw = gk_malloc(bytes); s->dg = gk_malloc(bytes); s->dmask = gk_malloc(n);
-        int bad = !s->dw || !s->dg || !s->dmask || gk_push(s->dmask, s->mask, n);
-        for (int j = 0; j < cv->k && !bad; j++) {
-            s->dbend[j] = gk_malloc(bytes);
-            bad = !s->dbend[j] || gk_push(s->dbend[j], cv->bends[j], bytes);
-            if (!bad && cv->momentum[j]) {
-                s->dmom[j] = gk_malloc(bytes);
-                bad = !s->dmom[j] || gk_push(s->dmom[j], cv->momentum[j], bytes);
-            }
-        }
-        if (bad) { snprintf(err, CURVE_ERRLEN, "the curve's %d bends on the GPU (%zu floats each): %s", cv->k, n, gk_last_error()); goto fail; }
+    if (dist_size() == 1) {   /* under mpirun: the host step, which sums over ranks */
+        char why[HOST_ERRLEN];
+        s->dev = host_dev_curve_new(h, n, cv->k, cv->bends, cv->momentum, s->mask, why);
+        if (!s->dev && why[0]) { snprintf(err, CURVE_ERRLEN, "%s", why); goto fail; }
     }
-#endif
     return s;
 fail:
     curve_stepper_free(s);
@@ -85,60 +62,38 @@ fail:
 }
 
 int curve_stepper_sync(curve_stepper *s, char *err) {
-#ifdef GPU
     if (!s->dev) return 0;
-    curve *cv = s->cv;
-    size_t bytes = cv->n * sizeof(float);
-    for (int j = 0; j < cv->k; j++) {
-        if (gk_pull(cv->bends[j], s->dbend[j], bytes) || (s->dmom[j] && gk_pull(cv->momentum[j], s->dmom[j], bytes))) {
-            snprintf(err, CURVE_ERRLEN, "copying bend %d from the GPU: %s", j, gk_last_error());
-            return -1;
-        }
+    char why[HOST_ERRLEN];
+    if (host_dev_curve_pull(s->dev, s->cv->bends, s->cv->momentum, why)) {
+        snprintf(err, CURVE_ERRLEN, "%s", why);
+        return -1;
     }
-#else
-    (void)s; (void)err;
-#endif
     return 0;
 }
 
-#ifdef GPU
-static int step_gpu(curve_stepper *s, double t, const float *x, const float *y, float lr, const float *coef,
+/* The step on the network's GPU (host_dev_curve_step), its outcome in the loop's terms. */
+static int step_dev(curve_stepper *s, double t, const float *x, const float *y, float lr, const float *coef,
                     train_step_out *out) {
     curve *cv = s->cv;
-    host_net *h = s->h;
-    gk_curve_point(cv->n, cv->k, s->dbend, coef, s->dw);
-    host_dev_set_params(h, s->dw);
-    float nll = host_step(h, x, y, &out->hits);
+    float nll;
+    double l2;
+    int bad;
+    char why[HOST_ERRLEN];
+    int r = host_dev_curve_step(s->dev, coef, x, y, lr, cv->decay, cv->mom, &nll, &out->hits, &l2, &bad, why);
     out->nll = nll;
-    out->obj = nll;
-    if (!isfinite(nll)) return -1;
-    host_dev_get_grad_sum(h, s->dg);
-    double l2 = 0;
-    int bad = gk_curve_update(cv->n, cv->k, s->dbend, s->dmom, coef, s->dg, -1.0f / host_batch(h), s->dw, s->dmask,
-                              cv->decay, lr, cv->mom, &l2);
-    out->obj = nll + 0.5 * cv->decay * l2;
-    if (bad == -2) {
-        snprintf(out->note, sizeof out->note, "t = %.3f, CUDA error: %s", t, gk_last_error());
-        out->obj = NAN;
-        return -1;
-    }
-    if (bad >= 0) {
-        snprintf(out->note, sizeof out->note, "t = %.3f, bend %d became non-finite", t, bad);
-        out->obj = NAN;
-        return -1;
-    }
-    return 0;
+    out->obj = r == HOST_STEP_LOSS ? nll : nll + 0.5 * cv->decay * l2;
+    if (r == HOST_STEP_DEVICE) snprintf(out->note, sizeof out->note, "t = %.3f, %s", t, why);
+    if (r == HOST_STEP_STATE) snprintf(out->note, sizeof out->note, "t = %.3f, bend %d became non-finite", t, bad);
+    if (r == HOST_STEP_DEVICE || r == HOST_STEP_STATE) out->obj = NAN;
+    return r ? -1 : 0;
 }
-#endif
 
 int curve_stepper_step(curve_stepper *s, double t, const float *x, const float *y, float lr, train_step_out *out) {
     curve *cv = s->cv;
     float coef[64], nll;
     curve_coeffs(cv->type, cv->k, t, coef);
     snprintf(out->note, sizeof out->note, "t = %.3f", t);
-#ifdef GPU
-    if (s->dev) return step_gpu(s, t, x, y, lr, coef, out);
-#endif
+    if (s->dev) return step_dev(s, t, x, y, lr, coef, out);
     out->obj = curve_batch_grad(cv, s->h, t, x, y, s->mask, s->w, s->g, &nll, &out->hits);
     out->nll = nll;
     if (dist_size() > 1) {   /* data-parallel: the global batch's gradient, one all-reduce per step */

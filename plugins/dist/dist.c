@@ -38,17 +38,6 @@ int dist_gpu_for_rank(int explicit_gpu, int ngpus) {
     return g_local % ngpus;
 }
 
-#ifdef GPU
-#include <cuda_runtime.h>
-/* One GPU per rank: the local rank picks among the node's devices. */
-int dist_rank_gpu(void) {
-    int count = 0;
-    if (cudaGetDeviceCount(&count) != cudaSuccess) count = 0;
-    return dist_gpu_for_rank(-1, count);
-}
-#else
-int dist_rank_gpu(void) { return -1; }
-#endif
 
 void dist_init(int *argc, char ***argv) {
 #ifdef DKMC_MPI

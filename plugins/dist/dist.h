@@ -39,9 +39,6 @@ int dist_local_rank(void);
 /* The GPU a rank uses on a node with ngpus devices: explicit (>= 0) wins, else the local
  * rank modulo ngpus (one rank per GPU); -1 when ngpus < 1. */
 int dist_gpu_for_rank(int explicit_gpu, int ngpus);
-/* In a GPU build: dist_gpu_for_rank(-1, the node's CUDA device count), the GPU this rank
- * takes when -gpu/-nogpu is not given (main passes it to host_select_gpu); -1 without GPU. */
-int dist_rank_gpu(void);
 /* A one-line error: "darknet: msg" on stderr at once on rank 0; on ranks > 0 kept until
  * dist_finish, which prints it (named by rank) only if rank 0 has not ended the job by then,
  * so an error every rank meets (bad input) is printed once. */

@@ -150,6 +150,7 @@ const char *host_net_option(const host_net *h, const char *key);
  * layers regardless); a CPU build refuses index >= 0 with a one-line err. */
 int host_select_gpu(int index, char *err);
 int host_gpu(const host_net *h);          /* the GPU h runs on, -1 for the CPU */
+int host_gpu_count(void);                 /* CUDA devices usable (0 in a CPU build) */
 #ifdef GPU
 /* For a network on a GPU: its trainable parameters to/from a device vector of host_nparams
  * floats in params order, and its gradient accumulators (Darknet's -sum over the batch of
@@ -158,5 +159,39 @@ void host_dev_get_params(const host_net *h, float *d);
 void host_dev_set_params(host_net *h, const float *d);
 void host_dev_get_grad_sum(const host_net *h, float *d);
 #endif
+
+/* ---- optimiser state where the network runs ----
+ * On a GPU (GPU=1 build, host_gpu(h) >= 0) a training step moves no weights between host and
+ * device: a curve's bends and their momentum, or SGD's weights and momentum, are kept on the
+ * device with the decay mask; a step forms the point there (one fused kernel over the K
+ * bends), sets it into the network, runs Darknet's forward/backward and updates the state in
+ * place (plugins/gpu). The *_new calls return NULL with err empty where the network runs on
+ * the CPU (the caller steps on the host), and NULL with err filled on a failure.
+ * Step results: 0; HOST_STEP_LOSS (the loss is not finite); HOST_STEP_STATE (a bend or
+ * weight became non-finite: *bad gets the bend, -1 for SGD); HOST_STEP_DEVICE (a CUDA error,
+ * said in why, HOST_ERRLEN). */
+enum { HOST_STEP_LOSS = 1, HOST_STEP_STATE, HOST_STEP_DEVICE };
+typedef struct host_dev_curve host_dev_curve;
+/* k bends of n floats; mom[j] NULL: bend j is fixed (not stepped) */
+host_dev_curve *host_dev_curve_new(host_net *h, size_t n, int k, float *const *bends, float *const *mom,
+                                   const unsigned char *mask, char *err);
+/* The point sum_j c[j] bends[j] into the network, a forward/backward on (x, y), then the free
+ * bends' momentum step: g = mean gradient + decay mask w, mom = momentum mom + c[j] g,
+ * bend -= lr mom. *nll and *hits of the batch, *l2 = sum over mask of w^2 before the step. */
+int host_dev_curve_step(host_dev_curve *d, const float *c, const float *x, const float *y, float lr, float decay,
+                        float momentum, float *nll, int *hits, double *l2, int *bad, char *why);
+/* The device bends and momentum copied into the caller's arrays (mom[j] NULL: skipped). */
+int host_dev_curve_pull(host_dev_curve *d, float *const *bends, float *const *mom, char *err);
+void host_dev_curve_free(host_dev_curve *d);
+
+typedef struct host_dev_sgd host_dev_sgd;
+/* The network's current weights as the start, momentum zero. */
+host_dev_sgd *host_dev_sgd_new(host_net *h, size_t n, const unsigned char *mask, char *err);
+/* Darknet's update in normal form on the device; seen advances by the batch. */
+int host_dev_sgd_step(host_dev_sgd *d, const float *x, const float *y, float lr, float momentum, float decay,
+                      float *loss, int *hits, char *why);
+/* The current weights into w (n floats). */
+int host_dev_sgd_pull(host_dev_sgd *d, float *w);
+void host_dev_sgd_free(host_dev_sgd *d);
 
 #endif

@@ -9,9 +9,6 @@
 #include "train.h"
 #include "wspace.h"
 #include "clock.h"
-#ifdef GPU
-#include "gpu_kernels.h"
-#endif
 
 
 /* a hook's reason for a divergence, put in the loop's words */
@@ -90,61 +87,42 @@ int train_sgd_init(train_sgd *s, host_net *h, float momentum, float decay) {
     if (!s->w || !s->g || !s->v || !s->mask || (dist_size() > 1 && !s->stats)) { train_sgd_free(s); return -1; }
     host_get_params(h, s->w);
     host_decay_mask(h, s->mask);
-#ifdef GPU
-    /* under mpirun the step works on host vectors: the gradient is summed over ranks there */
-    if (host_gpu(h) >= 0 && dist_size() == 1) {
-        size_t bytes = s->n * sizeof(float);
-        s->dev = 1;
-        s->dw = gk_malloc(bytes); s->dg = gk_malloc(bytes); s->dv = gk_malloc(bytes); s->dmask = gk_malloc(s->n);
-        if (!s->dw || !s->dg || !s->dv || !s->dmask || gk_push(s->dmask, s->mask, s->n)) { train_sgd_free(s); return -1; }
-        host_dev_get_params(h, s->dw);
+    if (dist_size() == 1) {   /* under mpirun the step works on host vectors: the gradient is summed over ranks there */
+        char why[HOST_ERRLEN];
+        s->dev = host_dev_sgd_new(h, s->n, s->mask, why);
+        if (!s->dev && why[0]) { train_sgd_free(s); return -1; }
     }
-#endif
     return 0;
 }
 
 void train_sgd_free(train_sgd *s) {
     free(s->w); free(s->g); free(s->v); free(s->mask); free(s->stats);
     s->w = s->g = s->v = s->stats = NULL; s->mask = NULL;
-#ifdef GPU
-    gk_free(s->dw); gk_free(s->dg); gk_free(s->dv); gk_free(s->dmask);
-    s->dw = s->dg = s->dv = NULL; s->dmask = NULL;
-#endif
+    host_dev_sgd_free(s->dev);
+    s->dev = NULL;
 }
 
 const float *train_sgd_weights(train_sgd *s) {
-#ifdef GPU
-    if (s->dev) gk_pull(s->w, s->dw, s->n * sizeof(float));
-#endif
+    if (s->dev) host_dev_sgd_pull(s->dev, s->w);
     return s->w;
 }
 
-#ifdef GPU
-static int sgd_step_gpu(train_sgd *s, const float *x, const float *y, float lr, train_step_out *out) {
-    int hits = 0;
-    float loss = host_step(s->h, x, y, &hits);
+/* The step on the network's GPU (host_dev_sgd_step), its outcome in the loop's terms. */
+static int sgd_step_dev(train_sgd *s, const float *x, const float *y, float lr, train_step_out *out) {
+    float loss;
+    char why[HOST_ERRLEN];
+    int r = host_dev_sgd_step(s->dev, x, y, lr, s->momentum, s->decay, &loss, &out->hits, why);
     out->obj = out->nll = loss;
-    out->hits = hits;
-    if (!isfinite(loss)) return -1;
-    host_dev_get_grad_sum(s->h, s->dg);
-    int bad = gk_sgd(s->n, s->dw, s->dv, s->dg, -1.0f / host_batch(s->h), s->dmask, lr, s->momentum, s->decay);
-    if (bad) {
-        snprintf(out->note, sizeof out->note, bad < 0 ? "CUDA error: %s" : "the weights became non-finite",
-                 gk_last_error());
+    if (r == HOST_STEP_DEVICE || r == HOST_STEP_STATE) {
+        snprintf(out->note, sizeof out->note, "%s", r == HOST_STEP_DEVICE ? why : "the weights became non-finite");
         out->obj = NAN;
-        return -1;
     }
-    host_dev_set_params(s->h, s->dw);
-    host_set_seen(s->h, host_seen(s->h) + (uint64_t)host_batch(s->h));
-    return 0;
+    return r ? -1 : 0;
 }
-#endif
 
 int train_sgd_step(void *ctx, const float *x, const float *y, float lr, train_step_out *out) {
     train_sgd *s = ctx;
-#ifdef GPU
-    if (s->dev) return sgd_step_gpu(s, x, y, lr, out);
-#endif
+    if (s->dev) return sgd_step_dev(s, x, y, lr, out);
     int hits = 0;
     float loss = host_step(s->h, x, y, &hits);
     host_get_grad(s->h, s->g);

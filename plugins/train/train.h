@@ -80,10 +80,8 @@ typedef struct {
     int global_batch;         /* images per step over all ranks (init: the network's batch) */
     float *stats;             /* BN rolling statistics, averaged over ranks (several ranks only) */
     /* GPU=1 builds, network on a GPU: weights, gradient, momentum and mask on the device;
-     * a step moves no weights between host and device */
-    int dev;
-    float *dw, *dg, *dv;
-    unsigned char *dmask;
+     * a step moves no weights between host and device (NULL: the step runs on the host) */
+    host_dev_sgd *dev;
 } train_sgd;
 
 /* Takes the network's current parameters as the start; 0 or -1 (out of memory). */
