@@ -240,30 +240,9 @@ int cli_run_training(const train_job *j) {
 
     long iters = tr.n / B;
     if (iters < 1) { rc = cli_fail("%s: %d training images are fewer than one batch of %d", j->data, tr.n, B); goto done; }
-    int start = (int)(host_seen(h) / (uint64_t)B);      /* iterations already done */
-    int epochs = j->epochs;
-    if (epochs <= 0 && j->kind != SCHED_FGE) {   /* up to the cfg's max_batches, as Darknet trains */
-        int left = host_cfg_max_batches(h) - start;
-        epochs = left > 0 ? (int)((left + iters - 1) / iters) : 1;
-    } else {             /* -epochs N more epochs: max_batches is where this run ends */
-        if (epochs <= 0) epochs = 20;
-        host_set_max_batches(h, start + epochs * (int)iters);
-    }
-    double cfg_lr = host_cfg_learning_rate(h);
-    if (j->kind == SCHED_CFG) {
-        if (sched_from_cfg(&s, h, j->cfg, iters, epochs, err)) { rc = cli_fail("%s", err); goto done; }
-        if (s.kind == SCHED_CFG) { s.offset = (uint64_t)start; if (j->lr > 0) s.scale = j->lr / cfg_lr; }
-        else if (j->lr > 0) s.lr = j->lr;
-    } else if (j->kind == SCHED_REFERENCE) {
-        s.kind = SCHED_REFERENCE; s.lr = j->lr > 0 ? j->lr : cfg_lr; s.iters = iters; s.epochs = epochs;
-    } else {             /* fge from the command line */
-        s.kind = SCHED_FGE; s.lr = j->lr > 0 ? j->lr : cfg_lr; s.lr2 = j->lr2;
-        s.cycle = (long)(j->cycle_epochs * iters);
-        if (j->cycle_epochs <= 0 || j->cycle_epochs * iters != (double)s.cycle || s.cycle % 2) {
-            rc = cli_fail("-cycle %g: the cycle must be a positive number of epochs that is an even number of iterations (%ld per epoch)", j->cycle_epochs, iters);
-            goto done;
-        }
-    }
+    int epochs;
+    train_plan_req q = { j->kind, j->cfg, j->lr, j->lr2, j->cycle_epochs, j->epochs };
+    if (train_plan(&q, h, iters, B, &epochs, &s, err)) { rc = cli_fail("%s", err); goto done; }
     float momentum = host_cfg_momentum(h), decay = host_cfg_decay(h);
     if (train_sgd_init(&c.sgd, h, momentum, decay)) { rc = cli_fail("out of memory for %zu parameters", host_nparams(h)); goto done; }
     c.sgd.global_batch = B;
@@ -298,13 +277,8 @@ int cli_run_training(const train_job *j) {
     fprintf(stderr, "%s: %s on %s: %d images, batch %d, %ld iterations/epoch, %d epochs, %s, momentum %g, decay %g\n",
             j->cmd, j->cfg, j->data, tr.n, B, iters, epochs, desc, momentum, decay);
     /* the batches while the running statistics are young, if the run reports or saves anything then */
-    long young = run_bn_batches_to_grow(h), total = (long)epochs * iters, stop = j->stop_after > 0 ? j->stop_after * iters : total;
-    int young_used = 0;
-    for (long it = 0; it < young && it < total && !young_used; it++)
-        young_used = ((it + 1) % iters == 0 && (!j->no_test || (j->save_every > 0 && (it + 1) / iters % j->save_every == 0)))
-                     || it + 1 == stop || (c.snapshots && sched_snapshot_after(&s, (uint64_t)it))
-                     || (j->eval_every > 0 && te.n && (it + 1) % j->eval_every == 0);
-    if (!young_used) young = 0;
+    long young = train_young_window(h, &s, iters, epochs, j->no_test, j->save_every, j->eval_every, te.n > 0,
+                                    j->stop_after > 0 ? j->stop_after * iters : 0);
     if (c.snapshots) fprintf(stderr, "%s: %ld snapshots (%s_snapNN.weights), BN statistics %s\n", j->cmd, nsnap, c.snaps.prefix,
                              j->bn_update ? "recomputed for each snapshot"
                              : young > 0 ? "of training (running averages) once these are no longer young (below)"

@@ -152,3 +152,47 @@ int train_sgd_step(void *ctx, const float *x, const float *y, float lr, train_st
     host_set_seen(s->h, host_seen(s->h) + (uint64_t)s->global_batch);
     return 0;
 }
+
+int train_plan(const train_plan_req *q, host_net *h, long iters, int B, int *epochs_out, sched *s, char *err) {
+    memset(s, 0, sizeof *s);
+    int start = (int)(host_seen(h) / (uint64_t)B);      /* iterations already done */
+    int epochs = q->epochs;
+    if (epochs <= 0 && q->kind != SCHED_FGE) {   /* up to the cfg's max_batches, as Darknet trains */
+        int left = host_cfg_max_batches(h) - start;
+        epochs = left > 0 ? (int)((left + iters - 1) / iters) : 1;
+    } else {             /* N more epochs: max_batches is where this run ends */
+        if (epochs <= 0) epochs = 20;
+        host_set_max_batches(h, start + epochs * (int)iters);
+    }
+    double cfg_lr = host_cfg_learning_rate(h);
+    if (q->kind == SCHED_CFG) {
+        if (sched_from_cfg(s, h, q->cfg, iters, epochs, err)) return -1;
+        if (s->kind == SCHED_CFG) { s->offset = (uint64_t)start; if (q->lr > 0) s->scale = q->lr / cfg_lr; }
+        else if (q->lr > 0) s->lr = q->lr;
+    } else if (q->kind == SCHED_REFERENCE) {
+        s->kind = SCHED_REFERENCE; s->lr = q->lr > 0 ? q->lr : cfg_lr; s->iters = iters; s->epochs = epochs;
+    } else {             /* FGE from the command line */
+        s->kind = SCHED_FGE; s->lr = q->lr > 0 ? q->lr : cfg_lr; s->lr2 = q->lr2;
+        s->cycle = (long)(q->cycle_epochs * iters);
+        if (q->cycle_epochs <= 0 || q->cycle_epochs * iters != (double)s->cycle || s->cycle % 2) {
+            snprintf(err, DKMC_ERRLEN, "-cycle %g: the cycle must be a positive number of epochs that is an even number of "
+                     "iterations (%ld per epoch)", q->cycle_epochs, iters);
+            return -1;
+        }
+    }
+    *epochs_out = epochs;
+    return 0;
+}
+
+long train_young_window(const host_net *h, const sched *s, long iters, int epochs, int no_test, int save_every,
+                        int eval_every, int have_test, long stop) {
+    long young = run_bn_batches_to_grow(h), total = (long)epochs * iters;
+    if (stop <= 0 || stop > total) stop = total;
+    int snapshots = s->kind == SCHED_FGE || s->kind == SCHED_SGDR;
+    for (long it = 0; it < young && it < total; it++)
+        if (((it + 1) % iters == 0 && (!no_test || (save_every > 0 && (it + 1) / iters % save_every == 0)))
+            || it + 1 == stop || (snapshots && sched_snapshot_after(s, (uint64_t)it))
+            || (eval_every > 0 && have_test && (it + 1) % eval_every == 0))
+            return young;
+    return 0;
+}

@@ -68,6 +68,31 @@ typedef struct {
  * a hook's TRAIN_DIVERGED: "training diverged at epoch E, iteration I: <its reason>"). */
 int train_run(train_loop *L, char *err);
 
+/* ---- a run's length and schedule, from what the command line asked ----
+ * kind SCHED_CFG: the cfg's own policy (sched_from_cfg), -lr scaling it (or setting the rate
+ * of one of ours); SCHED_REFERENCE: the authors' schedule at -lr (else the cfg's rate);
+ * SCHED_FGE: FGE's cyclic rate from -lr to -lr2 over cycles of cycle_epochs, which must be an
+ * even whole number of iterations. epochs <= 0: up to the cfg's max_batches counted from the
+ * iterations the weights have seen, as Darknet trains (FGE: 20 epochs); else that many more
+ * epochs, and max_batches is set to where this run ends. */
+typedef struct {
+    sched_kind kind;
+    const char *cfg;          /* the cfg file, for SCHED_CFG */
+    float lr, lr2;            /* 0: not given */
+    double cycle_epochs;
+    int epochs;
+} train_plan_req;
+/* *epochs and *s for a run of iters iterations per epoch at the global batch B on h; 0, or -1
+ * with a one-line err. */
+int train_plan(const train_plan_req *q, host_net *h, long iters, int B, int *epochs, sched *s, char *err);
+/* The number of training batches, from the start of a run, over which it evaluates, takes a
+ * snapshot or saves while h's BN running statistics are still young (run_bn_young): 0 when
+ * it does none of these before they grow up, else the batches until they do (the run then
+ * uses exact statistics over them). eval_every, save_every: 0 for none; no_test: no test rows;
+ * stop: the iteration the run stops after (0: the end). */
+long train_young_window(const host_net *h, const sched *s, long iters, int epochs, int no_test, int save_every,
+                        int eval_every, int have_test, long stop);
+
 /* ---- plain SGD on the network: Darknet's update_network in normal form ----
  * v = momentum v + (g + decay mask w), w -= lr v, with the mask of Darknet's decayed
  * kinds (conv/connected/local weights); seen advances by the batch. */

@@ -276,6 +276,82 @@ static void test_non_finite_guards(void **st) {
     host_free(h); unlink(cfg); free(cfg);
 }
 
+/* train_plan: the run's length from max_batches (counted from what the weights have seen) or
+ * from -epochs (then max_batches ends there), the schedules' rates, FGE's cycle checks. */
+static void test_plan(void **st) {
+    (void)st;
+    char *path, err[DKMC_ERRLEN];
+    host_net *h = load_cfg(NET(""), &path);
+    assert_non_null(h);
+    int epochs = 0;
+    sched s;
+    train_plan_req q = { SCHED_CFG, path, 0, 0, 0, 0 };
+    assert_int_equal(train_plan(&q, h, 30, 8, &epochs, &s, err), 0);
+    assert_int_equal(epochs, 4);                       /* ceil(100 / 30) */
+    host_set_seen(h, 60 * 8);                          /* 60 iterations done: 40 left */
+    assert_int_equal(train_plan(&q, h, 30, 8, &epochs, &s, err), 0);
+    assert_int_equal(epochs, 2);
+    assert_int_equal((int)s.offset, 60);               /* the cfg's policy counts from there */
+    q.epochs = 3;                                      /* 3 more epochs end at iteration 150 */
+    assert_int_equal(train_plan(&q, h, 30, 8, &epochs, &s, err), 0);
+    assert_int_equal(epochs, 3);
+    assert_int_equal(host_cfg_max_batches(h), 150);
+    q.lr = 0.1f;                                       /* -lr scales the cfg's policy */
+    assert_int_equal(train_plan(&q, h, 30, 8, &epochs, &s, err), 0);
+    assert_true(fabs(s.scale - 2.0) < 1e-6);
+    train_plan_req r = { SCHED_REFERENCE, path, 0, 0, 0, 5 };
+    assert_int_equal(train_plan(&r, h, 30, 8, &epochs, &s, err), 0);
+    assert_int_equal(s.kind, SCHED_REFERENCE);
+    assert_true(fabs(s.lr - 0.05) < 1e-7);            /* the cfg rate */
+    assert_int_equal((int)s.iters, 30);
+    assert_int_equal(s.epochs, 5);
+    train_plan_req f = { SCHED_FGE, path, 0.05f, 0.0005f, 2, 0 };
+    assert_int_equal(train_plan(&f, h, 30, 8, &epochs, &s, err), 0);
+    assert_int_equal(epochs, 20);                      /* FGE's default */
+    assert_int_equal((int)s.cycle, 60);
+    f.cycle_epochs = 1.5;                              /* 45 iterations: odd */
+    assert_int_equal(train_plan(&f, h, 30, 8, &epochs, &s, err), -1);
+    assert_non_null(strstr(err, "-cycle 1.5"));
+    assert_non_null(strstr(err, "30 per epoch"));
+    f.cycle_epochs = 0.1;                              /* 3 iterations */
+    assert_int_equal(train_plan(&f, h, 30, 8, &epochs, &s, err), -1);
+    f.cycle_epochs = -2;
+    assert_int_equal(train_plan(&f, h, 30, 8, &epochs, &s, err), -1);
+    host_free(h);
+    unlink(path);
+    free(path);
+}
+
+/* train_young_window: a run from scratch that reports, snapshots or saves while its BN
+ * statistics are young gets the whole young window; one that does none of these gets 0;
+ * a network without BN never has one. */
+static void test_young_window(void **st) {
+    (void)st;
+    char *path, *path2;
+    host_net *h = load_cfg("[net]\nbatch=8\nwidth=6\nheight=6\nchannels=1\nlearning_rate=0.05\nmax_batches=100\n"
+                           "[convolutional]\nbatch_normalize=1\nfilters=2\nsize=3\nstride=1\npad=1\nactivation=relu\n"
+                           "[connected]\noutput=3\nactivation=linear\n[softmax]\n", &path);
+    host_net *nobn = load_cfg(NET(""), &path2);
+    assert_non_null(h);
+    assert_non_null(nobn);
+    long young = run_bn_batches_to_grow(h);
+    assert_true(young >= 298 && young <= 300);         /* 0.99^k below 5 % */
+    sched s = { .kind = SCHED_REFERENCE, .lr = 0.05f, .iters = 30, .epochs = 100 };
+    assert_int_equal(train_young_window(h, &s, 30, 100, 0, 0, 0, 1, 0), young);   /* test rows every epoch */
+    assert_int_equal(train_young_window(h, &s, 30, 100, 1, 0, 0, 0, 0), 0);       /* no test, no saves */
+    assert_int_equal(train_young_window(h, &s, 30, 100, 1, 5, 0, 0, 0), young);   /* a save after epoch 5 */
+    assert_int_equal(train_young_window(h, &s, 30, 100, 1, 20, 0, 0, 0), 0);      /* the first save after 600 */
+    assert_int_equal(train_young_window(h, &s, 30, 100, 1, 0, 100, 1, 0), young); /* -eval_every 100 */
+    assert_int_equal(train_young_window(h, &s, 30, 100, 1, 0, 0, 0, 60), young);  /* stops (and saves) at 60 */
+    assert_int_equal(train_young_window(h, &s, 30, 5, 1, 0, 0, 0, 0), young);     /* ends at 150: the final save */
+    sched f = { .kind = SCHED_FGE, .lr = 0.05f, .lr2 = 0.0005f, .cycle = 60 };
+    assert_int_equal(train_young_window(h, &f, 30, 100, 1, 0, 0, 1, 0), young);   /* snapshots at 30, 90, ... */
+    assert_int_equal(train_young_window(nobn, &s, 30, 100, 0, 0, 0, 1, 0), 0);
+    host_free(h); host_free(nobn);
+    unlink(path); unlink(path2);
+    free(path); free(path2);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fge_closed_form),
@@ -285,6 +361,8 @@ int main(void) {
         cmocka_unit_test(test_cfg_keys),
         cmocka_unit_test(test_loop_hooks),
         cmocka_unit_test(test_non_finite_guards),
+        cmocka_unit_test(test_plan),
+        cmocka_unit_test(test_young_window),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
