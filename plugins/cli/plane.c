@@ -79,14 +79,6 @@ static int on_row(void *ctx, int k, const plane_row *r, char *err) {
     return plane_state_done(s, k, r, err);
 }
 
-/* the marks as the CSV has them */
-static void csv_marks(const mark *m, int nm, plane_mark *pm) {
-    for (int q = 0; q < nm; q++) {
-        snprintf(pm[q].kind, sizeof pm[q].kind, "%s", m[q].kind);
-        pm[q].index = m[q].index; pm[q].x = m[q].x; pm[q].y = m[q].y;
-    }
-}
-
 /* ---- the pictures ---- */
 static int write_png(const char *path, const char *title, const char *cbar, const plane_state *s, int which,
                      double vmax, double log_alpha, int mode, const mark *m, int nm,
@@ -156,19 +148,6 @@ int cli_plane_pictures(const char *path, const char *prefix) {
 }
 
 /* ---- inputs ---- */
-static int parse_bends(const char *s, int *b) {
-    return s && sscanf(s, "%d,%d,%d", &b[0], &b[1], &b[2]) == 3 ? 0 : -1;
-}
-
-static int load_params(host_net *h, const char *path, float *w) {
-    char err[DKMC_ERRLEN];
-    if (host_load_weights(h, path, err)) return cli_fail("%s", err);
-    host_get_params(h, w);
-    return 0;
-}
-
-static const char *base_name(const char *p) { const char *s = strrchr(p, '/'); return s ? s + 1 : p; }
-
 static uint64_t hash_data(uint64_t hv, const dataset *d, int n) {
     size_t in = (size_t)d->w * d->h * d->c;
     hv = plane_hash(hv, &n, sizeof n);
@@ -255,81 +234,26 @@ int cmd_plane(int argc, char **argv) {
     if (!h) { data_free(&tr); data_free(&te); return 1; }
 
     size_t n = host_nparams(h);
-    int rc = 1, nm = 0, ncurve = 0;
-    curve cv = {0};
-    plane_basis b = {0};
-    mark m[CURVE_MAX_BENDS];
-    double *ct = NULL, *cx = NULL, *cy = NULL;
-    float *w[3] = { NULL, NULL, NULL };
+    int rc = 1, nm = 0;
+    plane_setup ps = { 0 };
+    mark m[PLANE_MAX_MARKS];
     plane_state s = { 0 };
-    char err[DKMC_ERRLEN], settings[1024], desc[600] = "";
-    int decay_given = decay >= 0, decay_all = 0;
+    char err[DKMC_ERRLEN], settings[1024];
+    int decay_given = decay >= 0;
     if (!decay_given) decay = host_cfg_decay(h);
-
-    if (mode == MODE_CURVE) {
-        if (curve_load(&cv, curve_path, err)) { cli_fail("%s", err); goto done; }
-        if (cv.n != n) { cli_fail("%s: bends have %zu parameters, %s has %zu", curve_path, cv.n, pos[1], n); goto done; }
-        int bi[3] = { 0, cv.k / 2, cv.k - 1 };
-        if (bends_s && parse_bends(bends_s, bi)) { cli_fail("-bends takes three bend indices i,j,k, got '%s'", bends_s); goto done; }
-        if (cv.k < 3) { cli_fail("%s: a curve of %d bends has no plane (it is a straight line)", curve_path, cv.k); goto done; }
-        for (int q = 0; q < 3; q++)
-            if (bi[q] < 0 || bi[q] >= cv.k || bi[(q + 1) % 3] == bi[q]) { cli_fail("-bends: three different indices in 0..%d, got '%s'", cv.k - 1, bends_s); goto done; }
-        if (!decay_given) decay = cv.decay;
-        decay_all = (cv.flags & CURVE_DECAY_ALL) != 0;   /* the l2 term the curve was trained with */
-        if (plane_basis_points(&b, n, cv.bends[bi[0]], cv.bends[bi[1]], cv.bends[bi[2]], err)) {
-            cli_fail("%s: bends %d, %d, %d: %s", curve_path, bi[0], bi[1], bi[2], err); goto done;
-        }
-        for (int q = 0; q < cv.k && q < CURVE_MAX_BENDS; q++) {
-            mark *mk = &m[nm++];
-            mk->kind = "bend"; mk->index = q;
-            plane_project(&b, cv.bends[q], &mk->x, &mk->y, NULL);
-            /* end points: circles; middle bends: diamonds (the paper's figures) */
-            mk->shape = q == 0 || q == cv.k - 1 ? PLOT_CIRCLE : PLOT_DIAMOND;
-            mk->label[0] = 0;
-        }
-        ncurve = curve_points;
-        ct = malloc(ncurve * sizeof(double)); cx = malloc(ncurve * sizeof(double)); cy = malloc(ncurve * sizeof(double));
-        float *p = malloc(n * sizeof(float));
-        if (!ct || !cx || !cy || !p) { free(p); cli_fail("out of memory"); goto done; }
-        double far = 0;
-        for (int q = 0; q < ncurve; q++) {
-            double off;
-            ct[q] = (double)q / (ncurve - 1);
-            curve_point(&cv, ct[q], p);
-            plane_project(&b, p, &cx[q], &cy[q], &off);
-            if (off > far) far = off;
-        }
-        free(p);
-        if (cv.k == 3)
-            snprintf(desc, sizeof desc, "the plane of the 3 bends of %s (%s); the curve lies in it (farthest point %.2g off it, rounding)",
-                     curve_path, curve_type_name(cv.type), far);
-        else
-            snprintf(desc, sizeof desc, "the plane of bends %d, %d, %d of the %d-bend %s curve %s; the curve is PROJECTED onto it "
-                     "(its farthest point is %.4g from the plane)", bi[0], bi[1], bi[2], cv.k, curve_type_name(cv.type), curve_path, far);
-    } else {
-        int nw = mode == MODE_RANDOM ? 1 : 3;
-        for (int q = 0; q < nw; q++) {
-            w[q] = malloc(n * sizeof(float));
-            if (!w[q]) { cli_fail("out of memory"); goto done; }
-            if (load_params(h, pos[2 + q], w[q])) goto done;
-        }
-        if (mode == MODE_POINTS) {
-            if (plane_basis_points(&b, n, w[0], w[1], w[2], err)) { cli_fail("%s, %s, %s: %s", pos[2], pos[3], pos[4], err); goto done; }
-            for (int q = 0; q < 3; q++) {
-                mark *mk = &m[nm++];
-                mk->kind = "point"; mk->index = q; mk->shape = q == 1 ? PLOT_DIAMOND : PLOT_CIRCLE;
-                plane_project(&b, w[q], &mk->x, &mk->y, NULL);
-                snprintf(mk->label, sizeof mk->label, "%.40s", base_name(pos[2 + q]));
-            }
-            snprintf(desc, sizeof desc, "the plane of %s (origin), %s, %s", pos[2], pos[3], pos[4]);
-        } else {
-            if (plane_basis_random(&b, h, w[0], (uint64_t)seed, err)) { cli_fail("%s: %s", pos[2], err); goto done; }
-            mark *mk = &m[nm++];
-            mk->kind = "center"; mk->index = 0; mk->x = mk->y = 0; mk->shape = PLOT_CIRCLE;
-            snprintf(mk->label, sizeof mk->label, "%.40s", base_name(pos[2]));
-            snprintf(desc, sizeof desc, "two random filter-normalised directions around %s (seed %d; |d1| = %.4g, |d2| = %.4g, "
-                     "cos = %.3g, not orthogonalised)", pos[2], seed, b.dx, b.dy, ws_dot(n, b.u, b.v));
-        }
+    plane_setup_req q = { (plane_mode)mode, pos[1], curve_path, bends_s, curve_points, { pos[2], pos[3], pos[4] }, (uint64_t)seed };
+    if (plane_setup_make(&ps, &q, h, err)) { cli_fail("%s", err); goto done; }
+    if (!decay_given && ps.has_decay) decay = ps.decay;
+    int decay_all = ps.decay_all;
+    plane_basis b = ps.b;
+    const char *desc = ps.desc;
+    double *ct = ps.ct, *cx = ps.cx, *cy = ps.cy;
+    int ncurve = ps.ncurve;
+    for (nm = 0; nm < ps.nm; nm++) {   /* the pictures' marks: end points circles, middle bends and w1 diamonds */
+        const plane_mark *pm = &ps.marks[nm];
+        int diamond = mode == MODE_CURVE ? nm > 0 && nm < ps.nm - 1 : mode == MODE_POINTS && nm == 1;
+        m[nm] = (mark){ .kind = pm->kind, .index = pm->index, .x = pm->x, .y = pm->y, .shape = diamond ? PLOT_DIAMOND : PLOT_CIRCLE };
+        snprintf(m[nm].label, sizeof m[nm].label, "%s", ps.labels[nm]);
     }
 
     /* settings fingerprint: what makes two grids the same computation */
@@ -402,9 +326,7 @@ int cmd_plane(int argc, char **argv) {
     fflush(stdout);
     rc = 0;
     if (csv) {
-        plane_mark pm[CURVE_MAX_BENDS];
-        csv_marks(m, nm, pm);
-        if (plane_write_csv(csv, &s, &b, pm, nm, ct, cx, cy, ncurve, err)) rc = cli_fail("%s", err);
+        if (plane_write_csv(csv, &s, &b, ps.marks, ps.nm, ct, cx, cy, ncurve, err)) rc = cli_fail("%s", err);
         else { fprintf(stderr, "wrote %s\n", csv); unlink(partial); }
     }
     if (!rc && png && !no_train)
@@ -413,10 +335,7 @@ int cmd_plane(int argc, char **argv) {
         rc = write_png(tepng, "test error (%)", "test error (%)", &s, 1, 40, -1, mode, m, nm, cx, cy, ncurve);
 done:
     plane_state_free(&s);
-    free(ct); free(cx); free(cy);
-    for (int q = 0; q < 3; q++) free(w[q]);
-    plane_basis_free(&b);
-    curve_free(&cv);
+    plane_setup_free(&ps);
     host_free(h); data_free(&tr); data_free(&te);
     return rc;
 }

@@ -30,6 +30,7 @@
 #define PLANE_H
 #include <stddef.h>
 #include <stdint.h>
+#include "curve.h"
 #include "data.h"
 #include "host.h"
 
@@ -146,4 +147,36 @@ typedef struct {
 } plane_csv;
 int  plane_read_csv(const char *path, plane_csv *c, char *err);
 void plane_csv_free(plane_csv *c);
+/* ---- a plane from the command line's inputs (plane_setup.c) ----
+ * PLANE_CURVE: through bends i, j, k of a curve (default first, middle, last), with the curve
+ * drawn in the plane (curve_points points, projected: exact for 3 bends) and the curve's own
+ * l2 term (decay, -decay_all) as the default; PLANE_POINTS: through three .weights files;
+ * PLANE_RANDOM: two filter-normalised random directions around one .weights file. The marks:
+ * the bends (end points circles, middle bends diamonds in the pictures), the three networks
+ * (labelled with their file names), or the centre. */
+typedef enum { PLANE_CURVE, PLANE_POINTS, PLANE_RANDOM } plane_mode;
+typedef struct {
+    plane_mode mode;
+    const char *cfg;            /* the cfg's file name, for messages */
+    const char *curve;          /* PLANE_CURVE: the .curve file */
+    const char *bends;          /* "i,j,k", NULL for the default */
+    int curve_points;
+    const char *weights[3];     /* PLANE_POINTS: three files; PLANE_RANDOM: one */
+    uint64_t seed;              /* PLANE_RANDOM */
+} plane_setup_req;
+typedef struct {
+    plane_basis b;
+    plane_mark marks[PLANE_MAX_MARKS];
+    char labels[PLANE_MAX_MARKS][64];   /* "" for none */
+    int nm;
+    double *ct, *cx, *cy;       /* the curve's points: t and distance coordinates */
+    int ncurve;
+    int has_decay, decay_all;   /* the curve's l2 term, when it has one */
+    float decay;
+    char desc[600];             /* one sentence: which plane */
+} plane_setup;
+/* h: the network of the cfg (the parameter count to check, the filters of random directions;
+ * its parameters are overwritten). 0, or -1 with a one-line err naming the file. */
+int plane_setup_make(plane_setup *p, const plane_setup_req *q, host_net *h, char *err);
+void plane_setup_free(plane_setup *p);
 #endif

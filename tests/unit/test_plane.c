@@ -354,6 +354,83 @@ static void test_csv_round_trip(void **st) {
     plane_state_free(&a);
 }
 
+/* plane_setup_make: a 3-bend Bezier curve's plane holds its bends at their coordinates and the
+ * curve exactly (its points lie in the plane: the projection reproduces w(t) to rounding);
+ * three networks get labelled marks with w0 at the origin; random directions a centre; bad
+ * inputs are refused naming the file. */
+static void test_setup(void **st) {
+    (void)st;
+    char *cfg, err[PLANE_ERRLEN];
+    host_net *h = load_net(&cfg);
+    size_t n = host_nparams(h);
+    curve cv = { 0 };
+    assert_int_equal(curve_init(&cv, CURVE_BEZIER, 3, n, 0), 0);
+    for (int j = 0; j < 3; j++) tu_fill_random(cv.bends[j], n, 0.5f, 40 + j);
+    cv.decay = 0.003f;
+    char *cpath = tu_temp_path(".curve");
+    assert_int_equal(curve_save(&cv, cpath, err), 0);
+    plane_setup p;
+    plane_setup_req q = { PLANE_CURVE, cfg, cpath, NULL, 11, { NULL, NULL, NULL }, 0 };
+    assert_int_equal(plane_setup_make(&p, &q, h, err), 0);
+    assert_int_equal(p.nm, 3);
+    assert_int_equal(p.ncurve, 11);
+    assert_true(p.has_decay && fabsf(p.decay - 0.003f) < 1e-9f);
+    assert_true(fabs(p.marks[0].x) < 1e-9 && fabs(p.marks[0].y) < 1e-9);          /* bend 0 at the origin */
+    assert_true(fabs(p.marks[2].x - p.b.dx) < 1e-4 * p.b.dx && fabs(p.marks[2].y) < 1e-4 * p.b.dx);
+    float *w = malloc(n * sizeof(float)), *back = malloc(n * sizeof(float));
+    for (int k = 0; k < 11; k++) {   /* the curve lies in the plane of its three bends */
+        curve_point(&cv, p.ct[k], w);
+        plane_point(&p.b, p.cx[k], p.cy[k], back);
+        assert_true(tu_max_abs_diff(w, back, n) < 1e-4f);
+    }
+    assert_non_null(strstr(p.desc, "the plane of the 3 bends"));
+    plane_setup_free(&p);
+    /* the same weights as three files */
+    char *wp[3];
+    for (int j = 0; j < 3; j++) {
+        host_set_params(h, cv.bends[j]);
+        wp[j] = tu_temp_path(".weights");
+        assert_int_equal(host_save_weights(h, wp[j], err), 0);
+    }
+    plane_setup_req r = { PLANE_POINTS, cfg, NULL, NULL, 0, { wp[0], wp[1], wp[2] }, 0 };
+    assert_int_equal(plane_setup_make(&p, &r, h, err), 0);
+    assert_int_equal(p.nm, 3);
+    assert_string_equal(p.marks[1].kind, "point");
+    assert_non_null(strstr(wp[1], p.labels[1]));                                   /* labelled with its file name */
+    assert_true(fabs(p.marks[0].x) < 1e-9 && fabs(p.marks[0].y) < 1e-9);
+    assert_int_equal(p.ncurve, 0);
+    plane_setup_free(&p);
+    plane_setup_req rr = { PLANE_RANDOM, cfg, NULL, NULL, 0, { wp[0], NULL, NULL }, 7 };
+    assert_int_equal(plane_setup_make(&p, &rr, h, err), 0);
+    assert_int_equal(p.nm, 1);
+    assert_string_equal(p.marks[0].kind, "center");
+    assert_non_null(strstr(p.desc, "seed 7"));
+    plane_setup_free(&p);
+    /* refusals */
+    q.bends = "0,0,2";
+    assert_int_equal(plane_setup_make(&p, &q, h, err), -1);
+    assert_non_null(strstr(err, "three different indices"));
+    q.bends = "zero";
+    assert_int_equal(plane_setup_make(&p, &q, h, err), -1);
+    assert_non_null(strstr(err, "-bends takes three bend indices"));
+    r.weights[2] = wp[0];                                                           /* w2 = w0: degenerate */
+    assert_int_equal(plane_setup_make(&p, &r, h, err), -1);
+    assert_non_null(strstr(err, wp[0]));
+    curve small = { 0 };
+    assert_int_equal(curve_init(&small, CURVE_BEZIER, 3, n - 1, 0), 0);
+    char *spath = tu_temp_path(".curve");
+    assert_int_equal(curve_save(&small, spath, err), 0);
+    q.curve = spath; q.bends = NULL;
+    assert_int_equal(plane_setup_make(&p, &q, h, err), -1);
+    assert_non_null(strstr(err, "bends have"));
+    assert_non_null(strstr(err, spath));
+    for (int j = 0; j < 3; j++) { unlink(wp[j]); free(wp[j]); }
+    unlink(cpath); unlink(spath); unlink(cfg);
+    free(cpath); free(spath); free(cfg); free(w); free(back);
+    curve_free(&cv); curve_free(&small);
+    host_free(h);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_basis_orthonormal_and_bend_coordinates),
@@ -362,6 +439,7 @@ int main(void) {
         cmocka_unit_test(test_grid_matches_direct_eval_and_resumes),
         cmocka_unit_test(test_partial_file),
         cmocka_unit_test(test_csv_round_trip),
+        cmocka_unit_test(test_setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
