@@ -164,16 +164,14 @@ done_nocurve:
 }
 
 /* ---- evaluation tables ---- */
-typedef struct { FILE *csv; const char *name; int header_done; } row_ctx;
 
 static void print_header(void) {
     printf("%-8s %6s %10s %10s %9s %10s %9s\n", "path", "t", "tr_loss", "tr_nll", "tr_err", "te_nll", "te_err");
 }
-static void print_row(void *vctx, const curve_eval_row *r) {
-    row_ctx *c = vctx;
-    printf("%-8s %6.3f %10.4f %10.4f %9.2f %10.4f %9.2f\n", c->name, r->t, r->tr_loss, r->tr_nll, r->tr_err, r->te_nll, r->te_err);
+static void print_row(void *ctx, const char *path, const curve_eval_row *r) {
+    (void)ctx;
+    printf("%-8s %6.3f %10.4f %10.4f %9.2f %10.4f %9.2f\n", path, r->t, r->tr_loss, r->tr_nll, r->tr_err, r->te_nll, r->te_err);
     fflush(stdout);
-    if (c->csv) fprintf(c->csv, "%s,%.6f,%.6f,%.6f,%.6f,%.4f,%.6f,%.4f\n", c->name, r->t, r->dl, r->tr_loss, r->tr_nll, r->tr_err, r->te_nll, r->te_err);
 }
 
 static void print_summary(const char *name, const curve_eval_row *rows, int n) {
@@ -244,48 +242,25 @@ static void read_eval_flags(cli_args *a, eval_flags *e, int allow_line) {
 static int evaluate_and_report(curve *cv, const char *cname, host_net *h, const dataset *tr, const dataset *te, const eval_flags *e) {
     if (e->points < 2 || e->points > 100001) return cli_fail("-points must be at least 2, got %d", e->points);
     if (e->png && cli_check_picture(e->png)) return 1;
+    if (e->csv && cli_check_writable(e->csv)) return 1;
     curve_eval_row *rows = calloc(e->points, sizeof *rows), *lrows = e->line ? calloc(e->points, sizeof *lrows) : NULL;
     if (!rows || (e->line && !lrows)) { free(rows); free(lrows); return cli_fail("out of memory for %d points", e->points); }
-    curve line = { 0 };
-    if (e->line && curve_init(&line, CURVE_POLYCHAIN, 2, cv->n, 0)) {
-        free(rows); free(lrows);
-        return cli_fail("out of memory for the line of %zu parameters", cv->n);
-    }
-    ws_atomic csv = { 0 };
-    char err[DKMC_ERRLEN];
-    int root = dist_is_root();   /* under mpirun: rank 0 gets every row and writes the files */
-    if (e->csv && root) {
-        if (ws_atomic_open(&csv, e->csv, err)) { free(rows); free(lrows); curve_free(&line); return cli_fail("%s", err); }
-        fprintf(csv.fp, "path,t,dl,tr_loss,tr_nll,tr_err,te_nll,te_err\n");
-    }
-    row_ctx ctx = { csv.fp, cname, 0 };
-    curve_eval_opts o = { e->points, e->bn_limit, e->no_train ? -1 : e->train_limit,
-                          e->decay >= 0 ? (float)e->decay : cv->decay, 0, 1, print_row, &ctx };
-    char bn_desc[64];
+    curve_run_opts o = { { e->points, e->bn_limit, e->no_train ? -1 : e->train_limit, e->decay >= 0 ? (float)e->decay : cv->decay,
+                           0, 1, NULL, NULL }, e->line, cname, e->csv, print_row, NULL };
+    char bn_desc[64], err[DKMC_ERRLEN];
     if (e->bn_limit > 0 && e->bn_limit <= tr->n) snprintf(bn_desc, sizeof bn_desc, "the first %d", e->bn_limit);
     else snprintf(bn_desc, sizeof bn_desc, "all %d", tr->n);
     fprintf(stderr, "eval: %d points, BN statistics from %s training images, train metrics on %d, test on %d images\n",
             e->points, bn_desc, e->no_train ? 0 : (e->train_limit > 0 && e->train_limit < tr->n ? e->train_limit : tr->n), te->n);
     print_header();
     int rc = 0;
-    if (curve_evaluate(cv, h, tr, te, &o, rows, err)) { rc = cli_fail("%s", err); goto out; }
-    if (e->line) {
-        memcpy(line.bends[0], cv->bends[0], cv->n * sizeof(float));
-        memcpy(line.bends[1], cv->bends[cv->k - 1], cv->n * sizeof(float));
-        line.flags = cv->flags & CURVE_DECAY_ALL;
-        ctx.name = "line";
-        rc = lrows ? curve_evaluate(&line, h, tr, te, &o, lrows, err) : -1;
-        curve_free(&line);
-        if (rc) { rc = cli_fail("%s", lrows ? err : "out of memory"); goto out; }
-    }
-    if (!root) goto out;
+    if (curve_eval_run(cv, h, tr, te, &o, rows, lrows, err)) { rc = cli_fail("%s", err); goto out; }
+    if (!dist_is_root()) goto out;   /* under mpirun: rank 0 has every row and writes the files */
     print_summary(cname, rows, e->points);
     if (lrows) print_summary("line", lrows, e->points);
-    if (e->csv) { if (ws_atomic_commit(&csv, err)) rc = cli_fail("%s", err); else fprintf(stderr, "wrote %s\n", e->csv); }
-    if (!rc && e->png) rc = write_plot(e->png, rows, cname, lrows, e->points);
+    if (e->csv) fprintf(stderr, "wrote %s\n", e->csv);
+    if (e->png) rc = write_plot(e->png, rows, cname, lrows, e->points);
 out:
-    if (csv.fp && rc) ws_atomic_abort(&csv);
-    curve_free(&line);   /* idempotent: already freed on the normal path */
     free(rows); free(lrows);
     return rc;
 }

@@ -307,3 +307,50 @@ curve_stat curve_stats(const curve_eval_row *rows, int n, size_t off) {
     return s;
 #undef V
 }
+
+int curve_line_of(const curve *cv, curve *line) {
+    if (curve_init(line, CURVE_POLYCHAIN, 2, cv->n, 0)) return -1;
+    memcpy(line->bends[0], cv->bends[0], cv->n * sizeof(float));
+    memcpy(line->bends[1], cv->bends[cv->k - 1], cv->n * sizeof(float));
+    line->flags = cv->flags & CURVE_DECAY_ALL;
+    line->decay = cv->decay;
+    return 0;
+}
+
+typedef struct { const curve_run_opts *o; const char *name; } run_row_ctx;
+static void run_row(void *vc, const curve_eval_row *r) {
+    run_row_ctx *c = vc;
+    if (c->o->row) c->o->row(c->o->ctx, c->name, r);
+}
+
+static void csv_rows(FILE *f, const char *name, const curve_eval_row *rows, int n) {
+    for (int i = 0; i < n; i++) {
+        const curve_eval_row *r = &rows[i];
+        fprintf(f, "%s,%.6f,%.6f,%.6f,%.6f,%.4f,%.6f,%.4f\n", name, r->t, r->dl, r->tr_loss, r->tr_nll, r->tr_err, r->te_nll,
+                r->te_err);
+    }
+}
+
+int curve_eval_run(const curve *cv, host_net *h, const dataset *tr, const dataset *te, const curve_run_opts *o,
+                   curve_eval_row *rows, curve_eval_row *lrows, char *err) {
+    curve_eval_opts eo = o->o;
+    run_row_ctx rc = { o, o->name };
+    eo.row = run_row;
+    eo.ctx = &rc;
+    if (curve_evaluate(cv, h, tr, te, &eo, rows, err)) return -1;
+    if (o->line) {
+        curve line;
+        if (curve_line_of(cv, &line)) { snprintf(err, CURVE_ERRLEN, "out of memory for the line of %zu parameters", cv->n); return -1; }
+        rc.name = "line";
+        int bad = curve_evaluate(&line, h, tr, te, &eo, lrows, err);
+        curve_free(&line);
+        if (bad) return -1;
+    }
+    if (!o->csv || !dist_is_root()) return 0;
+    ws_atomic a;
+    if (ws_atomic_open(&a, o->csv, err)) return -1;
+    fprintf(a.fp, "path,t,dl,tr_loss,tr_nll,tr_err,te_nll,te_err\n");
+    csv_rows(a.fp, o->name, rows, o->o.points);
+    if (o->line) csv_rows(a.fp, "line", lrows, o->o.points);
+    return ws_atomic_commit(&a, err);
+}

@@ -74,4 +74,21 @@ int curve_evaluate(const curve *cv, host_net *h, const dataset *train, const dat
  * "int"): sum_i (v_{i-1}+v_i)/2 dl_i / sum_i dl_i. */
 typedef struct { double start, end, min, max, avg, integral; } curve_stat;
 curve_stat curve_stats(const curve_eval_row *rows, int n, size_t field_offset);
+/* ---- an evaluation run: the curve, the straight line between its end points, the CSV ----
+ * curve_eval_run evaluates cv and, with line set, the 2-bend PolyChain between its end points
+ * (curve_line_of: the same l2 term), at the same points; row (may be NULL) is called after
+ * each point with the path's name ("line" for the line); the CSV (path,t,dl,tr_loss,...),
+ * when csv is given, is written atomically on rank 0 after both paths are done, and nothing
+ * is left of it on an error. rows and lrows (line only) get o.points rows each on rank 0. */
+typedef struct {
+    curve_eval_opts o;        /* its row and ctx are not used: row below */
+    int line;
+    const char *name;         /* the curve's name in the rows and the CSV */
+    const char *csv;          /* NULL: none */
+    void (*row)(void *ctx, const char *path, const curve_eval_row *r);
+    void *ctx;
+} curve_run_opts;
+int curve_line_of(const curve *cv, curve *line);
+int curve_eval_run(const curve *cv, host_net *h, const dataset *train, const dataset *test, const curve_run_opts *o,
+                   curve_eval_row *rows, curve_eval_row *lrows, char *err);
 #endif

@@ -333,6 +333,71 @@ static void test_stats(void **s) {
     assert_true(fabs(st.integral - 9.5 / 4) < 1e-12);
 }
 
+/* An evaluation run: the curve, the line between its end points and the CSV. The line's end
+ * rows equal the curve's (same weights, statistics recomputed the same way), its middle lies
+ * half of ||end - start|| from the start, the callback sees every row with its path's name,
+ * and the CSV holds exactly the rows; an unwritable CSV is an error naming it. */
+typedef struct { int n; char names[8][8]; } seen_rows;
+static void note_row(void *ctx, const char *path, const curve_eval_row *r) {
+    seen_rows *s = ctx;
+    (void)r;
+    if (s->n < 8) snprintf(s->names[s->n], 8, "%s", path);
+    s->n++;
+}
+static void test_eval_run_line_and_csv(void **s) {
+    (void)s;
+    char *cfgp;
+    host_net *h = load_cfg(SMOOTH, &cfgp);
+    curve cv;
+    make_curve(&cv, h, 3, 40);
+    cv.decay = 5e-4f;
+    dataset tr = synthetic(48, 12, 3, 6), te = synthetic(40, 12, 3, 7);
+    char *csv = tu_temp_path(".csv");
+    seen_rows seen = { 0 };
+    curve_run_opts o = { { 3, 0, 0, 5e-4f, 0, 0, NULL, NULL }, 1, "bezier", csv, note_row, &seen };
+    curve_eval_row rows[3], lrows[3];
+    char err[CURVE_ERRLEN];
+    assert_int_equal(curve_eval_run(&cv, h, &tr, &te, &o, rows, lrows, err), 0);
+    assert_int_equal(seen.n, 6);
+    for (int i = 0; i < 6; i++) assert_string_equal(seen.names[i], i < 3 ? "bezier" : "line");
+    for (int e = 0; e < 3; e += 2) {
+        assert_true(lrows[e].t == rows[e].t);
+        assert_true(lrows[e].tr_loss == rows[e].tr_loss && lrows[e].tr_nll == rows[e].tr_nll);
+        assert_true(lrows[e].te_nll == rows[e].te_nll && lrows[e].te_err == rows[e].te_err);
+    }
+    float *d = malloc(cv.n * sizeof(float));
+    for (size_t i = 0; i < cv.n; i++) d[i] = cv.bends[2][i] - cv.bends[0][i];
+    double half = 0.5 * ws_norm(cv.n, d);
+    assert_true(fabs(lrows[1].dl - half) < 1e-4 * half);
+    free(d);
+    FILE *f = fopen(csv, "r");
+    assert_non_null(f);
+    char line[512], name[16];
+    assert_non_null(fgets(line, sizeof line, f));
+    assert_string_equal(line, "path,t,dl,tr_loss,tr_nll,tr_err,te_nll,te_err\n");
+    int nrows = 0;
+    while (fgets(line, sizeof line, f)) {
+        double v[7];
+        assert_int_equal(sscanf(line, "%15[^,],%lf,%lf,%lf,%lf,%lf,%lf,%lf", name, v, v + 1, v + 2, v + 3, v + 4, v + 5, v + 6), 8);
+        assert_true(nrows < 6);
+        const curve_eval_row *r = nrows < 3 ? &rows[nrows] : &lrows[nrows - 3];
+        assert_string_equal(name, nrows < 3 ? "bezier" : "line");
+        assert_true(fabs(v[0] - r->t) < 1e-6 && fabs(v[3] - r->tr_nll) < 1e-6 && fabs(v[4] - r->tr_err) < 1e-4);
+        assert_true(fabs(v[5] - r->te_nll) < 1e-6 && fabs(v[6] - r->te_err) < 1e-4);
+        nrows++;
+    }
+    fclose(f);
+    assert_int_equal(nrows, 6);
+    unlink(csv);
+    /* the CSV's directory does not exist: an error naming the file, nothing written */
+    o.csv = "/nonexistent-dir/curve.csv";
+    o.row = NULL;
+    assert_int_equal(curve_eval_run(&cv, h, &tr, &te, &o, rows, lrows, err), -1);
+    assert_non_null(strstr(err, "/nonexistent-dir/curve.csv"));
+    free(csv);
+    curve_free(&cv); data_free(&tr); data_free(&te); host_free(h); unlink(cfgp); free(cfgp);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_coeffs_closed_forms),
@@ -343,6 +408,7 @@ int main(void) {
         cmocka_unit_test(test_resume_equals_uninterrupted),
         cmocka_unit_test(test_training_lowers_the_middle),
         cmocka_unit_test(test_stats),
+        cmocka_unit_test(test_eval_run_line_and_csv),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
