@@ -73,6 +73,7 @@ int cmd_eval(int argc, char **argv);
 int cmd_ensemble(int argc, char **argv);
 int cmd_swa(int argc, char **argv);
 int cmd_plane(int argc, char **argv);
+int cmd_detset(int argc, char **argv);
 /* The two heat maps of a plane CSV, PREFIX_train_loss.png (when it has train losses) and
  * PREFIX_test_error.png, drawn as "darknet plane" draws them (cli/plane.c). */
 int cli_plane_pictures(const char *csv, const char *prefix);
