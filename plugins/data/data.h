@@ -76,6 +76,9 @@ int  data_load_list(const char *list, char **names, int classes, int w, int h, i
 /* One image file (stb_image: png, jpg, bmp, pnm, ...) converted to c channels (1 or 3) and
  * resized (bilinear) to w x h, as the list loader does: out gets w*h*c floats, CHW in [0,1]. */
 int  data_load_image(const char *path, int w, int h, int c, float *out, char *err);
+/* The same image at its own size: malloc'd w*h*c floats, CHW in [0,1] (byte / 255, as
+ * Darknet's loader), *w and *h set; NULL with err on failure. */
+float *data_read_image(const char *path, int c, int *w, int *h, char *err);
 /* The class names of a labels=/names= file: its first `classes` non-empty lines (an error if
  * it has fewer). Free with data_free_names. */
 char **data_read_names(const char *path, int classes, char *err);

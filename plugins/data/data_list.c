@@ -254,6 +254,19 @@ int data_load_image(const char *path, int w, int h, int c, float *out, char *err
     return 0;
 }
 
+float *data_read_image(const char *path, int c, int *w, int *h, char *err) {
+    if (c != 1 && c != 3) { data_fail(err, "%s: channels must be 1 or 3, got %d", path, c); return NULL; }
+    unsigned char *img = load_image(path, w, h, c, err);
+    if (!img) return NULL;
+    size_t plane = (size_t)*w * *h;
+    float *out = malloc(plane * c * sizeof(float));
+    if (!out) data_fail(err, "%s: out of memory for a %dx%d image", path, *w, *h);
+    for (size_t p = 0; out && p < plane; p++)
+        for (int k = 0; k < c; k++) out[k * plane + p] = img[p * c + k] / 255.0f;
+    stbi_image_free(img);
+    return out;
+}
+
 int data_load_list(const char *list, char **names, int classes, int w, int h, int c, int limit,
                    dataset *out, char *err) {
     memset(out, 0, sizeof *out);

@@ -43,6 +43,10 @@ typedef struct host_net host_net;
  * left out: loss and gradient are the softmax's cross-entropy (the library's [cost] there
  * would double the gradient). */
 host_net *host_load(const char *cfg, int batch, char *err);
+/* A detector (cfg ending with [yolo], [region] or [detection]): the same checks, all its
+ * layers kept; what follows in "detectors" below works on such a network. */
+host_net *host_load_detector(const char *cfg, int batch, char *err);
+int host_is_detector(const host_net *h);
 void host_free(host_net *h);
 
 /* Load / save a Darknet .weights file through the view (own reader: size is checked, a
@@ -124,6 +128,15 @@ void host_set_bn_initial_share(host_net *h, double share);
  * loaded with: the images of one of Darknet's running-average updates in its training. */
 int host_cfg_batch(const host_net *h);
 
+/* policy=fge_cyclic and policy=sgdr inside Darknet's own loop (host_policy.c): the library's
+ * train_network asks get_current_rate, which the executable defines. For a network whose cfg
+ * has one of these policies (host_policy_is_ours), the rate at Darknet's batch number
+ * (seen / (batch * subdivisions), after the increment of the step being taken) is, after the
+ * cfg's burn_in, hook(ctx, batch). host_set_rate_hook(h, NULL, NULL) removes it (do so before
+ * host_free); at most 16 networks at once: -1 when full. Without a hook: learning_rate. */
+typedef double (*host_rate_hook)(void *ctx, uint64_t batch);
+int host_set_rate_hook(host_net *h, host_rate_hook fn, void *ctx);
+int host_policy_is_ours(const host_net *h);
 /* Darknet's own learning-rate policy at an iteration (0-based), as get_current_rate gives it. */
 float host_policy_rate(host_net *h, size_t iteration);
 /* Images seen (written into .weights headers). */
@@ -194,4 +207,28 @@ int host_dev_sgd_step(host_dev_sgd *d, const float *x, const float *y, float lr,
 int host_dev_sgd_pull(host_dev_sgd *d, float *w);
 void host_dev_sgd_free(host_dev_sgd *d);
 
+/* ---- detectors (host_detect.c), on Darknet's own detection pipeline ---- */
+int host_det_classes(const host_net *h);          /* the last layer's classes */
+int host_det_random(const host_net *h);           /* the last layer's random= (multi-scale) */
+uint64_t host_det_batch_num(const host_net *h);   /* Darknet's iteration: seen / (batch * subdivisions) */
+int host_det_images_per_step(const host_net *h);  /* batch * subdivisions */
+/* Training batches: the library's load_data with DETECTION_DATA in its background thread,
+ * batch * subdivisions images per step drawn at random from paths (which must outlive the
+ * loader), with the cfg's augmentation; threads: the library's loader threads. Every image's
+ * label file must exist and be well formed before (the library exits on a missing one). */
+typedef struct host_det_loader host_det_loader;
+host_det_loader *host_det_loader_new(host_net *h, char **paths, int n, int threads, char *err);
+void host_det_loader_free(host_det_loader *L);
+/* One step of the library's train_network on the next batch (forward, backward, update at
+ * get_current_rate); the batch after it starts loading. Returns Darknet's loss. */
+float host_det_train_step(host_net *h, host_det_loader *L);
+/* Darknet's resize_network (random=1 multi-scale); the loader (may be NULL) follows. */
+int host_det_resize(host_net *h, host_det_loader *L, int w, int hgt);
+/* Inference on one image as Darknet's detector test: decoded, resized (or letterboxed) by
+ * the library to the network's size, network_predict, get_network_boxes (relative to the
+ * image), do_nms_sort at nms (0: none); one box per class whose probability > thresh.
+ * The network must have batch 1 (host_load_detector(cfg, 1, ...)). *out is malloc'd. */
+typedef struct { float x, y, w, h, score; int cls; } host_det;
+int host_det_predict(host_net *h, const char *image, float thresh, float nms, int letterbox, host_det **out, int *n,
+                     char *err);
 #endif

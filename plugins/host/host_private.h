@@ -27,6 +27,7 @@ struct host_net {
     int cfg_batch;           /* the cfg's batch per forward (batch / subdivisions), before any override */
     double bn_share;         /* share of the BN running statistics still initial (host_bn_initial_share) */
     int full_n;              /* layers Darknet built; net->n may stop before trailing [cost]s */
+    int detector;            /* loaded by host_load_detector: ends with [yolo]/[region]/[detection] */
     int gpu;                 /* the GPU the network runs on, -1 for the CPU path */
     float **dvalue, **dgrad; /* GPU=1: each block's device arrays (NULL on the CPU path) */
 };

@@ -138,7 +138,7 @@ static network *guarded_parse(const char *cfg, const host_cfg_info *info, char *
     return net;
 }
 
-host_net *host_load(const char *cfg, int batch, char *err) {
+static host_net *load_net(const char *cfg, int batch, int detector, char *err) {
     host_cfg_info info = {0};
     if (host__validate_cfg(cfg, &info, err)) return NULL;
     if (host__gpu_check(cfg, err)) { host__cfg_info_free(&info); return NULL; }
@@ -164,8 +164,22 @@ host_net *host_load(const char *cfg, int batch, char *err) {
         }
     }
     h->full_batch = h->net->batch;
-    /* the final [softmax], possibly followed by [cost] layers that we leave out */
     network *net = h->net;
+    if (detector) {
+        h->detector = 1;
+        LAYER_TYPE t = net->layers[net->n - 1].type;
+        if (t != YOLO && t != REGION && t != DETECTION) {
+            snprintf(err, DKMC_ERRLEN, "%s: the last layer must be [yolo], [region] or [detection] (a detector); this cfg ends with %s",
+                     cfg, info.name[net->n - 1]);
+            host__cfg_info_free(&info); host_free(h); return NULL;
+        }
+        host__cfg_info_free(&info);
+        if (host__enumerate(h, err)) { host_free(h); return NULL; }
+        h->bn_share = h->nstats ? 1.0 : 0.0;
+        h->sections = read_cfg((char *)cfg);
+        return h;
+    }
+    /* the final [softmax], possibly followed by [cost] layers that we leave out */
     int last = net->n - 1;
     while (last >= 0 && net->layers[last].type == COST) last--;
     int bad = -1;
@@ -195,6 +209,10 @@ host_net *host_load(const char *cfg, int batch, char *err) {
     return h;
 }
 
+host_net *host_load(const char *cfg, int batch, char *err) { return load_net(cfg, batch, 0, err); }
+host_net *host_load_detector(const char *cfg, int batch, char *err) { return load_net(cfg, batch, 1, err); }
+int host_is_detector(const host_net *h) { return h->detector; }
+
 /* free_network and what this Darknet's free_network forgets (found by the sanitizer pass of
  * the command-line tests): make_network's seen, t and cost, parse_net_options' steps and
  * scales (policy=steps), parse_network_cfg's workspace (host memory in a CPU build). */
@@ -211,6 +229,7 @@ void host__free_network(network *net) {
 
 void host_free(host_net *h) {
     if (!h) return;
+    if (h->net) host_set_rate_hook(h, NULL, NULL);
     if (h->sections) {
         for (node *n = h->sections->front; n; n = n->next) free_section((dk_section *)n->val);
         free_list(h->sections);

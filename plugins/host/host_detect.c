@@ -1,0 +1,123 @@
+/* host_detect.c: detectors on Darknet's own detection pipeline (host.h, "detectors").
+ * Training batches come from the library's load_data with DETECTION_DATA in its background
+ * thread (jitter from the last layer, hue/saturation/exposure from [net], random flips, the
+ * library's own random image choice), and a step is the library's train_network (forward,
+ * backward, and update_network with the rate of get_current_rate: host_policy.c). Inference
+ * is what Darknet's detector test does: the image resized (or letterboxed) by the library,
+ * network_predict, get_network_boxes, do_nms_sort. */
+#include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include "data.h"
+#include "host_private.h"
+
+struct host_det_loader {
+    load_args args;
+    data buffer;
+    pthread_t thread;
+    int running;
+};
+
+static layer *head(const host_net *h) { return &h->net->layers[h->net->n - 1]; }
+int host_det_classes(const host_net *h) { return head(h)->classes; }
+int host_det_random(const host_net *h) { return head(h)->random; }
+uint64_t host_det_batch_num(const host_net *h) {
+    return *h->net->seen / ((uint64_t)h->net->batch * h->net->subdivisions);
+}
+int host_det_images_per_step(const host_net *h) { return h->net->batch * h->net->subdivisions; }
+
+host_det_loader *host_det_loader_new(host_net *h, char **paths, int n, int threads, char *err) {
+    host_det_loader *L = calloc(1, sizeof *L);
+    if (!L) { snprintf(err, HOST_ERRLEN, "%s: out of memory", h->cfg); return NULL; }
+    network *net = h->net;
+    layer *l = head(h);
+    load_args *a = &L->args;
+    a->w = net->w; a->h = net->h;
+    a->paths = paths; a->m = n;
+    a->n = net->batch * net->subdivisions;
+    a->classes = l->classes;
+    a->jitter = l->jitter;
+    a->num_boxes = l->max_boxes;
+    a->d = &L->buffer;
+    a->type = DETECTION_DATA;
+    a->threads = threads > 0 ? threads : 8;
+    a->angle = net->angle; a->exposure = net->exposure; a->saturation = net->saturation; a->hue = net->hue;
+    L->thread = load_data(*a);
+    L->running = 1;
+    return L;
+}
+
+static data take(host_det_loader *L) {
+    pthread_join(L->thread, 0);
+    L->running = 0;
+    return L->buffer;
+}
+
+void host_det_loader_free(host_det_loader *L) {
+    if (!L) return;
+    if (L->running) free_data(take(L));
+    free(L);
+}
+
+float host_det_train_step(host_net *h, host_det_loader *L) {
+    data d = take(L);
+    L->thread = load_data(L->args);
+    L->running = 1;
+    float loss = train_network(h->net, d);
+    free_data(d);
+    return loss;
+}
+
+int host_det_resize(host_net *h, host_det_loader *L, int w, int hgt) {
+    if (L && L->running) free_data(take(L));   /* the batch in flight has the old size */
+    resize_network(h->net, w, hgt);
+    if (L) {
+        L->args.w = w; L->args.h = hgt;
+        L->thread = load_data(L->args);
+        L->running = 1;
+    }
+    return 0;
+}
+
+/* A decoded image (CHW floats) as Darknet's image, then resized or letterboxed by the library. */
+static image input_image(const host_net *h, float *pix, int w, int hgt, int letterbox) {
+    image im = { w, hgt, 3, pix };
+    return letterbox ? letterbox_image(im, h->net->w, h->net->h) : resize_image(im, h->net->w, h->net->h);
+}
+
+static int collect(detection *dets, int nb, int classes, float thresh, host_det **out, int *n) {
+    int cap = 0;
+    for (int i = 0; i < nb; i++)
+        for (int j = 0; j < classes; j++) cap += dets[i].prob[j] > thresh;
+    *out = malloc((cap ? cap : 1) * sizeof **out);
+    if (!*out) return -1;
+    *n = 0;
+    for (int i = 0; i < nb; i++)
+        for (int j = 0; j < classes; j++)
+            if (dets[i].prob[j] > thresh) {
+                box b = dets[i].bbox;
+                (*out)[(*n)++] = (host_det){ b.x, b.y, b.w, b.h, dets[i].prob[j], j };
+            }
+    return 0;
+}
+
+int host_det_predict(host_net *h, const char *path, float thresh, float nms, int letterbox, host_det **out, int *n,
+                     char *err) {
+    *out = NULL; *n = 0;
+    int w, hgt;
+    float *pix = data_read_image(path, 3, &w, &hgt, err);
+    if (!pix) return -1;
+    image sized = input_image(h, pix, w, hgt, letterbox);
+    free(pix);
+    network *net = h->net;
+    network_predict(net, sized.data);
+    free_image(sized);
+    int nb = 0, classes = head(h)->classes;
+    detection *dets = get_network_boxes(net, letterbox ? w : net->w, letterbox ? hgt : net->h, thresh, 0.5f, 0, 1, &nb);
+    if (nms > 0) do_nms_sort(dets, nb, classes, nms);
+    int rc = collect(dets, nb, classes, thresh, out, n);
+    free_detections(dets, nb);
+    if (rc) snprintf(err, HOST_ERRLEN, "%s: out of memory for %d boxes", path, nb);
+    return rc;
+}
