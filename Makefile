@@ -31,17 +31,18 @@ CFLAGS += $(OPT) -g -std=gnu11 -Wall -Wextra $(WERROR) -Wno-format-truncation -f
 # and only those, so that a dependency not listed here fails the build; Darknet's header only
 # in host/ and fast/ (fast/ interposes the library). Tests, benchmarks and main.c see all.
 DK_INC := -isystem $(DARKNET_INC)
-ALL_INC := $(DK_INC) $(addprefix -Iplugins/,host wspace data train curve plane fge fast cli plot dist)
+ALL_INC := $(DK_INC) $(addprefix -Iplugins/,host wspace data train curve plane fge fast cli plot dist detect)
 USES_wspace :=
 USES_data := wspace
 USES_plot := wspace
 USES_dist := wspace
+USES_detect := wspace
 USES_host := wspace data
 USES_train := host data dist wspace
 USES_curve := host data dist wspace train
 USES_plane := host data dist wspace curve
 USES_fge := host data dist wspace
-USES_cli := host data dist wspace train curve plane fge fast plot
+USES_cli := host data dist wspace train curve plane fge fast plot detect
 USES_fast :=
 mod_inc = $(addprefix -Iplugins/,$(1) $(USES_$(1))) $(if $(filter host fast,$(1)),$(DK_INC))
 LDLIBS += -Wl,--no-as-needed -L$(DARKNET) -ldarknet -Wl,-rpath,$(abspath $(DARKNET)) -lz -lm -lpthread -ldl
@@ -92,7 +93,7 @@ endif
 
 BUILD := $(if $(filter 1,$(MPI)),build-mpi,build)
 PROG := $(if $(filter 1,$(MPI)),darknet-mpi,darknet)
-MODULES := host wspace data plot dist train curve plane fge cli
+MODULES := host wspace data plot dist detect train curve plane fge cli
 LIB_SRC := $(filter-out plugins/cli/main.c,$(foreach m,$(MODULES),$(wildcard plugins/$(m)/*.c)))
 LIB_SRC := $(filter-out $(if $(filter 0,$(PLOT)),plugins/plot/plot.c,plugins/plot/plot_none.c),$(LIB_SRC))
 ifeq ($(FAST),1)
