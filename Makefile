@@ -31,7 +31,7 @@ CFLAGS += $(OPT) -g -std=gnu11 -Wall -Wextra $(WERROR) -Wno-format-truncation -f
 # and only those, so that a dependency not listed here fails the build; Darknet's header only
 # in host/ and fast/ (fast/ interposes the library). Tests, benchmarks and main.c see all.
 DK_INC := -isystem $(DARKNET_INC)
-ALL_INC := $(DK_INC) $(addprefix -Iplugins/,host wspace data train curve plane fge fast cli plot dist detect)
+ALL_INC := $(DK_INC) $(addprefix -Iplugins/,host wspace data train curve plane fge fast cli plot dist detect detector)
 USES_wspace :=
 USES_data := wspace
 USES_plot := wspace
@@ -42,7 +42,8 @@ USES_train := host data dist wspace
 USES_curve := host data dist wspace train
 USES_plane := host data dist wspace curve
 USES_fge := host data dist wspace
-USES_cli := host data dist wspace train curve plane fge fast plot detect
+USES_detector := host data detect train dist wspace
+USES_cli := host data dist wspace train curve plane fge fast plot detect detector
 USES_fast :=
 mod_inc = $(addprefix -Iplugins/,$(1) $(USES_$(1))) $(if $(filter host fast,$(1)),$(DK_INC))
 LDLIBS += -Wl,--no-as-needed -L$(DARKNET) -ldarknet -Wl,-rpath,$(abspath $(DARKNET)) -lz -lm -lpthread -ldl
@@ -93,7 +94,7 @@ endif
 
 BUILD := $(if $(filter 1,$(MPI)),build-mpi,build)
 PROG := $(if $(filter 1,$(MPI)),darknet-mpi,darknet)
-MODULES := host wspace data plot dist detect train curve plane fge cli
+MODULES := host wspace data plot dist detect train detector curve plane fge cli
 LIB_SRC := $(filter-out plugins/cli/main.c,$(foreach m,$(MODULES),$(wildcard plugins/$(m)/*.c)))
 LIB_SRC := $(filter-out $(if $(filter 0,$(PLOT)),plugins/plot/plot.c,plugins/plot/plot_none.c),$(LIB_SRC))
 ifeq ($(FAST),1)

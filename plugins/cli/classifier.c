@@ -9,8 +9,8 @@
 #include <string.h>
 #include "cli.h"
 
-/* The policy= value of the cfg's [net] section ("" if none); -1 if the file cannot be read. */
-static int net_policy(const char *cfg, char *out, size_t n) {
+/* (cli.h) */
+int cli_net_policy(const char *cfg, char *out, size_t n) {
     FILE *fp = fopen(cfg, "r");
     if (!fp) return -1;
     char line[4096];
@@ -43,7 +43,7 @@ int cli_classifier_intercept(int argc, char **argv) {
     /* argv: classifier train <data> <cfg> [weights] [Darknet's flags] */
     if (argc < 4 || strcmp(argv[1], "train")) return -1;
     char policy[64];
-    if (net_policy(argv[3], policy, sizeof policy) || (strcmp(policy, "fge_cyclic") && strcmp(policy, "sgdr"))) return -1;
+    if (cli_net_policy(argv[3], policy, sizeof policy) || (strcmp(policy, "fge_cyclic") && strcmp(policy, "sgdr"))) return -1;
     char *args[64];
     int n = 0, dropped = 0;
     args[n++] = "train";

@@ -74,6 +74,11 @@ int cmd_ensemble(int argc, char **argv);
 int cmd_swa(int argc, char **argv);
 int cmd_plane(int argc, char **argv);
 int cmd_detset(int argc, char **argv);
+/* The policy= value of a cfg's [net] section ("" if none); -1 if the file cannot be read. */
+int cli_net_policy(const char *cfg, char *out, size_t n);
+/* "detector train" with policy=fge_cyclic/sgdr and "detector map" run here (cli/detector.c);
+ * -1: anything else, for the system binary. */
+int cli_detector_intercept(int argc, char **argv);
 /* The two heat maps of a plane CSV, PREFIX_train_loss.png (when it has train losses) and
  * PREFIX_test_error.png, drawn as "darknet plane" draws them (cli/plane.c). */
 int cli_plane_pictures(const char *csv, const char *prefix);

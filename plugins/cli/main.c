@@ -32,6 +32,8 @@ static void usage(FILE *f) {
         "  ensemble predict <data> <cfg> <w1> ... <image>   the ensemble's top classes for an image\n"
         "  swa      <data> <cfg> <w1> <w2> ... -out avg.weights   weight average, BN recomputed\n"
         "  detset   <out directory>                     a detection set made from Fashion-MNIST\n"
+        "  detector train <data> <cfg> [weights]        Darknet's detector training; fge_cyclic/sgdr snapshots\n"
+        "  detector map   <data> <cfg> <weights>        per-class AP, mAP@0.5, mAP@[.5:.95]\n"
         "  plane    <data> <cfg> (-curve run.curve | a b c .weights | w.weights -random)   loss surface in a plane\n"
         "\n"
         "Built with make MPI=1 (./darknet-mpi), under mpirun -np N: plane and curve eval/line spread\n"
@@ -121,6 +123,10 @@ static int run_command(int argc, char **argv) {
     if (!strcmp(cmd, "fge")) return cmd_fge(argc - 1, argv + 1);
     if (!strcmp(cmd, "plot")) return cmd_plot(argc - 1, argv + 1);
     if (!strcmp(cmd, "detset")) return cmd_detset(argc - 1, argv + 1);
+    if (!strcmp(cmd, "detector")) {
+        int rc = cli_detector_intercept(argc - 1, argv + 1);
+        if (rc >= 0) return rc;
+    }
     if (!strcmp(cmd, "classifier")) {
         int rc = cli_classifier_intercept(argc - 1, argv + 1);
         if (rc >= 0) return rc;

@@ -151,6 +151,7 @@ float host_cfg_learning_rate(const host_net *h);
 float host_cfg_momentum(const host_net *h);
 float host_cfg_decay(const host_net *h);
 int host_cfg_max_batches(const host_net *h);
+int host_cfg_burn_in(const host_net *h);
 /* Sets max_batches, so that policies relative to it (poly, sigmoid) fit a run of -epochs. */
 void host_set_max_batches(host_net *h, int n);
 /* A [net] option from the cfg (NULL if absent). The returned string lives as long as h. */
@@ -219,6 +220,8 @@ int host_det_images_per_step(const host_net *h);  /* batch * subdivisions */
 typedef struct host_det_loader host_det_loader;
 host_det_loader *host_det_loader_new(host_net *h, char **paths, int n, int threads, char *err);
 void host_det_loader_free(host_det_loader *L);
+/* quiet: the library's per-step lines on stdout ("Region 16 Avg IOU: ...") go to /dev/null */
+void host_det_loader_quiet(host_det_loader *L, int quiet);
 /* One step of the library's train_network on the next batch (forward, backward, update at
  * get_current_rate); the batch after it starts loading. Returns Darknet's loss. */
 float host_det_train_step(host_net *h, host_det_loader *L);

@@ -6,9 +6,12 @@
  * is what Darknet's detector test does: the image resized (or letterboxed) by the library,
  * network_predict, get_network_boxes, do_nms_sort. */
 #include <math.h>
+#include <fcntl.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "data.h"
 #include "host_private.h"
 
@@ -17,6 +20,7 @@ struct host_det_loader {
     data buffer;
     pthread_t thread;
     int running;
+    int quiet;
 };
 
 static layer *head(const host_net *h) { return &h->net->layers[h->net->n - 1]; }
@@ -54,6 +58,8 @@ static data take(host_det_loader *L) {
     return L->buffer;
 }
 
+void host_det_loader_quiet(host_det_loader *L, int quiet) { L->quiet = quiet; }
+
 void host_det_loader_free(host_det_loader *L) {
     if (!L) return;
     if (L->running) free_data(take(L));
@@ -64,7 +70,20 @@ float host_det_train_step(host_net *h, host_det_loader *L) {
     data d = take(L);
     L->thread = load_data(L->args);
     L->running = 1;
+    /* the library's [yolo]/[region] layers printf a line per layer and step */
+    int saved = -1, null = -1;
+    if (L->quiet && (null = open("/dev/null", O_WRONLY)) >= 0) {
+        fflush(stdout);
+        saved = dup(1);
+        dup2(null, 1);
+    }
     float loss = train_network(h->net, d);
+    if (saved >= 0) {
+        fflush(stdout);
+        dup2(saved, 1);
+        close(saved);
+    }
+    if (null >= 0) close(null);
     free_data(d);
     return loss;
 }

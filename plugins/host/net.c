@@ -452,6 +452,7 @@ float host_cfg_learning_rate(const host_net *h) { return h->net->learning_rate; 
 float host_cfg_momentum(const host_net *h) { return h->net->momentum; }
 float host_cfg_decay(const host_net *h) { return h->net->decay; }
 int host_cfg_max_batches(const host_net *h) { return h->net->max_batches; }
+int host_cfg_burn_in(const host_net *h) { return h->net->burn_in; }
 void host_set_max_batches(host_net *h, int n) { h->net->max_batches = n; }
 
 const char *host_net_option(const host_net *h, const char *key) {
