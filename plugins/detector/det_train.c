@@ -11,13 +11,14 @@
 #include "schedule.h"
 #include "wspace.h"
 
-typedef struct { sched s; uint64_t start; } rate_ctx;
+typedef det_rate_ctx rate_ctx;
 
 /* Darknet asks during iteration i (0-based) of this run with batch number start + i + 1 */
-static double rate_hook(void *c, uint64_t b) {
+double det_rate_hook(void *c, uint64_t b) {
     rate_ctx *r = c;
     return sched_rate(&r->s, b > r->start ? b - 1 - r->start : 0);
 }
+#define rate_hook det_rate_hook
 
 typedef struct {
     const det_train_job *j;

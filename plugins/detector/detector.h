@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include "detect.h"
 #include "host.h"
+#include "schedule.h"
 
 /* A valid list with its ground truth: every label file read and checked (detect.h). limit >
  * 0 keeps the first limit images. */
@@ -58,6 +59,9 @@ typedef struct {
     void *ctx;
 } det_train_job;
 int det_train_run(const det_train_job *j, char *err);
-/* The schedule's rate for Darknet's batch number b (1-based, as get_current_rate sees it) of
- * a run that started at batch number start: exposed for the test against train_network. */
+/* The rate hook det_train_run registers (host_set_rate_hook): the schedule's rate for
+ * Darknet's batch number b (as get_current_rate sees it, during the step that makes it b) of
+ * a run that started at batch number start, i.e. at the schedule's iteration b - 1 - start. */
+typedef struct { sched s; uint64_t start; } det_rate_ctx;
+double det_rate_hook(void *ctx, uint64_t b);
 #endif

@@ -225,6 +225,11 @@ void host_det_loader_quiet(host_det_loader *L, int quiet);
 /* One step of the library's train_network on the next batch (forward, backward, update at
  * get_current_rate); the batch after it starts loading. Returns Darknet's loss. */
 float host_det_train_step(host_net *h, host_det_loader *L);
+/* The same step on given images: n (a multiple of batch) rows of inputs floats in x and of
+ * host_det_truths floats (Darknet's truth: max_boxes x (x, y, w, h, class)) in truth. */
+float host_det_train_batch(host_net *h, float *x, float *truth, int n);
+int host_det_truths(const host_net *h);
+void host_set_learning_rate(host_net *h, float lr);   /* [net] learning_rate */
 /* Darknet's resize_network (random=1 multi-scale); the loader (may be NULL) follows. */
 int host_det_resize(host_net *h, host_det_loader *L, int w, int hgt);
 /* Inference on one image as Darknet's detector test: decoded, resized (or letterboxed) by

@@ -88,6 +88,22 @@ float host_det_train_step(host_net *h, host_det_loader *L) {
     return loss;
 }
 
+float host_det_train_batch(host_net *h, float *x, float *truth, int n) {
+    data d = { 0 };
+    d.X.rows = n; d.X.cols = h->net->inputs; d.X.vals = malloc(n * sizeof(float *));
+    d.y.rows = n; d.y.cols = h->net->truths; d.y.vals = malloc(n * sizeof(float *));
+    if (!d.X.vals || !d.y.vals) { free(d.X.vals); free(d.y.vals); return NAN; }
+    for (int i = 0; i < n; i++) {
+        d.X.vals[i] = x + (size_t)i * d.X.cols;
+        d.y.vals[i] = truth + (size_t)i * d.y.cols;
+    }
+    float loss = train_network(h->net, d);
+    free(d.X.vals); free(d.y.vals);
+    return loss;
+}
+int host_det_truths(const host_net *h) { return h->net->truths; }
+void host_set_learning_rate(host_net *h, float lr) { h->net->learning_rate = lr; }
+
 int host_det_resize(host_net *h, host_det_loader *L, int w, int hgt) {
     if (L && L->running) free_data(take(L));   /* the batch in flight has the old size */
     resize_network(h->net, w, hgt);

@@ -58,7 +58,8 @@ float get_current_rate(network *net) {
         return real ? real(net) : net->learning_rate;
     }
     size_t batch = *net->seen / ((size_t)net->batch * net->subdivisions);
-    if (batch < (size_t)net->burn_in) return net->learning_rate * powf((float)batch / net->burn_in, net->power);
+    /* the library's own expression, so that burn-in gives the same float */
+    if (batch < (size_t)net->burn_in) return net->learning_rate * pow((float)batch / net->burn_in, net->power);
     host_rate_hook fn = NULL;
     void *ctx = NULL;
     pthread_mutex_lock(&g_lock);
