@@ -237,11 +237,11 @@ demo: deps
 # briefly (FUZZ_TESTS=0 skips that; without clang-14 it is skipped with a message);
 # `make fuzz` runs each for FUZZ_TIME seconds, one after the other, niced.
 FUZZ_TIME ?= 300
-FUZZ_HARNESSES := curve weights idx cifar datacfg cfgcheck list image
-FUZZ_CPPFLAGS := -isystem $(DARKNET_INC) $(addprefix -Iplugins/,host wspace data curve)
+FUZZ_HARNESSES := curve weights idx cifar datacfg cfgcheck list image labels
+FUZZ_CPPFLAGS := -isystem $(DARKNET_INC) $(addprefix -Iplugins/,host wspace data curve detect)
 FUZZ_CFLAGS := -g -O1 -std=gnu11 -Wall -Wextra -Werror -fno-omit-frame-pointer \
   -fsanitize=address,undefined -fno-sanitize-recover=undefined -DIMAGE_MAX_PIXELS="(1 << 20)"
-FUZZ_LIB_OBJ := $(patsubst %.c,build-fuzz/%.o,$(foreach m,host wspace data,$(wildcard plugins/$(m)/*.c)) plugins/curve/curve.c)
+FUZZ_LIB_OBJ := $(patsubst %.c,build-fuzz/%.o,$(foreach m,host wspace data detect,$(wildcard plugins/$(m)/*.c)) plugins/curve/curve.c)
 FUZZ_BIN := $(addprefix build-fuzz/fuzz_,$(FUZZ_HARNESSES))
 
 build-fuzz/%.o: %.c build-fuzz/.flags

@@ -9,7 +9,7 @@
 set -u
 cd "$(dirname "$0")/../.."
 runs_max=${FUZZ_CHECK_RUNS:-60000}
-harnesses="curve weights idx cifar datacfg cfgcheck list image"
+harnesses="curve weights idx cifar datacfg cfgcheck list image labels"
 # libFuzzer's exploration is not exactly repeatable (the same seed and run count reached
 # different coverage in two runs here), so a new finding in the exploration phase of the
 # harnesses that decode images through stb_image 2.27 (known-buggy third-party decoders) is

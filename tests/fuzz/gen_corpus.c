@@ -259,10 +259,23 @@ static void images(void) {
     free(g_img.p);
 }
 
+/* byte 0: classes - 1, then a label file (also read as an image list) */
+static void labels(void) {
+    const char *L[][2] = {
+        { "\x02" "0 0.5 0.5 0.2 0.4\n\n2 0.1 0.9 0.2 0.2\r\n", "good_3_classes" },
+        { "\x00" "0 0.0505 0.5 0.102 0.2\n0 1 0 0.0015 0.001", "edges_in_tolerance" },
+        { "\x00" "0 0.05 0.5 0.2 0.2\n", "edge_outside" },
+        { "\x01" "2 0.5 0.5 0.2 0.2\n", "class_out_of_range" },
+        { "\x00" "0 nan 0.5 0.2 0.2\n0 0.5 0.5 0.2\n", "nan_and_short" },
+        { "\x00" "data/images/a.jpg\n  VOC/JPEGImages/b.JPEG \nc.png\nd.bmp\n", "image_list" },
+    };
+    for (size_t i = 0; i < sizeof L / sizeof L[0]; i++) seed("labels", L[i][1], L[i][0], 1 + strlen(L[i][0] + 1));
+}
+
 int main(int argc, char **argv) {
     if (argc != 2) { fprintf(stderr, "usage: gen_corpus <corpus folder>\n"); return 2; }
     g_root = argv[1];
     mkdir(g_root, 0755);
-    curves(); weights(); idx(); cifar(); datacfg(); cfgcheck(); list(); images();
+    curves(); weights(); idx(); cifar(); datacfg(); cfgcheck(); list(); images(); labels();
     return 0;
 }
