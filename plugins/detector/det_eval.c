@@ -38,6 +38,9 @@ int det_predict_set(host_net *h, const det_valset *v, const det_infer_opts *o, d
         int bad = 0;
         for (int k = 0; k < n && !bad; k++) {
             det_box d = { b[k].x, b[k].y, b[k].w, b[k].h, b[k].cls, b[k].score, i };
+            /* a box the network cannot place (exp overflow in a young [yolo] head's w, h) still
+             * counts, as the false positive it is: an empty box overlaps nothing */
+            if (!isfinite(d.x) || !isfinite(d.y) || !isfinite(d.w) || !isfinite(d.h)) d.x = d.y = d.w = d.h = 0;
             bad = det_boxes_push(dt, &d, err);
         }
         free(b);
