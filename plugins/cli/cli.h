@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include "data.h"
 #include "host.h"
+#include "train_job.h"
 
 /* Options: "-name value" pairs and "-flag" switches after the positional arguments. Every
  * option an invocation uses must be known, so that a typo is an error, not a silent default. */
@@ -50,14 +51,8 @@ int cli_check_writable(const char *path);
 /* The same for a picture, whose extension must be .png, .svg or .pdf. */
 int cli_check_picture(const char *path);
 
-/* A training run of "darknet train" or "darknet fge" (cli/train.c). kind: SCHED_CFG (the
- * cfg's policy, including fge_cyclic/sgdr from [net]), SCHED_REFERENCE, or SCHED_FGE with
- * lr/lr2/cycle_epochs from the command line. */
-typedef struct {
-    const char *cmd, *data, *cfg, *weights, *out, *csv, *png;
-    int kind, epochs, seed, save_every, limit, test_limit, no_test, bn_update, bn_limit, eval_every, stop_after;
-    double lr, lr2, cycle_epochs;
-} train_job;
+/* A training run of "darknet train" or "darknet fge" (cli/train.c): loads the job's data and
+ * network, names its output, runs it (train_job.h) and prints the table. */
 int cli_run_training(const train_job *j);
 /* A line cli_run_training prints on stderr once every check has passed and the run starts
  * (so that a refused run still ends with one line); NULL: none. */

@@ -3,7 +3,6 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include "cli.h"
 #include "curve.h"
 #include "curve_train.h"
@@ -79,10 +78,18 @@ static int load_endpoint(host_net *h, const char *path, float *params, float *st
     return 0;
 }
 
-static void default_curve_out(char *buf, size_t n, const data_cfg *dc) {
-    const char *dir = dc->backup[0] ? dc->backup : ".";
-    size_t l = strlen(dir);
-    snprintf(buf, n, "%s%scurve.curve", dir, (l && dir[l - 1] == '/') ? "" : "/");
+static void print_resumed(void *ctx, const char *path, const curve *cv) {
+    (void)ctx;
+    fprintf(stderr, "curve: resuming %s at epoch %u of %u\n", path, cv->epoch, cv->epochs);
+}
+
+static void print_train_start(void *ctx, const curve *cv, const char *out, int images) {
+    (void)ctx; (void)out;
+    fprintf(stderr, "curve: %s, %d bends (%s%s), %zu parameters per bend, %d images, %u epochs, lr %g (%s), momentum %g, decay %g (%s)\n",
+            curve_type_name(cv->type), cv->k, (cv->flags & CURVE_FIX_START) ? "start fixed" : "start free",
+            (cv->flags & CURVE_FIX_END) ? ", end fixed" : ", end free", cv->n, images, cv->epochs, cv->lr,
+            cv->schedule ? "cfg policy" : "reference schedule", cv->mom, cv->decay,
+            (cv->flags & CURVE_DECAY_ALL) ? "all parameters" : "weights only");
 }
 
 static int cmd_curve_train(int argc, char **argv) {
@@ -91,73 +98,38 @@ static int cmd_curve_train(int argc, char **argv) {
     cli_args_init(&a, argc, argv, "darknet curve train");
     char *pos[4];
     int np = cli_positionals(&a, pos, 4);
+    curve_train_job j = { 0 };
     const char *type_s = cli_str(&a, "curve", "bezier");
-    int k = cli_int(&a, "bends", 3), epochs = cli_int(&a, "epochs", 0), seed = cli_int(&a, "seed", 1);
-    double lr = cli_float(&a, "lr", -1), mom = cli_float(&a, "momentum", -1), decay = cli_float(&a, "decay", -1);
-    int decay_all = cli_flag(&a, "decay_all");
+    j.bends = cli_int(&a, "bends", 3); j.epochs = cli_int(&a, "epochs", 0); j.seed = cli_int(&a, "seed", 1);
+    j.lr = cli_float(&a, "lr", -1); j.mom = cli_float(&a, "momentum", -1); j.decay = cli_float(&a, "decay", -1);
+    j.decay_all = cli_flag(&a, "decay_all");
     const char *sched = cli_str(&a, "schedule", "reference");
-    int free_start = cli_flag(&a, "free_start"), free_end = cli_flag(&a, "free_end");
-    int limit = cli_int(&a, "limit", 0), save_every = cli_int(&a, "save_every", 1);
-    const char *out = cli_str(&a, "out", NULL), *resume = cli_str(&a, "resume", NULL);
-    int stop_after = cli_int(&a, "stop_after", 0);   /* for tests: simulate an interruption */
+    j.free_start = cli_flag(&a, "free_start"); j.free_end = cli_flag(&a, "free_end");
+    int limit = cli_int(&a, "limit", 0);
+    j.save_every = cli_int(&a, "save_every", 1);
+    j.out = cli_str(&a, "out", NULL); j.resume = cli_str(&a, "resume", NULL);
+    j.stop_after = cli_int(&a, "stop_after", 0);   /* for tests: simulate an interruption */
     if (cli_check_unused(&a)) return 2;
-    if (np < (resume ? 2 : 4)) { return cli_usage_error(help_train); }
-    curve_type type;
-    if (curve_parse_type(type_s, &type)) return cli_fail("-curve must be bezier or polychain, got '%s'", type_s);
-    if (k < 2 || k > CURVE_MAX_BENDS) return cli_fail("-bends must be between 2 and %d, got %d", CURVE_MAX_BENDS, k);
+    if (np < (j.resume ? 2 : 4)) { return cli_usage_error(help_train); }
+    if (curve_parse_type(type_s, &j.type)) return cli_fail("-curve must be bezier or polychain, got '%s'", type_s);
+    if (j.bends < 2 || j.bends > CURVE_MAX_BENDS) return cli_fail("-bends must be between 2 and %d, got %d", CURVE_MAX_BENDS, j.bends);
     if (strcmp(sched, "reference") && strcmp(sched, "cfg")) return cli_fail("-schedule must be reference or cfg, got '%s'", sched);
+    j.schedule_cfg = !strcmp(sched, "cfg");
+    j.cfg = pos[1];
+    if (!j.resume) { j.start = pos[2]; j.end = pos[3]; }
+    j.table = stdout;
 
     dataset tr = {0};
     data_cfg dc;
     if (cli_load_split(pos[0], 0, limit, &tr, &dc)) return 1;
+    j.backup = dc.backup;
     host_net *h = cli_shard_net(cli_load_net(pos[1], NULL, &tr, 0), pos[1], NULL, &tr, 0, 0);
     if (!h) { data_free(&tr); return 1; }
     if (host_cfg_adam(h))
         fprintf(stderr, "darknet curve train: %s has adam=1; curve training uses the reference's SGD with momentum (adam is ignored)\n", pos[1]);
-    char outbuf[2048], err[DKMC_ERRLEN];
-    curve cv;
-    int rc = 0;
-    if (resume) {
-        if (curve_load(&cv, resume, err)) { rc = cli_fail("%s", err); goto done_nocurve; }
-        if (!curve_fits(&cv, h, resume, pos[1])) {
-            rc = 1;
-            curve_free(&cv); goto done_nocurve;
-        }
-        if (epochs > 0) cv.epochs = (uint32_t)epochs;
-        if (!out) out = resume;
-        fprintf(stderr, "curve: resuming %s at epoch %u of %u\n", resume, cv.epoch, cv.epochs);
-    } else {
-        if (free_start && free_end && k == 2) { rc = cli_fail("a 2-bend curve with both ends free is just two networks: use -bends 3 or more"); goto done_nocurve; }
-        if (curve_init(&cv, type, k, host_nparams(h), host_nstats(h))) {
-            rc = cli_fail("%s: out of memory for %d bends of %zu parameters", pos[1], k, host_nparams(h));
-            goto done_nocurve;
-        }
-        if (load_endpoint(h, pos[2], cv.bends[0], cv.stats[0]) || load_endpoint(h, pos[3], cv.bends[k - 1], cv.stats[1])) {
-            rc = 1; goto done;
-        }
-        if (k == 2 && !free_start && !free_end) { rc = cli_fail("a 2-bend curve with fixed ends has nothing to train (use -bends 3)"); goto done; }
-        curve_init_linear(&cv);
-        cv.flags = (free_start ? 0 : CURVE_FIX_START) | (free_end ? 0 : CURVE_FIX_END) | (decay_all ? CURVE_DECAY_ALL : 0);
-        cv.epochs = epochs > 0 ? epochs : 5;
-        cv.lr = lr > 0 ? (float)lr : host_cfg_learning_rate(h);
-        cv.mom = mom >= 0 ? (float)mom : host_cfg_momentum(h);
-        cv.decay = decay >= 0 ? (float)decay : host_cfg_decay(h);
-        cv.schedule = strcmp(sched, "cfg") == 0;
-        cv.seed = (uint64_t)seed;
-        if (!out) { default_curve_out(outbuf, sizeof outbuf, &dc); out = outbuf; mkdir(dc.backup[0] ? dc.backup : ".", 0777); }
-    }
-    if (cli_check_writable(out)) { rc = 1; goto done; }
-    fprintf(stderr, "curve: %s, %d bends (%s%s), %zu parameters per bend, %d images, %u epochs, lr %g (%s), momentum %g, decay %g (%s)\n",
-            curve_type_name(cv.type), cv.k, (cv.flags & CURVE_FIX_START) ? "start fixed" : "start free",
-            (cv.flags & CURVE_FIX_END) ? ", end fixed" : ", end free", cv.n, tr.n, cv.epochs, cv.lr,
-            cv.schedule ? "cfg policy" : "reference schedule", cv.mom, cv.decay,
-            (cv.flags & CURVE_DECAY_ALL) ? "all parameters" : "weights only");
-    curve_train_opts o = { save_every, out, stdout, 1, stop_after };
-    /* an error about the curve file names it already; the others (divergence) get the cfg */
-    if (curve_train(&cv, h, &tr, &o, err)) rc = strstr(err, out) ? cli_fail("%s", err) : cli_fail("%s: %s", pos[1], err);
-done:
-    curve_free(&cv);
-done_nocurve:
+    char err[DKMC_ERRLEN];
+    curve_train_report rep = { print_resumed, print_train_start, NULL };
+    int rc = curve_train_run(&j, h, &tr, &rep, err) ? cli_fail("%s", err) : 0;
     host_free(h);
     data_free(&tr);
     return rc;

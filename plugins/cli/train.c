@@ -13,7 +13,7 @@
 #include "fge.h"
 #include "plot.h"
 #include "run.h"
-#include "train.h"
+#include "train_job.h"
 #include "wspace.h"
 
 static const char *help =
@@ -47,137 +47,60 @@ static const char *help =
     "saved weights use exact statistics instead (from -bn_limit N images, default all).\n"
     "Prints one row per epoch: epoch, lr, train loss, train acc, test nll, test acc, seconds.\n";
 
-static void default_out(char *buf, size_t n, const data_cfg *dc, const char *cfg, const char *suffix) {
-    const char *base = strrchr(cfg, '/');
-    base = base ? base + 1 : cfg;
-    char name[512];
-    snprintf(name, sizeof name, "%s", base);
-    char *dot = strrchr(name, '.');
-    if (dot) *dot = 0;
-    const char *dir = dc->backup[0] ? dc->backup : ".";
-    size_t l = strlen(dir);
-    snprintf(buf, n, "%s%s%s%s.weights", dir, (l && dir[l - 1] == '/') ? "" : "/", name, suffix);
-}
-
-/* ---- the run: the loop's hooks print rows, take snapshots and save ---- */
-typedef struct {
-    const train_job *j;
-    host_net *h;
-    train_sgd sgd;
-    run_bn_swap bn;           /* exact BN statistics while the running ones are young */
-    fge_snapshots snaps;
-    int snapshots;            /* the schedule takes snapshots */
-    const sched *s;
-    const dataset *te;
-    long iters;
-    float *w0;                /* the start, for the distance */
-    double *lr_hist, *dist_hist;   /* per iteration */
-    uint64_t hist_n, hist_cap;
-    double *ev_it, *ev_err;   /* test error at evaluation points */
-    int ev_n, ev_cap;
-    double *snap_it, *snap_err, *ens_err;
-    FILE *csv;
-    const char *out;
-    double t_row;
-    uint64_t last_snap_it;    /* iteration after which the last snapshot was taken, +1 */
-} run_ctx;
-
-static void push_eval(run_ctx *c, double it, double err) {
-    if (c->ev_n == c->ev_cap) {
-        c->ev_cap = c->ev_cap ? 2 * c->ev_cap : 64;
-        c->ev_it = realloc(c->ev_it, c->ev_cap * sizeof(double));
-        c->ev_err = realloc(c->ev_err, c->ev_cap * sizeof(double));
-        if (!c->ev_it || !c->ev_err) { fprintf(stderr, "darknet: out of memory\n"); exit(1); }
-    }
-    c->ev_it[c->ev_n] = it; c->ev_err[c->ev_n] = err; c->ev_n++;
-}
-
-static void print_header(run_ctx *c) {
+/* ---- printing what the run reports ---- */
+static void print_start(void *ctx, const train_session *c) {
+    const train_job *j = c->j;
+    (void)ctx;
+    char desc[256];
+    sched_describe(&c->s, desc, sizeof desc);
+    if (cli_train_note) fprintf(stderr, "%s\n", cli_train_note);
+    fprintf(stderr, "%s: %s on %s: %d images, batch %d, %ld iterations/epoch, %d epochs, %s, momentum %g, decay %g\n",
+            j->cmd, j->cfg, j->data, c->tr->n, j->batch, c->iters, c->epochs, desc, c->momentum, c->decay);
+    if (c->snapshots) fprintf(stderr, "%s: %ld snapshots (%s_snapNN.weights), BN statistics %s\n", j->cmd, c->nsnap, c->snaps.prefix,
+                              j->bn_update ? "recomputed for each snapshot"
+                              : c->young > 0 ? "of training (running averages) once these are no longer young (below)"
+                              : "of training (running averages)");
+    if (c->young > 0)
+        fprintf(stderr, "%s: Darknet's BN running statistics start at zero and move 1 %% per batch, so for the next %ld batches "
+                "(through epoch %ld) the test numbers, snapshots and saved weights use exact statistics from %d training "
+                "images instead\n", j->cmd, c->young, (c->young + c->iters - 1) / c->iters, run_bn_swap_images(&c->bn));
     if (c->snapshots)
         printf("%6s %10s %10s %9s %9s %9s %5s %9s %9s %9s %8s\n", "epoch", "lr", "tr_loss", "tr_acc", "te_nll", "te_acc",
                "snap", "ens_nll", "ens_acc", "dist", "time");
     else
         printf("%5s %10s %10s %9s %9s %9s %8s\n", "epoch", "lr", "tr_loss", "tr_acc", "te_nll", "te_acc", "time");
-    if (c->csv) fprintf(c->csv, "epoch,iteration,lr,tr_loss,tr_acc,te_nll,te_acc,snapshot,ens_nll,ens_acc,dist,seconds\n");
     fflush(stdout);
 }
 
-/* one row; tr_* NaN for a snapshot inside an epoch; snap 0 for none */
-static void print_row(run_ctx *c, double epoch, int whole, uint64_t it, double lr, double tr_loss, double tr_acc,
-                      eval_result te, int snap, double secs) {
-    double dist = ws_dist(c->sgd.n, train_sgd_weights(&c->sgd), c->w0);
+static void print_row(void *ctx, const train_session *c, const train_row *r) {
+    (void)ctx;
     if (c->snapshots) {
         char ep[16], sn[8] = "-", en[16] = "-", ea[16] = "-", tl[16] = "-", ta[16] = "-";
-        if (whole) snprintf(ep, sizeof ep, "%6d", (int)epoch); else snprintf(ep, sizeof ep, "%6.2f", epoch);
-        if (snap) { snprintf(sn, sizeof sn, "%d", snap); snprintf(en, sizeof en, "%.4f", c->snaps.ensemble.nll); snprintf(ea, sizeof ea, "%.2f", c->snaps.ensemble.acc); }
-        if (!isnan(tr_loss)) { snprintf(tl, sizeof tl, "%.4f", tr_loss); snprintf(ta, sizeof ta, "%.2f", tr_acc); }
-        printf("%6s %10.6f %10s %9s %9.4f %9.2f %5s %9s %9s %9.4f %8.1f\n", ep, lr, tl, ta, te.nll, te.acc, sn, en, ea, dist, secs);
+        if (r->whole) snprintf(ep, sizeof ep, "%6d", (int)r->epoch); else snprintf(ep, sizeof ep, "%6.2f", r->epoch);
+        if (r->snap) { snprintf(sn, sizeof sn, "%d", r->snap); snprintf(en, sizeof en, "%.4f", r->ens.nll); snprintf(ea, sizeof ea, "%.2f", r->ens.acc); }
+        if (!isnan(r->tr_loss)) { snprintf(tl, sizeof tl, "%.4f", r->tr_loss); snprintf(ta, sizeof ta, "%.2f", r->tr_acc); }
+        printf("%6s %10.6f %10s %9s %9.4f %9.2f %5s %9s %9s %9.4f %8.1f\n", ep, r->lr, tl, ta, r->te.nll, r->te.acc, sn, en, ea,
+               r->dist, r->secs);
     } else
-        printf("%5d %10.6f %10.4f %9.2f %9.4f %9.2f %8.1f\n", (int)epoch, lr, tr_loss, tr_acc, te.nll, te.acc, secs);
+        printf("%5d %10.6f %10.4f %9.2f %9.4f %9.2f %8.1f\n", (int)r->epoch, r->lr, r->tr_loss, r->tr_acc, r->te.nll, r->te.acc, r->secs);
     fflush(stdout);
-    if (c->csv)
-        fprintf(c->csv, "%.4f,%llu,%.8g,%.6f,%.4f,%.6f,%.4f,%d,%.6f,%.4f,%.6f,%.2f\n", epoch, (unsigned long long)it + 1, lr,
-                tr_loss, tr_acc, te.nll, te.acc, snap, snap ? c->snaps.ensemble.nll : NAN, snap ? c->snaps.ensemble.acc : NAN,
-                dist, secs);
 }
 
-static int run_step(void *vc, const float *x, const float *y, float lr, train_step_out *out) {
-    return train_sgd_step(&((run_ctx *)vc)->sgd, x, y, lr, out);
+static void print_saved(void *ctx, const char *path, int exact, int images) {
+    (void)ctx;
+    if (exact) fprintf(stderr, "saved %s (BN statistics recomputed on %d training images: the running ones are young)\n", path, images);
+    else fprintf(stderr, "saved %s\n", path);
 }
 
-static int run_after_iter(void *vc, uint64_t it, float lr, char *err) {
-    run_ctx *c = vc;
-    if (c->j->png && c->hist_n < c->hist_cap) {   /* the figure's history: O(n) per step, so only for -png */
-        c->lr_hist[c->hist_n] = lr;
-        c->dist_hist[c->hist_n] = ws_dist(c->sgd.n, train_sgd_weights(&c->sgd), c->w0);
-        c->hist_n++;
-    }
-    const train_job *j = c->j;
-    if (c->snapshots && sched_snapshot_after(c->s, it)) {
-        int sr = fge_snapshot_take(&c->snaps, err);
-        if (sr) return sr == -2 ? TRAIN_DIVERGED : -1;
-        c->last_snap_it = it + 1;
-        double x = (double)(it + 1);
-        push_eval(c, x, 100 - c->snaps.single.acc);
-        c->snap_it[c->snaps.count - 1] = x;
-        c->snap_err[c->snaps.count - 1] = 100 - c->snaps.single.acc;
-        c->ens_err[c->snaps.count - 1] = 100 - c->snaps.ensemble.acc;
-        if ((it + 1) % (uint64_t)c->iters) {   /* inside an epoch: a row of its own */
-            print_row(c, (double)(it + 1) / c->iters, 0, it, lr, NAN, NAN, c->snaps.single, c->snaps.count, 0);
-        }
-    } else if (j->eval_every > 0 && (it + 1) % (uint64_t)j->eval_every == 0 && c->te->n) {
-        eval_result r = run_eval_swap(&c->bn, c->te, NULL, NULL, NULL);
-        push_eval(c, (double)(it + 1), 100 - r.acc);
-    }
-    return 0;
+static void print_summary(void *ctx, const train_session *c) {
+    (void)ctx;
+    if (!c->snapshots) return;
+    printf("\n%d snapshots: last snapshot test nll %.4f acc %.2f; ensemble of all %d: nll %.4f acc %.2f\n", c->snaps.count,
+           c->snaps.single.nll, c->snaps.single.acc, c->snaps.count, c->snaps.ensemble.nll, c->snaps.ensemble.acc);
+    fflush(stdout);
 }
 
-static int run_epoch_end(void *vc, const train_epoch_info *e, int last, char *err) {
-    run_ctx *c = vc;
-    const train_job *j = c->j;
-    uint64_t it = (uint64_t)(e->epoch) * c->iters;   /* iterations of this run so far */
-    eval_result r = { NAN, NAN, 0 };
-    int snap = 0;
-    if (c->snapshots && c->last_snap_it == it) { r = c->snaps.single; snap = c->snaps.count; }
-    else if (!j->no_test) {
-        r = run_eval_swap(&c->bn, c->te, NULL, "test", NULL);
-        push_eval(c, (double)it, 100 - r.acc);
-    }
-    print_row(c, e->epoch, 1, it - 1, e->lr, e->loss, e->acc, r, snap, e->seconds);
-    if (dist_size() > 1 && dist_differs(c->sgd.w, c->sgd.n * sizeof(float))) {
-        snprintf(err, 512, "the ranks hold different weights after epoch %d", e->epoch);
-        return -1;
-    }
-    if (dist_is_root() && ((j->save_every > 0 && e->epoch % j->save_every == 0) || last)) {
-        int exact = 0, sr = run_save_swap(&c->bn, c->out, &exact, err);
-        if (sr) return sr == -2 ? TRAIN_DIVERGED : -1;
-        if (exact) fprintf(stderr, "saved %s (BN statistics recomputed on %d training images: the running ones are young)\n", c->out, run_bn_swap_images(&c->bn));
-        else fprintf(stderr, "saved %s\n", c->out);
-    }
-    return 0;
-}
-
-static int write_fge_plot(run_ctx *c, const char *png) {
+static int write_fge_plot(const train_session *c, const char *png) {
     double *x = malloc((c->hist_n + 1) * sizeof(double));
     if (!x) return cli_fail("%s: out of memory", png);
     for (uint64_t i = 0; i < c->hist_n; i++) x[i] = (double)(i + 1);
@@ -209,115 +132,36 @@ static int write_fge_plot(run_ctx *c, const char *png) {
 
 const char *cli_train_note;
 
-int cli_run_training(const train_job *j) {
+/* Loads what the job names, resolves its output and runs it (train_session_run), printing. */
+int cli_run_training(const train_job *job) {
+    train_job j = *job;
     dataset tr = {0}, te = {0};
     data_cfg dc;
-    if (cli_load_split(j->data, 0, j->limit, &tr, &dc)) return 1;
-    if (!j->no_test && cli_load_split(j->data, 1, j->test_limit, &te, &dc)) { data_free(&tr); return 1; }
-    srand(j->seed);                                /* Darknet initialises weights with rand() */
-    host_net *h = cli_load_net(j->cfg, j->weights, &tr, 0);
-    int B = h ? host_batch(h) : 0;                 /* the global batch; under mpirun each rank has a shard */
-    if (h) h = cli_shard_net(h, j->cfg, j->weights, &tr, 1, (unsigned)j->seed);
+    if (cli_load_split(j.data, 0, j.limit, &tr, &dc)) return 1;
+    if (!j.no_test && cli_load_split(j.data, 1, j.test_limit, &te, &dc)) { data_free(&tr); return 1; }
+    srand(j.seed);                                 /* Darknet initialises weights with rand() */
+    host_net *h = cli_load_net(j.cfg, j.weights, &tr, 0);
+    j.batch = h ? host_batch(h) : 0;               /* the global batch; under mpirun each rank has a shard */
+    if (h) h = cli_shard_net(h, j.cfg, j.weights, &tr, 1, (unsigned)j.seed);
     if (!h) { data_free(&tr); data_free(&te); return 1; }
-    char aerr[DKMC_ERRLEN];
-    if (host_adam_error(h, j->kind == SCHED_FGE ? "darknet fge" : "darknet train", aerr)) {
-        cli_fail("%s", aerr);
-        host_free(h); data_free(&tr); data_free(&te);
-        return 1;
-    }
     char outbuf[2048], err[DKMC_ERRLEN];
-    const char *out = j->out;
-    if (!out) {
-        default_out(outbuf, sizeof outbuf, &dc, j->cfg, j->kind == SCHED_FGE ? "_fge" : "");
-        out = outbuf;
+    train_session c = { 0 };
+    int rc = 1;
+    if (host_adam_error(h, j.kind == SCHED_FGE ? "darknet fge" : "darknet train", err)) { cli_fail("%s", err); goto done; }
+    if (!j.out) {
+        train_default_out(outbuf, sizeof outbuf, dc.backup, j.cfg, j.kind == SCHED_FGE ? "_fge" : "");
+        j.out = outbuf;
         mkdir(dc.backup[0] ? dc.backup : ".", 0777);
     }
-    run_ctx c = { 0 };
-    sched s = { 0 };
-    int rc = 0;
-    ws_atomic csv = { 0 };
-    if (cli_check_writable(out) || (j->png && cli_check_picture(j->png))) { rc = 1; goto done; }
-
-    long iters = tr.n / B;
-    if (iters < 1) { rc = cli_fail("%s: %d training images are fewer than one batch of %d", j->data, tr.n, B); goto done; }
-    int epochs;
-    train_plan_req q = { j->kind, j->cfg, j->lr, j->lr2, j->cycle_epochs, j->epochs };
-    if (train_plan(&q, h, iters, B, &epochs, &s, err)) { rc = cli_fail("%s", err); goto done; }
-    float momentum = host_cfg_momentum(h), decay = host_cfg_decay(h);
-    if (train_sgd_init(&c.sgd, h, momentum, decay)) { rc = cli_fail("out of memory for %zu parameters", host_nparams(h)); goto done; }
-    c.sgd.global_batch = B;
-    if (run_bn_swap_init(&c.bn, h, &tr, j->bn_limit)) { rc = cli_fail("out of memory for %zu BN statistics", host_nstats(h)); goto done; }
-    c.j = j; c.h = h; c.s = &s; c.te = &te; c.iters = iters; c.out = out;
-    c.snapshots = s.kind == SCHED_FGE || s.kind == SCHED_SGDR;
-    if (c.snapshots && j->no_test) { rc = cli_fail("policy %s takes snapshots and evaluates them on the test set: drop -no_test", sched_name(s.kind)); goto done; }
-    c.w0 = malloc(c.sgd.n * sizeof(float));
-    c.hist_cap = (uint64_t)epochs * iters;
-    c.lr_hist = malloc(c.hist_cap * sizeof(double));
-    c.dist_hist = malloc(c.hist_cap * sizeof(double));
-    long nsnap = c.snapshots ? sched_count_snapshots(&s, c.hist_cap) : 0;
-    c.snap_it = malloc((nsnap + 1) * sizeof(double));
-    c.snap_err = malloc((nsnap + 1) * sizeof(double));
-    c.ens_err = malloc((nsnap + 1) * sizeof(double));
-    if (!c.w0 || !c.lr_hist || !c.dist_hist || !c.snap_it || !c.snap_err || !c.ens_err) { rc = cli_fail("out of memory"); goto done; }
-    memcpy(c.w0, c.sgd.w, c.sgd.n * sizeof(float));
-    if (c.snapshots) {
-        char prefix[2048];
-        snprintf(prefix, sizeof prefix, "%s", out);
-        size_t l = strlen(prefix);
-        if (l > 8 && !strcmp(prefix + l - 8, ".weights")) prefix[l - 8] = 0;
-        if (fge_snapshots_init(&c.snaps, h, &te, &c.bn, j->bn_update, prefix, err)) { rc = cli_fail("%s", err); goto done; }
-    }
-    if (j->csv && dist_is_root()) {
-        if (ws_atomic_open(&csv, j->csv, err)) { rc = cli_fail("%s", err); goto done; }
-        c.csv = csv.fp;
-    }
-    char desc[256];
-    sched_describe(&s, desc, sizeof desc);
-    if (cli_train_note) fprintf(stderr, "%s\n", cli_train_note);
-    fprintf(stderr, "%s: %s on %s: %d images, batch %d, %ld iterations/epoch, %d epochs, %s, momentum %g, decay %g\n",
-            j->cmd, j->cfg, j->data, tr.n, B, iters, epochs, desc, momentum, decay);
-    /* the batches while the running statistics are young, if the run reports or saves anything then */
-    long young = train_young_window(h, &s, iters, epochs, j->no_test, j->save_every, j->eval_every, te.n > 0,
-                                    j->stop_after > 0 ? j->stop_after * iters : 0);
-    if (c.snapshots) fprintf(stderr, "%s: %ld snapshots (%s_snapNN.weights), BN statistics %s\n", j->cmd, nsnap, c.snaps.prefix,
-                             j->bn_update ? "recomputed for each snapshot"
-                             : young > 0 ? "of training (running averages) once these are no longer young (below)"
-                             : "of training (running averages)");
-    if (young > 0)
-        fprintf(stderr, "%s: Darknet's BN running statistics start at zero and move 1 %% per batch, so for the next %ld batches "
-                "(through epoch %ld) the test numbers, snapshots and saved weights use exact statistics from %d training "
-                "images instead\n", j->cmd, young, (young + iters - 1) / iters, run_bn_swap_images(&c.bn));
-    print_header(&c);
-    int epoch = 0;
-    uint64_t iteration = 0;
-    rng_t rng;
-    rng_seed(&rng, (uint64_t)j->seed);
-    train_loop L = { &tr, B, epochs, &epoch, &iteration, &rng, (uint64_t)j->seed, &s, 1, "epoch", j->stop_after,
-                     &c, NULL, run_step, run_after_iter, run_epoch_end, 0, 0 };
-    dist_batch_split(host_batch(h), &B, &L.shard_off);
-    L.shard_n = host_batch(h);
-    if (train_run(&L, err)) {
-        rc = cli_fail("%s: %s%s", j->cfg, err, strstr(err, "diverged") ? "; nothing saved after the last checkpoint" : "");
-        goto done;
-    }
-    if (c.snapshots) {
-        printf("\n%d snapshots: last snapshot test nll %.4f acc %.2f; ensemble of all %d: nll %.4f acc %.2f\n", c.snaps.count,
-               c.snaps.single.nll, c.snaps.single.acc, c.snaps.count, c.snaps.ensemble.nll, c.snaps.ensemble.acc);
-        fflush(stdout);
-    }
+    if (cli_check_writable(j.out) || (j.png && cli_check_picture(j.png))) goto done;
+    train_report rep = { print_start, print_row, print_saved, print_summary, NULL };
+    if (train_session_run(&c, &j, h, &tr, &te, &rep, err)) { cli_fail("%s", err); goto done; }
+    rc = 0;
     if (!dist_is_root()) goto done;   /* rank 0 writes the files */
-    if (j->csv) {
-        if (ws_atomic_commit(&csv, err)) { rc = cli_fail("%s", err); goto done; }
-        c.csv = NULL;
-        fprintf(stderr, "wrote %s\n", j->csv);
-    }
-    if (j->png) rc = write_fge_plot(&c, j->png);
+    if (j.csv) fprintf(stderr, "wrote %s\n", j.csv);
+    if (j.png) rc = write_fge_plot(&c, j.png);
 done:
-    if (c.csv) ws_atomic_abort(&csv);
-    if (c.snapshots) fge_snapshots_free(&c.snaps);
-    run_bn_swap_free(&c.bn);
-    train_sgd_free(&c.sgd);
-    free(c.w0); free(c.lr_hist); free(c.dist_hist); free(c.ev_it); free(c.ev_err); free(c.snap_it); free(c.snap_err); free(c.ens_err);
+    train_session_free(&c);
     host_free(h); data_free(&tr); data_free(&te);
     return rc;
 }

@@ -3,6 +3,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include "curve_train.h"
 #include "dist.h"
@@ -353,4 +354,87 @@ int curve_eval_run(const curve *cv, host_net *h, const dataset *tr, const datase
     csv_rows(a.fp, o->name, rows, o->o.points);
     if (o->line) csv_rows(a.fp, "line", lrows, o->o.points);
     return ws_atomic_commit(&a, err);
+}
+
+/* ---- a training run (see curve_train.h) ---- */
+void curve_default_out(char *buf, size_t n, const char *backup) {
+    const char *dir = backup && backup[0] ? backup : ".";
+    size_t l = strlen(dir);
+    snprintf(buf, n, "%s%scurve.curve", dir, (l && dir[l - 1] == '/') ? "" : "/");
+}
+
+static int load_endpoint(host_net *h, const char *path, float *params, float *stats, char *err) {
+    if (host_load_weights(h, path, err)) return -1;
+    host_get_params(h, params);
+    if (stats) host_get_stats(h, stats);
+    return 0;
+}
+
+/* A new curve from the job's end points and settings (*cv zeroed: safe to curve_free after). */
+static int curve_from_ends(curve *cv, const curve_train_job *j, host_net *h, char *err) {
+    int k = j->bends;
+    if (j->free_start && j->free_end && k == 2) {
+        snprintf(err, CURVE_ERRLEN, "a 2-bend curve with both ends free is just two networks: use -bends 3 or more");
+        return -1;
+    }
+    if (curve_init(cv, j->type, k, host_nparams(h), host_nstats(h))) {
+        snprintf(err, CURVE_ERRLEN, "%s: out of memory for %d bends of %zu parameters", j->cfg, k, host_nparams(h));
+        return -1;
+    }
+    if (load_endpoint(h, j->start, cv->bends[0], cv->stats[0], err) || load_endpoint(h, j->end, cv->bends[k - 1], cv->stats[1], err))
+        return -1;
+    if (k == 2 && !j->free_start && !j->free_end) {
+        snprintf(err, CURVE_ERRLEN, "a 2-bend curve with fixed ends has nothing to train (use -bends 3)");
+        return -1;
+    }
+    curve_init_linear(cv);
+    cv->flags = (j->free_start ? 0 : CURVE_FIX_START) | (j->free_end ? 0 : CURVE_FIX_END) | (j->decay_all ? CURVE_DECAY_ALL : 0);
+    cv->epochs = j->epochs > 0 ? (uint32_t)j->epochs : 5;
+    cv->lr = j->lr > 0 ? (float)j->lr : host_cfg_learning_rate(h);
+    cv->mom = j->mom >= 0 ? (float)j->mom : host_cfg_momentum(h);
+    cv->decay = j->decay >= 0 ? (float)j->decay : host_cfg_decay(h);
+    cv->schedule = j->schedule_cfg != 0;
+    cv->seed = (uint64_t)j->seed;
+    return 0;
+}
+
+int curve_train_run(const curve_train_job *j, host_net *h, const dataset *tr, const curve_train_report *rep, char *err) {
+    static const curve_train_report none = { 0 };
+    if (!rep) rep = &none;
+    curve cv = { 0 };   /* curve_load and curve_init leave it safe to curve_free */
+    int rc = -1;
+    char outbuf[2048];
+    const char *out = j->out;
+    if (j->resume) {
+        if (curve_load(&cv, j->resume, err)) return -1;
+        if (cv.n != host_nparams(h)) {   /* a curve file belongs to one cfg */
+            snprintf(err, CURVE_ERRLEN, "%s: bends have %zu parameters, %s has %zu", j->resume, cv.n, j->cfg, host_nparams(h));
+            goto done;
+        }
+        if (j->epochs > 0) cv.epochs = (uint32_t)j->epochs;
+        if (!out) out = j->resume;
+        if (rep->resumed) rep->resumed(rep->ctx, j->resume, &cv);
+    } else {
+        if (curve_from_ends(&cv, j, h, err)) goto done;
+        if (!out) {
+            curve_default_out(outbuf, sizeof outbuf, j->backup);
+            out = outbuf;
+            mkdir(j->backup && j->backup[0] ? j->backup : ".", 0777);
+        }
+    }
+    ws_atomic probe;   /* fail now, not after hours of training, if out cannot be written */
+    if (ws_atomic_open(&probe, out, err)) goto done;
+    ws_atomic_abort(&probe);
+    if (rep->start) rep->start(rep->ctx, &cv, out, tr->n);
+    curve_train_opts o = { j->save_every, out, j->table, 1, j->stop_after };
+    char terr[CURVE_ERRLEN];
+    if (curve_train(&cv, h, tr, &o, terr)) {   /* an error about the curve file names it already */
+        if (strstr(terr, out)) snprintf(err, CURVE_ERRLEN, "%s", terr);
+        else snprintf(err, CURVE_ERRLEN, "%s: %s", j->cfg, terr);
+        goto done;
+    }
+    rc = 0;
+done:
+    curve_free(&cv);
+    return rc;
 }

@@ -91,4 +91,40 @@ typedef struct {
 int curve_line_of(const curve *cv, curve *line);
 int curve_eval_run(const curve *cv, host_net *h, const dataset *train, const dataset *test, const curve_run_opts *o,
                    curve_eval_row *rows, curve_eval_row *lrows, char *err);
+
+/* ---- a training run: the curve from its end points or its checkpoint, trained and saved ----
+ * A new curve: the end points' weights (and BN statistics) loaded into h as bends 0 and K-1,
+ * the middle bends on the segment between them (curve_init_linear), the run's settings from
+ * the job or else the cfg; resume: the checkpoint's curve, which must fit h, its settings
+ * kept (epochs: the job's when > 0). Then the output is checked writable and curve_train
+ * runs, checkpointing to out every save_every epochs and at the end. */
+typedef struct {
+    const char *cfg;              /* the network's cfg, for messages */
+    const char *start, *end;      /* the end points' .weights (a new curve) */
+    const char *resume;           /* a .curve checkpoint to continue; NULL: a new curve */
+    const char *out;              /* NULL: resume's file, or <backup>/curve.curve (folder made) */
+    const char *backup;           /* the .data file's backup folder ("" or NULL: ".") */
+    curve_type type;
+    int bends;                    /* K, 2 .. CURVE_MAX_BENDS */
+    int epochs;                   /* 0: 5 (new), the checkpoint's (resume) */
+    int seed;
+    double lr, mom, decay;        /* lr <= 0, mom < 0, decay < 0: the cfg's */
+    int decay_all, schedule_cfg, free_start, free_end;
+    int save_every, stop_after;   /* as curve_train_opts */
+    FILE *table;                  /* per-epoch rows (NULL: none) */
+} curve_train_job;
+/* What the run reports (callbacks may be NULL): resumed, after a checkpoint is read; start,
+ * once every check has passed, with the curve as it will train and the output's path. */
+typedef struct {
+    void (*resumed)(void *ctx, const char *path, const curve *cv);
+    void (*start)(void *ctx, const curve *cv, const char *out, int images);
+    void *ctx;
+} curve_train_report;
+/* <dir>/curve.curve, dir the backup folder (or "."). */
+void curve_default_out(char *buf, size_t n, const char *backup);
+/* 0, or -1 with a one-line err: an unreadable or unfitting checkpoint or end point (naming
+ * the file), a curve with nothing to train or with two free ends and two bends, out of
+ * memory, an unwritable output, or curve_train's error (prefixed with the cfg unless it names
+ * the output already). */
+int curve_train_run(const curve_train_job *j, host_net *h, const dataset *train, const curve_train_report *rep, char *err);
 #endif

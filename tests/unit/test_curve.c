@@ -398,6 +398,89 @@ static void test_eval_run_line_and_csv(void **s) {
     curve_free(&cv); data_free(&tr); data_free(&te); host_free(h); unlink(cfgp); free(cfgp);
 }
 
+/* ---- a training run (curve_train_run) ---- */
+typedef struct { int resumed, started; char out[4096]; } seen_run;
+static void run_resumed(void *ctx, const char *path, const curve *cv) { (void)path; (void)cv; ((seen_run *)ctx)->resumed++; }
+static void run_started(void *ctx, const curve *cv, const char *out, int images) {
+    seen_run *v = ctx;
+    (void)cv; (void)images;
+    v->started++;
+    snprintf(v->out, sizeof v->out, "%s", out);
+}
+
+/* an end point: random weights written as a .weights file; its parameters in w */
+static char *write_end(host_net *h, unsigned seed, float *w) {
+    tu_fill_random(w, host_nparams(h), 0.4f, seed);
+    host_set_params(h, w);
+    char *path = tu_temp_path(".weights"), err[HOST_ERRLEN];
+    assert_int_equal(host_save_weights(h, path, err), 0);
+    return path;
+}
+
+/* A curve from two end point files: the ends are the files' parameters and stay, the
+ * checkpoint of an interrupted run resumed to the end equals an uninterrupted run bit for
+ * bit, and the refusals (nothing to train, a checkpoint of another cfg, a missing end point,
+ * an unwritable output) are one line naming what is wrong. */
+static void test_train_run(void **s) {
+    (void)s;
+    char *cfgp, *cfg2;
+    host_net *h = load_cfg(WITH_DROPOUT, &cfgp);
+    host_net *h2 = load_cfg(SMOOTH, &cfg2);
+    size_t n = host_nparams(h);
+    float *wa = malloc(n * sizeof(float)), *wb = malloc(n * sizeof(float));
+    char *a = write_end(h, 50, wa), *b = write_end(h, 51, wb);
+    dataset d = synthetic(64, 12, 3, 8);
+    char *full = tu_temp_path(".curve"), *part = tu_temp_path(".curve"), err[CURVE_ERRLEN];
+    curve_train_job j = { 0 };
+    j.cfg = cfgp; j.start = a; j.end = b; j.out = full; j.type = CURVE_BEZIER; j.bends = 3; j.epochs = 2; j.seed = 5;
+    j.lr = 0.05; j.mom = -1; j.decay = -1; j.save_every = 1;
+    seen_run v = { 0 };
+    curve_train_report rep = { run_resumed, run_started, &v };
+    assert_int_equal(curve_train_run(&j, h, &d, &rep, err), 0);
+    assert_int_equal(v.started, 1);
+    assert_string_equal(v.out, full);
+    j.out = part; j.stop_after = 1;                                  /* interrupted after epoch 1 */
+    assert_int_equal(curve_train_run(&j, h, &d, &rep, err), 0);
+    curve_train_job r = j;                                           /* resumed to its end */
+    r.resume = part; r.out = NULL; r.start = r.end = NULL; r.stop_after = 0; r.epochs = 0;
+    assert_int_equal(curve_train_run(&r, h, &d, &rep, err), 0);
+    assert_int_equal(v.resumed, 1);
+    assert_string_equal(v.out, part);                                /* resume writes its own file */
+    curve c1, c2;
+    assert_int_equal(curve_load(&c1, full, err), 0);
+    assert_int_equal(curve_load(&c2, part, err), 0);
+    assert_int_equal(c1.epoch, 2);
+    assert_int_equal(c2.epoch, 2);
+    assert_memory_equal(c1.bends[0], wa, n * 4);                     /* the ends are the files */
+    assert_memory_equal(c1.bends[2], wb, n * 4);
+    assert_memory_equal(c1.bends[1], c2.bends[1], n * 4);
+    assert_true(fabs(c1.mom - 0.9f) < 1e-7 && fabs(c1.decay - 5e-4f) < 1e-9);   /* the cfg's */
+    curve_free(&c1); curve_free(&c2);
+    /* refusals */
+    curve_train_job k = j;
+    k.bends = 2; k.stop_after = 0;
+    assert_int_equal(curve_train_run(&k, h, &d, NULL, err), -1);
+    assert_string_equal(err, "a 2-bend curve with fixed ends has nothing to train (use -bends 3)");
+    k.free_start = k.free_end = 1;
+    assert_int_equal(curve_train_run(&k, h, &d, NULL, err), -1);
+    assert_non_null(strstr(err, "both ends free"));
+    curve_train_job o = r;
+    o.cfg = cfg2;
+    assert_int_equal(curve_train_run(&o, h2, &d, NULL, err), -1);
+    if (!strstr(err, part) || !strstr(err, cfg2) || !strstr(err, "parameters")) fail_msg("'%s'", err);
+    k = j; k.stop_after = 0; k.end = "/nonexistent-dir/b.weights";
+    assert_int_equal(curve_train_run(&k, h, &d, NULL, err), -1);
+    assert_non_null(strstr(err, "/nonexistent-dir/b.weights"));
+    k = j; k.stop_after = 0; k.out = "/nonexistent-dir/c.curve";
+    v.started = 0;
+    assert_int_equal(curve_train_run(&k, h, &d, &rep, err), -1);
+    assert_non_null(strstr(err, "/nonexistent-dir/c.curve"));
+    assert_int_equal(v.started, 0);                                  /* refused before training */
+    unlink(full); unlink(part); unlink(a); unlink(b);
+    free(full); free(part); free(a); free(b); free(wa); free(wb);
+    data_free(&d); host_free(h); host_free(h2); unlink(cfgp); unlink(cfg2); free(cfgp); free(cfg2);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_coeffs_closed_forms),
@@ -409,6 +492,7 @@ int main(void) {
         cmocka_unit_test(test_training_lowers_the_middle),
         cmocka_unit_test(test_stats),
         cmocka_unit_test(test_eval_run_line_and_csv),
+        cmocka_unit_test(test_train_run),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

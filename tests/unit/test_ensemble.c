@@ -9,6 +9,7 @@
 #include <cmocka.h>
 #include "testutil.h"
 #include "data.h"
+#include "ens_run.h"
 #include "ensemble.h"
 #include "members.h"
 #include "swa.h"
@@ -346,6 +347,137 @@ static void test_load_image(void **state) {
     free(p);
 }
 
+/* ---- the runs (ens_run.h) ---- */
+static dataset images(int n, int classes, unsigned seed) {
+    dataset d = { 0 };
+    d.n = n; d.w = 6; d.h = 6; d.c = 1; d.classes = classes;
+    d.X = malloc((size_t)n * 36 * sizeof(float));
+    d.labels = malloc(n * sizeof(int));
+    tu_fill_random(d.X, (size_t)n * 36, 1.0f, seed);
+    random_labels(d.labels, n, classes, seed + 1);
+    return d;
+}
+
+typedef struct { int rows, started, done; ens_row r[4]; ens_summary s; } ens_seen;
+static void seen_start(void *ctx, const ens_members *m) { (void)m; ((ens_seen *)ctx)->started++; }
+static void seen_row(void *ctx, const ens_row *r) { ens_seen *v = ctx; if (v->rows < 4) v->r[v->rows] = *r; v->rows++; }
+static void seen_done(void *ctx, const ens_summary *s) { ens_seen *v = ctx; v->done++; v->s = *s; }
+
+/* ensemble run: each row's member numbers are the member's own evaluation, and its ensemble
+ * numbers are the brute-force mean of the probabilities of the members so far; the CSV has a
+ * line per row; a bad member fails before any row. */
+static void test_ensemble_run_rows(void **state) {
+    (void)state;
+    char *cfg = net_cfg(4), err[DKMC_ERRLEN];
+    host_net *h = load(cfg, 0);
+    char *files[3] = { random_weights(h, 11, 5000), random_weights(h, 12, 5000), random_weights(h, 13, 5000) };
+    dataset te = images(22, 4, 3), tr = { 0 };
+    char *csv = tu_temp_path(".csv");
+    ens_job j = { cfg, files, 3, 0, 0, csv };
+    ens_seen v = { 0 };
+    ens_report rep = { seen_start, seen_row, seen_done, &v };
+    assert_int_equal(ens_eval_run(&j, &tr, &te, &rep, err), 0);
+    assert_int_equal(v.started, 1);
+    assert_int_equal(v.rows, 3);
+    assert_int_equal(v.done, 1);
+    float *probs[3];
+    double sum_nll = 0, best = -1;
+    for (int i = 0; i < 3; i++) {   /* independently: each member on its own, then the mean */
+        probs[i] = malloc((size_t)te.n * 4 * sizeof(float));
+        assert_int_equal(host_load_weights(h, files[i], err), 0);
+        eval_result r = run_eval(h, &te, probs[i], NULL);
+        assert_true(fabs(r.nll - v.r[i].member.nll) < 1e-6 && fabs(r.acc - v.r[i].member.acc) < 1e-9);
+        eval_result e = brute_force(probs, i + 1, te.n, 4, te.labels);
+        assert_true(fabs(e.nll - v.r[i].ensemble.nll) < 1e-5);
+        assert_true(fabs(e.acc - v.r[i].ensemble.acc) < 1e-9);
+        assert_int_equal(v.r[i].i, i + 1);
+        assert_string_equal(v.r[i].file, files[i]);
+        sum_nll += r.nll;
+        if (r.acc > best) best = r.acc;
+    }
+    assert_true(fabs(v.s.mean_nll - sum_nll / 3) < 1e-6 && v.s.best_acc == best);
+    assert_true(v.s.ensemble.nll == v.r[2].ensemble.nll);
+    FILE *f = fopen(csv, "r");
+    assert_non_null(f);
+    char line[1024];
+    int lines = 0;
+    while (fgets(line, sizeof line, f)) lines++;
+    fclose(f);
+    assert_int_equal(lines, 4);
+    unlink(csv);
+    /* a member that does not exist: named, no row, no CSV */
+    char *bad[2] = { files[0], "/nonexistent-dir/m.weights" };
+    ens_job k = { cfg, bad, 2, 0, 0, csv };
+    v.rows = 0;
+    assert_int_equal(ens_eval_run(&k, &tr, &te, &rep, err), -1);
+    assert_non_null(strstr(err, "/nonexistent-dir/m.weights"));
+    assert_int_equal(v.rows, 0);
+    assert_int_equal(access(csv, F_OK), -1);
+    for (int i = 0; i < 3; i++) { unlink(files[i]); free(files[i]); free(probs[i]); }
+    free(csv); data_free(&te);
+    unlink(cfg); free(cfg); host_free(h);
+}
+
+typedef struct { int rows, saved, images; char names[4][64]; } swa_seen;
+static void swa_row(void *ctx, const char *name, eval_result r) {
+    swa_seen *v = ctx;
+    (void)r;
+    if (v->rows < 4) snprintf(v->names[v->rows], 64, "%s", name);
+    v->rows++;
+}
+static void swa_saved(void *ctx, const char *out, int images) {
+    swa_seen *v = ctx;
+    v->saved += access(out, F_OK) == 0;
+    v->images = images;
+}
+
+/* swa run: the written network's parameters are the arithmetic mean of the files' (computed
+ * here in double), with a row per member (-members) and one for the mean; a file of another
+ * size is refused before anything is evaluated or written. */
+static void test_swa_run_is_the_mean(void **state) {
+    (void)state;
+    char *cfg = net_cfg(4), *cfg3 = net_cfg(3), err[DKMC_ERRLEN];
+    host_net *h = load(cfg, 0), *h3 = load(cfg3, 0);
+    char *files[3] = { random_weights(h, 21, 100), random_weights(h, 22, 200), random_weights(h, 23, 300) };
+    size_t n = host_nparams(h);
+    double *mean = calloc(n, sizeof(double));
+    float *p = malloc(n * sizeof(float));
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(host_load_weights(h, files[i], err), 0);
+        host_get_params(h, p);
+        for (size_t q = 0; q < n; q++) mean[q] += p[q] / 3.0;
+    }
+    dataset tr = images(16, 4, 5), te = images(8, 4, 6);
+    char *out = tu_temp_path(".weights");
+    swa_job j = { out, files, 3, 1, 0 };
+    swa_seen v = { 0 };
+    swa_report rep = { NULL, swa_row, swa_saved, &v };
+    assert_int_equal(swa_run(&j, h, &tr, &te, &rep, err), 0);
+    assert_int_equal(v.rows, 4);
+    assert_string_equal(v.names[0], files[0]);
+    assert_string_equal(v.names[3], "swa");
+    assert_int_equal(v.saved, 1);
+    assert_int_equal(v.images, 16);
+    assert_int_equal(host_load_weights(h, out, err), 0);   /* the file, not h's memory */
+    host_get_params(h, p);
+    double worst = 0;
+    for (size_t q = 0; q < n; q++) if (fabs(p[q] - mean[q]) > worst) worst = fabs(p[q] - mean[q]);
+    assert_true(worst < 1e-6);
+    unlink(out);
+    char *other = random_weights(h3, 24, 1);
+    char *mixed[2] = { files[0], other };
+    swa_job k = { out, mixed, 2, 1, 0 };
+    v.rows = 0;
+    assert_int_equal(swa_run(&k, h, &tr, &te, &rep, err), -1);
+    assert_non_null(strstr(err, other));
+    assert_int_equal(v.rows, 0);
+    assert_int_equal(access(out, F_OK), -1);
+    for (int i = 0; i < 3; i++) { unlink(files[i]); free(files[i]); }
+    unlink(other); free(other); free(out); free(mean); free(p);
+    data_free(&tr); data_free(&te);
+    unlink(cfg); unlink(cfg3); free(cfg); free(cfg3); host_free(h); host_free(h3);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_one_member_is_the_model),
@@ -357,6 +489,8 @@ int main(void) {
         cmocka_unit_test(test_swa_of_two_files_is_the_midpoint),
         cmocka_unit_test(test_members_predict),
         cmocka_unit_test(test_load_image),
+        cmocka_unit_test(test_ensemble_run_rows),
+        cmocka_unit_test(test_swa_run_is_the_mean),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -12,6 +12,7 @@
 #include "testutil.h"
 #include "schedule.h"
 #include "train.h"
+#include "train_job.h"
 #include "host.h"
 #include "curve.h"
 #include "run.h"
@@ -352,6 +353,164 @@ static void test_young_window(void **st) {
     free(path); free(path2);
 }
 
+/* ---- a whole run (train_job.h) ---- */
+static dataset tiny_set(int n, unsigned seed) {
+    dataset d = { 0 };
+    d.n = n; d.w = 6; d.h = 6; d.c = 1; d.classes = 3;
+    d.X = malloc((size_t)n * 36 * sizeof(float));
+    d.labels = malloc(n * sizeof(int));
+    for (int i = 0; i < n; i++) {
+        d.labels[i] = (i + (int)seed) % 3;
+        tu_fill_random(d.X + (size_t)i * 36, 36, 0.5f, seed * 100 + i);
+        d.X[(size_t)i * 36 + d.labels[i]] += 1;
+    }
+    return d;
+}
+
+static int file_exists(const char *path) { return access(path, F_OK) == 0; }
+
+/* what the run reported: rows, where the snapshots were, saves; every row checks the files */
+typedef struct {
+    const char *prefix;
+    int rows, snap_rows, saves, started, finished, bad;
+    uint64_t snap_its[16];
+} job_seen;
+
+static void seen_start(void *ctx, const train_session *s) {
+    job_seen *v = ctx;
+    v->started++;
+    if (!s->snapshots || s->nsnap != 3 || s->epochs != 2 || s->iters != 5) v->bad++;
+}
+static void seen_row(void *ctx, const train_session *s, const train_row *r) {
+    job_seen *v = ctx;
+    char path[4096];
+    v->rows++;
+    if (r->snap) {
+        if (!sched_snapshot_after(&s->s, r->it)) v->bad++;          /* only where the schedule says */
+        if (r->snap != s->snaps.count || v->snap_rows >= 16) v->bad++;
+        else v->snap_its[v->snap_rows++] = r->it;
+        if (r->whole != ((r->it + 1) % 5 == 0)) v->bad++;           /* inside an epoch: a row of its own */
+    }
+    /* files _snap01 .. _snapKK exist for the K snapshots so far, and no further one */
+    for (int k = 1; k <= s->snaps.count + 1; k++) {
+        snprintf(path, sizeof path, "%s_snap%02d.weights", v->prefix, k);
+        if (file_exists(path) != (k <= s->snaps.count)) v->bad++;
+    }
+}
+static void seen_saved(void *ctx, const char *path, int exact, int images) {
+    job_seen *v = ctx;
+    (void)exact; (void)images;
+    v->saves++;
+    if (!file_exists(path)) v->bad++;
+}
+static void seen_finished(void *ctx, const train_session *s) {
+    job_seen *v = ctx;
+    (void)s;
+    v->finished++;
+}
+
+/* A run of policy=fge_cyclic with a cycle of 4 iterations, 5 per epoch, 2 epochs: the snapshot
+ * files appear exactly after the schedule's snapshot iterations (1, 5, 9) under the names of
+ * the output's stem, each when its row is reported; the CSV has the header and a line per
+ * row; the final weights are saved once. */
+static void test_job_snapshots(void **st) {
+    (void)st;
+    char *cfg, err[DKMC_ERRLEN] = "";
+    host_net *h = load_cfg(NET("policy=fge_cyclic\nlearning_rate_min=0.001\nfge_cycle=4\n"), &cfg);
+    assert_non_null(h);
+    dataset tr = tiny_set(40, 1), te = tiny_set(12, 2);
+    char *out = tu_temp_path(".weights"), *csv = tu_temp_path(".csv"), prefix[4096];
+    train_snapshot_prefix(prefix, sizeof prefix, out);
+    assert_int_equal(strlen(prefix) + 8, strlen(out));              /* the stem: out without .weights */
+    train_job j = { 0 };
+    j.cmd = "train"; j.data = "tiny.data"; j.cfg = cfg; j.out = out; j.csv = csv;
+    j.kind = SCHED_CFG; j.epochs = 2; j.seed = 3; j.batch = host_batch(h);
+    job_seen v = { prefix, 0, 0, 0, 0, 0, 0, { 0 } };
+    train_report rep = { seen_start, seen_row, seen_saved, seen_finished, &v };
+    train_session s;
+    int rc = train_session_run(&s, &j, h, &tr, &te, &rep, err);
+    if (rc) fail_msg("%s", err);
+    assert_int_equal(v.bad, 0);
+    assert_int_equal(v.started, 1);
+    assert_int_equal(v.finished, 1);
+    assert_int_equal(v.saves, 1);                                    /* at the end only */
+    assert_int_equal(s.snaps.count, 3);
+    assert_int_equal(v.snap_rows, 3);
+    int k = 0;                                                       /* the schedule's, independently */
+    for (uint64_t it = 0; it < 10; it++) if (sched_snapshot_after(&s.s, it)) { assert_true(k < 3); assert_int_equal(v.snap_its[k++], it); }
+    assert_int_equal(k, 3);
+    assert_int_equal((int)v.snap_its[0], 1);
+    assert_int_equal(v.rows, 4);                                     /* 2 epochs + 2 snapshots inside them */
+    char path[4096];
+    snprintf(path, sizeof path, "%s_snap03.weights", prefix);
+    assert_true(file_exists(path));
+    snprintf(path, sizeof path, "%s_snap04.weights", prefix);
+    assert_false(file_exists(path));
+    FILE *f = fopen(csv, "r");
+    assert_non_null(f);
+    int lines = 0;
+    char line[1024];
+    while (fgets(line, sizeof line, f)) lines++;
+    fclose(f);
+    assert_int_equal(lines, 5);                                      /* header + 4 rows */
+    train_session_free(&s);
+    for (int i = 1; i <= 3; i++) { snprintf(path, sizeof path, "%s_snap%02d.weights", prefix, i); unlink(path); }
+    unlink(out); unlink(csv); free(out); free(csv);
+    data_free(&tr); data_free(&te);
+    host_free(h); unlink(cfg); free(cfg);
+}
+
+/* A run refuses, in one line and before writing anything: a cfg whose cycle does not fit
+ * (naming the cfg), snapshots without a test set, -cycle of an odd number of iterations, and
+ * a training set smaller than one batch (naming the data). */
+static void test_job_refusals(void **st) {
+    (void)st;
+    char *cfg, *cfg2, err[DKMC_ERRLEN];
+    host_net *h = load_cfg(NET("policy=fge_cyclic\nlearning_rate_min=0.001\nfge_cycle=5\n"), &cfg);
+    host_net *h2 = load_cfg(NET("policy=sgdr\nsgdr_cycle=4\n"), &cfg2);
+    assert_non_null(h); assert_non_null(h2);
+    dataset tr = tiny_set(40, 1), te = tiny_set(12, 2), few = tiny_set(5, 3);
+    char *out = tu_temp_path(".weights"), *csv = tu_temp_path(".csv");
+    train_job j = { 0 };
+    j.cmd = "train"; j.data = "tiny.data"; j.cfg = cfg; j.out = out; j.csv = csv;
+    j.kind = SCHED_CFG; j.epochs = 2; j.seed = 1; j.batch = 8;
+    train_session s;
+    assert_int_equal(train_session_run(&s, &j, h, &tr, &te, NULL, err), -1);
+    train_session_free(&s);
+    if (!strstr(err, cfg) || !strstr(err, "even") || strchr(err, '\n')) fail_msg("'%s'", err);
+    j.cfg = cfg2; j.no_test = 1;
+    dataset none = { 0 };
+    assert_int_equal(train_session_run(&s, &j, h2, &tr, &none, NULL, err), -1);
+    train_session_free(&s);
+    assert_string_equal(err, "policy sgdr takes snapshots and evaluates them on the test set: drop -no_test");
+    j.no_test = 0; j.kind = SCHED_FGE; j.lr = 0.05; j.lr2 = 0.001; j.cycle_epochs = 0.5;   /* 2.5 iterations */
+    assert_int_equal(train_session_run(&s, &j, h2, &tr, &te, NULL, err), -1);
+    train_session_free(&s);
+    assert_non_null(strstr(err, "-cycle 0.5"));
+    assert_int_equal(train_session_run(&s, &j, h2, &few, &te, NULL, err), -1);
+    train_session_free(&s);
+    assert_string_equal(err, "tiny.data: 5 training images are fewer than one batch of 8");
+    assert_false(file_exists(out));
+    assert_false(file_exists(csv));
+    free(out); free(csv);
+    data_free(&tr); data_free(&te); data_free(&few);
+    host_free(h); host_free(h2); unlink(cfg); unlink(cfg2); free(cfg); free(cfg2);
+}
+
+/* the default output: <backup>/<cfg name><suffix>.weights */
+static void test_job_default_out(void **st) {
+    (void)st;
+    char buf[256];
+    train_default_out(buf, sizeof buf, "backup/", "cfg/fashion-cnn.cfg", "_fge");
+    assert_string_equal(buf, "backup/fashion-cnn_fge.weights");
+    train_default_out(buf, sizeof buf, "", "net.cfg", "");
+    assert_string_equal(buf, "./net.weights");
+    train_snapshot_prefix(buf, sizeof buf, "runs/a.weights");
+    assert_string_equal(buf, "runs/a");
+    train_snapshot_prefix(buf, sizeof buf, "runs/a.w");
+    assert_string_equal(buf, "runs/a.w");
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fge_closed_form),
@@ -363,6 +522,9 @@ int main(void) {
         cmocka_unit_test(test_non_finite_guards),
         cmocka_unit_test(test_plan),
         cmocka_unit_test(test_young_window),
+        cmocka_unit_test(test_job_snapshots),
+        cmocka_unit_test(test_job_refusals),
+        cmocka_unit_test(test_job_default_out),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
