@@ -1,14 +1,10 @@
 /* plane.c: "darknet plane": train loss and test error over a grid in a plane of weight
  * space (the plane of a curve's three bends, of any three networks, or of two random
  * filter-normalised directions around one network), with BN statistics recomputed at every
- * grid point; an aligned table, a CSV, two heat-map pictures, and resumable grids.
- *
- * Resuming: with -csv FILE, FILE.partial is rewritten atomically after every grid point. It
- * holds a settings line (basis and data fingerprints, grid, limits, decay) and one row per
- * finished point with the values printed exactly (%.17g). -resume FILE.partial reloads the
- * finished points and evaluates only the others; the final CSV is printed from the same
- * doubles, so it equals that of an uninterrupted run byte for byte. A partial file of other
- * settings is refused. The .partial file is removed when the CSV is written. */
+ * grid point; an aligned table, a CSV, two heat-map pictures, and resumable grids (-csv
+ * FILE keeps FILE.partial while the grid runs; -resume continues it to the same CSV). The
+ * work is the plane module's (plane_setup_make, plane_run, plane_draw); this file parses the
+ * arguments and prints. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,10 +94,8 @@ static int check_plane(plane_args *o) {
     }
     if (G < 2 || G > 1001) return cli_fail("-grid must be between 2 and 1001, got %d", G);
     if (o->curve_points < 2 || o->curve_points > 100001) return cli_fail("-curve_points must be at least 2, got %d", o->curve_points);
-    double mdef = isnan(o->margin) ? (mode == PLANE_RANDOM ? 0 : 0.2) : o->margin, lo = mode == PLANE_RANDOM ? -1 : 0;
     plane_grid *g = &o->grid;
-    *g = (plane_grid){ G, lo - (isnan(o->ml) ? mdef : o->ml), 1 + (isnan(o->mr) ? mdef : o->mr),
-                       lo - (isnan(o->mb) ? mdef : o->mb), 1 + (isnan(o->mt) ? mdef : o->mt) };
+    *g = plane_grid_of(o->mode, G, o->margin, o->ml, o->mr, o->mb, o->mt);
     if (!(g->a0 < g->a1) || !(g->b0 < g->b1) || !isfinite(g->a0 + g->a1 + g->b0 + g->b1))
         return cli_fail("the margins leave an empty grid: alpha in [%g, %g], beta in [%g, %g]", g->a0, g->a1, g->b0, g->b1);
     return 0;
@@ -129,12 +123,6 @@ static int check_outputs(plane_args *o) {
     if (o->csv && (cli_check_writable(o->csv) || cli_check_writable(o->partial))) return 1;
     if (o->png && ((!o->no_train && cli_check_writable(o->trpng)) || cli_check_writable(o->tepng))) return 1;
     return 0;
-}
-
-/* enough training images for BN and the train metrics (0: all) */
-static int train_images_needed(const plane_args *o) {
-    if (o->bn_limit <= 0 || (!o->no_train && o->train_limit <= 0)) return 0;
-    return o->no_train || o->bn_limit > o->train_limit ? o->bn_limit : o->train_limit;
 }
 
 /* ---- the table ---- */
@@ -165,11 +153,10 @@ static void on_start(void *ctx, const plane_run_info *i) {
             o->bn_limit > 0 ? "the first " : "all ", i->bn_images, i->train_images, i->test_images, i->decay,
             i->decay_all ? "all parameters, as the curve was trained" : "conv/connected weights");
     for (int q = 0; q < ps->nm; q++) {   /* e.g. the middle network of three far beyond the segment */
-        const plane_mark *m = &ps->marks[q];
-        double al = m->x / ps->b.dx, be = m->y / ps->b.dy;
-        if (al < g->a0 - 1e-9 || al > g->a1 + 1e-9 || be < g->b0 - 1e-9 || be > g->b1 + 1e-9)
+        double al, be;
+        if (plane_mark_outside(ps, g, q, &al, &be))
             fprintf(stderr, "plane: %s %d%s%s lies outside the grid (alpha %.3f, beta %.3f); the margins widen the grid\n",
-                    m->kind, m->index, ps->labels[q][0] ? ", " : "", ps->labels[q], al, be);
+                    ps->marks[q].kind, ps->marks[q].index, ps->labels[q][0] ? ", " : "", ps->labels[q], al, be);
     }
     printf("%4s %4s %10s %10s %10s %10s %8s %10s %8s\n", "i", "j", "x", "y", "tr_loss", "tr_nll", "tr_err", "te_nll", "te_err");
 }
@@ -233,7 +220,7 @@ int cmd_plane(int argc, char **argv) {
     if (rc || (rc = check_plane(&o)) || (rc = check_outputs(&o))) return rc;
     dataset tr = {0}, te = {0};
     data_cfg dc;
-    if (cli_load_split(o.pos[0], 0, train_images_needed(&o), &tr, &dc)) return 1;
+    if (cli_load_split(o.pos[0], 0, plane_train_images(o.bn_limit, o.train_limit, o.no_train), &tr, &dc)) return 1;
     if (cli_load_split(o.pos[0], 1, o.test_limit, &te, &dc)) { data_free(&tr); return 1; }
     host_net *h = cli_load_net(o.pos[1], NULL, &te, 0);
     if (!h) { data_free(&tr); data_free(&te); return 1; }

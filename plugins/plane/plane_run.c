@@ -11,6 +11,22 @@
 
 static const char *mode_name[] = { "curve", "points", "random" };
 
+plane_grid plane_grid_of(plane_mode mode, int g, double margin, double left, double right, double bottom, double top) {
+    double m = isnan(margin) ? (mode == PLANE_RANDOM ? 0 : 0.2) : margin, lo = mode == PLANE_RANDOM ? -1 : 0;
+    return (plane_grid){ g, lo - (isnan(left) ? m : left), 1 + (isnan(right) ? m : right), lo - (isnan(bottom) ? m : bottom),
+                         1 + (isnan(top) ? m : top) };
+}
+
+int plane_train_images(int bn_limit, int train_limit, int no_train) {
+    if (bn_limit <= 0 || (!no_train && train_limit <= 0)) return 0;
+    return no_train || bn_limit > train_limit ? bn_limit : train_limit;
+}
+
+int plane_mark_outside(const plane_setup *p, const plane_grid *g, int q, double *alpha, double *beta) {
+    double al = *alpha = p->marks[q].x / p->b.dx, be = *beta = p->marks[q].y / p->b.dy;
+    return al < g->a0 - 1e-9 || al > g->a1 + 1e-9 || be < g->b0 - 1e-9 || be > g->b1 + 1e-9;
+}
+
 static uint64_t hash_data(uint64_t hv, const dataset *d, int n) {
     size_t in = (size_t)d->w * d->h * d->c;
     hv = plane_hash(hv, &n, sizeof n);

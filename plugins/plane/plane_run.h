@@ -53,6 +53,18 @@ typedef struct {
     void *ctx;
 } plane_job;
 
+/* The grid of the command line's margins: alpha in [lo - left, 1 + right], beta in
+ * [lo - bottom, 1 + top], lo = 0 for a plane through points (w0 at 0, w2 at 1) and -1 around
+ * one network (random directions: +-1 is one whole direction away). A side given as NaN
+ * takes margin; margin NaN: 0.2, or 0 for random directions (as loss-landscape). */
+plane_grid plane_grid_of(plane_mode mode, int g, double margin, double left, double right, double bottom, double top);
+/* The training images a run reads (0: all): enough for the BN statistics and the train
+ * metrics under these limits. */
+int  plane_train_images(int bn_limit, int train_limit, int no_train);
+/* 1 when mark q of p lies outside grid g (the margins widen the grid); *alpha, *beta get its
+ * grid coordinates. */
+int  plane_mark_outside(const plane_setup *p, const plane_grid *g, int q, double *alpha, double *beta);
+
 /* 0 with *info filled (info->rows to free; an interrupted grid too, its partial file then
  * holds the finished points), or -1 with err (info->rows NULL, no CSV written). */
 int plane_run(const plane_job *j, host_net *h, const dataset *train, const dataset *test, plane_run_info *info,

@@ -602,6 +602,34 @@ static void test_run_unwritable_csv(void **st) {
     run_fixture_free(&f);
 }
 
+/* The command line's conventions: margins to a grid (default 0.2 around the points' [0, 1],
+ * 0 around random directions' [-1, 1], one side each), the training images a run reads, the
+ * marks outside a grid. */
+static void test_grid_of_margins(void **st) {
+    (void)st;
+    plane_grid g = plane_grid_of(PLANE_POINTS, 5, NAN, NAN, NAN, NAN, NAN);
+    assert_true(g.g == 5 && g.a0 == -0.2 && g.a1 == 1.2 && g.b0 == -0.2 && g.b1 == 1.2);
+    g = plane_grid_of(PLANE_RANDOM, 3, NAN, NAN, 0.5, NAN, NAN);
+    assert_true(g.a0 == -1 && g.a1 == 1.5 && g.b0 == -1 && g.b1 == 1);
+    g = plane_grid_of(PLANE_CURVE, 3, 0.1, 0.3, NAN, NAN, 2);
+    assert_true(g.a0 == -0.3 && g.a1 == 1.1 && fabs(g.b0 + 0.1) < 1e-15 && g.b1 == 3);
+    assert_int_equal(plane_train_images(0, 100, 0), 0);      /* BN on all */
+    assert_int_equal(plane_train_images(50, 0, 0), 0);       /* train metrics on all */
+    assert_int_equal(plane_train_images(50, 80, 0), 80);
+    assert_int_equal(plane_train_images(90, 80, 0), 90);
+    assert_int_equal(plane_train_images(50, 80, 1), 50);     /* no train metrics: BN's only */
+    plane_setup p = { .b = { .dx = 2, .dy = 4 }, .nm = 2 };
+    p.marks[0] = (plane_mark){ "point", 0, 0, 0 };
+    p.marks[1] = (plane_mark){ "point", 1, 1, 6 };          /* alpha 0.5, beta 1.5 */
+    plane_grid in = { 3, -0.2, 1.2, -0.2, 1.2 };
+    double al, be;
+    assert_int_equal(plane_mark_outside(&p, &in, 0, &al, &be), 0);
+    assert_int_equal(plane_mark_outside(&p, &in, 1, &al, &be), 1);
+    assert_true(al == 0.5 && be == 1.5);
+    in.b1 = 1.5;
+    assert_int_equal(plane_mark_outside(&p, &in, 1, &al, &be), 0);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_basis_orthonormal_and_bend_coordinates),
@@ -614,6 +642,7 @@ int main(void) {
         cmocka_unit_test(test_run_resume_equals_uninterrupted),
         cmocka_unit_test(test_run_values_are_the_networks),
         cmocka_unit_test(test_run_unwritable_csv),
+        cmocka_unit_test(test_grid_of_margins),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
