@@ -140,6 +140,7 @@ int  plane_write_csv(const char *path, const plane_state *s, const plane_basis *
 typedef struct {
     int g;
     plane_row *rows;
+    int has_train;           /* some grid row has a finite train loss (not a -no_train grid) */
     plane_mark marks[PLANE_MAX_MARKS];
     int nm;
     double *cx, *cy;
@@ -165,6 +166,7 @@ typedef struct {
     uint64_t seed;              /* PLANE_RANDOM */
 } plane_setup_req;
 typedef struct {
+    plane_mode mode;            /* the request's */
     plane_basis b;
     plane_mark marks[PLANE_MAX_MARKS];
     char labels[PLANE_MAX_MARKS][64];   /* "" for none */

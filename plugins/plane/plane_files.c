@@ -225,6 +225,7 @@ int plane_read_csv(const char *path, plane_csv *c, char *err) {
         }
         seen[i * g + j] = 1;
         c->rows[i * g + j] = rows[k];
+        c->has_train |= isfinite(rows[k].tr_loss);
     }
 #undef FAIL
     free(seen); free(rows); free(ij);

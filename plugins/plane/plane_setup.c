@@ -74,6 +74,7 @@ out:
 
 int plane_setup_make(plane_setup *p, const plane_setup_req *q, host_net *h, char *err) {
     memset(p, 0, sizeof *p);
+    p->mode = q->mode;
     size_t n = host_nparams(h);
     if (q->mode == PLANE_CURVE) {
         if (from_curve(p, q, n, err)) { plane_setup_free(p); return -1; }

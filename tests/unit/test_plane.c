@@ -1,16 +1,21 @@
 /* test_plane.c: the plane module. The three-point basis is orthonormal and puts each point
  * at its expected coordinates, plane points at those coordinates give the networks back,
  * identical or collinear points are refused, random directions are filter-normalised, and
- * the grid evaluation matches a direct evaluation and resumes to the same numbers. */
+ * the grid evaluation matches a direct evaluation and resumes to the same numbers; a grid
+ * run (plane_run) resumed after an interruption writes the CSV of an uninterrupted one byte
+ * for byte, its values are those of the network at each point, and an unwritable CSV is
+ * refused by name. */
 #include <math.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <cmocka.h>
 #include "testutil.h"
 #include "host.h"
 #include "plane.h"
+#include "plane_run.h"
 #include "run.h"
 #include "wspace.h"
 
@@ -431,6 +436,200 @@ static void test_setup(void **st) {
     host_free(h);
 }
 
+/* ---- a grid run (plane_run.c) ---- */
+
+static char *slurp(const char *path, size_t *len) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    char *buf = malloc(1 << 20);
+    *len = buf ? fread(buf, 1, 1 << 20, f) : 0;
+    fclose(f);
+    return buf;
+}
+
+typedef struct { int calls, last, started, from_file; } run_seen;
+static int seen_row(void *ctx, int k, const plane_row *r, char *err) {
+    (void)r; (void)err;
+    run_seen *c = ctx;
+    c->calls++; c->last = k;
+    return 0;
+}
+static void seen_start(void *ctx, const plane_run_info *i) {
+    run_seen *c = ctx;
+    c->started++; c->from_file = i->from_file;
+}
+
+/* Three networks' plane on the tiny net, a 3 x 3 grid with margins (9 points, 4 in the
+ * first piece) and half the training images for BN. */
+typedef struct { char *cfg; host_net *h; dataset tr, te; plane_setup ps; char *wp[3]; } run_fixture;
+static void run_fixture_make(run_fixture *f) {
+    f->h = load_net(&f->cfg);
+    size_t n = host_nparams(f->h);
+    float *w = malloc(n * sizeof(float));
+    char err[PLANE_ERRLEN];
+    for (int k = 0; k < 3; k++) {
+        tu_fill_random(w, n, 0.3f, 60 + k);
+        host_set_params(f->h, w);
+        f->wp[k] = tu_temp_path(".weights");
+        assert_int_equal(host_save_weights(f->h, f->wp[k], err), 0);
+    }
+    free(w);
+    f->tr = synthetic(40, 3);
+    f->te = synthetic(24, 4);
+    plane_setup_req q = { PLANE_POINTS, f->cfg, NULL, NULL, 0, { f->wp[0], f->wp[1], f->wp[2] }, 0 };
+    assert_int_equal(plane_setup_make(&f->ps, &q, f->h, err), 0);
+}
+static void run_fixture_free(run_fixture *f) {
+    plane_setup_free(&f->ps);
+    for (int k = 0; k < 3; k++) { unlink(f->wp[k]); free(f->wp[k]); }
+    data_free(&f->tr); data_free(&f->te);
+    host_free(f->h); unlink(f->cfg); free(f->cfg);
+}
+
+/* Interrupted after 4 points, then resumed: the CSV equals that of an uninterrupted run
+ * byte for byte, the partial file is gone, the rows from the file come first. */
+static void test_run_resume_equals_uninterrupted(void **st) {
+    (void)st;
+    run_fixture f;
+    run_fixture_make(&f);
+    char err[PLANE_ERRLEN], *full = tu_temp_path(".csv"), *part = tu_temp_path(".csv"), partial[512];
+    snprintf(partial, sizeof partial, "%s.partial", part);
+    run_seen seen = { 0, -1, 0, 0 };
+    plane_job j = { &f.ps, { 3, -0.25, 1.25, -0.5, 1.5 }, 32, 20, 0, -1, full, NULL, 0, 0, seen_start, seen_row, &seen };
+    plane_run_info a, b;
+    assert_int_equal(plane_run(&j, f.h, &f.tr, &f.te, &a, err), 0);
+    assert_true(a.complete && a.evaluated == 9 && a.from_file == 0 && seen.calls == 9 && seen.started == 1);
+    assert_true(fabsf((float)a.decay - host_cfg_decay(f.h)) == 0);   /* no curve: the cfg's decay */
+    j.csv = part; j.stop_after = 4;
+    seen.calls = 0;
+    assert_int_equal(plane_run(&j, f.h, &f.tr, &f.te, &b, err), 0);
+    assert_true(!b.complete && b.evaluated == 4 && seen.calls == 4);
+    assert_true(access(part, F_OK) != 0 && access(partial, F_OK) == 0);   /* no CSV yet */
+    free(b.rows);
+    j.resume = partial; j.stop_after = 0;
+    seen.calls = 0;
+    assert_int_equal(plane_run(&j, f.h, &f.tr, &f.te, &b, err), 0);
+    assert_true(b.complete && b.evaluated == 5 && b.from_file == 4 && seen.from_file == 4 && seen.calls == 9);
+    assert_int_equal(seen.last, 8);
+    assert_true(access(partial, F_OK) != 0);
+    size_t la = 0, lb = 0;
+    char *ca = slurp(full, &la), *cb = slurp(part, &lb);
+    assert_non_null(ca); assert_non_null(cb);
+    assert_true(la > 100 && la == lb && memcmp(ca, cb, la) == 0);
+    assert_true(memcmp(a.rows, b.rows, 9 * sizeof *a.rows) == 0);
+    /* the summary: the extremes of the rows */
+    double lo = a.rows[0].te_err, hi = lo;
+    for (int k = 1; k < 9; k++) { lo = fmin(lo, a.rows[k].te_err); hi = fmax(hi, a.rows[k].te_err); }
+    assert_true(a.range[4].min == lo && a.range[4].max == hi);
+    /* a resume with other settings (another grid) is refused, naming the file */
+    snprintf(partial, sizeof partial, "%s.partial", part);
+    j.stop_after = 2;
+    j.resume = NULL;
+    assert_int_equal(plane_run(&j, f.h, &f.tr, &f.te, &b, err), 0);
+    free(b.rows);
+    j.resume = partial; j.grid.g = 4; j.stop_after = 0;
+    assert_int_equal(plane_run(&j, f.h, &f.tr, &f.te, &b, err), -1);
+    assert_non_null(strstr(err, partial));
+    assert_non_null(strstr(err, "it has grid=3, this run has grid=4"));
+    assert_null(b.rows);
+    unlink(partial); unlink(full); unlink(part);
+    free(ca); free(cb); free(a.rows); free(full); free(part);
+    run_fixture_free(&f);
+}
+
+/* Every grid value is the network's at that point: p = w0 + alpha dx u + beta dy v set,
+ * BN recomputed on the same images, evaluated; the l2 term over the decayed weights. */
+static void test_run_values_are_the_networks(void **st) {
+    (void)st;
+    run_fixture f;
+    run_fixture_make(&f);
+    char err[PLANE_ERRLEN];
+    plane_job j = { &f.ps, { 3, -0.25, 1.25, -0.5, 1.5 }, 32, 20, 0, 1e-3, NULL, NULL, 0, 0, NULL, NULL, NULL };
+    plane_run_info a;
+    assert_int_equal(plane_run(&j, f.h, &f.tr, &f.te, &a, err), 0);
+    assert_true(a.decay == 1e-3 && a.bn_images == 32 && a.train_images == 20 && a.test_images == 24);
+    size_t n = host_nparams(f.h);
+    float *p = malloc(n * sizeof(float));
+    unsigned char *mask = malloc(n);
+    host_decay_mask(f.h, mask);
+    dataset trl = f.tr;
+    trl.n = 20;
+    for (int k = 0; k < 9; k++) {
+        double al = plane_grid_alpha(&j.grid, k / 3), be = plane_grid_beta(&j.grid, k % 3);
+        plane_point(&f.ps.b, al * f.ps.b.dx, be * f.ps.b.dy, p);
+        host_set_params(f.h, p);
+        run_bn_update(f.h, &f.tr, 32, NULL);
+        eval_result tr = run_eval(f.h, &trl, NULL, NULL), te = run_eval(f.h, &f.te, NULL, NULL);
+        double l2 = 0;
+        for (size_t i = 0; i < n; i++) if (mask[i]) l2 += (double)p[i] * p[i];
+        const plane_row *r = &a.rows[k];
+        assert_true(fabs(r->alpha - al) < 1e-12 && fabs(r->beta - be) < 1e-12);
+        assert_true(fabs(r->tr_nll - tr.nll) <= 1e-6 && fabs(r->te_nll - te.nll) <= 1e-6);
+        assert_true(fabs(r->te_err - (100 - te.acc)) <= 1e-6 && fabs(r->tr_err - (100 - tr.acc)) <= 1e-6);
+        assert_true(fabs(r->tr_loss - (tr.nll + 0.5 * (double)1e-3f * l2)) <= 1e-6 * fmax(1, fabs(r->tr_loss)));
+    }
+    /* no train metrics: NaN, and none in the summary */
+    free(a.rows);
+    j.no_train = 1;
+    assert_int_equal(plane_run(&j, f.h, &f.tr, &f.te, &a, err), 0);
+    assert_true(isnan(a.rows[4].tr_loss) && isnan(a.range[0].min) && a.train_images == 0);
+    free(a.rows); free(p); free(mask);
+    run_fixture_free(&f);
+}
+
+/* An unwritable CSV: -1, an error naming the file, no file left (not even the partial one). */
+static void test_run_unwritable_csv(void **st) {
+    (void)st;
+    run_fixture f;
+    run_fixture_make(&f);
+    char err[PLANE_ERRLEN];
+    plane_job j = { &f.ps, { 2, 0, 1, 0, 1 }, 16, 16, 0, -1, "/nonexistent-dir/p.csv", NULL, 0, 0, NULL, NULL, NULL };
+    plane_run_info a;
+    assert_int_equal(plane_run(&j, f.h, &f.tr, &f.te, &a, err), -1);
+    assert_non_null(strstr(err, "/nonexistent-dir/p.csv"));
+    assert_null(a.rows);
+    assert_true(access("/nonexistent-dir/p.csv", F_OK) != 0 && access("/nonexistent-dir/p.csv.partial", F_OK) != 0);
+    /* a directory in place of the CSV: the CSV itself cannot be written at the end */
+    char *dir = tu_temp_path(".csv");
+    assert_int_equal(mkdir(dir, 0700), 0);
+    j.csv = dir;
+    assert_int_equal(plane_run(&j, f.h, &f.tr, &f.te, &a, err), -1);
+    assert_non_null(strstr(err, dir));
+    char partial[512];
+    snprintf(partial, sizeof partial, "%s.partial", dir);
+    unlink(partial);
+    rmdir(dir); free(dir);
+    run_fixture_free(&f);
+}
+
+/* The command line's conventions: margins to a grid (default 0.2 around the points' [0, 1],
+ * 0 around random directions' [-1, 1], one side each), the training images a run reads, the
+ * marks outside a grid. */
+static void test_grid_of_margins(void **st) {
+    (void)st;
+    plane_grid g = plane_grid_of(PLANE_POINTS, 5, NAN, NAN, NAN, NAN, NAN);
+    assert_true(g.g == 5 && g.a0 == -0.2 && g.a1 == 1.2 && g.b0 == -0.2 && g.b1 == 1.2);
+    g = plane_grid_of(PLANE_RANDOM, 3, NAN, NAN, 0.5, NAN, NAN);
+    assert_true(g.a0 == -1 && g.a1 == 1.5 && g.b0 == -1 && g.b1 == 1);
+    g = plane_grid_of(PLANE_CURVE, 3, 0.1, 0.3, NAN, NAN, 2);
+    assert_true(g.a0 == -0.3 && g.a1 == 1.1 && fabs(g.b0 + 0.1) < 1e-15 && g.b1 == 3);
+    assert_int_equal(plane_train_images(0, 100, 0), 0);      /* BN on all */
+    assert_int_equal(plane_train_images(50, 0, 0), 0);       /* train metrics on all */
+    assert_int_equal(plane_train_images(50, 80, 0), 80);
+    assert_int_equal(plane_train_images(90, 80, 0), 90);
+    assert_int_equal(plane_train_images(50, 80, 1), 50);     /* no train metrics: BN's only */
+    plane_setup p = { .b = { .dx = 2, .dy = 4 }, .nm = 2 };
+    p.marks[0] = (plane_mark){ "point", 0, 0, 0 };
+    p.marks[1] = (plane_mark){ "point", 1, 1, 6 };          /* alpha 0.5, beta 1.5 */
+    plane_grid in = { 3, -0.2, 1.2, -0.2, 1.2 };
+    double al, be;
+    assert_int_equal(plane_mark_outside(&p, &in, 0, &al, &be), 0);
+    assert_int_equal(plane_mark_outside(&p, &in, 1, &al, &be), 1);
+    assert_true(al == 0.5 && be == 1.5);
+    in.b1 = 1.5;
+    assert_int_equal(plane_mark_outside(&p, &in, 1, &al, &be), 0);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_basis_orthonormal_and_bend_coordinates),
@@ -440,6 +639,10 @@ int main(void) {
         cmocka_unit_test(test_partial_file),
         cmocka_unit_test(test_csv_round_trip),
         cmocka_unit_test(test_setup),
+        cmocka_unit_test(test_run_resume_equals_uninterrupted),
+        cmocka_unit_test(test_run_values_are_the_networks),
+        cmocka_unit_test(test_run_unwritable_csv),
+        cmocka_unit_test(test_grid_of_margins),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
