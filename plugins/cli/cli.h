@@ -74,6 +74,10 @@ int cli_net_policy(const char *cfg, char *out, size_t n);
 /* "detector train" with policy=fge_cyclic/sgdr and "detector map" run here (cli/detector.c);
  * -1: anything else, for the system binary. */
 int cli_detector_intercept(int argc, char **argv);
+/* 1 if the cfg's last section is [yolo], [region] or [detection] (0 also if unreadable). */
+int cli_cfg_is_detector(const char *cfg);
+/* "train <data> <cfg> [weights] [options]" of a detector: our loop with any policy. */
+int cli_detector_train(int argc, char **argv);
 /* The two heat maps of a plane CSV, PREFIX_train_loss.png (when it has train losses) and
  * PREFIX_test_error.png, drawn as "darknet plane" draws them (cli/plane.c). */
 int cli_plane_pictures(const char *csv, const char *prefix);

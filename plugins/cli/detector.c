@@ -5,15 +5,20 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "cli.h"
 #include "detector.h"
 
 static const char *train_help =
     "usage: darknet detector train <data> <cfg> [weights] [options]\n"
+    "       darknet train <data> <detector cfg> [weights] [options]\n"
     "  Darknet's detector training (the library's loader, augmentation, train_network, burn_in,\n"
-    "  random=1, backups in the .data's backup=) for a cfg with policy=fge_cyclic or sgdr: a\n"
-    "  snapshot <backup>/<cfg>_snapNN.weights at each of the policy's points, with its mAP@0.5\n"
-    "  on the valid list and the mAP of the ensemble of the snapshots so far (Weighted Boxes Fusion)\n"
+    "  random=1, backups in the .data's backup=) in this binary: 'detector train' for a cfg with\n"
+    "  policy=fge_cyclic or sgdr (other policies go to Darknet's own binary), 'train' for any\n"
+    "  policy (with our fast CPU kernels). A snapshot <backup>/<cfg>_snapNN.weights at each of the\n"
+    "  policy's points, with its mAP@0.5 on the valid list and the mAP of the ensemble of the\n"
+    "  snapshots so far (Weighted Boxes Fusion)\n"
+    "  -seed N          the initial weights' random seed (default: the time, as Darknet)\n"
     "  -clear           start at iteration 0 (Darknet's -clear)\n"
     "  -valid_limit N   evaluate snapshots on the first N valid images\n"
     "  -threads N       the library's loader threads (8)\n"
@@ -51,7 +56,7 @@ static void progress(void *ctx, uint64_t b, uint64_t maxb, double loss, double a
                 loss, avg, lr);
 }
 
-static int cmd_detector_train(int argc, char **argv) {
+int cli_detector_train(int argc, char **argv) {
     if (cli_has_help(argc, argv)) { fputs(train_help, stdout); return 0; }
     cli_args a;
     cli_args_init(&a, argc, argv, "darknet detector train");
@@ -64,9 +69,11 @@ static int cmd_detector_train(int argc, char **argv) {
     j.stop_after = (uint64_t)cli_int(&a, "stop_after", 0);
     j.letterbox = cli_flag(&a, "letterbox");
     j.verbose = cli_flag(&a, "verbose");
+    int seed = cli_int(&a, "seed", -1);
     if (np < 2) return cli_usage_error(train_help);
     if (cli_check_unused(&a)) return 2;
     j.data = pos[0]; j.cfg = pos[1]; j.weights = np > 2 ? pos[2] : NULL;
+    srand(seed >= 0 ? (unsigned)seed : (unsigned)time(NULL));   /* initial weights; Darknet: time */
     j.snap = snap_row; j.progress = progress; j.ctx = &header;
     char err[DKMC_ERRLEN];
     if (det_train_run(&j, err)) return cli_fail("%s", err);
@@ -130,9 +137,9 @@ int cli_detector_intercept(int argc, char **argv) {
     /* argv: detector <sub> ... */
     if (argc >= 2 && !strcmp(argv[1], "map")) return cmd_detector_map(argc - 1, argv + 1);
     if (argc < 2 || strcmp(argv[1], "train")) return -1;
-    if (argc >= 3 && cli_has_help(argc - 1, argv + 1)) return cmd_detector_train(argc - 1, argv + 1);
+    if (argc >= 3 && cli_has_help(argc - 1, argv + 1)) return cli_detector_train(argc - 1, argv + 1);
     char policy[64];
     if (argc < 4 || cli_net_policy(argv[3], policy, sizeof policy) || (strcmp(policy, "fge_cyclic") && strcmp(policy, "sgdr")))
         return -1;
-    return cmd_detector_train(argc - 1, argv + 1);
+    return cli_detector_train(argc - 1, argv + 1);
 }

@@ -18,6 +18,7 @@
 
 static const char *help =
     "usage: darknet train <data> <cfg> [weights] [options]\n"
+    "  (a detector cfg, ending with [yolo] or [region]: darknet train <data> <cfg> -h)\n"
     "  -epochs N        epochs (default: the cfg's max_batches in epochs); sets max_batches,\n"
     "                   so that policies relative to it (poly, sigmoid) scale to the run\n"
     "  -seed S          seed for initialisation, shuffling and augmentation (default 1)\n"
@@ -167,6 +168,7 @@ done:
 }
 
 int cmd_train(int argc, char **argv) {
+    if (argc > 2 && argv[2][0] != '-' && cli_cfg_is_detector(argv[2])) return cli_detector_train(argc, argv);
     if (cli_has_help(argc, argv)) { fputs(help, stdout); return 0; }
     cli_args a;
     cli_args_init(&a, argc, argv, "darknet train");

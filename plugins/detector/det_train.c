@@ -109,7 +109,7 @@ static int snapshot(run *r, uint64_t batch, double avg, char *err) {
     memset(dt, 0, sizeof *dt);
     det_infer_opts io = det_infer_defaults();
     io.letterbox = r->j->letterbox;
-    det_snap_row row = { r->nsnaps, batch, rate_hook(&r->rc, batch), avg, 0, 0, 0, 0, path };
+    det_snap_row row = { r->nsnaps, batch, host_current_rate(r->h), avg, 0, 0, 0, 0, path };
     det_metrics one, ens;
     if (det_predict_set(r->eval, &r->val, &io, dt, err) || det_evaluate(&r->val, dt, 0.25, &one, NULL, NULL, err)) return -1;
     det_boxes all = { 0 };
@@ -156,7 +156,7 @@ static int loop(run *r, char *err) {
             rc = -1; break;
         }
         avg = avg < 0 ? loss : 0.9 * avg + 0.1 * loss;
-        if (j->progress) j->progress(j->ctx, b, maxb, loss, avg, rate_hook(&r->rc, b));
+        if (j->progress) j->progress(j->ctx, b, maxb, loss, avg, host_current_rate(r->h));
         snprintf(path, sizeof path, "%s/%s.backup", r->backup, r->stem);
         if (b % 100 == 0) rc = save_checked(r, path, b, err);
         uint64_t it = b - 1 - r->rc.start;

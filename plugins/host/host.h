@@ -137,6 +137,8 @@ int host_cfg_batch(const host_net *h);
 typedef double (*host_rate_hook)(void *ctx, uint64_t batch);
 int host_set_rate_hook(host_net *h, host_rate_hook fn, void *ctx);
 int host_policy_is_ours(const host_net *h);
+/* get_current_rate at the network's seen: after a step, the rate that step used */
+float host_current_rate(host_net *h);
 /* Darknet's own learning-rate policy at an iteration (0-based), as get_current_rate gives it. */
 float host_policy_rate(host_net *h, size_t iteration);
 /* Images seen (written into .weights headers). */

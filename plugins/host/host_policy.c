@@ -68,3 +68,5 @@ float get_current_rate(network *net) {
     pthread_mutex_unlock(&g_lock);
     return fn ? (float)fn(ctx, batch) : net->learning_rate;
 }
+
+float host_current_rate(host_net *h) { return get_current_rate(h->net); }
