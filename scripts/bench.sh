@@ -7,6 +7,7 @@
 #   CIFAR measurement repeats until it has run that long) BENCH_PLANE (1) BENCH_SMALL (1: the
 #   small CNN) BENCH_SCALING (0: also scripts/bench_scaling.sh, step time vs batch and width)
 #   BENCH_TORCH (1: run scripts/torch_twin.py; installs python3-torch with apt when missing)
+#   BENCH_DETECT (1: scripts/bench_detect.sh, detection training vs the system binary)
 set -u
 cd "$(dirname "$0")/.."
 BIN=build/bench/bench_fast
@@ -131,4 +132,9 @@ fi
 if [ "${BENCH_PLANE:-1}" = 1 ]; then
     echo "== darknet plane vs the reference plane.py (PyTorch), points per second"
     bash scripts/bench_plane.sh
+fi
+
+# detection training: this binary's detector loop against the system binary's detector train
+if [ "${BENCH_DETECT:-1}" = 1 ]; then
+    THREADS=$THREADS bash scripts/bench_detect.sh
 fi
