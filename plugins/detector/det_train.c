@@ -8,6 +8,7 @@
 #include "data.h"
 #include "detector.h"
 #include "rng.h"
+#include "run.h"
 #include "schedule.h"
 #include "wspace.h"
 
@@ -111,6 +112,10 @@ static int snapshot(run *r, uint64_t batch, double avg, char *err) {
     io.letterbox = r->j->letterbox;
     det_snap_row row = { r->nsnaps, batch, host_current_rate(r->h), avg, 0, 0, 0, 0, path };
     det_metrics one, ens;
+    if (run_bn_young(r->h))
+        fprintf(stderr, "detector train: warning: snapshot %d at iteration %llu: %.0f %% of its BN running statistics is still "
+                "Darknet's initial zero (young); its mAP is not to be trusted\n", r->nsnaps, (unsigned long long)batch,
+                100 * host_bn_initial_share(r->h));
     if (det_predict_set(r->eval, &r->val, &io, dt, err) || det_evaluate(&r->val, dt, 0.25, &one, NULL, NULL, err)) return -1;
     det_boxes all = { 0 };
     int bad = 0;

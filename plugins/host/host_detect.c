@@ -31,6 +31,11 @@ uint64_t host_det_batch_num(const host_net *h) {
 }
 int host_det_images_per_step(const host_net *h) { return h->net->batch * h->net->subdivisions; }
 
+/* each train-mode forward moves Darknet's running statistics 1 % (host_bn_initial_share) */
+static void age_stats(host_net *h, int images) {
+    if (h->nstats) h->bn_share *= pow(0.99, images / h->net->batch);
+}
+
 host_det_loader *host_det_loader_new(host_net *h, char **paths, int n, int threads, char *err) {
     host_det_loader *L = calloc(1, sizeof *L);
     if (!L) { snprintf(err, HOST_ERRLEN, "%s: out of memory", h->cfg); return NULL; }
@@ -78,6 +83,7 @@ float host_det_train_step(host_net *h, host_det_loader *L) {
         dup2(null, 1);
     }
     float loss = train_network(h->net, d);
+    age_stats(h, d.X.rows);
     if (saved >= 0) {
         fflush(stdout);
         dup2(saved, 1);
@@ -98,6 +104,7 @@ float host_det_train_batch(host_net *h, float *x, float *truth, int n) {
         d.y.vals[i] = truth + (size_t)i * d.y.cols;
     }
     float loss = train_network(h->net, d);
+    age_stats(h, n);
     free(d.X.vals); free(d.y.vals);
     return loss;
 }

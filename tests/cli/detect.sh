@@ -31,6 +31,7 @@ check "train: a table row per snapshot at iterations 2, 6, 10" bash -c "[ \"\$(a
 # iteration 2 ran at s = 1/4: 0.002 * 0.5 + 0.0001 * 0.5
 check "train: the snapshot's rate is FGE's closed form" awk '$1 == 1 { exit !($3 == 0.001050) }' $T/tr.txt
 check "train: progress on stderr" grep -q "^iteration 10/10: loss" $T/tr.err
+check "train: snapshots from young BN statistics are said to be untrustworthy" test "$(grep -c 'warning: snapshot . at iteration .*young' $T/tr.err)" -eq 3
 check "train: the library's per-layer lines are not on stdout" bash -c "! grep -q Region $T/tr.txt"
 $D detector map $T/ds/fashion-det.data $T/fge.cfg $B/fge_snap03.weights -limit 16 > $T/map.txt 2>/dev/null
 m_train=$(awk '$1 == 3 { print $5 }' $T/tr.txt)
@@ -38,7 +39,8 @@ check "map: a snapshot file evaluates to its row's mAP@0.5 ($m_train)" grep -q "
 check "map: a row per class" test "$(awk '$1 ~ /^[0-9]$/' $T/map.txt | wc -l)" -eq 10
 
 # divergence: a huge rate makes the loss non-finite; the run names the iteration, no final file
-sed -e 's/^learning_rate=0.002/learning_rate=100000/' -e 's/^learning_rate_min=0.0001/learning_rate_min=10000/' $T/fge.cfg > $T/nan.cfg
+sed -e 's/^learning_rate=0.002/learning_rate=100000/' -e 's/^learning_rate_min=0.0001/learning_rate_min=10000/' \
+    -e 's/^fge_cycle=4/fge_cycle=100/' $T/fge.cfg > $T/nan.cfg
 expect_error "train: a non-finite loss stops the run naming the iteration" "iteration" $D detector train $T/ds/fashion-det.data $T/nan.cfg -valid_limit 4
 check "train: nothing written for the diverged run" bash -c "! ls $B/nan_final.weights 2>/dev/null"
 
