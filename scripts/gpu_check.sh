@@ -20,6 +20,7 @@
 #    step, BN recompute and a plane point agree within tolerance, and the curve gradient on
 #    the GPU passes a finite-difference check.
 #    Then tests/gpu/cli_gpu.sh: the commands (train, eval, curve train/eval, plane, fge,
+#    detector train with fge_cyclic and detector map,
 #    ensemble, swa) on the GPU and with -nogpu, tables compared, where Fashion-MNIST's four
 #    idx files are found (FASHION=dir, Debian's dataset-fashion-mnist, or .fashion/ carried
 #    with the tree).

@@ -71,8 +71,10 @@ int cmd_plane(int argc, char **argv);
 int cmd_detset(int argc, char **argv);
 /* The policy= value of a cfg's [net] section ("" if none); -1 if the file cannot be read. */
 int cli_net_policy(const char *cfg, char *out, size_t n);
-/* "detector train" with policy=fge_cyclic/sgdr and "detector map" run here (cli/detector.c);
- * -1: anything else, for the system binary. */
+/* "detector train" with policy=fge_cyclic/sgdr and "detector map" run here (cli/detector.c):
+ * cli_detector_is_ours says whether argv (detector <sub> ...) is one of them, and
+ * cli_detector_intercept runs it; anything else goes to the system binary. */
+int cli_detector_is_ours(int argc, char **argv);
 int cli_detector_intercept(int argc, char **argv);
 /* 1 if the cfg's last section is [yolo], [region] or [detection] (0 also if unreadable). */
 int cli_cfg_is_detector(const char *cfg);

@@ -133,13 +133,16 @@ static int cmd_detector_map(int argc, char **argv) {
     return rc ? cli_fail("%s", err) : 0;
 }
 
-int cli_detector_intercept(int argc, char **argv) {
+int cli_detector_is_ours(int argc, char **argv) {
     /* argv: detector <sub> ... */
-    if (argc >= 2 && !strcmp(argv[1], "map")) return cmd_detector_map(argc - 1, argv + 1);
-    if (argc < 2 || strcmp(argv[1], "train")) return -1;
-    if (argc >= 3 && cli_has_help(argc - 1, argv + 1)) return cli_detector_train(argc - 1, argv + 1);
+    if (argc >= 2 && !strcmp(argv[1], "map")) return 1;
+    if (argc < 2 || strcmp(argv[1], "train")) return 0;
+    if (argc >= 3 && cli_has_help(argc - 1, argv + 1)) return 1;
     char policy[64];
-    if (argc < 4 || cli_net_policy(argv[3], policy, sizeof policy) || (strcmp(policy, "fge_cyclic") && strcmp(policy, "sgdr")))
-        return -1;
+    return argc >= 4 && !cli_net_policy(argv[3], policy, sizeof policy) && (!strcmp(policy, "fge_cyclic") || !strcmp(policy, "sgdr"));
+}
+
+int cli_detector_intercept(int argc, char **argv) {
+    if (!strcmp(argv[1], "map")) return cmd_detector_map(argc - 1, argv + 1);
     return cli_detector_train(argc - 1, argv + 1);
 }

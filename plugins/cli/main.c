@@ -49,7 +49,7 @@ static int take_device_flags(int argc, char **argv) {
     int index = 0, set = 0, out = 0;
     for (int i = 0; i < argc; i++) {
         if (!strcmp(argv[i], "-nogpu")) { index = -1; set = 1; continue; }
-        if (!strcmp(argv[i], "-gpu")) {
+        if (!strcmp(argv[i], "-gpu") || !strcmp(argv[i], "-gpus")) {   /* -gpus: Darknet's detector flag, first GPU */
             char *end = NULL;
             if (i + 1 >= argc || (index = (int)strtol(argv[i + 1], &end, 10), !*argv[i + 1] || *end || index < 0)) {
                 fprintf(stderr, "darknet: -gpu needs a device number (0, 1, ...)\n");
@@ -123,9 +123,10 @@ static int run_command(int argc, char **argv) {
     if (!strcmp(cmd, "fge")) return cmd_fge(argc - 1, argv + 1);
     if (!strcmp(cmd, "plot")) return cmd_plot(argc - 1, argv + 1);
     if (!strcmp(cmd, "detset")) return cmd_detset(argc - 1, argv + 1);
-    if (!strcmp(cmd, "detector")) {
-        int rc = cli_detector_intercept(argc - 1, argv + 1);
-        if (rc >= 0) return rc;
+    if (!strcmp(cmd, "detector") && cli_detector_is_ours(argc - 1, argv + 1)) {
+        argc = take_device_flags(argc, argv);
+        if (argc < 0) return 2;
+        return cli_detector_intercept(argc - 1, argv + 1);
     }
     if (!strcmp(cmd, "classifier")) {
         int rc = cli_classifier_intercept(argc - 1, argv + 1);

@@ -4,7 +4,8 @@
 # -nogpu (Darknet's CPU code of the same library), on Fashion-MNIST subsets, and the tables
 # must agree: NLL and loss columns within 2e-3 relative, error columns within 0.3 points
 # plus 2e-3 relative (a few images of 1,000 may flip between float orders). Then the GPU
-# runs train, curve train, fge, ensemble and swa end to end.
+# runs train, curve train, fge, ensemble and swa end to end, and a detector: detector train
+# with fge_cyclic on Darknet's GPU train_network, detector map GPU vs -nogpu.
 #   DKMC_BIN=build-gpu/plugin/darknet FASHION=/dir/with/the/4/idx.gz bash tests/gpu/cli_gpu.sh
 . "$(dirname "$0")/../lib/cli.sh" cli_gpu
 FASHION=${FASHION:-/usr/share/datasets/fashion-mnist}
@@ -85,6 +86,22 @@ $D ensemble $DATA $CFG $T/fge_snap01.weights $T/fge_snap02.weights -test_limit 1
 check "ensemble of the snapshots: GPU = -nogpu" same_csv $T/eng.csv $T/enc.csv
 $D swa $DATA $CFG $T/fge_snap01.weights $T/fge_snap02.weights -bn_limit 1024 -out $T/swa.weights > /dev/null 2>&1
 check "swa on the GPU writes an ordinary .weights file" test "$(stat -c %s $T/swa.weights 2>/dev/null)" = "$(stat -c %s $T/a.weights)"
+# detectors: Darknet's GPU train_network with policy=fge_cyclic (our rate through the
+# interposed get_current_rate), then detector map on the GPU and with -nogpu
+$D detset $T/ds -train 256 -valid 64 -seed 2 > /dev/null 2>&1
+sed -e 's/^fge_cycle=100/fge_cycle=20/' -e 's/^max_batches=400/max_batches=60/' -e 's/^learning_rate=0.002/learning_rate=0.004/' \
+    cfg/fashion-det-fge.cfg > $T/dfge.cfg
+$D detector train $T/ds/fashion-det.data $T/dfge.cfg -valid_limit 64 -seed 1 > $T/dtr.txt 2> $T/dtr.err
+check "detector train on the GPU: three snapshots (cycle 20, 60 iterations)" \
+    test "$(awk '$1 ~ /^[0-9]+$/ && $2 ~ /^[0-9]+$/' $T/dtr.txt | wc -l)" -eq 3
+check "detector train on the GPU: the snapshot's rate is FGE's closed form" awk '$1 == 1 { exit !($3 == 0.000490) }' $T/dtr.txt
+# (60 iterations from scratch find few boxes: compare the detections above 0.0001 too, 118 on a CPU)
+$D detector map $T/ds/fashion-det.data $T/dfge.cfg $T/ds/backup/dfge_final.weights -thresh 0.0001 > $T/dmg.txt 2> /dev/null
+$D detector map $T/ds/fashion-det.data $T/dfge.cfg $T/ds/backup/dfge_final.weights -thresh 0.0001 -nogpu > $T/dmc.txt 2> /dev/null
+check "detector map: GPU = -nogpu (mAP within 0.5 points, detections within 5 %)" awk '
+    /^mAP@/ { n = $0; sub(/.*boxes, /, "", n); n += 0 }
+    FNR == NR && /^mAP@/ { g = $3; gc = $7; gn = n; next }
+    /^mAP@/ { d = g - $3; e = gc - $7; f = gn - n; exit !(g != "" && d * d < 0.25 && e * e < 0.25 && n > 0 && f * f <= (0.05 * n) ^ 2) }' $T/dmg.txt $T/dmc.txt
 # a build without PLplot refuses pictures up front, in one line
 if $D plot 2>&1 | grep -q "x COL"; then
     printf 'a,b\n1,2\n2,3\n' > $T/t.csv
