@@ -7,7 +7,6 @@
 #include "curve.h"
 #include "curve_train.h"
 #include "dist.h"
-#include "plot.h"
 #include "run.h"
 #include "wspace.h"
 
@@ -165,33 +164,6 @@ static void print_summary(const char *name, const curve_eval_row *rows, int n) {
     fflush(stdout);
 }
 
-static int write_plot(const char *png, const curve_eval_row *cr, const char *cname, const curve_eval_row *lr, int n) {
-    double *buf = malloc(6 * (size_t)n * sizeof(double));
-    if (!buf) return cli_fail("%s: out of memory", png), 1;
-    /* buf: t, test error and train loss of the curve, then of the line */
-    double *t[2] = { buf, buf + 3 * n }, *v[2][2] = { { buf + n, buf + 2 * n }, { buf + 4 * n, buf + 5 * n } };
-    const char *label = !strcmp(cname, "bezier") ? "Bezier curve" : !strcmp(cname, "polychain") ? "polygonal chain" : cname;
-    plot_series s[2][2]; /* [panel][curve, line] */
-    for (int which = 0; which < 2; which++) {
-        const curve_eval_row *r = which ? lr : cr;
-        for (int i = 0; i < n && r; i++) { t[which][i] = r[i].t; v[which][0][i] = r[i].te_err; v[which][1][i] = r[i].tr_loss; }
-        for (int panel = 0; panel < 2; panel++)
-            s[panel][which] = (plot_series){ which ? "straight line" : label, t[which], v[which][panel], n, plot_palette(which ? 3 : 0),
-                                             which ? PLOT_DASHED : PLOT_SOLID, n <= 21 ? PLOT_CIRCLE : PLOT_NO_MARKER };
-    }
-    plot_panel p[2] = {
-        { .title = "test error along the path", .xlabel = "t", .ylabel = "test error (%)", .series = s[0], .nseries = lr ? 2 : 1 },
-        { .title = "train loss along the path", .xlabel = "t", .ylabel = "train loss (nll + l2)", .series = s[1], .nseries = lr ? 2 : 1 },
-    };
-    plot_lines f = { .width = 1200, .height = 480, .cols = 2, .panels = p };
-    char err[DKMC_ERRLEN];
-    int rc = plot_lines_save(&f, png, err); /* .png, .svg or .pdf, by the name */
-    if (rc) cli_fail("%s", err);
-    else fprintf(stderr, "wrote %s\n", png);
-    free(buf);
-    return rc ? 1 : 0;
-}
-
 typedef struct {
     int points, bn_limit, train_limit, no_train, test_limit, line;
     double decay;
@@ -231,7 +203,8 @@ static int evaluate_and_report(curve *cv, const char *cname, host_net *h, const 
     print_summary(cname, rows, e->points);
     if (lrows) print_summary("line", lrows, e->points);
     if (e->csv) fprintf(stderr, "wrote %s\n", e->csv);
-    if (e->png) rc = write_plot(e->png, rows, cname, lrows, e->points);
+    if (e->png && curve_draw(e->png, rows, cname, lrows, e->points, err)) rc = cli_fail("%s", err);
+    else if (e->png) fprintf(stderr, "wrote %s\n", e->png);
 out:
     free(rows); free(lrows);
     return rc;

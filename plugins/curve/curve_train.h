@@ -91,6 +91,10 @@ typedef struct {
 int curve_line_of(const curve *cv, curve *line);
 int curve_eval_run(const curve *cv, host_net *h, const dataset *train, const dataset *test, const curve_run_opts *o,
                    curve_eval_row *rows, curve_eval_row *lrows, char *err);
+/* The figure of a run (curve_draw.c, on plot/): test error and train loss against t, side by
+ * side, for the curve (name: "bezier", "polychain" or as given) and, when lrows is not NULL,
+ * the straight line; n rows each. Written to path (.png, .svg or .pdf). 0, or -1 with err. */
+int curve_draw(const char *path, const curve_eval_row *rows, const char *name, const curve_eval_row *lrows, int n, char *err);
 
 /* ---- a training run: the curve from its end points or its checkpoint, trained and saved ----
  * A new curve: the end points' weights (and BN statistics) loaded into h as bends 0 and K-1,
