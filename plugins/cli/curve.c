@@ -62,21 +62,6 @@ static const char *help_export =
     "training set (-bn_limit N: its first N images).\n";
 
 /* ---- shared pieces ---- */
-/* A curve file belongs to one cfg: its bends must have the network's parameter count. */
-static int curve_fits(const curve *cv, const host_net *h, const char *curve_path, const char *cfg) {
-    if (cv->n == host_nparams(h)) return 1;
-    cli_fail("%s: bends have %zu parameters, %s has %zu", curve_path, cv->n, cfg, host_nparams(h));
-    return 0;
-}
-
-static int load_endpoint(host_net *h, const char *path, float *params, float *stats) {
-    char err[DKMC_ERRLEN];
-    if (host_load_weights(h, path, err)) return cli_fail("%s", err);
-    host_get_params(h, params);
-    if (stats) host_get_stats(h, stats);
-    return 0;
-}
-
 static void print_resumed(void *ctx, const char *path, const curve *cv) {
     (void)ctx;
     fprintf(stderr, "curve: resuming %s at epoch %u of %u\n", path, cv->epoch, cv->epochs);
@@ -236,7 +221,8 @@ static int cmd_curve_eval(int argc, char **argv) {
     if (load_eval_data(pos[0], &e, &tr, &te)) { curve_free(&cv); return 1; }
     host_net *h = cli_load_net(pos[1], NULL, &te, 0);
     int rc = 1;
-    if (h && curve_fits(&cv, h, pos[2], pos[1])) {
+    if (h && curve_check_fits(&cv, h, pos[2], pos[1], err)) cli_fail("%s", err);
+    else if (h) {
         char name[32];
         snprintf(name, sizeof name, "%s", curve_type_name(cv.type));
         rc = evaluate_and_report(&cv, name, h, &tr, &te, &e);
@@ -259,15 +245,12 @@ static int cmd_curve_line(int argc, char **argv) {
     if (load_eval_data(pos[0], &e, &tr, &te)) return 1;
     host_net *h = cli_load_net(pos[1], NULL, &te, 0);
     int rc = 1;
-    if (h) {
-        curve line;
-        if (curve_init(&line, CURVE_POLYCHAIN, 2, host_nparams(h), 0)) cli_fail("out of memory for %zu parameters", host_nparams(h));
-        else {
-        line.decay = host_cfg_decay(h);
-        if (!load_endpoint(h, pos[2], line.bends[0], NULL) && !load_endpoint(h, pos[3], line.bends[1], NULL))
-            rc = evaluate_and_report(&line, "line", h, &tr, &te, &e);
+    curve line;
+    char err[DKMC_ERRLEN];
+    if (h && curve_line_between(&line, h, pos[2], pos[3], err)) cli_fail("%s", err);
+    else if (h) {
+        rc = evaluate_and_report(&line, "line", h, &tr, &te, &e);
         curve_free(&line);
-        }
     }
     host_free(h); data_free(&tr); data_free(&te);
     return rc;
@@ -294,18 +277,10 @@ static int cmd_curve_export(int argc, char **argv) {
     data_cfg dc;
     if (cli_load_split(pos[0], 0, bn_limit, &tr, &dc)) { curve_free(&cv); return 1; }
     host_net *h = cli_load_net(pos[1], NULL, &tr, 0);
+    curve_export_job j = { pos[2], pos[1], t, out };
     int rc = 1;
-    if (h && curve_fits(&cv, h, pos[2], pos[1])) {
-        float *w = malloc(cv.n * sizeof(float));
-        if (!w) { cli_fail("out of memory for %zu parameters", cv.n); goto export_done; }
-        curve_point(&cv, t, w);
-        host_set_params(h, w);
-        run_bn_update(h, &tr, 0, "bn");
-        if (host_save_weights(h, out, err)) cli_fail("%s", err);
-        else { fprintf(stderr, "wrote w(%g) to %s\n", t, out); rc = 0; }
-        free(w);
-    }
-export_done:
+    if (h && curve_export_run(&cv, h, &j, &tr, err)) cli_fail("%s", err);
+    else if (h) { fprintf(stderr, "wrote w(%g) to %s\n", t, out); rc = 0; }
     host_free(h); curve_free(&cv); data_free(&tr);
     return rc;
 }
