@@ -7,7 +7,6 @@
 #include "curve.h"
 #include "curve_train.h"
 #include "dist.h"
-#include "plot.h"
 #include "run.h"
 #include "wspace.h"
 
@@ -63,21 +62,6 @@ static const char *help_export =
     "training set (-bn_limit N: its first N images).\n";
 
 /* ---- shared pieces ---- */
-/* A curve file belongs to one cfg: its bends must have the network's parameter count. */
-static int curve_fits(const curve *cv, const host_net *h, const char *curve_path, const char *cfg) {
-    if (cv->n == host_nparams(h)) return 1;
-    cli_fail("%s: bends have %zu parameters, %s has %zu", curve_path, cv->n, cfg, host_nparams(h));
-    return 0;
-}
-
-static int load_endpoint(host_net *h, const char *path, float *params, float *stats) {
-    char err[DKMC_ERRLEN];
-    if (host_load_weights(h, path, err)) return cli_fail("%s", err);
-    host_get_params(h, params);
-    if (stats) host_get_stats(h, stats);
-    return 0;
-}
-
 static void print_resumed(void *ctx, const char *path, const curve *cv) {
     (void)ctx;
     fprintf(stderr, "curve: resuming %s at epoch %u of %u\n", path, cv->epoch, cv->epochs);
@@ -165,33 +149,6 @@ static void print_summary(const char *name, const curve_eval_row *rows, int n) {
     fflush(stdout);
 }
 
-static int write_plot(const char *png, const curve_eval_row *cr, const char *cname, const curve_eval_row *lr, int n) {
-    double *buf = malloc(6 * (size_t)n * sizeof(double));
-    if (!buf) return cli_fail("%s: out of memory", png), 1;
-    /* buf: t, test error and train loss of the curve, then of the line */
-    double *t[2] = { buf, buf + 3 * n }, *v[2][2] = { { buf + n, buf + 2 * n }, { buf + 4 * n, buf + 5 * n } };
-    const char *label = !strcmp(cname, "bezier") ? "Bezier curve" : !strcmp(cname, "polychain") ? "polygonal chain" : cname;
-    plot_series s[2][2]; /* [panel][curve, line] */
-    for (int which = 0; which < 2; which++) {
-        const curve_eval_row *r = which ? lr : cr;
-        for (int i = 0; i < n && r; i++) { t[which][i] = r[i].t; v[which][0][i] = r[i].te_err; v[which][1][i] = r[i].tr_loss; }
-        for (int panel = 0; panel < 2; panel++)
-            s[panel][which] = (plot_series){ which ? "straight line" : label, t[which], v[which][panel], n, plot_palette(which ? 3 : 0),
-                                             which ? PLOT_DASHED : PLOT_SOLID, n <= 21 ? PLOT_CIRCLE : PLOT_NO_MARKER };
-    }
-    plot_panel p[2] = {
-        { .title = "test error along the path", .xlabel = "t", .ylabel = "test error (%)", .series = s[0], .nseries = lr ? 2 : 1 },
-        { .title = "train loss along the path", .xlabel = "t", .ylabel = "train loss (nll + l2)", .series = s[1], .nseries = lr ? 2 : 1 },
-    };
-    plot_lines f = { .width = 1200, .height = 480, .cols = 2, .panels = p };
-    char err[DKMC_ERRLEN];
-    int rc = plot_lines_save(&f, png, err); /* .png, .svg or .pdf, by the name */
-    if (rc) cli_fail("%s", err);
-    else fprintf(stderr, "wrote %s\n", png);
-    free(buf);
-    return rc ? 1 : 0;
-}
-
 typedef struct {
     int points, bn_limit, train_limit, no_train, test_limit, line;
     double decay;
@@ -231,7 +188,8 @@ static int evaluate_and_report(curve *cv, const char *cname, host_net *h, const 
     print_summary(cname, rows, e->points);
     if (lrows) print_summary("line", lrows, e->points);
     if (e->csv) fprintf(stderr, "wrote %s\n", e->csv);
-    if (e->png) rc = write_plot(e->png, rows, cname, lrows, e->points);
+    if (e->png && curve_draw(e->png, rows, cname, lrows, e->points, err)) rc = cli_fail("%s", err);
+    else if (e->png) fprintf(stderr, "wrote %s\n", e->png);
 out:
     free(rows); free(lrows);
     return rc;
@@ -263,7 +221,8 @@ static int cmd_curve_eval(int argc, char **argv) {
     if (load_eval_data(pos[0], &e, &tr, &te)) { curve_free(&cv); return 1; }
     host_net *h = cli_load_net(pos[1], NULL, &te, 0);
     int rc = 1;
-    if (h && curve_fits(&cv, h, pos[2], pos[1])) {
+    if (h && curve_check_fits(&cv, h, pos[2], pos[1], err)) cli_fail("%s", err);
+    else if (h) {
         char name[32];
         snprintf(name, sizeof name, "%s", curve_type_name(cv.type));
         rc = evaluate_and_report(&cv, name, h, &tr, &te, &e);
@@ -286,15 +245,12 @@ static int cmd_curve_line(int argc, char **argv) {
     if (load_eval_data(pos[0], &e, &tr, &te)) return 1;
     host_net *h = cli_load_net(pos[1], NULL, &te, 0);
     int rc = 1;
-    if (h) {
-        curve line;
-        if (curve_init(&line, CURVE_POLYCHAIN, 2, host_nparams(h), 0)) cli_fail("out of memory for %zu parameters", host_nparams(h));
-        else {
-        line.decay = host_cfg_decay(h);
-        if (!load_endpoint(h, pos[2], line.bends[0], NULL) && !load_endpoint(h, pos[3], line.bends[1], NULL))
-            rc = evaluate_and_report(&line, "line", h, &tr, &te, &e);
+    curve line;
+    char err[DKMC_ERRLEN];
+    if (h && curve_line_between(&line, h, pos[2], pos[3], err)) cli_fail("%s", err);
+    else if (h) {
+        rc = evaluate_and_report(&line, "line", h, &tr, &te, &e);
         curve_free(&line);
-        }
     }
     host_free(h); data_free(&tr); data_free(&te);
     return rc;
@@ -321,18 +277,10 @@ static int cmd_curve_export(int argc, char **argv) {
     data_cfg dc;
     if (cli_load_split(pos[0], 0, bn_limit, &tr, &dc)) { curve_free(&cv); return 1; }
     host_net *h = cli_load_net(pos[1], NULL, &tr, 0);
+    curve_export_job j = { pos[2], pos[1], t, out };
     int rc = 1;
-    if (h && curve_fits(&cv, h, pos[2], pos[1])) {
-        float *w = malloc(cv.n * sizeof(float));
-        if (!w) { cli_fail("out of memory for %zu parameters", cv.n); goto export_done; }
-        curve_point(&cv, t, w);
-        host_set_params(h, w);
-        run_bn_update(h, &tr, 0, "bn");
-        if (host_save_weights(h, out, err)) cli_fail("%s", err);
-        else { fprintf(stderr, "wrote w(%g) to %s\n", t, out); rc = 0; }
-        free(w);
-    }
-export_done:
+    if (h && curve_export_run(&cv, h, &j, &tr, err)) cli_fail("%s", err);
+    else if (h) { fprintf(stderr, "wrote w(%g) to %s\n", t, out); rc = 0; }
     host_free(h); curve_free(&cv); data_free(&tr);
     return rc;
 }

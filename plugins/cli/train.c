@@ -11,7 +11,6 @@
 #include "cli.h"
 #include "dist.h"
 #include "fge.h"
-#include "plot.h"
 #include "run.h"
 #include "train_job.h"
 #include "wspace.h"
@@ -101,36 +100,6 @@ static void print_summary(void *ctx, const train_session *c) {
     fflush(stdout);
 }
 
-static int write_fge_plot(const train_session *c, const char *png) {
-    double *x = malloc((c->hist_n + 1) * sizeof(double));
-    if (!x) return cli_fail("%s: out of memory", png);
-    for (uint64_t i = 0; i < c->hist_n; i++) x[i] = (double)(i + 1);
-    plot_series lr = { NULL, x, c->lr_hist, c->hist_n, plot_palette(0), PLOT_SOLID, PLOT_NO_MARKER };
-    plot_series dist = { NULL, x, c->dist_hist, c->hist_n, plot_palette(2), PLOT_SOLID, PLOT_NO_MARKER };
-    plot_series err_s[3] = {
-        { "network", c->ev_it, c->ev_err, c->ev_n, plot_palette(1), PLOT_SOLID, c->ev_n <= 60 ? PLOT_CIRCLE : PLOT_NO_MARKER },
-        { "snapshots", c->snap_it, c->snap_err, c->snaps.count, plot_palette(3), PLOT_NO_LINE, PLOT_DIAMOND },
-        { "ensemble of the snapshots so far", c->snap_it, c->ens_err, c->snaps.count, plot_palette(0), PLOT_DASHED, PLOT_SQUARE },
-    };
-    int ne = 0;
-    plot_series es[3];
-    if (c->ev_n) es[ne++] = err_s[0];
-    if (c->snaps.count) es[ne++] = err_s[1], es[ne++] = err_s[2];
-    double xmax = (double)c->hist_n;
-    plot_panel p[3] = {
-        { .title = "learning rate", .ylabel = "lr", .series = &lr, .nseries = 1, .xmin = 0, .xmax = xmax },
-        { .title = "test error", .ylabel = "test error (%)", .series = es, .nseries = ne, .xmin = 0, .xmax = xmax },
-        { .title = "distance from the start in weight space", .xlabel = "iteration", .ylabel = "||w - w0||",
-          .series = &dist, .nseries = 1, .xmin = 0, .xmax = xmax },
-    };
-    plot_lines f = { .width = 900, .height = 1000, .rows = 3, .cols = 1, .panels = p };
-    char err[DKMC_ERRLEN];
-    int rc = plot_lines_save(&f, png, err);
-    if (rc) cli_fail("%s", err); else fprintf(stderr, "wrote %s\n", png);
-    free(x);
-    return rc ? 1 : 0;
-}
-
 const char *cli_train_note;
 
 /* Loads what the job names, resolves its output and runs it (train_session_run), printing. */
@@ -160,7 +129,8 @@ int cli_run_training(const train_job *job) {
     rc = 0;
     if (!dist_is_root()) goto done;   /* rank 0 writes the files */
     if (j.csv) fprintf(stderr, "wrote %s\n", j.csv);
-    if (j.png) rc = write_fge_plot(&c, j.png);
+    if (j.png && train_session_draw(&c, j.png, err)) rc = cli_fail("%s", err);
+    else if (j.png) fprintf(stderr, "wrote %s\n", j.png);
 done:
     train_session_free(&c);
     host_free(h); data_free(&tr); data_free(&te);

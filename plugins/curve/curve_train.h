@@ -91,6 +91,27 @@ typedef struct {
 int curve_line_of(const curve *cv, curve *line);
 int curve_eval_run(const curve *cv, host_net *h, const dataset *train, const dataset *test, const curve_run_opts *o,
                    curve_eval_row *rows, curve_eval_row *lrows, char *err);
+/* ---- curves and network files (curve_export.c) ----
+ * curve_check_fits: 0 when the curve's bends have h's parameter count, else -1 with
+ * "<curve_path>: bends have N parameters, <cfg> has M". curve_line_between: the straight line
+ * between the networks a and b of h's cfg, a 2-bend PolyChain with the cfg's decay (a and b
+ * are loaded into h in turn); 0, or -1 with the weights file's error or "out of memory for N
+ * parameters" (line is then freed). curve_export_run: w(t) of cv, with BN statistics
+ * recomputed on all of train, written to out as an ordinary Darknet .weights file; 0, or -1
+ * with the fit's, the memory's or the file's error. */
+int curve_check_fits(const curve *cv, const host_net *h, const char *curve_path, const char *cfg, char *err);
+int curve_line_between(curve *line, host_net *h, const char *a, const char *b, char *err);
+typedef struct {
+    const char *curve_path, *cfg;   /* for messages */
+    double t;                       /* in [0, 1] */
+    const char *out;
+} curve_export_job;
+int curve_export_run(const curve *cv, host_net *h, const curve_export_job *j, const dataset *train, char *err);
+
+/* The figure of a run (curve_draw.c, on plot/): test error and train loss against t, side by
+ * side, for the curve (name: "bezier", "polychain" or as given) and, when lrows is not NULL,
+ * the straight line; n rows each. Written to path (.png, .svg or .pdf). 0, or -1 with err. */
+int curve_draw(const char *path, const curve_eval_row *rows, const char *name, const curve_eval_row *lrows, int n, char *err);
 
 /* ---- a training run: the curve from its end points or its checkpoint, trained and saved ----
  * A new curve: the end points' weights (and BN statistics) loaded into h as bends 0 and K-1,

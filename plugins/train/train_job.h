@@ -87,6 +87,10 @@ typedef struct train_session {
 int train_session_run(train_session *s, const train_job *j, host_net *h, const dataset *tr, const dataset *te,
                       const train_report *rep, char *err);
 void train_session_free(train_session *s);
+/* The figure of a run made with j->png (train_draw.c, on plot/): the learning rate, the test
+ * error (the network's, the snapshots' and their ensemble's) and the distance from the start,
+ * stacked over the iterations. Written to path (.png, .svg or .pdf). 0, or -1 with err. */
+int train_session_draw(const train_session *s, const char *path, char *err);
 
 /* <dir>/<cfg's name without extension><suffix>.weights, dir the .data file's backup (or "."). */
 void train_default_out(char *buf, size_t n, const char *backup, const char *cfg, const char *suffix);

@@ -481,6 +481,61 @@ static void test_train_run(void **s) {
     data_free(&d); host_free(h); host_free(h2); unlink(cfgp); unlink(cfg2); free(cfgp); free(cfg2);
 }
 
+/* The straight line between two .weights files is the 2-bend PolyChain of their parameters
+ * with the cfg's decay; a point of it exported is (1-t) a + t b (summed here in double) with
+ * the BN statistics of that point recomputed on the data; a curve of another cfg, a missing
+ * end point and an unwritable output are refused in one line naming them. */
+static void test_line_between_and_export(void **s) {
+    (void)s;
+    char *cfgp, *cfg2;
+    host_net *h = load_cfg(SMOOTH, &cfgp);
+    host_net *h2 = load_cfg(WITH_DROPOUT, &cfg2);
+    size_t n = host_nparams(h), ns = host_nstats(h);
+    float *wa = malloc(n * sizeof(float)), *wb = malloc(n * sizeof(float)), *got = malloc(n * sizeof(float));
+    float *st = malloc(ns * sizeof(float)), *st_want = malloc(ns * sizeof(float));
+    char *a = write_end(h, 60, wa), *b = write_end(h, 61, wb), *out = tu_temp_path(".weights"), err[CURVE_ERRLEN];
+    dataset d = synthetic(48, 12, 3, 9);
+    curve line;
+    assert_int_equal(curve_line_between(&line, h, a, b, err), 0);
+    assert_int_equal(line.type, CURVE_POLYCHAIN);
+    assert_int_equal(line.k, 2);
+    assert_memory_equal(line.bends[0], wa, n * 4);
+    assert_memory_equal(line.bends[1], wb, n * 4);
+    assert_true(line.decay == 0.0005f);
+    assert_int_equal(curve_check_fits(&line, h, "x.curve", "x.cfg", err), 0);
+    curve_export_job j = { "x.curve", cfgp, 0.25, out };
+    assert_int_equal(curve_export_run(&line, h, &j, &d, err), 0);
+    host_net *fresh = host_load(cfgp, 0, err);
+    assert_non_null(fresh);
+    assert_int_equal(host_load_weights(fresh, out, err), 0);
+    host_get_params(fresh, got);
+    for (size_t i = 0; i < n; i++) {
+        double want = 0.75 * (double)wa[i] + 0.25 * (double)wb[i];
+        if (fabs(got[i] - want) > 1e-6 * (1 + fabs(want))) fail_msg("parameter %zu: %g, want %g", i, got[i], want);
+    }
+    host_get_stats(fresh, st);
+    host_set_params(h, got);                                         /* the point's exact BN statistics */
+    run_bn_update(h, &d, 0, NULL);
+    host_get_stats(h, st_want);
+    assert_memory_equal(st, st_want, ns * 4);
+    /* refusals */
+    char want[CURVE_ERRLEN];
+    snprintf(want, sizeof want, "x.curve: bends have %zu parameters, y.cfg has %zu", n, host_nparams(h2));
+    assert_int_equal(curve_check_fits(&line, h2, "x.curve", "y.cfg", err), -1);
+    assert_string_equal(err, want);
+    assert_int_equal(curve_export_run(&line, h2, &(curve_export_job){ "x.curve", "y.cfg", 0.5, out }, &d, err), -1);
+    assert_string_equal(err, want);
+    j.out = "/nonexistent-dir/p.weights";
+    assert_int_equal(curve_export_run(&line, h, &j, &d, err), -1);
+    assert_non_null(strstr(err, "/nonexistent-dir/p.weights"));
+    curve_free(&line);
+    assert_int_equal(curve_line_between(&line, h, a, "/nonexistent-dir/b.weights", err), -1);
+    assert_non_null(strstr(err, "/nonexistent-dir/b.weights"));
+    unlink(a); unlink(b); unlink(out); free(a); free(b); free(out);
+    free(wa); free(wb); free(got); free(st); free(st_want);
+    data_free(&d); host_free(h); host_free(h2); host_free(fresh); unlink(cfgp); unlink(cfg2); free(cfgp); free(cfg2);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_coeffs_closed_forms),
@@ -493,6 +548,7 @@ int main(void) {
         cmocka_unit_test(test_stats),
         cmocka_unit_test(test_eval_run_line_and_csv),
         cmocka_unit_test(test_train_run),
+        cmocka_unit_test(test_line_between_and_export),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
