@@ -98,7 +98,7 @@ int det_ens_detect_run(const det_ens_detect_job *j, det_ens_detection *r, char *
     if (!(j->thresh >= 0 && j->thresh <= 1)) { snprintf(err, DKMC_ERRLEN, "thresh must be in [0, 1], got %g", j->thresh); return -1; }
     data_cfg dc;
     det_members m = { 0 };
-    if (data_cfg_load(j->data, &dc, err)) return -1;
+    if (det_data_load(j->data, &dc, err)) return -1;
     r->classes = dc.classes;
     if (dc.labels[0] && !(r->names = data_read_names(dc.labels, dc.classes, err))) return -1;
     int rc = det_members_open(&m, j->cfg, j->members, j->n, dc.classes, err);

@@ -161,7 +161,7 @@ int det_ens_run(const det_ens_job *j, const det_ens_report *rep, char *err) {
     memset(&s, 0, sizeof s);
     s.j = j;
     int rc = -1;
-    if (data_cfg_load(j->data, &s.dc, err) || det_valset_load(s.dc.valid, s.dc.classes, j->limit, &s.v, err)) goto done;
+    if (det_data_load(j->data, &s.dc, err) || det_valset_load(s.dc.valid, s.dc.classes, j->limit, &s.v, err)) goto done;
     if (det_members_open(&s.m, j->cfg, j->members, j->n, s.dc.classes, err)) goto done;
     if (!(s.dt = calloc((size_t)j->n, sizeof *s.dt))) { snprintf(err, DKMC_ERRLEN, "out of memory"); goto done; }
     if (j->csv) {

@@ -46,7 +46,7 @@ int det_swa_run(const det_swa_job *j, const det_swa_report *rep, char *err) {
     static const det_swa_report none = { 0 };
     if (!rep) rep = &none;
     data_cfg dc;
-    if (data_cfg_load(j->data, &dc, err)) return -1;
+    if (det_data_load(j->data, &dc, err)) return -1;
     host_net *h = host_load_detector(j->cfg, 1, err);
     if (!h) return -1;
     int rc = -1, images = 0;

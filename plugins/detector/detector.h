@@ -4,9 +4,14 @@
 #ifndef DETECTOR_H
 #define DETECTOR_H
 #include <stdint.h>
+#include "data.h"
 #include "detect.h"
 #include "host.h"
 #include "schedule.h"
+
+/* A .data file for detectors (data_cfg_load): its train= and valid= must be image lists
+ * (format list), otherwise one line naming the file and its format. */
+int det_data_load(const char *path, data_cfg *dc, char *err);
 
 /* A valid list with its ground truth: every label file read and checked (detect.h). limit >
  * 0 keeps the first limit images. */
