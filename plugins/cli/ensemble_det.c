@@ -62,7 +62,7 @@ static int merge_opts(cli_args *a, det_merge *m) {
 }
 
 /* ---- the table ---- */
-typedef struct { int fw; det_merge_kind kind; } det_print;
+typedef struct { int fw; det_merge_kind kind; int n; double sum50, best50; det_metrics last; } det_print;
 
 static void det_start(void *ctx, int members, int images) {
     det_print *c = ctx;
@@ -75,6 +75,10 @@ static void det_row(void *ctx, const det_ens_row *r) {
     printf("%3d %-*s %9.2f %11.2f %9.2f %12.2f\n", r->i, c->fw, r->file, 100 * r->member.map50, 100 * r->member.map5095,
            100 * r->ensemble.map50, 100 * r->ensemble.map5095);
     fflush(stdout);
+    c->n = r->i;
+    c->sum50 += r->member.map50;
+    if (r->member.map50 > c->best50) c->best50 = r->member.map50;
+    c->last = r->ensemble;
 }
 
 int cmd_ensemble_det(int argc, char **argv) {
@@ -93,10 +97,13 @@ int cmd_ensemble_det(int argc, char **argv) {
     j.data = pos[0]; j.cfg = pos[1]; j.members = pos + 2; j.n = np - 2; j.progress = 1;
     int w = 4;
     for (int i = 0; i < j.n; i++) if ((int)strlen(j.members[i]) > w) w = (int)strlen(j.members[i]);
-    det_print c = { w, j.merge.kind };
+    det_print c = { w, j.merge.kind, 0, 0, 0, { 0, 0 } };
     det_ens_report rep = { det_start, det_row, &c };
     char err[DKMC_ERRLEN];
     if (!bad && det_ens_run(&j, &rep, err)) bad = cli_fail("%s", err);
+    if (!bad)
+        printf("\nensemble of %d: mAP@0.5 %.2f %%, mAP@[.5:.95] %.2f %% (members: mean mAP@0.5 %.2f %%, best %.2f %%)\n", c.n,
+               100 * c.last.map50, 100 * c.last.map5095, 100 * c.sum50 / c.n, 100 * c.best50);
     if (!bad && j.csv) fprintf(stderr, "wrote %s\n", j.csv);
     free(pos);
     return bad;

@@ -202,16 +202,16 @@ static void glyphs_free(image **a, int size) {
     free(a[size]); free(a);
 }
 
+static int clip_px(double v, int n) { return v > n - 1 ? n - 1 : v > 0 ? (int)v : 0; }   /* NaN: 0 */
+
 static void draw_one(image im, const host_det *d, int classes, char *const *names, image **alpha, int size) {
     float rgb[3];
     host_det_color(d->cls, classes, rgb);
     int width = im.h * .006 < 1 ? 1 : (int)(im.h * .006);
-    int left = (d->x - d->w / 2.) * im.w, right = (d->x + d->w / 2.) * im.w;
-    int top = (d->y - d->h / 2.) * im.h, bot = (d->y + d->h / 2.) * im.h;
-    if (left < 0) left = 0;
-    if (right > im.w - 1) right = im.w - 1;
-    if (top < 0) top = 0;
-    if (bot > im.h - 1) bot = im.h - 1;
+    /* Darknet's int() then clip to the image, clipped first here: a box far outside the image
+     * (a young network's exp(w)) must not overflow the int */
+    int left = clip_px((d->x - d->w / 2.) * im.w, im.w), right = clip_px((d->x + d->w / 2.) * im.w, im.w);
+    int top = clip_px((d->y - d->h / 2.) * im.h, im.h), bot = clip_px((d->y + d->h / 2.) * im.h, im.h);
     draw_box_width(im, left, top, right, bot, width, rgb[0], rgb[1], rgb[2]);
     if (!alpha) return;
     char text[256];
