@@ -66,6 +66,13 @@ int cli_classifier_intercept(int argc, char **argv);
 int cmd_curve(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_ensemble(int argc, char **argv);
+/* ensemble_det.c: the detector variants of ensemble and swa, and "ensemble detect";
+ * cli_is_detector_args: whether an argument names a detector cfg (alone or as cfg:weights) */
+int cli_is_detector_args(int argc, char **argv);
+int cmd_ensemble_det(int argc, char **argv);
+int cmd_ensemble_detect(int argc, char **argv);
+int cmd_swa_det(int argc, char **argv);
+extern const char *cli_help_ensemble_det, *cli_help_swa_det;
 int cmd_swa(int argc, char **argv);
 int cmd_plane(int argc, char **argv);
 int cmd_detset(int argc, char **argv);

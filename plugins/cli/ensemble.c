@@ -2,7 +2,8 @@
  * it grows, like the reference's eval_ensemble.py plus NLL), "darknet ensemble predict" (the
  * ensemble's top-k classes for one image, printed like Darknet's "classifier predict") and
  * "darknet swa" (the weight-space mean of networks of one cfg, BN recomputed, saved as an
- * ordinary .weights file). The work is done by fge/ (members.h, ensemble.h, swa.h). */
+ * ordinary .weights file). The work is done by fge/ (members.h, ensemble.h, swa.h); for a
+ * detector cfg, ensemble, ensemble detect and swa go to cli/ensemble_det.c (detector/). */
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
@@ -16,6 +17,7 @@
 static const char *help_ensemble =
     "usage: darknet ensemble <data> <cfg> <member> [<member> ...] [options]\n"
     "       darknet ensemble predict <data> <cfg> <member> [<member> ...] <image> [-top K]\n"
+    "       darknet ensemble detect <data> <cfg> <member> [<member> ...] <image> [-out F.png]\n"
     "A member is w.weights (a network of <cfg>) or model.cfg:model.weights (its own cfg; every\n"
     "member must take the data's images and predict its classes). The ensemble's prediction is\n"
     "the mean of the members' softmax probabilities. One row per member, in the order given:\n"
@@ -130,7 +132,9 @@ static void ens_print_done(void *ctx, const ens_summary *s) {
 
 int cmd_ensemble(int argc, char **argv) {
     if (argc >= 2 && !strcmp(argv[1], "predict")) return cmd_ensemble_predict(argc - 1, argv + 1);
-    if (cli_has_help(argc, argv)) { fputs(help_ensemble, stdout); return 0; }
+    if (argc >= 2 && !strcmp(argv[1], "detect")) return cmd_ensemble_detect(argc - 1, argv + 1);
+    if (cli_has_help(argc, argv)) { fputs(help_ensemble, stdout); fputs(cli_help_ensemble_det, stdout); return 0; }
+    if (cli_is_detector_args(argc, argv)) return cmd_ensemble_det(argc, argv);
     cli_args a;
     cli_args_init(&a, argc, argv, "darknet ensemble");
     char **pos = calloc((size_t)argc + 1, sizeof *pos);
@@ -178,7 +182,8 @@ static void swa_print_saved(void *ctx, const char *out, int images) {
 }
 
 int cmd_swa(int argc, char **argv) {
-    if (cli_has_help(argc, argv)) { fputs(help_swa, stdout); return 0; }
+    if (cli_has_help(argc, argv)) { fputs(help_swa, stdout); fputs(cli_help_swa_det, stdout); return 0; }
+    if (cli_is_detector_args(argc, argv)) return cmd_swa_det(argc, argv);
     cli_args a;
     cli_args_init(&a, argc, argv, "darknet swa");
     char **pos = calloc((size_t)argc + 1, sizeof *pos);

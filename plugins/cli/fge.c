@@ -58,5 +58,8 @@ int cmd_fge(int argc, char **argv) {
     if (j.epochs < 1) return cli_fail("-epochs must be at least 1, got %d", j.epochs);
     if (!(j.lr > 0) || !(j.lr2 > 0)) return cli_fail("-lr1 and -lr2 must be positive, got %g and %g", j.lr, j.lr2);
     j.data = pos[0]; j.cfg = pos[1]; j.weights = pos[2];
+    if (cli_is_detector_args(2, pos))
+        return cli_fail("%s: a detector: put policy=fge_cyclic with learning_rate_min= and fge_cycle= in its [net] and run "
+                        "'darknet detector train %s %s %s' (snapshots and their ensemble's mAP)", pos[1], pos[0], pos[1], pos[2]);
     return cli_run_training(&j);
 }

@@ -5,6 +5,16 @@
 #include <string.h>
 #include "detector.h"
 
+int det_data_load(const char *path, data_cfg *dc, char *err) {
+    if (data_cfg_load(path, dc, err)) return -1;
+    if (strcmp(dc->format, "list")) {
+        snprintf(err, DKMC_ERRLEN, "%s: format %s: a detector needs train= and valid= lists of images with label files", path,
+                 dc->format);
+        return -1;
+    }
+    return 0;
+}
+
 int det_valset_load(const char *list, int classes, int limit, det_valset *v, char *err) {
     memset(v, 0, sizeof *v);
     v->classes = classes;

@@ -117,17 +117,10 @@ static int snapshot(run *r, uint64_t batch, double avg, char *err) {
                 "Darknet's initial zero (young); its mAP is not to be trusted\n", r->nsnaps, (unsigned long long)batch,
                 100 * host_bn_initial_share(r->h));
     if (det_predict_set(r->eval, &r->val, &io, dt, err) || det_evaluate(&r->val, dt, 0.25, &one, NULL, NULL, err)) return -1;
-    det_boxes all = { 0 };
-    int bad = 0;
-    for (int k = 0; k < r->nsnaps && !bad; k++)
-        for (int i = 0; i < r->snaps[k].n && !bad; i++) bad = det_boxes_push(&all, &r->snaps[k].b[i], err);
-    det_box *fused = NULL;
-    int nf = 0;
-    if (!bad) bad = det_wbf(all.b, all.n, r->nsnaps, DET_WBF_IOU_DEFAULT, 0, &fused, &nf, err);
-    det_boxes fb = { fused, nf, nf };
-    if (!bad) bad = det_evaluate(&r->val, &fb, 0.25, &ens, NULL, NULL, err);
-    det_boxes_free(&all);
-    free(fused);
+    det_boxes fb = { 0 };
+    det_merge wbf = det_merge_default();
+    int bad = det_merge_members(r->snaps, r->nsnaps, &wbf, &fb, err) || det_evaluate(&r->val, &fb, 0.25, &ens, NULL, NULL, err);
+    det_boxes_free(&fb);
     if (bad) return -1;
     row.map50 = one.map50; row.map5095 = one.map5095; row.ens_map50 = ens.map50; row.ens_map5095 = ens.map5095;
     if (r->j->snap) r->j->snap(r->j->ctx, &row);

@@ -4,9 +4,14 @@
 #ifndef DETECTOR_H
 #define DETECTOR_H
 #include <stdint.h>
+#include "data.h"
 #include "detect.h"
 #include "host.h"
 #include "schedule.h"
+
+/* A .data file for detectors (data_cfg_load): its train= and valid= must be image lists
+ * (format list), otherwise one line naming the file and its format. */
+int det_data_load(const char *path, data_cfg *dc, char *err);
 
 /* A valid list with its ground truth: every label file read and checked (detect.h). limit >
  * 0 keeps the first limit images. */
@@ -64,4 +69,100 @@ int det_train_run(const det_train_job *j, char *err);
  * a run that started at batch number start, i.e. at the schedule's iteration b - 1 - start. */
 typedef struct { sched s; uint64_t start; } det_rate_ctx;
 double det_rate_hook(void *ctx, uint64_t b);
+
+/* ---- ensembles of detectors (det_ensemble.c) ---- */
+
+/* 1 when the cfg's last section is [yolo], [region] or [detection] (a detector for
+ * host_load_detector), 0 otherwise, also for a file that cannot be read (the loader then
+ * says why). */
+int det_cfg_is_detector(const char *cfg);
+
+/* Merging the members' detections: Weighted Boxes Fusion (det_wbf with models = the number of
+ * members merged, iou_thr = iou, skip_thr 0) or greedy NMS (det_nms at iou over the union of
+ * their boxes, the kept ones in the union's order: member 0's first). */
+typedef enum { DET_MERGE_WBF, DET_MERGE_NMS } det_merge_kind;
+typedef struct { det_merge_kind kind; double iou; } det_merge;
+det_merge det_merge_default(void);   /* WBF at DET_WBF_IOU_DEFAULT */
+/* members[0..k) merged into *out (emptied first). */
+int det_merge_members(const det_boxes *members, int k, const det_merge *m, det_boxes *out, char *err);
+
+/* The members of a detector ensemble, as fge/members.h names them ("w.weights" of the
+ * default cfg or "model.cfg:model.weights"); cfgs may differ (input size, layers) but every
+ * one must be a detector of `classes` classes: otherwise one line naming the member's cfg.
+ * One batch-1 network per distinct cfg; every weights file's size is checked on opening. */
+typedef struct {
+    int n;
+    char **cfg, **weights;
+    int *net_of;
+    int nnets;
+    host_net **nets;
+} det_members;
+int det_members_open(det_members *m, const char *default_cfg, char *const *args, int n, int classes, char *err);
+host_net *det_members_load(det_members *m, int i, char *err);   /* member i's weights in its network */
+void det_members_free(det_members *m);
+
+/* "darknet ensemble" for detectors: each member's detections on the .data's valid list
+ * (det_predict_set with det_infer_defaults), kept, and for each k = 1..n the first k merged:
+ * a row with member k's mAP and the merged ensemble's; CSV written atomically. */
+typedef struct {
+    const char *data, *cfg;       /* the .data, the members' default cfg */
+    char *const *members;
+    int n;
+    det_merge merge;
+    int limit;                    /* > 0: the first limit valid images */
+    int letterbox, progress;
+    const char *csv;              /* NULL: none */
+} det_ens_job;
+typedef struct {
+    int i;                        /* 1-based */
+    const char *file;             /* the member's argument */
+    det_metrics member, ensemble;
+    int boxes, merged;            /* the member's detections, the merged ensemble's */
+} det_ens_row;
+typedef struct {
+    void (*start)(void *ctx, int members, int images);   /* members open, CSV ready */
+    void (*row)(void *ctx, const det_ens_row *r);
+    void *ctx;
+} det_ens_report;
+int det_ens_run(const det_ens_job *j, const det_ens_report *rep, char *err);
+
+/* "darknet ensemble detect": one image's merged detections with score >= thresh, drawn with
+ * the class names of the .data's names= (host_det_draw, Darknet's glyphs from labels_dir)
+ * and written atomically as a PNG to out. */
+typedef struct {
+    const char *data, *cfg;
+    char *const *members;
+    int n;
+    const char *image, *out;
+    det_merge merge;
+    float thresh;
+    int letterbox;
+    const char *labels_dir;       /* NULL: no names drawn */
+} det_ens_detect_job;
+typedef struct {
+    det_boxes shown;              /* the drawn boxes (image 0), highest score first */
+    char **names;                 /* the .data's class names (NULL without names=) */
+    int classes, labeled;         /* labeled: the names were drawn */
+} det_ens_detection;
+int det_ens_detect_run(const det_ens_detect_job *j, det_ens_detection *r, char *err);
+void det_ens_detection_free(det_ens_detection *r);
+
+/* ---- SWA of detectors (det_swa.c) ----
+ * The mean of the files (fge/swa.h swa_average: parameters and BN statistics, in double),
+ * then BN statistics recomputed exactly (host_bn_recompute) on the first bn_limit (0: all)
+ * images of the .data's train list, each the network's input as inference makes it
+ * (host_det_input: resized or letterboxed by the library, no augmentation), saved
+ * atomically to out; then (unless no_test) the mean's mAP on the valid list. */
+typedef struct {
+    const char *data, *cfg, *out;
+    char *const *files;
+    int n;
+    int bn_limit, limit, letterbox, no_test, progress;
+} det_swa_job;
+typedef struct {
+    void (*saved)(void *ctx, const char *out, int images);
+    void (*row)(void *ctx, const char *name, const det_metrics *m);
+    void *ctx;
+} det_swa_report;
+int det_swa_run(const det_swa_job *j, const det_swa_report *rep, char *err);
 #endif

@@ -108,7 +108,9 @@ void host_predict(host_net *h, const float *x, int n, float *probs);
  * batch size, the last one smaller), pooling each BN layer's per-channel batch mean and
  * E[x^2]; writes the pooled mean and (population) variance into rolling_mean/variance
  * (and host_bn_initial_share becomes 0).
- * The callback supplies batch i's images: fill x with up to `batch` images, return count. */
+ * The callback supplies batch i's images: fill x with up to `batch` images, return count.
+ * A detector's heads ([yolo], [region], [detection]: no BN follows them, and the library's
+ * would read a truth in train mode) run as in inference during the pass. */
 typedef int (*host_batch_fn)(void *ctx, int batch_index, float *x, int max);
 void host_bn_recompute(host_net *h, host_batch_fn fn, void *ctx, int nbatches);
 
@@ -241,4 +243,19 @@ int host_det_resize(host_net *h, host_det_loader *L, int w, int hgt);
 typedef struct { float x, y, w, h, score; int cls; } host_det;
 int host_det_predict(host_net *h, const char *image, float thresh, float nms, int letterbox, host_det **out, int *n,
                      char *err);
+/* The network's input for one image as host_det_predict makes it (decoded, resized or
+ * letterboxed by the library to the network's size, 3 channels): host_inputs(h) floats. */
+int host_det_input(host_net *h, const char *image, int letterbox, float *x, char *err);
+/* Boxes drawn on an image as Darknet's detector test draws them (the library's
+ * draw_box_width and, where labels_dir holds Darknet's glyphs "<char>_<size>.png", get_label
+ * and draw_label): for each box, a frame of max(1, 0.006 x image height) pixels in the class's
+ * colour (host_det_color), clipped to the image, and the class name (names[cls], or
+ * "class N" where names is NULL) on the colour at its top-left corner. *pix (malloc'd) gets
+ * the drawn image, 3 channels CHW in [0,1], *w x *h; *labeled whether the names were drawn
+ * (0 where labels_dir lacks a glyph). */
+int host_det_draw(const char *image, const host_det *d, int n, int classes, char *const *names, const char *labels_dir,
+                  float **pix, int *w, int *h, int *labeled, char *err);
+/* Darknet's colour of a class among classes (draw_detections: get_color of class * 123457 %
+ * classes): rgb[3] in [0,1]. */
+void host_det_color(int cls, int classes, float rgb[3]);
 #endif

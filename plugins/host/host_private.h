@@ -14,6 +14,7 @@ char *option_find(list *l, char *key);
 float option_find_float(list *l, char *key, float def);
 float option_find_float_quiet(list *l, char *key, float def);
 void calc_network_cost(network *net);
+float get_color(int c, int x, int max);
 
 struct host_net {
     network *net;

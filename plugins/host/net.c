@@ -347,12 +347,39 @@ float host_step(host_net *h, const float *x, const float *y, int *correct) {
  * every layer's delta before calling it, which is pure cost here (about 6 % of a plane grid
  * point), so the delta pointers are hidden for the pass and put back after it. No forward
  * function reads l.delta (softmax writes it only with a truth, which these passes unset). */
+static int is_head(LAYER_TYPE t) { return t == YOLO || t == REGION || t == DETECTION; }
 static void forward_without_deltas(network *net) {
     float *saved[4096];
     int n = net->n < 4096 ? net->n : 0;
-    for (int i = 0; i < n; i++) { saved[i] = net->layers[i].delta; net->layers[i].delta = NULL; }
+    /* a detection head clears its delta even in inference: it keeps it */
+    for (int i = 0; i < n; i++) { saved[i] = net->layers[i].delta; if (!is_head(net->layers[i].type)) net->layers[i].delta = NULL; }
     forward_network(net);
     for (int i = 0; i < n; i++) net->layers[i].delta = saved[i];
+}
+
+/* A detector in a train-mode pass without truth (host_bn_recompute): the library's [yolo],
+ * [region] and [detection] forwards read the truth when net.train is set, and no BN layer
+ * follows them, so during the pass they run as in inference (net.train = 0) through these
+ * wrappers; head_swap puts the library's functions back. */
+static void (*g_head_fwd[3])(layer, network);
+static int head_slot(LAYER_TYPE t) { return t == YOLO ? 0 : t == REGION ? 1 : 2; }
+static void head_forward_eval(layer l, network net) { net.train = 0; g_head_fwd[head_slot(l.type)](l, net); }
+#ifdef GPU
+static void (*g_head_fwd_gpu[3])(layer, network);
+static void head_forward_eval_gpu(layer l, network net) { net.train = 0; g_head_fwd_gpu[head_slot(l.type)](l, net); }
+#endif
+static void head_swap(network *net, int on) {
+    for (int i = 0; i < net->n; i++) {
+        layer *l = &net->layers[i];
+        if (!is_head(l->type)) continue;
+        int s = head_slot(l->type);
+        if (on && l->forward != head_forward_eval) { g_head_fwd[s] = l->forward; l->forward = head_forward_eval; }
+        else if (!on && l->forward == head_forward_eval) l->forward = g_head_fwd[s];
+#ifdef GPU
+        if (on && l->forward_gpu != head_forward_eval_gpu) { g_head_fwd_gpu[s] = l->forward_gpu; l->forward_gpu = head_forward_eval_gpu; }
+        else if (!on && l->forward_gpu == head_forward_eval_gpu) l->forward_gpu = g_head_fwd_gpu[s];
+#endif
+    }
 }
 
 void host_predict(host_net *h, const float *x, int n, float *probs) {
@@ -386,6 +413,7 @@ void host_bn_recompute(host_net *h, host_batch_fn fn, void *ctx, int nbatches) {
     double total = 0;
     float *truth = net->truth;
     net->truth = NULL;
+    if (h->detector) head_swap(net, 1);
     for (int b = 0; b < nbatches; b++) {
         int n = fn(ctx, b, net->input, B);
         if (n <= 0) break;
@@ -411,6 +439,7 @@ void host_bn_recompute(host_net *h, host_batch_fn fn, void *ctx, int nbatches) {
     }
     if (net->batch != B) set_batch_network(net, B);
     net->truth = truth;
+    if (h->detector) head_swap(net, 0);
     if (total > 0) {
         for (int i = 0; i < h->nblocks; i++) {
             const hp_block *bl = &h->blocks[i];

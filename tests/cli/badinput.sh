@@ -118,6 +118,14 @@ np=$(( ($(stat -c %s $W/a.weights) - 20) / 4 - 4 ))   # trainable floats: the pa
 cp $W/run.curve $W/nan.curve; patch $W/nan.curve $((112 + np * 4 + 8)) '\x00\x00\xc0\x7f'; recrc $W/nan.curve
 printf 't,v\n1,2\n3\n' > $W/ragged.csv
 : > $W/afile
+# a detector: a small detection set, a one-layer [yolo] network of 10 classes with zero weights
+# (header 0.2.0, seen 0, then 45 x 3 weights and 45 biases), one of 3 classes
+$D detset $W/dset -train 2 -valid 2 -size 32 -min 10 -max 20 > /dev/null 2>&1
+printf '[net]\nbatch=1\nwidth=32\nheight=32\nchannels=3\n[convolutional]\nfilters=45\nsize=1\nstride=1\npad=0\nactivation=linear\n[yolo]\nmask=0,1,2\nanchors=4,4, 8,8, 12,12\nclasses=10\nnum=3\n' > $W/det.cfg
+sed 's/^filters=45/filters=24/; s/^classes=10/classes=3/' $W/det.cfg > $W/det3.cfg
+{ printf '\0\0\0\0\2\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0'; bytes 720 0; } > $W/det.weights
+head -c 300 $W/det.weights > $W/detshort.weights
+check "fixtures: a detection set and a detector" test -s $W/dset/valid.txt -a -s $W/det.weights
 ls $W > $T/fixtures.list
 
 # ---- the cases ----

@@ -4,6 +4,9 @@
 # runs Darknet's own loop with our rate, writes a snapshot at each minimum with its mAP, and
 # `detector map` on a snapshot file reproduces the table's number; a diverging run stops with
 # the iteration named and writes nothing; bad label files get one line naming file and line.
+# Ensembles of detectors: a row per member, member 1 as `detector map` measures it, one member
+# merged alone is itself, WBF and NMS differ on two, other classes are refused; swa writes a
+# file of a member's size whose mAP `detector map` reproduces; ensemble detect draws a PNG.
 # Not in the sanitizer pass: the library's own label loader (fill_truth_detection) strcpy()s
 # a string onto itself, which AddressSanitizer reports.
 . "$(dirname "$0")/../lib/cli.sh" detect
@@ -64,4 +67,38 @@ expect_error "map: a classifier cfg" "[yolo]" $D detector map $T/ds/fashion-det.
 # Darknet's own policies go to the system binary (its layer table, its own error and exit 0)
 $D detector train $T/ds/fashion-det.data cfg/fashion-det.cfg $T/missing.weights > $T/sys.txt 2>&1
 check "train: policy=steps goes to the system binary" grep -q "Couldn't open file: $T/missing.weights" $T/sys.txt
+# ensembles and SWA of detectors: a run long enough for boxes (200 iterations of 8 images,
+# snapshots at 50 and 150); members: its second snapshot and its final weights
+sed -e 's/^batch=32/batch=8/' -e 's/^max_batches=400/max_batches=200/' -e 's/^learning_rate_min=0.0001/learning_rate_min=0.0005/' \
+    cfg/fashion-det-fge.cfg > $T/mid.cfg
+$D detector train $T/ds/fashion-det.data $T/mid.cfg -valid_limit 16 > /dev/null 2>&1
+S2=$B/mid_snap02.weights FW=$B/mid_final.weights DS=$T/ds/fashion-det.data
+check "ensemble: the run's snapshot and final weights" test -s $S2 -a -s $FW
+$D ensemble $DS $T/mid.cfg $S2 $FW -limit 16 -csv $T/wbf.csv > $T/wbf.txt 2>/dev/null
+$D ensemble $DS $T/mid.cfg $S2 $FW -limit 16 -merge nms -csv $T/nms.csv > $T/nms.txt 2>/dev/null
+$D detector map $DS $T/mid.cfg $S2 -limit 16 > $T/map2.txt 2>/dev/null
+check "ensemble: a row per member" test "$(awk '$1 ~ /^[0-9]+$/' $T/wbf.txt | wc -l)" -eq 2
+m1=$(awk '$1 == 1 { print $3 }' $T/wbf.txt)
+check "ensemble: member 1's mAP@0.5 is detector map's ($m1)" grep -q "^mAP@0.50 = $m1 %" $T/map2.txt
+check "ensemble: the members find objects (mAP@0.5 > 0)" awk -F, 'NR == 2 { exit !($3 > 0) }' $T/wbf.csv
+check "ensemble: one member merged alone is itself (WBF and NMS)" awk -F, 'FNR == 2 && !($3 == $5 && $4 == $6 && $7 == $8) { bad = 1 } END { exit bad }' $T/wbf.csv $T/nms.csv
+check "ensemble: NMS keeps at most the union of the boxes" awk -F, 'NR == 2 { b = $7 } NR == 3 { exit !($8 <= b + $7) }' $T/nms.csv
+check "ensemble: WBF and NMS merge two members differently" test "$(sed -n 3p $T/wbf.csv | cut -d, -f5)" != "$(sed -n 3p $T/nms.csv | cut -d, -f5)"
+sed -e 's/^classes=10/classes=3/' -e 's/^filters=45/filters=24/' $T/mid.cfg > $T/three.cfg
+expect_error "ensemble: a member of other classes is refused naming its cfg" "three.cfg: the last layer has classes=3" \
+    $D ensemble $DS $T/mid.cfg $S2 $T/three.cfg:$FW -csv $T/refused.csv
+check "ensemble: no CSV for the refused ensemble" test ! -e $T/refused.csv
+$D swa $DS $T/mid.cfg $S2 $FW -out $T/swa.weights -limit 16 -bn_limit 48 > $T/swa.txt 2> $T/swa.err
+check "swa: a file the size of a member" test "$(stat -c %s $T/swa.weights)" = "$(stat -c %s $S2)"
+check "swa: BN statistics from 48 training images" grep -q "BN statistics from 48 training images" $T/swa.err
+$D detector map $DS $T/mid.cfg $T/swa.weights -limit 16 > $T/map3.txt 2>/dev/null
+ms=$(awk '$1 == "swa" { print $2 }' $T/swa.txt)
+check "swa: its mAP@0.5 ($ms) is detector map's of the file" grep -q "^mAP@0.50 = $ms %" $T/map3.txt
+img=$(head -1 $T/ds/valid.txt)
+$D ensemble detect $DS $T/mid.cfg $S2 $FW $img -thresh 0.01 -out $T/boxes.png > $T/boxes.txt 2> $T/boxes.err
+check "ensemble detect: a PNG" bash -c "head -c 8 $T/boxes.png | od -An -tx1 | tr -d ' \n' | grep -q '^89504e470d0a1a0a$'"
+check "ensemble detect: the boxes listed with class names and scores" bash -c "[ \$(grep -c '^[A-Za-z].*: [0-9]*%' $T/boxes.txt) -ge 1 ]"
+check "ensemble detect: as many boxes as it says it drew" grep -q ": $(wc -l < $T/boxes.txt) box" $T/boxes.err
+expect_error "ensemble detect: an unreadable image" "nothere.png" $D ensemble detect $DS $T/mid.cfg $S2 $T/nothere.png -out $T/b2.png
+expect_error "fge: a detector cfg is refused, naming detector train" "detector train" $D fge $DS $T/mid.cfg $FW
 finish
