@@ -8,7 +8,7 @@
 #   make FAST=0               no interposed fast CPU kernels
 #   make MPI=1                ./darknet-mpi with Open MPI (mpicc; objects in build-mpi/):
 #                             mpirun -np N ./darknet-mpi plane|curve|train|fge ...
-#   make deps | test | bench | demo | clean
+#   make deps | test | bench | demo | demo-detect | clean
 #   make fuzz [FUZZ_TIME=300]  libFuzzer harnesses of the file readers (tests/fuzz, clang-14)
 DARKNET ?= /usr/lib/darknet
 DARKNET_INC ?= $(DARKNET)/include
@@ -118,7 +118,7 @@ TEST_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 BENCH_SRC := $(wildcard bench/*.c)
 BENCH_BIN := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 
-.PHONY: all deps test bench demo clean gpu-compile-check mpi fuzz fuzz-build fuzz-corpus
+.PHONY: all deps test bench demo demo-detect clean gpu-compile-check mpi fuzz fuzz-build fuzz-corpus
 all: $(PROG)
 
 $(BUILD)/%.o: %.c $(BUILD)/.flags
@@ -231,6 +231,11 @@ bench: deps
 demo: deps
 	@$(MAKE) --no-print-directory all
 	@bash scripts/demo.sh
+
+# the detection demo: the Fashion-MNIST detection set, a detector, FGE inside Darknet's loop
+demo-detect: deps
+	@$(MAKE) --no-print-directory all
+	@bash scripts/demo_detect.sh
 
 # libFuzzer harnesses, one per file reader (tests/fuzz/README.md): built with clang-14 under
 # ASan+UBSan in build-fuzz/. `make test` replays the regression inputs and runs each harness

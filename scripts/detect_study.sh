@@ -19,12 +19,12 @@
 # running BN statistics (every member here has seen >= 0.5B batches).
 # Outputs in $OUT: per run its table and weights, results.tsv (seed, method, budget, mAP50,
 # mAP50:95), summary.csv and table.md (mean +- standard error over seeds), study.png.
-# Trained files are reused when the script runs again.
-#   B (600) SEEDS (1 2 3) OUT (results/detect_study) D (./darknet) FGE_CYCLE FGE_LR1 (0.001)
+# Trained files are reused when the script runs again; PHASE=train stops after the trainings.
+#   B (500) SEEDS (1 2 3) OUT (results/detect_study) D (./darknet) FGE_CYCLE FGE_LR1 (0.001)
 #   FGE_LR2 (0.00005)
 set -eu
 cd "$(dirname "$0")/.."
-B=${B:-600}
+B=${B:-500}
 SEEDS=${SEEDS:-1 2 3}
 OUT=${OUT:-results/detect_study}
 D=${D:-./darknet}
@@ -68,16 +68,21 @@ ens_of() {   # cfg weights... -> the WBF ensemble's "mAP50 mAP50:95"
 snap_row() {   # table.txt k -> the k-th snapshot row's ensemble "mAP50 mAP50:95"
     awk -v k="$2" '$1 == k && $2 ~ /^[0-9]+$/ { print $7, $8 }' "$1"
 }
-R=$OUT/results.tsv
-: > "$R"
-for s in $SEEDS; do
+for s in $SEEDS; do   # the trainings (PHASE=train: only these)
     S=$OUT/seed$s
     run "$S/pre" train "$(data_for "$S/pre")" "$OUT/normal.cfg" -seed "$s" -stop_after "$(p 0.8)"
     run "$S/normal" train "$(data_for "$S/normal")" "$OUT/normal.cfg" "$S/pre/normal_final.weights"
-    run "$S/ind2" train "$(data_for "$S/ind2")" "$OUT/normal.cfg" -seed $((s + 100))
-    run "$S/long" train "$(data_for "$S/long")" "$OUT/long.cfg" -seed "$s"
     run "$S/fge" detector train "$(data_for "$S/fge")" "$OUT/fge.cfg" "$S/pre/normal_final.weights" -clear
     run "$S/sse" detector train "$(data_for "$S/sse")" "$OUT/sse.cfg" -seed "$s"
+    run "$S/ind2" train "$(data_for "$S/ind2")" "$OUT/normal.cfg" -seed $((s + 100))
+    run "$S/long" train "$(data_for "$S/long")" "$OUT/long.cfg" -seed "$s"
+    say "seed $s trained ($(( $(date +%s) - start )) s so far)"
+done
+[ "${PHASE:-all}" = train ] && exit 0
+R=$OUT/results.tsv
+: > "$R"
+for s in $SEEDS; do   # the numbers, all on the 500 valid images
+    S=$OUT/seed$s
     one=$(map_of "$OUT/normal.cfg" "$S/normal/normal_final.weights")
     printf '%s\tSingle\t1\t%s\n%s\tInd\t1\t%s\n' "$s" "$one" "$s" "$one" | tr ' ' '\t' >> "$R"
     printf '%s\tSingle\t2\t%s\n' "$s" "$(map_of "$OUT/long.cfg" "$S/long/long_final.weights")" | tr ' ' '\t' >> "$R"
@@ -86,7 +91,6 @@ for s in $SEEDS; do
     printf '%s\tFGE\t1\t%s\n' "$s" "$(snap_row "$S/fge/table.txt" "$k1")" | tr ' ' '\t' >> "$R"
     printf '%s\tFGE\t2\t%s\n' "$s" "$(snap_row "$S/fge/table.txt" "$(awk '$2 ~ /^[0-9]+$/ { k = $1 } END { print k }' "$S/fge/table.txt")")" | tr ' ' '\t' >> "$R"
     printf '%s\tSSE\t1\t%s\n%s\tSSE\t2\t%s\n' "$s" "$(snap_row "$S/sse/table.txt" 2)" "$s" "$(snap_row "$S/sse/table.txt" 4)" | tr ' ' '\t' >> "$R"
-    say "seed $s done ($(( $(date +%s) - start )) s so far)"
 done
 # mean and standard error over seeds, per method and budget
 awk -F'\t' '{ k = $2 "\t" $3; n[k]++; a[k] += $4; a2[k] += $4 * $4; b[k] += $5; b2[k] += $5 * $5 }
