@@ -65,8 +65,9 @@ static const char *help_export =
 /* ---- shared pieces ---- */
 /* A curve file belongs to one cfg: its bends must have the network's parameter count. */
 static int curve_fits(const curve *cv, const host_net *h, const char *curve_path, const char *cfg) {
-    if (cv->n == host_nparams(h)) return 1;
-    cli_fail("%s: bends have %zu parameters, %s has %zu", curve_path, cv->n, cfg, host_nparams(h));
+    char err[DKMC_ERRLEN];
+    if (!curve_check_fits(cv, h, curve_path, cfg, err)) return 1;
+    cli_fail("%s", err);
     return 0;
 }
 

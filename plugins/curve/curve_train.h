@@ -19,7 +19,14 @@ typedef struct {
     FILE *table;             /* per-epoch rows (NULL: none) */
     int progress;            /* progress line on stderr */
     int stop_after;          /* testing: stop (with a checkpoint) after this many epochs of this call */
+    const train_source *src; /* NULL: the data set's images; else the batches (train.h), e.g. a
+                              * detector's (x = images, y = truths), train->n images an epoch */
 } curve_train_opts;
+
+/* Whether a curve file fits a network: the same parameter count and the same kind (a
+ * detector's curve, flag CURVE_DETECTOR, with a detector cfg, a classifier's with a
+ * classifier's). 0, or -1 with "<path>: <why>" naming cfg. */
+int curve_check_fits(const curve *cv, const host_net *h, const char *path, const char *cfg, char *err);
 
 int curve_train(curve *cv, host_net *h, const dataset *train, const curve_train_opts *o, char *err);
 
@@ -112,6 +119,7 @@ typedef struct {
     int decay_all, schedule_cfg, free_start, free_end;
     int save_every, stop_after;   /* as curve_train_opts */
     FILE *table;                  /* per-epoch rows (NULL: none) */
+    const train_source *src;      /* as curve_train_opts (NULL: the data set's images) */
 } curve_train_job;
 /* What the run reports (callbacks may be NULL): resumed, after a checkpoint is read; start,
  * once every check has passed, with the curve as it will train and the output's path. */
