@@ -10,6 +10,10 @@
 # The defaults are cut to fit under 30 minutes on 2 cores (a real study would train the end
 # points for thousands of iterations on all 4000 images): MAXB 300, NTRAIN 1000, NVALID 200,
 # EPOCHS 4, POINTS 11, BN_LIMIT 256, TEST_LIMIT 200.
+# Measured with the defaults (2 shared Zen 4 cores, a training job beside it): 290 s in all
+# (end points 98 + 95 s, curve 42 s, evaluation 55 s); mAP@0.5 17.3 / 18.2 % at the ends,
+# at t = 0.5 4.6 % on the curve and 0.4 % on the line (train loss 17.9 vs 25.0): 4 epochs
+# lower the barrier but do not remove it.
 # Outputs in $OUT: the end points, curve.curve, curve.csv, curve.png, table.md, times.txt.
 set -eu
 cd "$(dirname "$0")/.."
