@@ -137,7 +137,7 @@ int main(int argc, char **argv) {
     rng_t rng;
     rng_seed(&rng, (uint64_t)seed);
     train_loop L = { &tr, B, epochs, &epoch, &iteration, &rng, (uint64_t)seed, &s, 0, "epoch", 0,
-                     &c, NULL, step, after_iter, epoch_end, 0, 0 };
+                     &c, NULL, step, after_iter, epoch_end, 0, 0, NULL };
     if (train_run(&L, err)) { fprintf(stderr, "bench_bn_age: %s\n", err); return 1; }
     printf("# exact BN pass: %.3f s per 1000 images (mean of %d passes)\n", 1000 * c.bn_secs / c.bn_images, c.bn_passes);
     train_sgd_free(&c.sgd);

@@ -64,6 +64,8 @@ int cmd_plot(int argc, char **argv);
 /* "classifier train" with a cfg of ours: runs cmd_train and returns its code; -1: pass through */
 int cli_classifier_intercept(int argc, char **argv);
 int cmd_curve(int argc, char **argv);
+/* "curve train|eval|line|export" with a detector cfg (cli/dcurve.c); argv[0] is the subcommand */
+int cli_dcurve(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_ensemble(int argc, char **argv);
 /* ensemble_det.c: the detector variants of ensemble and swa, and "ensemble detect";

@@ -15,7 +15,10 @@ static const char *help =
     "  curve train  <data> <cfg> <start.weights> <end.weights> [options]\n"
     "  curve eval   <data> <cfg> <run.curve> [options]\n"
     "  curve line   <data> <cfg> <a.weights> <b.weights> [options]\n"
-    "  curve export <data> <cfg> <run.curve> -t T -out point.weights\n";
+    "  curve export <data> <cfg> <run.curve> -t T -out point.weights\n"
+    "A detector cfg (last layer [yolo]/[region]) takes a detection .data (train=/valid= lists):\n"
+    "training on the library's detection batches (the cfg's augmentation), evaluation of the\n"
+    "training detection loss and mAP@0.5, mAP@[.5:.95] on the valid list (-test_limit N).\n";
 
 static const char *help_train =
     "usage: darknet curve train <data> <cfg> <start.weights> <end.weights> [options]\n"
@@ -288,6 +291,8 @@ static int cmd_curve_export(int argc, char **argv) {
 int cmd_curve(int argc, char **argv) {
     if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) { if (argc < 2) return cli_usage_error(help); fputs(help, stdout); return 0; }
     const char *sub = argv[1];
+    int known = !strcmp(sub, "train") || !strcmp(sub, "eval") || !strcmp(sub, "line") || !strcmp(sub, "export");
+    if (known && argc >= 4 && !cli_has_help(argc - 1, argv + 1) && cli_cfg_is_detector(argv[3])) return cli_dcurve(argc - 1, argv + 1);
     if (!strcmp(sub, "train")) return cmd_curve_train(argc - 1, argv + 1);
     if (!strcmp(sub, "eval")) return cmd_curve_eval(argc - 1, argv + 1);
     if (!strcmp(sub, "line")) return cmd_curve_line(argc - 1, argv + 1);

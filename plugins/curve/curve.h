@@ -10,7 +10,9 @@
  *   8   u32      version (1)
  *   12  u32      type (0 bezier, 1 polychain)
  *   16  u32      K (bends, end points included)
- *   20  u32      flags: 1 fix_start, 2 fix_end, 4 has training state, 8 decay_all
+ *   20  u32      flags: 1 fix_start, 2 fix_end, 4 has training state, 8 decay_all,
+ *                 16 detector (the bends are a detector's: [yolo]/[region] head; files
+ *                 written before the flag existed are classifiers' and read as such)
  *   24  u64      n (floats per bend)
  *   32  u64      nstats (floats of BN statistics per end point; 0 without BN)
  *   40  u64      iteration (training iterations done)
@@ -35,6 +37,7 @@ typedef enum { CURVE_BEZIER = 0, CURVE_POLYCHAIN = 1 } curve_type;
 #define CURVE_FIX_END 2
 #define CURVE_HAS_STATE 4
 #define CURVE_DECAY_ALL 8
+#define CURVE_DETECTOR 16
 /* Most bends a curve may have, end points included (the file's K is checked against it). */
 #define CURVE_MAX_BENDS 64
 

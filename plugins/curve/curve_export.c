@@ -7,6 +7,12 @@
 #include "run.h"
 
 int curve_check_fits(const curve *cv, const host_net *h, const char *curve_path, const char *cfg, char *err) {
+    int det = (cv->flags & CURVE_DETECTOR) != 0;
+    if (det != host_is_detector(h)) {
+        snprintf(err, CURVE_ERRLEN, "%s: a %s's curve, but %s is a %s cfg", curve_path, det ? "detector" : "classifier", cfg,
+                 det ? "classifier" : "detector");
+        return -1;
+    }
     if (cv->n == host_nparams(h)) return 0;
     snprintf(err, CURVE_ERRLEN, "%s: bends have %zu parameters, %s has %zu", curve_path, cv->n, cfg, host_nparams(h));
     return -1;

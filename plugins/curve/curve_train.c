@@ -188,7 +188,7 @@ int curve_train(curve *cv, host_net *h, const dataset *tr, const curve_train_opt
     int epoch = (int)cv->epoch;
     train_loop L = { tr, B, (int)cv->epochs, &epoch, &cv->iteration, &cv->rng, cv->seed, &s, o->progress,
                      "curve epoch", o->stop_after, &c, curve_draw_t, curve_step, NULL, curve_epoch_end,
-                     shard_off, host_batch(h) };
+                     shard_off, host_batch(h), o->src };
     double t0 = dist_size() > 1 ? dkmc_now() : 0, c0 = dist_sum_seconds();
     uint64_t b0 = dist_sum_bytes(), i0 = cv->iteration;
     rc = train_run(&L, err);
@@ -313,7 +313,7 @@ int curve_line_of(const curve *cv, curve *line) {
     if (curve_init(line, CURVE_POLYCHAIN, 2, cv->n, 0)) return -1;
     memcpy(line->bends[0], cv->bends[0], cv->n * sizeof(float));
     memcpy(line->bends[1], cv->bends[cv->k - 1], cv->n * sizeof(float));
-    line->flags = cv->flags & CURVE_DECAY_ALL;
+    line->flags = cv->flags & (CURVE_DECAY_ALL | CURVE_DETECTOR);
     line->decay = cv->decay;
     return 0;
 }
@@ -388,7 +388,8 @@ static int curve_from_ends(curve *cv, const curve_train_job *j, host_net *h, cha
         return -1;
     }
     curve_init_linear(cv);
-    cv->flags = (j->free_start ? 0 : CURVE_FIX_START) | (j->free_end ? 0 : CURVE_FIX_END) | (j->decay_all ? CURVE_DECAY_ALL : 0);
+    cv->flags = (j->free_start ? 0 : CURVE_FIX_START) | (j->free_end ? 0 : CURVE_FIX_END) | (j->decay_all ? CURVE_DECAY_ALL : 0) |
+                (host_is_detector(h) ? CURVE_DETECTOR : 0);
     cv->epochs = j->epochs > 0 ? (uint32_t)j->epochs : 5;
     cv->lr = j->lr > 0 ? (float)j->lr : host_cfg_learning_rate(h);
     cv->mom = j->mom >= 0 ? (float)j->mom : host_cfg_momentum(h);
@@ -407,10 +408,7 @@ int curve_train_run(const curve_train_job *j, host_net *h, const dataset *tr, co
     const char *out = j->out;
     if (j->resume) {
         if (curve_load(&cv, j->resume, err)) return -1;
-        if (cv.n != host_nparams(h)) {   /* a curve file belongs to one cfg */
-            snprintf(err, CURVE_ERRLEN, "%s: bends have %zu parameters, %s has %zu", j->resume, cv.n, j->cfg, host_nparams(h));
-            goto done;
-        }
+        if (curve_check_fits(&cv, h, j->resume, j->cfg, err)) goto done;   /* a curve file belongs to one cfg */
         if (j->epochs > 0) cv.epochs = (uint32_t)j->epochs;
         if (!out) out = j->resume;
         if (rep->resumed) rep->resumed(rep->ctx, j->resume, &cv);
@@ -426,7 +424,7 @@ int curve_train_run(const curve_train_job *j, host_net *h, const dataset *tr, co
     if (ws_atomic_open(&probe, out, err)) goto done;
     ws_atomic_abort(&probe);
     if (rep->start) rep->start(rep->ctx, &cv, out, tr->n);
-    curve_train_opts o = { j->save_every, out, j->table, 1, j->stop_after };
+    curve_train_opts o = { j->save_every, out, j->table, 1, j->stop_after, j->src };
     char terr[CURVE_ERRLEN];
     if (curve_train(&cv, h, tr, &o, terr)) {   /* an error about the curve file names it already */
         if (strstr(terr, out)) snprintf(err, CURVE_ERRLEN, "%s", terr);

@@ -19,6 +19,8 @@ typedef struct {
     FILE *table;             /* per-epoch rows (NULL: none) */
     int progress;            /* progress line on stderr */
     int stop_after;          /* testing: stop (with a checkpoint) after this many epochs of this call */
+    const train_source *src; /* NULL: the data set's images; else the batches (train.h), e.g. a
+                              * detector's (x = images, y = truths), train->n images an epoch */
 } curve_train_opts;
 
 int curve_train(curve *cv, host_net *h, const dataset *train, const curve_train_opts *o, char *err);
@@ -92,8 +94,10 @@ int curve_line_of(const curve *cv, curve *line);
 int curve_eval_run(const curve *cv, host_net *h, const dataset *train, const dataset *test, const curve_run_opts *o,
                    curve_eval_row *rows, curve_eval_row *lrows, char *err);
 /* ---- curves and network files (curve_export.c) ----
- * curve_check_fits: 0 when the curve's bends have h's parameter count, else -1 with
- * "<curve_path>: bends have N parameters, <cfg> has M". curve_line_between: the straight line
+ * curve_check_fits: 0 when the curve is of h's kind (a detector's curve, flag CURVE_DETECTOR,
+ * with a detector cfg, a classifier's with a classifier's) and its bends have h's parameter
+ * count, else -1 with "<curve_path>: a detector's curve, but <cfg> is a classifier cfg" (or
+ * the reverse) or "<curve_path>: bends have N parameters, <cfg> has M". curve_line_between: the straight line
  * between the networks a and b of h's cfg, a 2-bend PolyChain with the cfg's decay (a and b
  * are loaded into h in turn); 0, or -1 with the weights file's error or "out of memory for N
  * parameters" (line is then freed). curve_export_run: w(t) of cv, with BN statistics
@@ -133,6 +137,7 @@ typedef struct {
     int decay_all, schedule_cfg, free_start, free_end;
     int save_every, stop_after;   /* as curve_train_opts */
     FILE *table;                  /* per-epoch rows (NULL: none) */
+    const train_source *src;      /* as curve_train_opts (NULL: the data set's images) */
 } curve_train_job;
 /* What the run reports (callbacks may be NULL): resumed, after a checkpoint is read; start,
  * once every check has passed, with the curve as it will train and the output's path. */

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include "data.h"
 #include "detector.h"
+#include "det_curve.h"
 #include "rng.h"
 #include "run.h"
 #include "schedule.h"
@@ -45,16 +46,7 @@ static void stem_of(const char *cfg, char *out, size_t n) {
 
 /* Every training image's label file, read and checked before the library's loader sees it
  * (it exits on a missing file). */
-static int check_train_labels(run *r, char *err) {
-    char lp[4096];
-    for (int i = 0; i < r->npaths; i++) {
-        det_boxes b = { 0 };
-        int bad = det_label_path(r->paths[i], lp, sizeof lp, err) || det_labels_read(lp, r->dc.classes, i, &b, err);
-        det_boxes_free(&b);
-        if (bad) return -1;
-    }
-    return 0;
-}
+static int check_train_labels(run *r, char *err) { return det_labels_check(r->paths, r->npaths, r->dc.classes, err); }
 
 static int setup(run *r, char *err) {
     const det_train_job *j = r->j;

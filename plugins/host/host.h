@@ -233,6 +233,27 @@ float host_det_train_step(host_net *h, host_det_loader *L);
  * host_det_truths floats (Darknet's truth: max_boxes x (x, y, w, h, class)) in truth. */
 float host_det_train_batch(host_net *h, float *x, float *truth, int n);
 int host_det_truths(const host_net *h);
+/* The detection loss of a detector: what host_step returns for one (the mean over the batch;
+ * *correct 0), with y the truths (host_det_truths floats per image), and what host_det_loss
+ * gives in evaluation. For a [yolo] head it is the function whose gradient the layer's
+ * backward passes down (its delta is minus that gradient), summed over the outputs that get
+ * a delta: the logistic cross-entropy -log p or -log(1-p) of objectness and classes (the
+ * outputs Darknet ignores, IoU > ignore_thresh, have none), and for the box of each truth's
+ * cell and anchor (the last truth of a cell wins, as in the library) the scaled terms
+ * s KL(t || sigmoid) for x, y and s/2 (t - raw)^2 for w, h, s = 2 - w h. It is not the cost
+ * Darknet prints (the sum of the squared deltas, which is not the function its gradient
+ * belongs to); with truth_thresh < 1 the library's extra box terms are left out. A
+ * [region] or [detection] head adds the library's cost. */
+/* Eval-mode forward of n <= batch images (BN with its running statistics; the heads see
+ * train = 1 so that they compare with truth); the loss summed over the n images. */
+double host_det_loss(host_net *h, const float *x, const float *truth, int n);
+/* One training batch (the network's batch) from the library's own load_data_detection, the
+ * function its DETECTION_DATA loader thread calls, with the cfg's augmentation (the last
+ * layer's jitter, [net] hue/saturation/exposure, flips) and its random choice of images
+ * among paths[0..m), after srand(seed): the same seed gives the same batch (a resumable run
+ * draws it in the calling thread). x: batch * inputs floats, truth: batch * host_det_truths.
+ * The label files must have been checked (the library exits on a missing one). */
+int host_det_load_batch(host_net *h, char **paths, int m, unsigned seed, float *x, float *truth, char *err);
 void host_set_learning_rate(host_net *h, float lr);   /* [net] learning_rate */
 /* Darknet's resize_network (random=1 multi-scale); the loader (may be NULL) follows. */
 int host_det_resize(host_net *h, host_det_loader *L, int w, int hgt);
@@ -245,7 +266,7 @@ int host_det_predict(host_net *h, const char *image, float thresh, float nms, in
                      char *err);
 /* The network's input for one image as host_det_predict makes it (decoded, resized or
  * letterboxed by the library to the network's size, 3 channels): host_inputs(h) floats. */
-int host_det_input(host_net *h, const char *image, int letterbox, float *x, char *err);
+int host_det_input(const host_net *h, const char *image, int letterbox, float *x, char *err);
 /* Boxes drawn on an image as Darknet's detector test draws them (the library's
  * draw_box_width and, where labels_dir holds Darknet's glyphs "<char>_<size>.png", get_label
  * and draw_label): for each box, a frame of max(1, 0.006 x image height) pixels in the class's

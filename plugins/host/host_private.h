@@ -15,6 +15,8 @@ float option_find_float(list *l, char *key, float def);
 float option_find_float_quiet(list *l, char *key, float def);
 void calc_network_cost(network *net);
 float get_color(int c, int x, int max);
+data load_data_detection(int n, char **paths, int m, int w, int h, int boxes, int classes, float jitter, float hue,
+                         float saturation, float exposure);
 
 struct host_net {
     network *net;
@@ -57,4 +59,15 @@ void host__pull_grad(const host_net *h, int i, float *dst);
 /* the last batch's c means and (unbiased) variances into l->mean/variance; m: values per
  * channel in the batch (batch * spatial) */
 void host__pull_bn_batch(layer *l, int c, double m);
+/* host_detect.c: stdout to /dev/null (on != 0) and back, around the library's per-step lines */
+typedef struct { int saved, null; } host__quiet;
+host__quiet host__stdout_off(int on);
+void host__stdout_on(host__quiet q);
+/* host_detect.c: a detector's loss over the n images of the last train-mode forward of its
+ * heads (host.h, host_det_loss); the sum over the images, not the mean */
+double host__det_loss_sum(const host_net *h, int n);
+/* forward_network's loop without clearing deltas, the heads ([yolo], [region], [detection])
+ * with train = head_train and the other layers with body_train (a head in train mode needs
+ * net->truth); the cost is not computed */
+void host__forward_split(host_net *h, int body_train, int head_train);
 #endif

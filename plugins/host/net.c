@@ -325,9 +325,15 @@ float host_step(host_net *h, const float *x, const float *y, int *correct) {
     net->train = 1;
     net->delta = NULL;
     reset_recurrent_state(h);
+    host__quiet q = host__stdout_off(h->detector);
     forward_network(net);
     backward_network(net);
+    host__stdout_on(q);
     h->bn_share *= 0.99;   /* Darknet's running-average update, once per train-mode forward */
+    if (h->detector) {     /* the heads' loss (host_det_loss); no hits */
+        if (correct) *correct = 0;
+        return (float)(host__det_loss_sum(h, B) / B);
+    }
     /* The mean NLL from the softmax output, with the probability clamped at 1e-30 as in
      * evaluation: Darknet's own cost is -log(p) unclamped, so one confidently wrong image
      * early in training makes it +inf although the gradient (truth - p) is finite. A NaN
@@ -348,7 +354,8 @@ float host_step(host_net *h, const float *x, const float *y, int *correct) {
  * point), so the delta pointers are hidden for the pass and put back after it. No forward
  * function reads l.delta (softmax writes it only with a truth, which these passes unset). */
 static int is_head(LAYER_TYPE t) { return t == YOLO || t == REGION || t == DETECTION; }
-static void forward_without_deltas(network *net) {
+static void forward_without_deltas(host_net *h) {
+    network *net = h->net;
     float *saved[4096];
     int n = net->n < 4096 ? net->n : 0;
     /* a detection head clears its delta even in inference: it keeps it */
@@ -393,7 +400,7 @@ void host_predict(host_net *h, const float *x, int n, float *probs) {
     net->train = 0;
     net->delta = NULL;
     reset_recurrent_state(h);
-    forward_without_deltas(net);
+    forward_without_deltas(h);
     net->truth = truth;
     memcpy(probs, net->output, (size_t)n * net->outputs * sizeof(float));
     if (net->batch != B) set_batch_network(net, B);
@@ -421,7 +428,7 @@ void host_bn_recompute(host_net *h, host_batch_fn fn, void *ctx, int nbatches) {
         net->train = 1;
         net->delta = NULL;
         reset_recurrent_state(h);
-        forward_without_deltas(net);
+        forward_without_deltas(h);
         for (int i = 0; i < h->nblocks; i++) {
             const hp_block *bl = &h->blocks[i];
             if (bl->kind != HP_ROLLING_MEAN) continue;

@@ -20,7 +20,7 @@ static void diverged_at(char *err, int epoch, int it) {
 
 int train_run(train_loop *L, char *err) {
     const dataset *d = L->data;
-    int B = L->batch, k = d->classes, in = d->w * d->h * d->c;
+    int B = L->batch, k = L->src ? L->src->ydim : d->classes, in = L->src ? L->src->in : d->w * d->h * d->c;
     int iters = d->n / B;
     if (iters < 1) { snprintf(err, DKMC_ERRLEN, "%d training images are fewer than one batch of %d", d->n, B); return -1; }
     float *x = malloc((size_t)B * in * sizeof(float)), *y = malloc((size_t)B * k * sizeof(float));
@@ -46,7 +46,8 @@ int train_run(train_loop *L, char *err) {
             uint64_t gi = *L->iteration;
             lr = (float)sched_rate(L->sched, gi);
             if (L->before_batch) L->before_batch(L->ctx);
-            data_batch(d, order, it * B, B, x, y, 1, L->rng);
+            if (!L->src) data_batch(d, order, it * B, B, x, y, 1, L->rng);
+            else if (L->src->fill(L->src->ctx, L->seed, gi, x, y, err)) { rc = -1; break; }
             train_step_out o = { 0, 0, 0, "" };
             int so = L->shard_n > 0 ? L->shard_off : 0;
             if (L->step(L->ctx, x + (size_t)so * in, y + (size_t)so * k, lr, &o) || !isfinite(o.obj)) {

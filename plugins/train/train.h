@@ -38,8 +38,19 @@ typedef struct {
     double seconds;
 } train_epoch_info;
 
+/* Where a loop's batches come from when they are not the data set's images: fill writes
+ * the batch of iteration `iteration` (the run's clock) of the run with seed `seed` (the
+ * loop's: a resumed run draws the same batches) as batch rows of in floats into x and of
+ * ydim floats into y; 0, or -1 with err.
+ * Used for detectors (images and truths from the library's detection loader). */
 typedef struct {
-    const dataset *data;
+    int in, ydim;
+    int (*fill)(void *ctx, uint64_t seed, uint64_t iteration, float *x, float *y, char *err);
+    void *ctx;
+} train_source;
+
+typedef struct {
+    const dataset *data;      /* with src: only its n (images per epoch) is used */
     int batch;
     int epochs;               /* epochs of the whole run */
     int *epoch;               /* in/out: epochs done */
@@ -61,6 +72,7 @@ typedef struct {
      * random state stays the same on every rank) and steps on images shard_off ..
      * shard_off + shard_n - 1 of it; the step all-reduces. shard_n 0: the whole batch. */
     int shard_off, shard_n;
+    const train_source *src;  /* NULL: data's images with its augmentation */
 } train_loop;
 
 /* Runs epochs *epoch+1 .. epochs. 0, or -1 with a one-line err (a hook's error, or the loss

@@ -173,7 +173,7 @@ int train_session_run(train_session *c, const train_job *j, host_net *h, const d
     rng_t rng;
     rng_seed(&rng, (uint64_t)j->seed);
     train_loop L = { tr, j->batch, c->epochs, &epoch, &iteration, &rng, (uint64_t)j->seed, &c->s, 1, "epoch", j->stop_after,
-                     c, NULL, job_step, job_after_iter, job_epoch_end, 0, 0 };
+                     c, NULL, job_step, job_after_iter, job_epoch_end, 0, 0, NULL };
     dist_batch_split(host_batch(h), &B, &L.shard_off);
     L.shard_n = host_batch(h);
     char lerr[DKMC_ERRLEN];

@@ -246,10 +246,10 @@ static void test_resume_equals_uninterrupted(void **s) {
     curve_init(&b, a.type, a.k, a.n, a.nstats);
     for (int j = 0; j < 3; j++) memcpy(b.bends[j], a.bends[j], a.n * 4);
     b.flags = a.flags; b.epochs = 2; b.lr = a.lr; b.mom = a.mom; b.decay = a.decay; b.seed = a.seed;
-    curve_train_opts o = { 0, NULL, NULL, 0, 0 };
+    curve_train_opts o = { 0, NULL, NULL, 0, 0, NULL };
     assert_int_equal(curve_train(&a, h, &d, &o, err), 0);
     char *path = tu_temp_path(".curve");
-    curve_train_opts o1 = { 1, path, NULL, 0, 1 };
+    curve_train_opts o1 = { 1, path, NULL, 0, 1, NULL };
     assert_int_equal(curve_train(&b, h, &d, &o1, err), 0);
     assert_int_equal(b.epoch, 1);
     curve_free(&b);
@@ -311,7 +311,7 @@ static void test_training_lowers_the_middle(void **s) {
     curve_eval_opts o = { 3, 0, 0, 5e-4f, 0, 0, NULL, NULL };
     curve_eval_row before[3], after[3];
     { char e2[CURVE_ERRLEN]; assert_int_equal(curve_evaluate(&cv, h, &d, &d, &o, before, e2), 0); }
-    curve_train_opts to = { 0, NULL, NULL, 0, 0 };
+    curve_train_opts to = { 0, NULL, NULL, 0, 0, NULL };
     assert_int_equal(curve_train(&cv, h, &d, &to, err), 0);
     { char e2[CURVE_ERRLEN]; assert_int_equal(curve_evaluate(&cv, h, &d, &d, &o, after, e2), 0); }
     printf("middle train nll: line %.4f, trained curve %.4f (ends %.4f, %.4f)\n",

@@ -202,7 +202,7 @@ static void test_loop_hooks(void **st) {
     rng_t r;
     rng_seed(&r, 1);
     char err[TRAIN_ERRLEN] = "";
-    train_loop L = { &d, 8, 6, &epoch, &iteration, &r, 1, &s, 0, "epoch", 0, &c, NULL, fake_step, fake_after, fake_epoch, 0, 0 };
+    train_loop L = { &d, 8, 6, &epoch, &iteration, &r, 1, &s, 0, "epoch", 0, &c, NULL, fake_step, fake_after, fake_epoch, 0, 0, NULL };
     assert_int_equal(train_run(&L, err), 0);
     assert_int_equal(c.steps, 30);           /* 6 epochs x 5 batches */
     assert_int_equal((int)iteration, 30);
