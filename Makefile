@@ -218,7 +218,7 @@ endif
 ifeq ($(FUZZ_TESTS),1)
 	@if command -v $(FUZZ_CC) >/dev/null; then $(MAKE) --no-print-directory fuzz-build; fi
 endif
-	@ASAN_OPTIONS=abort_on_error=0 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	@ASAN_OPTIONS=abort_on_error=0:suppressions=$(CURDIR)/tests/asan.supp UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	  SAN_CLI_SCRIPTS="$(SAN_CLI_SCRIPTS)" \
 	  LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
 	  bash tests/run.sh $(if $(filter 1,$(SAN_TESTS)),--san-cli build-san/darknet) $(TEST_BIN) $(if $(filter 1,$(SAN_TESTS)),$(SAN_BIN)) \

@@ -7,8 +7,6 @@
 # Ensembles of detectors: a row per member, member 1 as `detector map` measures it, one member
 # merged alone is itself, WBF and NMS differ on two, other classes are refused; swa writes a
 # file of a member's size whose mAP `detector map` reproduces; ensemble detect draws a PNG.
-# Not in the sanitizer pass: the library's own label loader (fill_truth_detection) strcpy()s
-# a string onto itself, which AddressSanitizer reports.
 . "$(dirname "$0")/../lib/cli.sh" detect
 
 $D detset $T/ds -train 96 -valid 32 -seed 3 > /dev/null 2>&1

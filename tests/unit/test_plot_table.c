@@ -35,8 +35,8 @@ static int read_named(plot_table *t, const char *path, const char *x, const char
 static void test_roundtrip(void **state) {
     (void)state;
     /* header "i,a,b,c", ROWS rows of random doubles; a blank line and CRLF ends along the way */
-    size_t cap = 64 + ROWS * 96;
-    char *text = malloc(cap), *at = text;
+    static char text[64 + ROWS * 96];
+    char *at = text;
     double a[ROWS], b[ROWS], c[ROWS];
     srand(7);
     at += sprintf(at, "i,a,b,c\r\n");
@@ -44,7 +44,7 @@ static void test_roundtrip(void **state) {
         a[r] = (rand() / (double)RAND_MAX - 0.5) * 1e3;
         b[r] = rand() / (double)RAND_MAX * 1e-6;
         c[r] = r % 7 == 3 ? NAN : -(double)rand();
-        if (r == 50) at += sprintf(at, "\n");
+        if (r == 50) *at++ = '\n';
         if (r % 7 == 3) at += sprintf(at, "%d,%.17g,%.17g,-%s", r, a[r], b[r], r % 2 ? "\n" : "\r\n");   /* empty c */
         else at += sprintf(at, "%d,%.17g,%.17g,%.17g%s", r, a[r], b[r], c[r], r % 2 ? "\n" : "\r\n");
     }
@@ -74,7 +74,7 @@ static void test_roundtrip(void **state) {
         }
     }
     plot_table_close(&t);
-    unlink(path); free(path); free(text);
+    unlink(path); free(path);
 }
 
 static void test_groups(void **state) {
