@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include "data.h"
 #include "host.h"
+#include "detector.h"
 #include "train_job.h"
 
 /* Options: "-name value" pairs and "-flag" switches after the positional arguments. Every
@@ -89,6 +90,8 @@ int cli_detector_intercept(int argc, char **argv);
 int cli_cfg_is_detector(const char *cfg);
 /* "train <data> <cfg> [weights] [options]" of a detector: our loop with any policy. */
 int cli_detector_train(int argc, char **argv);
+/* A detector's training run with the table printed (cli/detector.c). */
+int cli_detector_run(det_train_job *j);
 /* The two heat maps of a plane CSV, PREFIX_train_loss.png (when it has train losses) and
  * PREFIX_test_error.png, drawn as "darknet plane" draws them (cli/plane.c). */
 int cli_plane_pictures(const char *csv, const char *prefix);

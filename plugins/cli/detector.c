@@ -74,9 +74,15 @@ int cli_detector_train(int argc, char **argv) {
     if (cli_check_unused(&a)) return 2;
     j.data = pos[0]; j.cfg = pos[1]; j.weights = np > 2 ? pos[2] : NULL;
     srand(seed >= 0 ? (unsigned)seed : (unsigned)time(NULL));   /* initial weights; Darknet: time */
-    j.snap = snap_row; j.progress = progress; j.ctx = &header;
+    (void)header;
+    return cli_detector_run(&j);
+}
+
+int cli_detector_run(det_train_job *j) {
+    int header = 0;
+    j->snap = snap_row; j->progress = progress; j->ctx = &header;
     char err[DKMC_ERRLEN];
-    if (det_train_run(&j, err)) return cli_fail("%s", err);
+    if (det_train_run(j, err)) return cli_fail("%s", err);
     return 0;
 }
 

@@ -3,6 +3,7 @@
  * triangle learning rate lr1 -> lr2 -> lr1 per cycle, a snapshot at every minimum, and the
  * ensemble of the snapshots (mean of softmax probabilities) evaluated as it grows. It is
  * "darknet train" with the cfg's policy replaced by fge_cyclic. */
+#include <stdlib.h>
 #include <string.h>
 #include "cli.h"
 #include "schedule.h"
@@ -28,8 +29,25 @@ static const char *help =
     "                   the iteration, snapshots marked (.png, .svg or .pdf)\n"
     "  -eval_every N    also measure the test error every N iterations (for the figure)\n"
     "Momentum and weight decay are the cfg's (decay on weights only, as Darknet).\n"
+    "A detector cfg ([yolo], [region]): Darknet's detection loop as 'darknet detector train' with\n"
+    "this triangle (an epoch: the training list once), snapshots in the .data's backup= with\n"
+    "their mAP and the ensemble's; -test_limit: the valid images evaluated.\n"
     "Rows: epoch (fractional for a snapshot inside an epoch), lr, train loss/acc, test NLL/acc\n"
     "of the network, snapshot number, ensemble NLL/acc, distance ||w - w0||, seconds.\n";
+
+/* A detector: Darknet's detection loop (darknet detector train) with the triangle from the
+ * command line; snapshots, the final weights and the table as there. */
+static int fge_detector(const train_job *t) {
+    if (t->out || t->csv || t->png || t->bn_update || t->limit || t->eval_every)
+        return cli_fail("%s: a detector: fge takes -epochs, -cycle, -lr1, -lr2, -seed and -test_limit (the valid images "
+                        "of each snapshot's mAP); snapshots go to the .data's backup= as in 'darknet detector train'", t->cfg);
+    srand((unsigned)t->seed);
+    det_train_job j = { 0 };
+    j.data = t->data; j.cfg = t->cfg; j.weights = t->weights;
+    j.valid_limit = t->test_limit;
+    j.fge_epochs = t->epochs; j.fge_cycle_epochs = t->cycle_epochs; j.fge_lr1 = t->lr; j.fge_lr2 = t->lr2;
+    return cli_detector_run(&j);
+}
 
 int cmd_fge(int argc, char **argv) {
     if (cli_has_help(argc, argv)) { fputs(help, stdout); return 0; }
@@ -58,8 +76,6 @@ int cmd_fge(int argc, char **argv) {
     if (j.epochs < 1) return cli_fail("-epochs must be at least 1, got %d", j.epochs);
     if (!(j.lr > 0) || !(j.lr2 > 0)) return cli_fail("-lr1 and -lr2 must be positive, got %g and %g", j.lr, j.lr2);
     j.data = pos[0]; j.cfg = pos[1]; j.weights = pos[2];
-    if (cli_is_detector_args(2, pos))
-        return cli_fail("%s: a detector: put policy=fge_cyclic with learning_rate_min= and fge_cycle= in its [net] and run "
-                        "'darknet detector train %s %s %s' (snapshots and their ensemble's mAP)", pos[1], pos[0], pos[1], pos[2]);
+    if (cli_is_detector_args(2, pos)) return fge_detector(&j);
     return cli_run_training(&j);
 }

@@ -48,6 +48,23 @@ static void stem_of(const char *cfg, char *out, size_t n) {
  * (it exits on a missing file). */
 static int check_train_labels(run *r, char *err) { return det_labels_check(r->paths, r->npaths, r->dc.classes, err); }
 
+/* "darknet fge" on a detector: the cfg's policy replaced by FGE's triangle from the command
+ * line, for fge_epochs epochs of the training list from the weights' iteration on */
+static int fge_override(run *r, long iters, char *err) {
+    const det_train_job *j = r->j;
+    double c = j->fge_cycle_epochs * iters;
+    if (c < 2 || c != floor(c) || (long)c % 2) {
+        snprintf(err, DKMC_ERRLEN, "%s: -cycle %g epochs is %g iterations of %ld per epoch; it must be an even whole number >= 2",
+                 j->data, j->fge_cycle_epochs, c, iters);
+        return -1;
+    }
+    sched *s = &r->rc.s;
+    s->kind = SCHED_FGE; s->lr = j->fge_lr1; s->lr2 = j->fge_lr2; s->cycle = (long)c;
+    host_policy_set_fge(r->h);
+    host_set_max_batches(r->h, (int)(r->rc.start + (uint64_t)j->fge_epochs * iters));
+    return 0;
+}
+
 static int setup(run *r, char *err) {
     const det_train_job *j = r->j;
     if (data_cfg_load(j->data, &r->dc, err)) return -1;
@@ -65,6 +82,7 @@ static int setup(run *r, char *err) {
     long iters = r->npaths / host_det_images_per_step(r->h);
     if (sched_from_cfg(&r->rc.s, r->h, j->cfg, iters > 0 ? iters : 1, 0, err)) return -1;
     r->rc.start = host_det_batch_num(r->h);
+    if (j->fge_epochs > 0 && fge_override(r, iters > 0 ? iters : 1, err)) return -1;
     if (host_set_rate_hook(r->h, rate_hook, &r->rc)) { snprintf(err, DKMC_ERRLEN, "%s: too many networks", j->cfg); return -1; }
     snprintf(r->backup, sizeof r->backup, "%s", r->dc.backup[0] ? r->dc.backup : "backup");
     mkdir(r->backup, 0777);

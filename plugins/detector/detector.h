@@ -62,6 +62,10 @@ typedef struct {
     void (*snap)(void *ctx, const det_snap_row *r);
     void (*progress)(void *ctx, uint64_t batch, uint64_t max_batches, double loss, double avg, double lr);
     void *ctx;
+    /* "darknet fge": fge_epochs > 0 replaces the cfg's policy by FGE's triangle lr1 -> lr2 ->
+     * lr1, cycles of fge_cycle_epochs epochs, for fge_epochs epochs from the weights on */
+    int fge_epochs;
+    double fge_cycle_epochs, fge_lr1, fge_lr2;
 } det_train_job;
 int det_train_run(const det_train_job *j, char *err);
 /* The rate hook det_train_run registers (host_set_rate_hook): the schedule's rate for

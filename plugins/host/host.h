@@ -139,6 +139,9 @@ int host_cfg_batch(const host_net *h);
 typedef double (*host_rate_hook)(void *ctx, uint64_t batch);
 int host_set_rate_hook(host_net *h, host_rate_hook fn, void *ctx);
 int host_policy_is_ours(const host_net *h);
+/* The network's policy made ours (fge_cyclic, no burn-in), whatever its cfg says: the rate
+ * then comes from the hook ("darknet fge" on a detector). */
+void host_policy_set_fge(host_net *h);
 /* get_current_rate at the network's seen: after a step, the rate that step used */
 float host_current_rate(host_net *h);
 /* Darknet's own learning-rate policy at an iteration (0-based), as get_current_rate gives it. */

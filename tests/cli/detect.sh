@@ -98,5 +98,12 @@ check "ensemble detect: a PNG" bash -c "head -c 8 $T/boxes.png | od -An -tx1 | t
 check "ensemble detect: the boxes listed with class names and scores" bash -c "[ \$(grep -c '^[A-Za-z].*: [0-9]*%' $T/boxes.txt) -ge 1 ]"
 check "ensemble detect: as many boxes as it says it drew" grep -q ": $(wc -l < $T/boxes.txt) box" $T/boxes.err
 expect_error "ensemble detect: an unreadable image" "nothere.png" $D ensemble detect $DS $T/mid.cfg $S2 $T/nothere.png -out $T/b2.png
-expect_error "fge: a detector cfg is refused, naming detector train" "detector train" $D fge $DS $T/mid.cfg $FW
+# darknet fge on a detector: Darknet's detection loop with the triangle from the command line;
+# 96 images of 8 = 12 iterations per epoch, cycles of 6: snapshots after iterations 3 and 9
+$D fge $DS $T/mid.cfg $FW -epochs 1 -cycle 0.5 -lr1 0.001 -lr2 0.0001 -test_limit 8 > $T/fge.txt 2> $T/fge.err
+check "fge on a detector: two snapshots, 3 and 9 iterations after the weights' 200" \
+    bash -c "[ \"\$(awk '\$1 ~ /^[0-9]+$/ && \$2 ~ /^[0-9]+$/ { printf \"%s \", \$2 }' $T/fge.txt)\" = '203 209 ' ]"
+check "fge on a detector: the triangle's rate at iteration 3 (0.001/3 + 0.0001 2/3)" awk '$1 == 1 { exit !($3 == 0.000400) }' $T/fge.txt
+expect_error "fge on a detector: an odd cycle is refused" "must be an even whole number" $D fge $DS $T/mid.cfg $FW -epochs 1 -cycle 0.25
+expect_error "fge on a detector: classifier-only options are refused" "a detector: fge takes" $D fge $DS $T/mid.cfg $FW -out $T/x.weights
 finish
