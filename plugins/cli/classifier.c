@@ -39,19 +39,6 @@ int cli_net_policy(const char *cfg, char *out, size_t n) {
     return 0;
 }
 
-int cli_cfg_is_detector(const char *cfg) {
-    FILE *fp = fopen(cfg, "r");
-    if (!fp) return 0;
-    char line[4096], last[64] = "";
-    while (fgets(line, sizeof line, fp)) {
-        char *s = line;
-        while (isspace((unsigned char)*s)) s++;
-        if (*s == '[') snprintf(last, sizeof last, "%.*s", (int)strcspn(s, "]") + 1, s);
-    }
-    fclose(fp);
-    return !strcmp(last, "[yolo]") || !strcmp(last, "[region]") || !strcmp(last, "[detection]");
-}
-
 int cli_classifier_intercept(int argc, char **argv) {
     /* argv: classifier train <data> <cfg> [weights] [Darknet's flags] */
     if (argc < 4 || strcmp(argv[1], "train")) return -1;

@@ -86,8 +86,6 @@ int cli_net_policy(const char *cfg, char *out, size_t n);
  * cli_detector_intercept runs it; anything else goes to the system binary. */
 int cli_detector_is_ours(int argc, char **argv);
 int cli_detector_intercept(int argc, char **argv);
-/* 1 if the cfg's last section is [yolo], [region] or [detection] (0 also if unreadable). */
-int cli_cfg_is_detector(const char *cfg);
 /* "train <data> <cfg> [weights] [options]" of a detector: our loop with any policy. */
 int cli_detector_train(int argc, char **argv);
 /* A detector's training run with the table printed (cli/detector.c). */

@@ -292,7 +292,7 @@ int cmd_curve(int argc, char **argv) {
     if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) { if (argc < 2) return cli_usage_error(help); fputs(help, stdout); return 0; }
     const char *sub = argv[1];
     int known = !strcmp(sub, "train") || !strcmp(sub, "eval") || !strcmp(sub, "line") || !strcmp(sub, "export");
-    if (known && argc >= 4 && !cli_has_help(argc - 1, argv + 1) && cli_cfg_is_detector(argv[3])) return cli_dcurve(argc - 1, argv + 1);
+    if (known && argc >= 4 && !cli_has_help(argc - 1, argv + 1) && det_cfg_is_detector(argv[3])) return cli_dcurve(argc - 1, argv + 1);
     if (!strcmp(sub, "train")) return cmd_curve_train(argc - 1, argv + 1);
     if (!strcmp(sub, "eval")) return cmd_curve_eval(argc - 1, argv + 1);
     if (!strcmp(sub, "line")) return cmd_curve_line(argc - 1, argv + 1);

@@ -138,7 +138,7 @@ done:
 }
 
 int cmd_train(int argc, char **argv) {
-    if (argc > 2 && argv[2][0] != '-' && cli_cfg_is_detector(argv[2])) return cli_detector_train(argc, argv);
+    if (argc > 2 && argv[2][0] != '-' && det_cfg_is_detector(argv[2])) return cli_detector_train(argc, argv);
     if (cli_has_help(argc, argv)) { fputs(help, stdout); return 0; }
     cli_args a;
     cli_args_init(&a, argc, argv, "darknet train");

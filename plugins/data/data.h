@@ -32,6 +32,7 @@
 #ifndef DATA_H
 #define DATA_H
 #include <stddef.h>
+#include <stdio.h>
 #include "rng.h"
 
 #include "errlen.h"
@@ -76,6 +77,9 @@ int  data_load_list(const char *list, char **names, int classes, int w, int h, i
 /* One image file (stb_image: png, jpg, bmp, pnm, ...) converted to c channels (1 or 3) and
  * resized (bilinear) to w x h, as the list loader does: out gets w*h*c floats, CHW in [0,1]. */
 int  data_load_image(const char *path, int w, int h, int c, float *out, char *err);
+/* A PNG of w x h pixels of c bytes each (1: grey, 3: RGB, row-major) written to f (stb's
+ * writer); 0, or -1 if it could not be written. */
+int data_png_write(FILE *f, int w, int h, int c, const unsigned char *pix);
 /* The same image at its own size: malloc'd w*h*c floats, CHW in [0,1] (byte / 255, as
  * Darknet's loader), *w and *h set; NULL with err on failure. */
 float *data_read_image(const char *path, int c, int *w, int *h, char *err);

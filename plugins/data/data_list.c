@@ -33,6 +33,9 @@
 #define STBI_ONLY_TGA
 #define STBI_ONLY_PNM
 #include <stb/stb_image.h>
+#define STB_IMAGE_WRITE_STATIC
+#define STB_IMAGE_WRITE_IMPLEMENTATION
+#include <stb/stb_image_write.h>
 #pragma GCC diagnostic pop
 /* reported at the end of the file: stb declares some static functions it never defines */
 #pragma GCC diagnostic ignored "-Wunused-function"
@@ -252,6 +255,12 @@ int data_load_image(const char *path, int w, int h, int c, float *out, char *err
     resize_to_chw(img, iw, ih, c, out, w, h);
     stbi_image_free(img);
     return 0;
+}
+
+static void png_to_file(void *ctx, void *data, int size) { fwrite(data, 1, (size_t)size, ctx); }
+
+int data_png_write(FILE *f, int w, int h, int c, const unsigned char *pix) {
+    return !stbi_write_png_to_func(png_to_file, f, w, h, c, pix, w * c) || ferror(f) ? -1 : 0;
 }
 
 float *data_read_image(const char *path, int c, int *w, int *h, char *err) {

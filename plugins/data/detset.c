@@ -12,17 +12,6 @@
 #include "detset.h"
 #include "rng.h"
 
-/* stb_image_write as private static functions (as data_list.c does with stb_image) */
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wunused-function"
-#pragma GCC diagnostic ignored "-Wsign-compare"
-#pragma GCC diagnostic ignored "-Wunused-parameter"
-#pragma GCC diagnostic ignored "-Wimplicit-fallthrough"
-#pragma GCC diagnostic ignored "-Wmisleading-indentation"
-#define STB_IMAGE_WRITE_STATIC
-#define STB_IMAGE_WRITE_IMPLEMENTATION
-#include <stb/stb_image_write.h>
-#pragma GCC diagnostic pop
 
 #define ITEM 28
 #define MAX_ITEMS 32
@@ -120,7 +109,10 @@ static int write_canvas(const char *png, const char *txt, const detset_opts *o, 
         pix[i] = (unsigned char)lrintf(v * 255);
     }
     errno = 0;
-    if (!stbi_write_png(png, o->size, o->size, 1, pix, o->size)) return fail(err, png, "cannot write the image");
+    FILE *pf = fopen(png, "wb");
+    if (!pf) return fail(err, png, "cannot create");
+    int bad = data_png_write(pf, o->size, o->size, 1, pix);
+    if (fclose(pf) || bad) return fail(err, png, "cannot write the image");
     FILE *f = fopen(txt, "w");
     if (!f) return fail(err, txt, "cannot create");
     double S = o->size;

@@ -9,20 +9,6 @@
 #include "detector.h"
 #include "wspace.h"
 
-/* stb_image_write as private static functions (as data/detset.c does) */
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wunused-function"
-#pragma GCC diagnostic ignored "-Wsign-compare"
-#pragma GCC diagnostic ignored "-Wunused-parameter"
-#pragma GCC diagnostic ignored "-Wimplicit-fallthrough"
-#pragma GCC diagnostic ignored "-Wmisleading-indentation"
-#define STB_IMAGE_WRITE_STATIC
-#define STB_IMAGE_WRITE_IMPLEMENTATION
-#include <stb/stb_image_write.h>
-#pragma GCC diagnostic pop
-
-static void png_to_file(void *ctx, void *data, int size) { fwrite(data, 1, (size_t)size, ctx); }
-
 /* CHW floats in [0,1] as 8-bit RGB (255 x value truncated, as Darknet's save_image), written
  * atomically */
 static int write_png(const char *path, const float *pix, int w, int h, char *err) {
@@ -36,7 +22,7 @@ static int write_png(const char *path, const float *pix, int w, int h, char *err
         }
     ws_atomic a;
     int rc = ws_atomic_open(&a, path, err);
-    if (!rc && (!stbi_write_png_to_func(png_to_file, a.fp, w, h, 3, b, w * 3) || ferror(a.fp))) {
+    if (!rc && data_png_write(a.fp, w, h, 3, b)) {
         snprintf(err, DKMC_ERRLEN, "%s: cannot write the picture", path);
         ws_atomic_abort(&a);
         rc = -1;
