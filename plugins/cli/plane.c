@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
+#include "det_plane.h"
 #include "dist.h"
 #include "plane.h"
 #include "plane_run.h"
@@ -48,12 +49,19 @@ static const char *help =
     "  -resume FILE.partial   continue an interrupted grid (same settings; -csv defaults to\n"
     "                    FILE without .partial)\n"
     "  -png PREFIX       pictures PREFIX_train_loss.png and PREFIX_test_error.png (a\n"
-    "                    trailing .png is dropped from PREFIX)\n";
+    "                    trailing .png is dropped from PREFIX)\n"
+    "A detector cfg (last layer [yolo]/[region]) takes a detection .data and a detector's\n"
+    ".curve or .weights: at every point BN statistics recomputed on un-augmented training\n"
+    "images, the training detection loss with the l2 term (tr_loss) and without (tr_det),\n"
+    "mAP@0.5 and mAP@[.5:.95] on the valid list (-test_limit N: its first N images); the\n"
+    "CSV's columns are tr_loss,tr_det,map50,map5095 and the second picture is the mAP@0.5\n"
+    "map, PREFIX_map50.png, in place of the test error.\n";
 
 /* The command line: options as read, then the plane's kind, grid and output names. */
 typedef struct {
     char *pos[5];
     int np, curve_points, random, seed, bn_limit, train_limit, no_train, test_limit, stop_after;
+    int det;                 /* a detector cfg: detection loss and mAP (det_plane.h) */
     const char *curve, *bends, *csv, *png, *resume;
     double margin, ml, mr, mb, mt, decay;
     plane_mode mode;
@@ -101,12 +109,13 @@ static int check_plane(plane_args *o) {
     return 0;
 }
 
-/* PREFIX_train_loss.png and PREFIX_test_error.png (a trailing .png dropped from PREFIX) */
-static void png_names(const char *prefix, char *tr, char *te, size_t n) {
+/* PREFIX_train_loss.png and PREFIX_test_error.png, a detector's PREFIX_map50.png (a trailing
+ * .png dropped from PREFIX) */
+static void png_names(const char *prefix, char *tr, char *te, size_t n, int det) {
     size_t l = strlen(prefix);
     int cut = l > 4 && !strcmp(prefix + l - 4, ".png") ? 4 : 0;
     snprintf(tr, n, "%.*s_train_loss.png", (int)(l - cut), prefix);
-    snprintf(te, n, "%.*s_test_error.png", (int)(l - cut), prefix);
+    snprintf(te, n, "%.*s_%s.png", (int)(l - cut), prefix, det ? "map50" : "test_error");
 }
 
 /* outputs: the CSV (and its .partial), the pictures; checked before the long work */
@@ -119,7 +128,7 @@ static int check_outputs(plane_args *o) {
         o->csv = o->csvbuf;
     }
     if (o->csv) snprintf(o->partial, sizeof o->partial, "%s.partial", o->csv);
-    if (o->png) png_names(o->png, o->trpng, o->tepng, sizeof o->trpng);
+    if (o->png) png_names(o->png, o->trpng, o->tepng, sizeof o->trpng, o->det);
     if (o->csv && (cli_check_writable(o->csv) || cli_check_writable(o->partial))) return 1;
     if (o->png && ((!o->no_train && cli_check_writable(o->trpng)) || cli_check_writable(o->tepng))) return 1;
     return 0;
@@ -132,8 +141,12 @@ static int on_row(void *ctx, int k, const plane_row *r, char *err) {
     const report *c = ctx;
     int g = c->o->grid.g;
     (void)err;
-    printf("%4d %4d %10.4f %10.4f %10.4f %10.4f %8.2f %10.4f %8.2f\n", k / g, k % g, r->x, r->y,
-           r->tr_loss, r->tr_nll, r->tr_err, r->te_nll, r->te_err);
+    if (c->o->det)
+        printf("%4d %4d %10.4f %10.4f %10.4f %10.4f %8.2f %10.2f\n", k / g, k % g, r->x, r->y, r->tr_loss, r->tr_det,
+               100 * r->map50, 100 * r->map5095);
+    else
+        printf("%4d %4d %10.4f %10.4f %10.4f %10.4f %8.2f %10.4f %8.2f\n", k / g, k % g, r->x, r->y,
+               r->tr_loss, r->tr_nll, r->tr_err, r->te_nll, r->te_err);
     fflush(stdout);
     return 0;
 }
@@ -148,37 +161,48 @@ static void on_start(void *ctx, const plane_run_info *i) {
     fprintf(stderr, "plane: %s\n", ps->desc);
     fprintf(stderr, "plane: %d x %d grid, alpha in [%g, %g] x dx = %.4g, beta in [%g, %g] x dy = %.4g (axes in weight-space distance)\n",
             g->g, g->g, g->a0, g->a1, ps->b.dx, g->b0, g->b1, ps->b.dy);
-    fprintf(stderr, "plane: BN statistics from %s%d training images, train metrics on %d, test on %d images; "
-            "train loss = NLL + 0.5 x %g x ||w||^2 (squared, %s; plane.py: un-squared norms)\n",
-            o->bn_limit > 0 ? "the first " : "all ", i->bn_images, i->train_images, i->test_images, i->decay,
-            i->decay_all ? "all parameters, as the curve was trained" : "conv/connected weights");
+    if (o->det)
+        fprintf(stderr, "plane: a detector: BN statistics from %s%d un-augmented training images, the detection loss on %d, "
+                "mAP on %d valid images; train loss = detection loss per image + 0.5 x %g x ||w||^2 (squared, %s)\n",
+                o->bn_limit > 0 ? "the first " : "all ", i->bn_images, i->train_images, i->test_images, i->decay,
+                i->decay_all ? "all parameters, as the curve was trained" : "conv weights");
+    else
+        fprintf(stderr, "plane: BN statistics from %s%d training images, train metrics on %d, test on %d images; "
+                "train loss = NLL + 0.5 x %g x ||w||^2 (squared, %s; plane.py: un-squared norms)\n",
+                o->bn_limit > 0 ? "the first " : "all ", i->bn_images, i->train_images, i->test_images, i->decay,
+                i->decay_all ? "all parameters, as the curve was trained" : "conv/connected weights");
     for (int q = 0; q < ps->nm; q++) {   /* e.g. the middle network of three far beyond the segment */
         double al, be;
         if (plane_mark_outside(ps, g, q, &al, &be))
             fprintf(stderr, "plane: %s %d%s%s lies outside the grid (alpha %.3f, beta %.3f); the margins widen the grid\n",
                     ps->marks[q].kind, ps->marks[q].index, ps->labels[q][0] ? ", " : "", ps->labels[q], al, be);
     }
-    printf("%4s %4s %10s %10s %10s %10s %8s %10s %8s\n", "i", "j", "x", "y", "tr_loss", "tr_nll", "tr_err", "te_nll", "te_err");
+    if (o->det) printf("%4s %4s %10s %10s %10s %10s %8s %10s\n", "i", "j", "x", "y", "tr_loss", "tr_det", "mAP50", "mAP50:95");
+    else printf("%4s %4s %10s %10s %10s %10s %8s %10s %8s\n", "i", "j", "x", "y", "tr_loss", "tr_nll", "tr_err", "te_nll", "te_err");
 }
 
 static void print_summary(const plane_args *o, const plane_run_info *i) {
     static const char *label[5] = { "train loss (with l2)", "train nll", "train error (%)", "test nll", "test error (%)" };
+    static const char *dlabel[4] = { "train loss (with l2)", "train detection loss", "mAP@0.5 (%)", "mAP@[.5:.95] (%)" };
     char ranks[48] = "";
     if (dist_size() > 1) snprintf(ranks, sizeof ranks, " (wall time, %d ranks)", dist_size());
     printf("\nplane: %d points (%d evaluated now, %d from %s) in %.1f s, %.3f s per point%s\n", i->points, i->evaluated,
            i->from_file, o->resume ? o->resume : "-", i->secs, i->evaluated ? i->secs / i->evaluated : 0, ranks);
     printf("%-22s %10s %10s\n", "", "min", "max");
-    for (int q = 0; q < 5; q++) printf("%-22s %10.4f %10.4f\n", label[q], i->range[q].min, i->range[q].max);
+    for (int q = 0; q < (o->det ? 4 : 5); q++) {
+        double f = o->det && q >= 2 ? 100 : 1;   /* a detector's mAP in % */
+        printf("%-22s %10.4f %10.4f\n", o->det ? dlabel[q] : label[q], f * i->range[q].min, f * i->range[q].max);
+    }
     fflush(stdout);
 }
 
 /* The pictures (a NULL path: not drawn), "wrote" after each. */
-static int draw(const plane_picture *p, const char *trpng, const char *tepng) {
+static int draw(const plane_picture *p, const char *trpng, const char *tepng, int det) {
     const char *path[2] = { trpng, tepng };
     char err[DKMC_ERRLEN];
     for (int w = 0; w < 2; w++) {
         if (!path[w]) continue;
-        if (plane_draw(p, w ? PLANE_TEST_ERROR : PLANE_TRAIN_LOSS, path[w], err)) return cli_fail("%s", err);
+        if (plane_draw(p, w ? det ? PLANE_MAP50 : PLANE_TEST_ERROR : PLANE_TRAIN_LOSS, path[w], err)) return cli_fail("%s", err);
         fprintf(stderr, "wrote %s\n", path[w]);
     }
     return 0;
@@ -195,7 +219,7 @@ static int finish(const plane_args *o, const plane_setup *ps, const plane_run_in
     print_summary(o, i);
     if (o->csv) fprintf(stderr, "wrote %s\n", o->csv);
     plane_picture p = { o->grid.g, i->rows, ps->marks, ps->labels, ps->nm, ps->cx, ps->cy, ps->ncurve };
-    return o->png ? draw(&p, o->no_train ? NULL : o->trpng, o->tepng) : 0;
+    return o->png ? draw(&p, o->no_train ? NULL : o->trpng, o->tepng, o->det) : 0;
 }
 
 /* The two heat maps of a plane CSV (plane_write_csv's layout), as "darknet plane" draws them:
@@ -203,13 +227,32 @@ static int finish(const plane_args *o, const plane_setup *ps, const plane_run_in
  * CSV, so their markers go unlabelled. */
 int cli_plane_pictures(const char *path, const char *prefix) {
     char trpng[4200], tepng[4200], err[DKMC_ERRLEN];
-    png_names(prefix, trpng, tepng, sizeof trpng);
     plane_csv c;
     if (plane_read_csv(path, &c, err)) return cli_fail("%s", err);
+    png_names(prefix, trpng, tepng, sizeof trpng, c.detector);
     if (cli_check_writable(trpng) || cli_check_writable(tepng)) { plane_csv_free(&c); return 1; }
     plane_picture p = { c.g, c.rows, c.marks, NULL, c.nm, c.cx, c.cy, c.ncurve };
-    int rc = draw(&p, c.has_train ? trpng : NULL, tepng);
+    int rc = draw(&p, c.has_train ? trpng : NULL, tepng, c.detector);
     plane_csv_free(&c);
+    return rc;
+}
+
+/* A detector cfg: the work is det_plane_run's (it loads the images, makes the plane, runs the grid). */
+static int run_detector(const plane_args *o) {
+    det_plane_job j = { o->pos[0], o->pos[1],
+                        { o->mode, o->pos[1], o->curve, o->bends, o->curve_points, { o->pos[2], o->pos[3], o->pos[4] }, (uint64_t)o->seed },
+                        { NULL, o->grid, o->bn_limit, o->train_limit, o->no_train, o->decay, o->csv, o->resume, o->stop_after, 1,
+                          on_start, on_row, NULL, NULL },
+                        o->test_limit };
+    plane_setup ps;
+    plane_run_info info;
+    report r = { o, &ps };
+    j.job.ctx = &r;
+    char err[DKMC_ERRLEN];
+    if (det_plane_run(&j, &ps, &info, err)) return cli_fail("%s", err);
+    int rc = finish(o, &ps, &info);
+    free(info.rows);
+    plane_setup_free(&ps);
     return rc;
 }
 
@@ -217,7 +260,10 @@ int cmd_plane(int argc, char **argv) {
     if (cli_has_help(argc, argv)) { fputs(help, stdout); return 0; }
     plane_args o = { 0 };
     int rc = read_options(&o, argc, argv);
-    if (rc || (rc = check_plane(&o)) || (rc = check_outputs(&o))) return rc;
+    if (rc || (rc = check_plane(&o))) return rc;
+    o.det = cli_cfg_is_detector(o.pos[1]);
+    if ((rc = check_outputs(&o))) return rc;
+    if (o.det) return run_detector(&o);
     dataset tr = {0}, te = {0};
     data_cfg dc;
     if (cli_load_split(o.pos[0], 0, plane_train_images(o.bn_limit, o.train_limit, o.no_train), &tr, &dc)) return 1;
@@ -232,7 +278,7 @@ int cmd_plane(int argc, char **argv) {
     if (plane_setup_make(&ps, &q, h, err)) { cli_fail("%s", err); goto out; }
     report r = { &o, &ps };
     plane_job j = { &ps, o.grid, o.bn_limit, o.train_limit, o.no_train, o.decay, o.csv, o.resume, o.stop_after, 1,
-                    on_start, on_row, &r };
+                    on_start, on_row, &r, NULL };
     if (plane_run(&j, h, &tr, &te, &info, err)) cli_fail("%s", err);
     else rc = finish(&o, &ps, &info);
     free(info.rows);

@@ -67,8 +67,8 @@ done:
     return rc;
 }
 
-/* ---- evaluation: the networks, the images and truths, loaded once ---- */
-typedef struct {
+/* ---- evaluation: the networks, the images and truths, loaded once (det_point_env) ---- */
+struct det_point_env {
     host_net *h, *h1;            /* the cfg's batch (BN statistics, loss), batch 1 (mAP) */
     det_valset val;
     char **paths;
@@ -76,7 +76,8 @@ typedef struct {
     float *x, *truth;            /* nimg images and their truths */
     float *w, *prev, *stats;
     unsigned char *mask;
-} env;
+};
+typedef struct det_point_env env;
 
 static void env_close(env *e) {
     host_free(e->h); host_free(e->h1);
@@ -142,13 +143,13 @@ static int bn_batch(void *ctx, int b, float *x, int max) {
     return n;
 }
 
-/* w (e->w) into both networks with statistics recomputed on e->nbn images */
-static void set_point(env *e) {
+/* w into both networks with statistics recomputed on e->nbn images */
+static void set_point(env *e, const float *w) {
     int B = host_batch(e->h);
-    host_set_params(e->h, e->w);
+    host_set_params(e->h, w);
     host_bn_recompute(e->h, bn_batch, e, (e->nbn + B - 1) / B);
     host_get_stats(e->h, e->stats);
-    host_set_params(e->h1, e->w);
+    host_set_params(e->h1, w);
     host_set_stats(e->h1, e->stats);
 }
 
@@ -163,15 +164,11 @@ static double mean_loss(env *e) {
     return e->ntr ? s / e->ntr : NAN;
 }
 
-static int eval_point(env *e, const curve *cv, const det_curve_eval_opts *o, int i, det_curve_row *r, char *err) {
-    size_t n = cv->n;
-    double t = o->points > 1 ? (double)i / (o->points - 1) : 0;
-    r->t = t;
-    curve_point(cv, t, e->w);
-    r->dl = i ? ws_dist(n, e->w, e->prev) : 0;
-    set_point(e);
-    double l2 = 0, decay = o->decay >= 0 ? o->decay : cv->decay;
-    for (size_t j = 0; j < n; j++) if (e->mask[j]) l2 += (double)e->w[j] * e->w[j];
+int det_point_eval(det_point_env *e, const float *w, const unsigned char *mask, double decay, det_point *r, char *err) {
+    size_t n = host_nparams(e->h);
+    set_point(e, w);
+    double l2 = 0;
+    for (size_t j = 0; j < n; j++) if (mask[j]) l2 += (double)w[j] * w[j];
     r->tr_det = mean_loss(e);
     r->tr_loss = r->tr_det + 0.5 * decay * l2;
     det_boxes dt = { 0 };
@@ -180,9 +177,21 @@ static int eval_point(env *e, const curve *cv, const det_curve_eval_opts *o, int
     int rc = det_predict_set(e->h1, &e->val, &io, &dt, err) || det_evaluate(&e->val, &dt, 0.25, &m, NULL, NULL, err);
     det_boxes_free(&dt);
     r->map50 = m.map50; r->map5095 = m.map5095;
+    return rc ? -1 : 0;
+}
+
+static int eval_point(env *e, const curve *cv, const det_curve_eval_opts *o, int i, det_curve_row *r, char *err) {
+    size_t n = cv->n;
+    double t = o->points > 1 ? (double)i / (o->points - 1) : 0;
+    r->t = t;
+    curve_point(cv, t, e->w);
+    r->dl = i ? ws_dist(n, e->w, e->prev) : 0;
+    det_point p;
+    int rc = det_point_eval(e, e->w, e->mask, o->decay >= 0 ? o->decay : cv->decay, &p, err);
+    r->tr_loss = p.tr_loss; r->tr_det = p.tr_det; r->map50 = p.map50; r->map5095 = p.map5095;
     memcpy(e->prev, e->w, n * sizeof(float));
     if (!rc && o->progress) fprintf(stderr, "t = %.3f: loss %.4f, mAP@0.5 %.2f %%\n", t, r->tr_det, 100 * r->map50);
-    return rc ? -1 : 0;
+    return rc;
 }
 
 static int eval_path(env *e, const curve *cv, const char *name, const det_curve_eval_opts *o, det_curve_row *rows, char *err) {
@@ -251,9 +260,52 @@ int det_curve_export(const curve *cv, const char *curve_path, const char *data, 
     int rc = env_open(&e, cv, curve_path, data, cfg, &o, 0, err);
     if (!rc) {
         curve_point(cv, t, e.w);
-        set_point(&e);
+        set_point(&e, e.w);
         rc = host_save_weights(e.h, out, err);
     }
     env_close(&e);
     return rc;
+}
+
+/* ---- one weight vector, for the plane (det_curve.h) ---- */
+det_point_env *det_point_open(const char *data, const char *cfg, int bn_limit, int train_limit, int test_limit, char *err) {
+    det_curve_eval_opts o = { 0 };
+    o.bn_limit = bn_limit; o.train_limit = train_limit; o.test_limit = test_limit;
+    env *e = malloc(sizeof *e);
+    if (!e) { snprintf(err, DKMC_ERRLEN, "%s: out of memory", cfg); return NULL; }
+    if (env_open(e, NULL, NULL, data, cfg, &o, 1, err)) { env_close(e); free(e); return NULL; }
+    return e;
+}
+
+void det_point_close(det_point_env *e) {
+    if (!e) return;
+    env_close(e);
+    free(e);
+}
+
+host_net *det_point_net(det_point_env *e) { return e->h; }
+
+void det_point_sizes(const det_point_env *e, int *bn_images, int *train_images, int *test_images) {
+    *bn_images = e->nbn; *train_images = e->ntr; *test_images = e->val.n;
+}
+
+static uint64_t fnv(uint64_t h, const void *data, size_t len) {
+    const unsigned char *p = data;
+    for (size_t i = 0; i < len; i++) { h ^= p[i]; h *= 0x100000001b3ULL; }
+    return h;
+}
+
+uint64_t det_point_fingerprint(const det_point_env *e) {
+    size_t in = (size_t)host_inputs(e->h), nt = (size_t)host_det_truths(e->h);
+    int n[3] = { e->nbn, e->ntr, e->val.n };
+    uint64_t h = fnv(0xcbf29ce484222325ULL, n, sizeof n);
+    h = fnv(h, e->x, (size_t)e->nimg * in * sizeof(float));
+    h = fnv(h, e->truth, (size_t)e->nimg * nt * sizeof(float));
+    for (int i = 0; i < e->val.n; i++) h = fnv(h, e->val.paths[i], strlen(e->val.paths[i]) + 1);
+    for (int i = 0; i < e->val.gt.n; i++) {   /* field by field: no padding bytes */
+        const det_box *b = &e->val.gt.b[i];
+        double v[6] = { b->x, b->y, b->w, b->h, b->cls, b->image };
+        h = fnv(h, v, sizeof v);
+    }
+    return h;
 }

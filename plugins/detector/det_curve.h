@@ -16,6 +16,7 @@
  * test_limit images) from a batch-1 network holding w(t) and the recomputed statistics. */
 #ifndef DET_CURVE_H
 #define DET_CURVE_H
+#include <stdint.h>
 #include <stdio.h>
 #include "curve.h"
 #include "curve_train.h"
@@ -64,6 +65,29 @@ int det_curve_line(const char *cfg, const char *a, const char *b, curve *line, c
  * images, written as a Darknet .weights file (atomically). 0, or -1 with err. */
 int det_curve_export(const curve *cv, const char *curve_path, const char *data, const char *cfg, double t, int bn_limit,
                      const char *out, char *err);
+
+/* ---- one weight vector: what the curve's evaluation does at each t, and the plane at each
+ * grid point (det_plane.h) ----
+ * The env holds the cfg's networks (its batch: BN statistics and loss; batch 1: mAP), the
+ * first max(bn_limit, train_limit) training images un-augmented with their truths, and the
+ * valid list's first test_limit images (0: all; train_limit < 0: no loss, NaN). */
+typedef struct det_point_env det_point_env;
+typedef struct {
+    double tr_loss, tr_det;   /* mean detection loss per training image, with / without 0.5 decay ||mask w||^2 */
+    double map50, map5095;    /* on the valid list, in [0, 1] */
+} det_point;
+/* NULL with a one-line err naming the file (the .data, a list or label file, the cfg). */
+det_point_env *det_point_open(const char *data, const char *cfg, int bn_limit, int train_limit, int test_limit, char *err);
+void det_point_close(det_point_env *e);
+/* The cfg's network at the env's batch (parameter count, layers; its parameters are
+ * overwritten by every evaluation). */
+host_net *det_point_net(det_point_env *e);
+void det_point_sizes(const det_point_env *e, int *bn_images, int *train_images, int *test_images);
+/* 64-bit FNV-1a of the images, truths and valid list the env measures on. */
+uint64_t det_point_fingerprint(const det_point_env *e);
+/* w (host_nparams floats) into the networks, BN statistics recomputed exactly, then the loss
+ * (l2 over mask[] with decay) and the mAP. 0, or -1 with err. */
+int det_point_eval(det_point_env *e, const float *w, const unsigned char *mask, double decay, det_point *r, char *err);
 
 /* Every image's label file of a list, read and checked before the library's loader sees it
  * (it exits on a missing file): 0, or -1 naming the file (and line). */

@@ -182,20 +182,12 @@ typedef struct {
     double t0;
 } grid_job;
 
-static int grid_eval(void *vj, int item, double *out, char *err) {
-    grid_job *J = vj;
-    const plane_grid *g = J->g;
+/* A classifier's metrics at the parameters in J->w (set into the network): BN statistics
+ * recomputed, train loss, NLL and error, test NLL and error. */
+static void classifier_metrics(grid_job *J, int item, int i, int j, plane_row *r) {
     const plane_eval_opts *o = J->o;
     size_t n = J->b->n;
-    int k = J->todo[item], i = k / g->g, j = k % g->g;
     char label[160], eta[32];
-    (void)err;
-    plane_row r;
-    r.alpha = plane_grid_alpha(g, i);
-    r.beta = plane_grid_beta(g, j);
-    r.x = r.alpha * J->b->dx;
-    r.y = r.beta * J->b->dy;
-    plane_point(J->b, r.x, r.y, J->w);
     host_set_params(J->h, J->w);
     if (J->done) fmt_secs(eta, sizeof eta, (dkmc_now() - J->t0) / J->done * (J->ntodo - J->done));
     else snprintf(eta, sizeof eta, "?");
@@ -206,12 +198,30 @@ static int grid_eval(void *vj, int item, double *out, char *err) {
     if (J->trl->n > 0) {
         snprintf(label, sizeof label, "point %d/%d (i=%d j=%d, eta %s) train", item + 1, J->ntodo, i, j, eta);
         eval_result a = run_eval(J->h, J->trl, NULL, o->progress ? label : NULL);
-        r.tr_nll = a.nll; r.tr_err = 100 - a.acc;
-        r.tr_loss = a.nll + 0.5 * o->decay * l2;
-    } else r.tr_nll = r.tr_err = r.tr_loss = NAN;
+        r->tr_nll = a.nll; r->tr_err = 100 - a.acc;
+        r->tr_loss = a.nll + 0.5 * o->decay * l2;
+    } else r->tr_nll = r->tr_err = r->tr_loss = NAN;
     snprintf(label, sizeof label, "point %d/%d (i=%d j=%d, eta %s) test", item + 1, J->ntodo, i, j, eta);
     eval_result e = run_eval(J->h, J->te, NULL, o->progress ? label : NULL);
-    r.te_nll = e.nll; r.te_err = 100 - e.acc;
+    r->te_nll = e.nll; r->te_err = 100 - e.acc;
+}
+
+static int grid_eval(void *vj, int item, double *out, char *err) {
+    grid_job *J = vj;
+    const plane_grid *g = J->g;
+    const plane_point_eval *pe = J->o->point;
+    int k = J->todo[item], i = k / g->g, j = k % g->g;
+    plane_row r;
+    r.alpha = plane_grid_alpha(g, i);
+    r.beta = plane_grid_beta(g, j);
+    r.x = r.alpha * J->b->dx;
+    r.y = r.beta * J->b->dy;
+    plane_point(J->b, r.x, r.y, J->w);
+    if (!pe) classifier_metrics(J, item, i, j, &r);
+    else {
+        if (J->o->progress) fprintf(stderr, "point %d/%d (i=%d j=%d)\n", item + 1, J->ntodo, i, j);
+        if (pe->eval(pe->ctx, J->w, J->mask, J->o->decay, &r, err)) return -1;
+    }
     double v[9] = { r.alpha, r.beta, r.x, r.y, r.tr_loss, r.tr_nll, r.tr_err, r.te_nll, r.te_err };
     memcpy(out, v, sizeof v);
     return 0;
@@ -246,7 +256,8 @@ int plane_evaluate(const plane_basis *b, const plane_grid *g, host_net *h, const
     }
     if (o->decay_all) memset(mask, 1, n);
     else host_decay_mask(h, mask);
-    dataset trl = *tr;
+    dataset trl = { 0 };
+    if (tr) trl = *tr;
     if (o->train_limit > 0 && o->train_limit < trl.n) trl.n = o->train_limit;
     if (o->train_limit < 0) trl.n = 0;
     int ntodo = 0;

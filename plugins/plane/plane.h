@@ -74,10 +74,29 @@ typedef struct {
 double plane_grid_alpha(const plane_grid *g, int i);
 double plane_grid_beta(const plane_grid *g, int j);
 
+/* A grid point's five metrics: a classifier's (errors in %; NaN when not measured), or, in a
+ * detector's grid (plane_point_eval.detector), tr_loss, the detection loss tr_det and mAP@0.5,
+ * mAP@[.5:.95] in [0, 1] (det_unused NaN) in the same five places. */
 typedef struct {
     double alpha, beta, x, y;
-    double tr_loss, tr_nll, tr_err, te_nll, te_err;   /* errors in %; NaN when not measured */
+    double tr_loss;
+    union {
+        struct { double tr_nll, tr_err, te_nll, te_err; };
+        struct { double tr_det, map50, map5095, det_unused; };
+    };
 } plane_row;
+
+/* Another evaluation of a grid point (a detector's: detector/det_plane.h): with it, the grid
+ * hands each point's parameters w to eval instead of measuring a classifier on data sets;
+ * eval fills the metrics of r (tr_loss with 0.5 decay ||mask w||^2, the grid's l2 term).
+ * Its image counts and the fingerprint of what it measures on go into the settings line. */
+typedef struct {
+    int (*eval)(void *ctx, const float *w, const unsigned char *mask, double decay, plane_row *r, char *err);
+    void *ctx;
+    int detector;            /* the metrics are a detector's (CSV columns, pictures) */
+    int bn_images, train_images, test_images;
+    uint64_t data;           /* fingerprint of the images eval reads */
+} plane_point_eval;
 
 typedef struct {
     int bn_limit;            /* BN statistics from the first N training images (0: all) */
@@ -90,13 +109,14 @@ typedef struct {
     /* called after each evaluated point; a nonzero return stops with that error (err filled) */
     int (*row)(void *ctx, int index, const plane_row *r, char *err);
     void *ctx;
+    const plane_point_eval *point;   /* NULL: a classifier's metrics on tr and te */
 } plane_eval_opts;
 
 /* Evaluates every grid point not yet done; rows[i*g+j] gets the result of point (i, j).
  * Returns the number of points evaluated in this call, or -1 with err filled.
  * Under mpirun (dist.h) the points are spread over the ranks, one per rank per round, and
  * rows[] and the row callback are filled and called on rank 0 only, in grid order; the
- * count is that of all ranks together. */
+ * count is that of all ranks together. With o->point, tr and te are not read (may be NULL). */
 int plane_evaluate(const plane_basis *b, const plane_grid *g, host_net *h, const dataset *tr,
                    const dataset *te, const plane_eval_opts *o, plane_row *rows, char *err);
 
@@ -117,6 +137,7 @@ typedef struct {
     unsigned char *done;     /* g*g flags: finished */
     const char *partial;     /* the partial file, rewritten after every point; NULL: none */
     const char *settings;    /* one line without newline */
+    int detector;            /* the CSV's columns are a detector's (set after init) */
 } plane_state;
 int  plane_state_init(plane_state *s, int g, const char *partial, const char *settings, char *err);
 void plane_state_free(plane_state *s);
@@ -130,15 +151,18 @@ int  plane_state_resume(plane_state *s, const char *path, int *count, char *err)
 #define PLANE_MAX_MARKS 64
 typedef struct { char kind[8]; int index; double x, y; } plane_mark;   /* "bend", "point", "center" */
 /* The CSV of a finished grid (b: its basis, for alpha and beta of the marks and the curve;
- * ct/cx/cy: ncurve points of the curve, t and distance coordinates; may be 0). */
+ * ct/cx/cy: ncurve points of the curve, t and distance coordinates; may be 0). A detector's
+ * grid (s->detector) has the metric columns tr_loss,tr_det,map50,map5095 instead of
+ * tr_loss,tr_nll,tr_err,te_nll,te_err. */
 int  plane_write_csv(const char *path, const plane_state *s, const plane_basis *b, const plane_mark *m, int nm,
                      const double *ct, const double *cx, const double *cy, int ncurve, char *err);
 /* A CSV read back, for pictures: the grid's rows (x, y, every metric) in grid order, the
  * marks and the curve's points in distance units. Refuses another header, rows with other
- * than 13 fields or non-numbers, unknown kinds, a grid that is not square or has a point
- * given twice. */
+ * than 13 fields (12 in a detector's CSV) or non-numbers, unknown kinds, a grid that is not
+ * square or has a point given twice. */
 typedef struct {
     int g;
+    int detector;            /* the detector's header: tr_loss,tr_det,map50,map5095 */
     plane_row *rows;
     int has_train;           /* some grid row has a finite train loss (not a -no_train grid) */
     plane_mark marks[PLANE_MAX_MARKS];

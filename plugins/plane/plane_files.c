@@ -9,6 +9,7 @@
 
 #define PARTIAL_MAGIC "# darknet plane partial 1"
 #define CSV_HEADER "kind,i,j,t,alpha,beta,x,y,tr_loss,tr_nll,tr_err,te_nll,te_err"
+#define CSV_HEADER_DET "kind,i,j,t,alpha,beta,x,y,tr_loss,tr_det,map50,map5095"
 
 int plane_state_init(plane_state *s, int g, const char *partial, const char *settings, char *err) {
     memset(s, 0, sizeof *s);
@@ -119,23 +120,35 @@ static void fmt_val(char *buf, size_t n, double v, int prec) {
     else snprintf(buf, n, "%.*f", prec, v);
 }
 
+/* a grid row's metrics: five of a classifier's, four of a detector's */
+static void grid_values(FILE *f, const plane_row *r, int detector) {
+    char v[5][40];
+    fmt_val(v[0], 40, r->tr_loss, 6);
+    if (detector) {
+        fmt_val(v[1], 40, r->tr_det, 6); fmt_val(v[2], 40, r->map50, 6); fmt_val(v[3], 40, r->map5095, 6);
+        fprintf(f, "%s,%s,%s,%s\n", v[0], v[1], v[2], v[3]);
+        return;
+    }
+    fmt_val(v[1], 40, r->tr_nll, 6); fmt_val(v[2], 40, r->tr_err, 4);
+    fmt_val(v[3], 40, r->te_nll, 6); fmt_val(v[4], 40, r->te_err, 4);
+    fprintf(f, "%s,%s,%s,%s,%s\n", v[0], v[1], v[2], v[3], v[4]);
+}
+
 int plane_write_csv(const char *path, const plane_state *s, const plane_basis *b, const plane_mark *m, int nm,
                     const double *ct, const double *cx, const double *cy, int ncurve, char *err) {
     ws_atomic a;
     if (ws_atomic_open(&a, path, err)) return -1;
     FILE *f = a.fp;
-    fprintf(f, CSV_HEADER "\n");
+    const char *empty = s->detector ? ",,," : ",,,,";   /* the metrics of a mark or a curve point */
+    fprintf(f, "%s\n", s->detector ? CSV_HEADER_DET : CSV_HEADER);
     for (int q = 0; q < nm; q++)
-        fprintf(f, "%s,%d,,,%.6f,%.6f,%.6f,%.6f,,,,,\n", m[q].kind, m[q].index, m[q].x / b->dx, m[q].y / b->dy, m[q].x, m[q].y);
+        fprintf(f, "%s,%d,,,%.6f,%.6f,%.6f,%.6f,%s\n", m[q].kind, m[q].index, m[q].x / b->dx, m[q].y / b->dy, m[q].x, m[q].y, empty);
     for (int q = 0; q < ncurve; q++)
-        fprintf(f, "curve,%d,,%.6f,%.6f,%.6f,%.6f,%.6f,,,,,\n", q, ct[q], cx[q] / b->dx, cy[q] / b->dy, cx[q], cy[q]);
+        fprintf(f, "curve,%d,,%.6f,%.6f,%.6f,%.6f,%.6f,%s\n", q, ct[q], cx[q] / b->dx, cy[q] / b->dy, cx[q], cy[q], empty);
     for (int k = 0; k < s->g * s->g; k++) {
         const plane_row *r = &s->rows[k];
-        char v[5][40];
-        fmt_val(v[0], 40, r->tr_loss, 6); fmt_val(v[1], 40, r->tr_nll, 6); fmt_val(v[2], 40, r->tr_err, 4);
-        fmt_val(v[3], 40, r->te_nll, 6); fmt_val(v[4], 40, r->te_err, 4);
-        fprintf(f, "grid,%d,%d,,%.6f,%.6f,%.6f,%.6f,%s,%s,%s,%s,%s\n", k / s->g, k % s->g, r->alpha, r->beta, r->x, r->y,
-                v[0], v[1], v[2], v[3], v[4]);
+        fprintf(f, "grid,%d,%d,,%.6f,%.6f,%.6f,%.6f,", k / s->g, k % s->g, r->alpha, r->beta, r->x, r->y);
+        grid_values(f, r, s->detector);
     }
     return ws_atomic_commit(&a, err);
 }
@@ -166,13 +179,14 @@ int plane_read_csv(const char *path, plane_csv *c, char *err) {
         lineno++;
         line[strcspn(line, "\r\n")] = 0;
         if (lineno == 1) {
-            if (strcmp(line, CSV_HEADER)) FAIL("%s: not a CSV of darknet plane (its header differs)", path);
+            c->detector = !strcmp(line, CSV_HEADER_DET);
+            if (!c->detector && strcmp(line, CSV_HEADER)) FAIL("%s: not a CSV of darknet plane (its header differs)", path);
             continue;
         }
         char *fld[13], *p = line;
-        int nf = 0;
-        while (nf < 13 && p) fld[nf++] = strsep(&p, ",");
-        if (nf != 13 || p) { FAIL("%s:%d: %d fields, not 13", path, lineno, nf + (p != NULL)); break; }
+        int nf = 0, want = c->detector ? 12 : 13;
+        while (nf < want && p) fld[nf++] = strsep(&p, ",");
+        if (nf != want || p) { FAIL("%s:%d: %d fields, not %d", path, lineno, nf + (p != NULL), want); break; }
         double x, y, idx;
         if (!num(fld[6], &x) || !num(fld[7], &y) || !num(fld[1], &idx) || !isfinite(x) || !isfinite(y) || idx < 0 ||
             idx > 1000000 || idx != floor(idx)) {
@@ -184,13 +198,14 @@ int plane_read_csv(const char *path, plane_csv *c, char *err) {
             if (!num(fld[2], &j) || j < 0 || j > 1000000 || j != floor(j)) { FAIL("%s:%d: j is not a number", path, lineno); break; }
             num(fld[4], &al);
             num(fld[5], &be);
-            for (int q = 0; q < 5; q++) if (!num(fld[8 + q], &v[q])) v[q] = NAN;   /* "nan" or not measured */
+            for (int q = 0; q < 5; q++) if (q >= want - 8 || !num(fld[8 + q], &v[q])) v[q] = NAN;   /* "nan" or not measured */
             plane_row *r = realloc(rows, (ngrid + 1) * sizeof *rows);
             if (r) rows = r;
             int *q = r ? realloc(ij, 2 * (ngrid + 1) * sizeof *ij) : NULL;
             if (!q) { FAIL("out of memory"); break; }
             ij = q;
-            rows[ngrid] = (plane_row){ al, be, x, y, v[0], v[1], v[2], v[3], v[4] };
+            rows[ngrid] = (plane_row){ .alpha = al, .beta = be, .x = x, .y = y, .tr_loss = v[0], .tr_nll = v[1], .tr_err = v[2],
+                                       .te_nll = v[3], .te_err = v[4] };
             ij[2 * ngrid] = (int)idx; ij[2 * ngrid + 1] = (int)j;
             ngrid++;
         } else if (!strcmp(fld[0], "curve")) {

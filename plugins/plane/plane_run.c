@@ -45,12 +45,12 @@ static void settings_line(char *out, size_t len, const plane_job *j, const plane
     hb = plane_hash(hb, &b->dx, sizeof b->dx);
     hb = plane_hash(hb, &b->dy, sizeof b->dy);
     int ntr = i->bn_images > i->train_images ? i->bn_images : i->train_images;
-    uint64_t hd = hash_data(hash_data(PLANE_HASH_INIT, tr, ntr), te, te->n);
+    uint64_t hd = j->point ? j->point->data : hash_data(hash_data(PLANE_HASH_INIT, tr, ntr), te, te->n);
     const plane_grid *g = &j->grid;
     snprintf(out, len,
-             "mode=%s params=%zu basis=%016llx grid=%d alpha=%.17g:%.17g beta=%.17g:%.17g bn_images=%d train_images=%d "
+             "%smode=%s params=%zu basis=%016llx grid=%d alpha=%.17g:%.17g beta=%.17g:%.17g bn_images=%d train_images=%d "
              "test_images=%d decay=%.9g%s data=%016llx batch=%d",
-             mode_name[j->plane->mode], n, (unsigned long long)hb, g->g, g->a0, g->a1, g->b0, g->b1, i->bn_images,
+             j->point && j->point->detector ? "metrics=detector " : "", mode_name[j->plane->mode], n, (unsigned long long)hb, g->g, g->a0, g->a1, g->b0, g->b1, i->bn_images,
              i->train_images, i->test_images, i->decay, i->decay_all ? ":all" : "", (unsigned long long)hd, host_batch(h));
 }
 
@@ -90,9 +90,15 @@ int plane_run(const plane_job *j, host_net *h, const dataset *tr, const dataset 
     int G = j->grid.g;
     memset(i, 0, sizeof *i);
     i->points = G * G;
-    i->bn_images = j->bn_limit > 0 && j->bn_limit < tr->n ? j->bn_limit : tr->n;
-    i->train_images = j->no_train ? 0 : j->train_limit > 0 && j->train_limit < tr->n ? j->train_limit : tr->n;
-    i->test_images = te->n;
+    if (j->point) {   /* the evaluator's own images */
+        i->bn_images = j->point->bn_images;
+        i->train_images = j->no_train ? 0 : j->point->train_images;
+        i->test_images = j->point->test_images;
+    } else {
+        i->bn_images = j->bn_limit > 0 && j->bn_limit < tr->n ? j->bn_limit : tr->n;
+        i->train_images = j->no_train ? 0 : j->train_limit > 0 && j->train_limit < tr->n ? j->train_limit : tr->n;
+        i->test_images = te->n;
+    }
     i->decay = j->decay >= 0 ? j->decay : p->has_decay ? p->decay : host_cfg_decay(h);
     i->decay_all = p->decay_all;
     char partial[4200], settings[1024];
@@ -100,6 +106,7 @@ int plane_run(const plane_job *j, host_net *h, const dataset *tr, const dataset 
     settings_line(settings, sizeof settings, j, i, h, tr, te);
     plane_state s;
     if (plane_state_init(&s, G, j->csv ? partial : NULL, settings, err)) return -1;
+    s.detector = j->point && j->point->detector;
     if (j->resume && resume_grid(&s, j->resume, err)) goto fail;
     for (int k = 0; k < G * G; k++) i->from_file += s.done[k];
     if (j->start) j->start(j->ctx, i);
@@ -108,7 +115,7 @@ int plane_run(const plane_job *j, host_net *h, const dataset *tr, const dataset 
 
     run_ctx c = { j, &s };
     plane_eval_opts o = { j->bn_limit, j->no_train ? -1 : j->train_limit, (float)i->decay, i->decay_all, j->progress,
-                          s.done, j->stop_after, on_row, &c };
+                          s.done, j->stop_after, on_row, &c, j->point };
     double t0 = dkmc_now();
     i->evaluated = plane_evaluate(&p->b, &j->grid, h, tr, te, &o, s.rows, err);
     if (i->evaluated < 0) goto fail;

@@ -27,8 +27,9 @@ typedef struct {
     int evaluated;           /* points evaluated in this call (all ranks together) */
     double secs;             /* wall time of the evaluation */
     int complete;            /* every point done: the CSV (if any) is written */
-    struct { double min, max; } range[5];   /* tr_loss, tr_nll, tr_err, te_nll, te_err over the
-                                              * finished points (rank 0), NaN where none is a number */
+    struct { double min, max; } range[5];   /* tr_loss, tr_nll, tr_err, te_nll, te_err (a detector's:
+                                              * tr_loss, tr_det, map50, map5095, -) over the finished
+                                              * points (rank 0), NaN where none is a number */
     plane_row *rows;         /* g*g rows (rank 0), finished points only; the caller frees them */
 } plane_run_info;
 
@@ -51,6 +52,9 @@ typedef struct {
      * (err filled). May be NULL. */
     int (*row)(void *ctx, int index, const plane_row *r, char *err);
     void *ctx;
+    /* NULL: a classifier's metrics on train and test; else every point is evaluated by it
+     * (a detector's: detector/det_plane.h), train and test are not read (may be NULL) */
+    const plane_point_eval *point;
 } plane_job;
 
 /* The grid of the command line's margins: alpha in [lo - left, 1 + right], beta in
@@ -77,8 +81,9 @@ int plane_run(const plane_job *j, host_net *h, const dataset *train, const datas
  * three networks diamonds, with their labels when given) and, in a curve's plane (marks of
  * kind "bend"), the curve and the dashed straight segment between its ends. Axes: distances
  * along u and v, or along the two random directions (a "center" mark). Written atomically
- * (plot_surface_save); err starts with the path. */
-typedef enum { PLANE_TRAIN_LOSS, PLANE_TEST_ERROR } plane_picture_kind;
+ * (plot_surface_save); err starts with the path. PLANE_MAP50: a detector's grid's mAP@0.5 in %
+ * on the valid list (its picture in place of the test error; higher is better). */
+typedef enum { PLANE_TRAIN_LOSS, PLANE_TEST_ERROR, PLANE_MAP50 } plane_picture_kind;
 typedef struct {
     int g;
     const plane_row *rows;      /* g*g, grid order */

@@ -17,12 +17,27 @@ static plane_mark *add_mark(plane_setup *p, const char *kind, int index, double 
     return m;
 }
 
-static int from_curve(plane_setup *p, const plane_setup_req *q, size_t n, char *err) {
+/* A detector's curve with a detector cfg, a classifier's with a classifier's (the message of
+ * curve_check_fits, curve_train.h), and the cfg's parameter count. */
+static int curve_fits(const curve *cv, const plane_setup_req *q, const host_net *h, char *err) {
+    int det = host_is_detector(h);
+    if (!(cv->flags & CURVE_DETECTOR) != !det) {
+        snprintf(err, PLANE_ERRLEN, "%s: a %s's curve, but %s is a %s cfg", q->curve, det ? "classifier" : "detector", q->cfg,
+                 det ? "detector" : "classifier");
+        return -1;
+    }
+    if (cv->n == host_nparams(h)) return 0;
+    snprintf(err, PLANE_ERRLEN, "%s: bends have %zu parameters, %s has %zu", q->curve, cv->n, q->cfg, host_nparams(h));
+    return -1;
+}
+
+static int from_curve(plane_setup *p, const plane_setup_req *q, const host_net *h, char *err) {
+    size_t n = host_nparams(h);
     curve cv = { 0 };
     int rc = -1;
     float *w = NULL;
     if (curve_load(&cv, q->curve, err)) return -1;
-    if (cv.n != n) { snprintf(err, PLANE_ERRLEN, "%s: bends have %zu parameters, %s has %zu", q->curve, cv.n, q->cfg, n); goto out; }
+    if (curve_fits(&cv, q, h, err)) goto out;
     int bi[3] = { 0, cv.k / 2, cv.k - 1 };
     if (q->bends && sscanf(q->bends, "%d,%d,%d", &bi[0], &bi[1], &bi[2]) != 3) {
         snprintf(err, PLANE_ERRLEN, "-bends takes three bend indices i,j,k, got '%s'", q->bends);
@@ -77,7 +92,7 @@ int plane_setup_make(plane_setup *p, const plane_setup_req *q, host_net *h, char
     p->mode = q->mode;
     size_t n = host_nparams(h);
     if (q->mode == PLANE_CURVE) {
-        if (from_curve(p, q, n, err)) { plane_setup_free(p); return -1; }
+        if (from_curve(p, q, h, err)) { plane_setup_free(p); return -1; }
         return 0;
     }
     int nw = q->mode == PLANE_RANDOM ? 1 : 3, rc = -1;

@@ -35,6 +35,20 @@ check "export: w(0) with the same BN images scores the eval row's mAP@0.5 ($m_ev
 $D curve line $DATA $T/det.cfg $T/d1.weights $T/d2.weights -points 2 -bn_limit 8 -train_limit 8 -test_limit 8 > $T/line.txt 2>&1
 check "line: two rows" test "$(grep -c '^line ' $T/line.txt)" -eq 2
 
+# the plane of the detector curve (issue 22): a 3 x 3 grid of loss and mAP, (0,0) = w(0)
+$D plane $DATA $T/det.cfg -curve $T/c.curve -grid 3 -margin 0 -bn_limit 16 -train_limit 16 -test_limit 16 -csv $T/pl.csv -png $T/pl > $T/pl.txt 2> $T/pl.err
+check "plane: 9 grid rows in the CSV" test "$(grep -c '^grid,' $T/pl.csv)" -eq 9
+check "plane: the CSV names a detector's columns" test "$(head -1 $T/pl.csv)" = "kind,i,j,t,alpha,beta,x,y,tr_loss,tr_det,map50,map5095"
+check "plane: the train-loss and mAP@0.5 pictures" test -s $T/pl_train_loss.png -a -s $T/pl_map50.png
+p00=$(awk '$1 == "0" && $2 == "0" { print $5, $7 }' $T/pl.txt); e0=$(awk '$1 == "bezier" && $2 == "0.000" { print $3, $5 }' $T/ev.txt)
+check "plane: (0,0) is w(0): the eval row's loss and mAP@0.5 ($p00 / $e0)" test -n "$e0" -a "$p00" = "$e0"
+$D train cfg/fashion.data cfg/fashion-cnn.cfg -epochs 1 -limit 256 -no_test -seed 1 -out $T/k1.weights > /dev/null 2>&1
+$D train cfg/fashion.data cfg/fashion-cnn.cfg -epochs 1 -limit 256 -no_test -seed 2 -out $T/k2.weights > /dev/null 2>&1
+$D curve train cfg/fashion.data cfg/fashion-cnn.cfg $T/k1.weights $T/k2.weights -epochs 1 -limit 256 -out $T/k.curve > /dev/null 2>&1
+expect_error "plane: a classifier's curve with a detector cfg" "k.curve: a classifier's curve, but $T/det.cfg is a detector cfg" \
+    $D plane $DATA $T/det.cfg -curve $T/k.curve -grid 2 -bn_limit 8 -test_limit 8 -csv $T/no.csv
+check "plane: nothing written for it" test ! -e $T/no.csv -a ! -e $T/no.csv.partial
+
 expect_error "a detector's curve with a classifier cfg" "a detector's curve, but cfg/fashion-cnn.cfg is a classifier cfg" \
     $D curve export cfg/fashion.data cfg/fashion-cnn.cfg $T/c.curve -t 0.5 -bn_limit 8 -out $T/x.weights
 expect_error "not a weights file as an end point" "fashion-cnn.cfg: not a Darknet .weights file" \

@@ -2,7 +2,10 @@
  * detector's curve against finite differences of the detection loss; t = 0 of a curve
  * evaluates to exactly the start point's loss and mAP, recomputed here step by step; a
  * resumed curve training gives the same bends as an uninterrupted one; a detector's curve
- * with a classifier cfg and the reverse are refused in one line. */
+ * with a classifier cfg and the reverse are refused in one line. The plane of detectors:
+ * every grid point equals the point evaluator called on the same weights, the plane of a
+ * curve at its first bend equals the curve's evaluation at t = 0, a resumed grid writes the
+ * same CSV byte for byte, a classifier's curve with a detector cfg is refused. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -12,6 +15,7 @@
 #include "curve.h"
 #include "curve_train.h"
 #include "det_curve.h"
+#include "det_plane.h"
 #include "detector.h"
 #include "detset.h"
 #include "host.h"
@@ -277,12 +281,161 @@ static void test_kinds_refused(void **s) {
     unlink(cp); unlink(dp); free(cp); free(dp);
 }
 
+/* ---- the plane of detectors ---- */
+static void plane_job_of(det_plane_job *j, plane_mode mode, const char *curve_path, int g, const char *csv, const char *resume,
+                         int stop_after) {
+    static char third[400];
+    memset(j, 0, sizeof *j);
+    j->data = g_data; j->cfg = g_cfg; j->test_limit = 6;
+    snprintf(third, sizeof third, "%s/third.weights", g_dir);
+    j->req = (plane_setup_req){ mode, g_cfg, curve_path, NULL, 5, { g_start, g_end, third }, 1 };
+    j->job.grid = plane_grid_of(mode, g, mode == PLANE_CURVE ? 0 : 0.25, NAN, NAN, NAN, NAN);
+    j->job.bn_limit = 8; j->job.train_limit = 12; j->job.decay = -1;
+    j->job.csv = csv; j->job.resume = resume; j->job.stop_after = stop_after;
+}
+
+static void write_third(void) {
+    char path[400], err[DKMC_ERRLEN];
+    snprintf(path, sizeof path, "%s/third.weights", g_dir);
+    host_net *h = host_load_detector(g_cfg, 0, err);
+    float *w = malloc(host_nparams(h) * 4);
+    tu_fill_random(w, host_nparams(h), 0.3f, 43);
+    host_set_params(h, w);
+    assert_int_equal(host_save_weights(h, path, err), 0);
+    free(w); host_free(h);
+}
+
+static void test_plane_points_are_the_evaluator(void **s) {
+    (void)s;
+    char err[DKMC_ERRLEN];
+    write_third();
+    det_plane_job j;
+    plane_job_of(&j, PLANE_POINTS, NULL, 2, NULL, NULL, 0);
+    plane_setup ps;
+    plane_run_info info;
+    if (det_plane_run(&j, &ps, &info, err)) fprintf(stderr, "%s\n", err);
+    assert_int_equal(info.complete, 1);
+    det_point_env *e = det_point_open(g_data, g_cfg, 8, 12, 6, err);
+    assert_non_null(e);
+    host_net *h = det_point_net(e);
+    size_t n = host_nparams(h);
+    float *w = malloc(n * 4);
+    unsigned char *mask = malloc(n);
+    host_decay_mask(h, mask);
+    for (int k = 0; k < 4; k++) {
+        const plane_row *r = &info.rows[k];
+        det_point p;
+        plane_point(&ps.b, r->x, r->y, w);
+        assert_int_equal(det_point_eval(e, w, mask, host_cfg_decay(h), &p, err), 0);
+        printf("grid point %d: loss %.6f (evaluator %.6f), mAP@0.5 %.4f (%.4f), mAP@[.5:.95] %.4f (%.4f)\n", k, r->tr_loss,
+               p.tr_loss, r->map50, p.map50, r->map5095, p.map5095);
+        assert_true(r->tr_loss == p.tr_loss && r->tr_det == p.tr_det && r->map50 == p.map50 && r->map5095 == p.map5095);
+        assert_true(isnan(r->det_unused) && r->tr_loss > r->tr_det);
+    }
+    assert_true(info.rows[0].tr_det != info.rows[3].tr_det);
+    free(w); free(mask);
+    det_point_close(e);
+    free(info.rows);
+    plane_setup_free(&ps);
+}
+
+/* the curve of test_t0_is_the_start_point, saved */
+static void save_curve(const char *path, int detector) {
+    char err[DKMC_ERRLEN];
+    curve cv;
+    host_net *h = host_load_detector(g_cfg, 0, err);
+    make_curve(&cv, h, 60);
+    assert_int_equal(host_load_weights(h, g_start, err), 0);
+    host_get_params(h, cv.bends[0]);
+    host_free(h);
+    cv.decay = 5e-4f;
+    if (!detector) cv.flags &= ~CURVE_DETECTOR;
+    assert_int_equal(curve_save(&cv, path, err), 0);
+    curve_free(&cv);
+}
+
+static void test_curve_plane_corner_is_t0(void **s) {
+    (void)s;
+    char path[400], err[DKMC_ERRLEN];
+    snprintf(path, sizeof path, "%s/p.curve", g_dir);
+    save_curve(path, 1);
+    det_plane_job j;
+    plane_job_of(&j, PLANE_CURVE, path, 2, NULL, NULL, 0);
+    plane_setup ps;
+    plane_run_info info;
+    if (det_plane_run(&j, &ps, &info, err)) fprintf(stderr, "%s\n", err);
+    assert_int_equal(info.complete, 1);
+    assert_true(ps.nm == 3 && ps.marks[0].x == 0 && ps.marks[0].y == 0 && info.rows[0].x == 0 && info.rows[0].y == 0);
+    curve cv;
+    assert_int_equal(curve_load(&cv, path, err), 0);
+    det_curve_eval_opts o = { 0 };
+    o.points = 2; o.bn_limit = 8; o.train_limit = 12; o.test_limit = 6; o.decay = -1; o.name = "bezier";
+    det_curve_row rows[2];
+    assert_int_equal(det_curve_eval_run(&cv, path, g_data, g_cfg, &o, rows, NULL, err), 0);
+    const plane_row *r = &info.rows[0];
+    printf("plane (0,0): loss %.6f, mAP@0.5 %.4f; curve t=0: loss %.6f, mAP@0.5 %.4f\n", r->tr_loss, r->map50, rows[0].tr_loss,
+           rows[0].map50);
+    assert_true(r->tr_loss == rows[0].tr_loss && r->tr_det == rows[0].tr_det && r->map50 == rows[0].map50 &&
+                r->map5095 == rows[0].map5095);
+    curve_free(&cv);
+    free(info.rows);
+    plane_setup_free(&ps);
+    save_curve(path, 0);   /* a classifier's curve of the same size */
+    assert_int_equal(det_plane_run(&j, &ps, &info, err), -1);
+    assert_non_null(strstr(err, "p.curve: a classifier's curve, but "));
+    assert_null(strchr(err, '\n'));
+}
+
+static int same_file(const char *a, const char *b) {
+    char cmd[1000];
+    snprintf(cmd, sizeof cmd, "cmp -s '%s' '%s'", a, b);
+    return system(cmd) == 0;
+}
+
+static void test_plane_resume_same_csv(void **s) {
+    (void)s;
+    char full[400], part[400], partial[420], err[DKMC_ERRLEN];
+    snprintf(full, sizeof full, "%s/full.csv", g_dir);
+    snprintf(part, sizeof part, "%s/part.csv", g_dir);
+    snprintf(partial, sizeof partial, "%s.partial", part);
+    write_third();
+    det_plane_job j;
+    plane_setup ps;
+    plane_run_info info;
+    const char *csv[3] = { full, part, NULL }, *res[3] = { NULL, NULL, partial };
+    int stop[3] = { 0, 4, 0 }, evaluated[3], from[3];
+    for (int q = 0; q < 3; q++) {
+        plane_job_of(&j, PLANE_POINTS, NULL, 3, csv[q], res[q], stop[q]);
+        if (q == 2) j.job.csv = part;
+        if (det_plane_run(&j, &ps, &info, err)) fprintf(stderr, "%s\n", err);
+        evaluated[q] = info.evaluated; from[q] = info.from_file;
+        free(info.rows);
+        plane_setup_free(&ps);
+        if (q == 1) assert_true(access(partial, F_OK) == 0 && access(part, F_OK) != 0);
+    }
+    assert_true(evaluated[0] == 9 && evaluated[1] == 4 && evaluated[2] == 5 && from[2] == 4);
+    assert_true(same_file(full, part));
+    assert_true(access(partial, F_OK) != 0);
+    FILE *f = fopen(full, "r");
+    char head[200] = "";
+    assert_non_null(fgets(head, sizeof head, f));
+    fclose(f);
+    assert_string_equal(head, "kind,i,j,t,alpha,beta,x,y,tr_loss,tr_det,map50,map5095\n");
+    plane_csv c;
+    assert_int_equal(plane_read_csv(full, &c, err), 0);
+    assert_true(c.detector && c.g == 3 && c.nm == 3 && c.has_train);
+    plane_csv_free(&c);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bend_gradients_fd),
         cmocka_unit_test(test_kinds_refused),
         cmocka_unit_test(test_t0_is_the_start_point),
         cmocka_unit_test(test_resume_equals_uninterrupted),
+        cmocka_unit_test(test_plane_points_are_the_evaluator),
+        cmocka_unit_test(test_curve_plane_corner_is_t0),
+        cmocka_unit_test(test_plane_resume_same_csv),
     };
     return cmocka_run_group_tests(tests, setup_set, teardown_set);
 }

@@ -205,7 +205,7 @@ static void test_grid_matches_direct_eval_and_resumes(void **s) {
     plane_grid g = { 3, 0, 1, 0, 1 };
     plane_row full[9], part[9];
     row_count rc = { 0, -1 };
-    plane_eval_opts o = { 32, 20, 5e-4f, 0, 0, NULL, 0, count_rows, &rc };
+    plane_eval_opts o = { 32, 20, 5e-4f, 0, 0, NULL, 0, count_rows, &rc, NULL };
     assert_int_equal(plane_evaluate(&b, &g, h, &tr, &te, &o, full, err), 9);
     assert_int_equal(rc.calls, 9);
     /* (0, 0) is w0: the same numbers as setting w0, exact BN on 32 images, evaluating */
@@ -255,8 +255,8 @@ static void test_grid_matches_direct_eval_and_resumes(void **s) {
 
 static plane_row row_k(int k) {
     /* values with all 17 digits in play, a NaN (no train metrics), negative coordinates */
-    return (plane_row){ k * 0.1 - 0.2, 1.0 / (k + 3), -k / 7.0, M_PI * k, 1.0 / 3 + k, k % 2 ? NAN : 2.0 / 3,
-                        100.0 * k / 9, exp(-k), 50 + 1e-9 * k };
+    return (plane_row){ .alpha = k * 0.1 - 0.2, .beta = 1.0 / (k + 3), .x = -k / 7.0, .y = M_PI * k, .tr_loss = 1.0 / 3 + k,
+                        .tr_nll = k % 2 ? NAN : 2.0 / 3, .tr_err = 100.0 * k / 9, .te_nll = exp(-k), .te_err = 50 + 1e-9 * k };
 }
 
 static int same_row(const plane_row *a, const plane_row *b) {
@@ -495,7 +495,7 @@ static void test_run_resume_equals_uninterrupted(void **st) {
     char err[PLANE_ERRLEN], *full = tu_temp_path(".csv"), *part = tu_temp_path(".csv"), partial[512];
     snprintf(partial, sizeof partial, "%s.partial", part);
     run_seen seen = { 0, -1, 0, 0 };
-    plane_job j = { &f.ps, { 3, -0.25, 1.25, -0.5, 1.5 }, 32, 20, 0, -1, full, NULL, 0, 0, seen_start, seen_row, &seen };
+    plane_job j = { &f.ps, { 3, -0.25, 1.25, -0.5, 1.5 }, 32, 20, 0, -1, full, NULL, 0, 0, seen_start, seen_row, &seen, NULL };
     plane_run_info a, b;
     assert_int_equal(plane_run(&j, f.h, &f.tr, &f.te, &a, err), 0);
     assert_true(a.complete && a.evaluated == 9 && a.from_file == 0 && seen.calls == 9 && seen.started == 1);
@@ -544,7 +544,7 @@ static void test_run_values_are_the_networks(void **st) {
     run_fixture f;
     run_fixture_make(&f);
     char err[PLANE_ERRLEN];
-    plane_job j = { &f.ps, { 3, -0.25, 1.25, -0.5, 1.5 }, 32, 20, 0, 1e-3, NULL, NULL, 0, 0, NULL, NULL, NULL };
+    plane_job j = { &f.ps, { 3, -0.25, 1.25, -0.5, 1.5 }, 32, 20, 0, 1e-3, NULL, NULL, 0, 0, NULL, NULL, NULL, NULL };
     plane_run_info a;
     assert_int_equal(plane_run(&j, f.h, &f.tr, &f.te, &a, err), 0);
     assert_true(a.decay == 1e-3 && a.bn_images == 32 && a.train_images == 20 && a.test_images == 24);
@@ -583,7 +583,7 @@ static void test_run_unwritable_csv(void **st) {
     run_fixture f;
     run_fixture_make(&f);
     char err[PLANE_ERRLEN];
-    plane_job j = { &f.ps, { 2, 0, 1, 0, 1 }, 16, 16, 0, -1, "/nonexistent-dir/p.csv", NULL, 0, 0, NULL, NULL, NULL };
+    plane_job j = { &f.ps, { 2, 0, 1, 0, 1 }, 16, 16, 0, -1, "/nonexistent-dir/p.csv", NULL, 0, 0, NULL, NULL, NULL, NULL };
     plane_run_info a;
     assert_int_equal(plane_run(&j, f.h, &f.tr, &f.te, &a, err), -1);
     assert_non_null(strstr(err, "/nonexistent-dir/p.csv"));
