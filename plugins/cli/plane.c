@@ -261,7 +261,7 @@ int cmd_plane(int argc, char **argv) {
     plane_args o = { 0 };
     int rc = read_options(&o, argc, argv);
     if (rc || (rc = check_plane(&o))) return rc;
-    o.det = cli_cfg_is_detector(o.pos[1]);
+    o.det = det_cfg_is_detector(o.pos[1]);
     if ((rc = check_outputs(&o))) return rc;
     if (o.det) return run_detector(&o);
     dataset tr = {0}, te = {0};
