@@ -54,8 +54,8 @@ static const char *help =
     ".curve or .weights: at every point BN statistics recomputed on un-augmented training\n"
     "images, the training detection loss with the l2 term (tr_loss) and without (tr_det),\n"
     "mAP@0.5 and mAP@[.5:.95] on the valid list (-test_limit N: its first N images); the\n"
-    "CSV's columns are tr_loss,tr_det,map50,map5095 and the second picture is the mAP@0.5\n"
-    "map, PREFIX_map50.png, in place of the test error.\n";
+    "CSV's columns are tr_loss,tr_det,map50,map5095 and the second picture, PREFIX_map50.png,\n"
+    "maps 100 - mAP@0.5 (%) in place of the test error (low is good on both).\n";
 
 /* The command line: options as read, then the plane's kind, grid and output names. */
 typedef struct {

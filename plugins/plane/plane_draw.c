@@ -15,7 +15,7 @@ int plane_draw(const plane_picture *p, plane_picture_kind which, const char *pat
     if (!xs || !ys || !v) { snprintf(err, PLANE_ERRLEN, "%s: out of memory for the picture", path); rc = -1; goto out; }
     for (int i = 0; i < g; i++) { xs[i] = p->rows[i * g].x; ys[i] = p->rows[i].y; }
     for (int k = 0; k < g * g; k++)
-        v[k] = which == PLANE_TEST_ERROR ? p->rows[k].te_err : which == PLANE_MAP50 ? 100 * p->rows[k].map50 : p->rows[k].tr_loss;
+        v[k] = which == PLANE_TEST_ERROR ? p->rows[k].te_err : which == PLANE_MAP50 ? 100 - 100 * p->rows[k].map50 : p->rows[k].tr_loss;
     double sx[2] = { 0, 0 }, sy[2] = { 0, 0 };   /* the straight segment between the curve's ends */
     int nc = p->ncurve;
     if (nc > 0) { sx[0] = p->cx[0]; sx[1] = p->cx[nc - 1]; sy[0] = p->cy[0]; sy[1] = p->cy[nc - 1]; }
@@ -27,8 +27,10 @@ int plane_draw(const plane_picture *p, plane_picture_kind which, const char *pat
         const char *label = p->labels && p->labels[q][0] ? p->labels[q] : NULL;
         pts[q] = (plot_point){ m->x, m->y, diamond ? PLOT_DIAMOND : PLOT_CIRCLE, label };
     }
-    const char *what = which == PLANE_TEST_ERROR ? "test error (%)" : which == PLANE_MAP50 ? "mAP@0.5 (%)" : "train loss";
-    const char *title = which == PLANE_MAP50 ? "mAP@0.5 (%) on the valid list (a detector's, in place of test error)" : what;
+    /* a detector's map shows 100 - mAP@0.5, so that low is good and the levels, log-spaced above
+     * the minimum, put their detail near the best points, as for a classifier's test error */
+    const char *what = which == PLANE_TEST_ERROR ? "test error (%)" : which == PLANE_MAP50 ? "100 - mAP@0.5 (%)" : "train loss";
+    const char *title = which == PLANE_MAP50 ? "100 - mAP@0.5 (%) on the valid list (low is good, as a test error)" : what;
     plot_surface f = {
         .width = 900, .height = 720, .title = title,
         .xlabel = random ? "distance along direction 1" : "distance along u (w0 -> w2)",
@@ -36,7 +38,7 @@ int plane_draw(const plane_picture *p, plane_picture_kind which, const char *pat
         .xs = xs, .ys = ys, .v = v, .nx = g, .ny = g, .heat = plot_heatmap_defaults(),
         .paths = paths, .npaths = curve && nc > 0 ? 2 : 0, .points = pts, .npoints = nm,
     };
-    f.heat.vmax = which == PLANE_TEST_ERROR ? 40 : which == PLANE_MAP50 ? 100 : 5.0;   /* mAP: not clipped */
+    f.heat.vmax = which == PLANE_TEST_ERROR ? 40 : which == PLANE_MAP50 ? 100 : 5.0;   /* 100 - mAP: not clipped */
     f.heat.log_alpha = which == PLANE_TRAIN_LOSS ? -5 : -1;
     f.heat.label = what;
     if (plot_surface_save(&f, path, err)) rc = -1;
