@@ -14,11 +14,13 @@
 # (end points 98 + 95 s, curve 42 s, evaluation 55 s); mAP@0.5 17.3 / 18.2 % at the ends,
 # at t = 0.5 4.6 % on the curve and 0.4 % on the line (train loss 17.9 vs 25.0): 4 epochs
 # lower the barrier but do not remove it.
+# Then the plane through the curve's three bends on a GRID x GRID grid (default 7; GRID=0
+# skips it), with the same image limits: plane.csv, plane_train_loss.png, plane_map50.png.
 # Outputs in $OUT: the end points, curve.curve, curve.csv, curve.png, table.md, times.txt.
 set -eu
 cd "$(dirname "$0")/.."
 MAXB=${MAXB:-300}; NTRAIN=${NTRAIN:-1000}; NVALID=${NVALID:-200}; EPOCHS=${EPOCHS:-4}
-POINTS=${POINTS:-11}; BN_LIMIT=${BN_LIMIT:-256}; TEST_LIMIT=${TEST_LIMIT:-200}
+POINTS=${POINTS:-11}; BN_LIMIT=${BN_LIMIT:-256}; TEST_LIMIT=${TEST_LIMIT:-200}; GRID=${GRID:-7}
 OUT=${OUT:-results/detect_curve}
 D=${D:-./darknet}
 say() { echo "detect_curve: $*" >&2; }
@@ -51,4 +53,10 @@ awk -F, 'NR > 1 { k = $1 SUBSEP $2; v[k] = $0; if (!($2 in seen)) { seen[$2] = 1
               printf "| %.2f | %.2f | %.2f | %.3f | %.3f |\n", ts[i], 100 * c[6], 100 * l[6], c[4], l[4] } }' \
     "$OUT/curve.csv" > "$OUT/table.md"
 cat "$OUT/table.md"
+# the plane through the curve's three bends, both maps (train loss, 100 - mAP@0.5)
+if [ "$GRID" -gt 1 ]; then
+    "$D" plane "$DATA" "$OUT/det.cfg" -curve "$OUT/curve.curve" -grid "$GRID" -bn_limit "$BN_LIMIT" \
+        -train_limit "$BN_LIMIT" -test_limit "$TEST_LIMIT" -csv "$OUT/plane.csv" -png "$OUT/plane" > "$OUT/plane.txt"
+    lap "plane"
+fi
 say "done in $(( $(date +%s) - t0 )) s; $OUT/curve.png"
