@@ -6,6 +6,9 @@
 #   make GPU=1 CUDNN=1 DARKNET=...  the same for a library built GPU=1 CUDNN=1 (scripts/gpu_check.sh)
 #   make GPU=1 gpu-compile-check   only compile every -DGPU object and .cu file (no GPU, no GPU library needed)
 #   make FAST=0               no interposed fast CPU kernels
+#   make HOST=alexeyab DARKNET=build-alexeyab/darknet   the second host (plugins/host_alexeyab/,
+#                             docs/hosts.md) over AlexeyAB's CPU libdarknet.so, built by
+#                             scripts/build_alexeyab.sh; FAST=0 (fast/ interposes pjreddie's kernels)
 #   make MPI=1                ./darknet-mpi with Open MPI (mpicc; objects in build-mpi/):
 #                             mpirun -np N ./darknet-mpi plane|curve|train|fge ...
 #   make deps | test | bench | demo | demo-detect | clean
@@ -16,6 +19,12 @@ GPU ?= 0
 CUDA ?= /usr/local/cuda
 HAVE_OPENBLAS := $(shell test -e /usr/include/x86_64-linux-gnu/cblas.h -o -e /usr/include/cblas.h -o -e /usr/include/openblas/cblas.h && echo 1 || echo 0)
 FAST ?= $(HAVE_OPENBLAS)
+# The host: pjreddie (plugins/host/) or alexeyab (plugins/host_alexeyab/ in place of host/'s
+# library-specific files; host/run.c and host/cfgcheck.c, which know no Darknet type, shared)
+HOST ?= pjreddie
+ifeq ($(HOST),alexeyab)
+override FAST := 0
+endif
 # oneDNN convolutions in the fast path (Debian's libdnnl-dev); make DNNL=0 leaves them out
 HAVE_DNNL := $(shell test -e /usr/include/dnnl.h -o -e /usr/include/oneapi/dnnl/dnnl.h && echo 1 || echo 0)
 DNNL ?= $(HAVE_DNNL)
@@ -97,6 +106,10 @@ PROG := $(if $(filter 1,$(MPI)),darknet-mpi,darknet)
 MODULES := host wspace data plot dist detect train detector curve plane fge cli
 LIB_SRC := $(filter-out plugins/cli/main.c,$(foreach m,$(MODULES),$(wildcard plugins/$(m)/*.c)))
 LIB_SRC := $(filter-out $(if $(filter 0,$(PLOT)),plugins/plot/plot.c,plugins/plot/plot_none.c),$(LIB_SRC))
+ifeq ($(HOST),alexeyab)
+LIB_SRC := $(filter-out $(filter-out plugins/host/run.c plugins/host/cfgcheck.c,$(wildcard plugins/host/*.c)),$(LIB_SRC))
+LIB_SRC += $(wildcard plugins/host_alexeyab/*.c)
+endif
 ifeq ($(FAST),1)
 LIB_SRC += $(wildcard plugins/fast/*.c)
 ifneq ($(DNNL),1)
@@ -126,6 +139,7 @@ $(BUILD)/%.o: %.c $(BUILD)/.flags
 	$(CC) $(CPPFLAGS) $(or $(INC),$(ALL_INC)) $(CFLAGS) -MMD -MP -c $< -o $@
 $(foreach m,$(MODULES) fast,$(eval $(BUILD)/plugins/$(m)/%.o: INC = $$(call mod_inc,$(m))))
 $(BUILD)/plugins/cli/main.o: INC = $(ALL_INC)
+$(BUILD)/plugins/host_alexeyab/%.o: INC = -Iplugins/host_alexeyab $(call mod_inc,host)
 
 $(BUILD)/%.o: %.cu plugins/gpu/gpu_kernels.h $(BUILD)/.flags
 	@mkdir -p $(dir $@)

@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "host_private.h"
+#include "host_cfgcheck.h"
 
 /* keys read by parse_network_cfg for every layer section */
 static const char *COMMON_KEYS =
@@ -62,8 +62,9 @@ static const sec_spec SPECS[] = {
 };
 #define NSPECS ((int)(sizeof SPECS / sizeof SPECS[0]))
 
-static const char *ACTIVATIONS =
-    " logistic loggy relu elu selu relie plse hardtan lhtan linear ramp leaky tanh stair ";
+/* the activation names this library's get_activation() knows: each host defines its own
+ * (host_private.h; pjreddie's in params.c) */
+#define ACTIVATIONS host__activations
 static const char *POLICIES = " random poly constant step exp sigmoid steps fge_cyclic sgdr ";
 
 static int in_list(const char *list, const char *word) {

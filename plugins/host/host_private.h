@@ -35,11 +35,7 @@ struct host_net {
     float **dvalue, **dgrad; /* GPU=1: each block's device arrays (NULL on the CPU path) */
 };
 
-/* cfgcheck.c: the pre-validation of a cfg's text (see there). info (may be NULL) gets each
- * layer's section line and name, for messages about a layer index. */
-typedef struct { int nlayers; int *line; char (*name)[40]; } host_cfg_info;
-int host__validate_cfg(const char *path, host_cfg_info *info, char *err);
-void host__cfg_info_free(host_cfg_info *info);
+#include "host_cfgcheck.h"
 
 /* net.c: free_network plus what it forgets to free (for a network of parse_network_cfg) */
 void host__free_network(network *net);

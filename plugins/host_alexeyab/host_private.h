@@ -1,0 +1,46 @@
+/* host_private.h of the second host: AlexeyAB's Darknet (third_party/alexeyab, 59596d78).
+ * Its include/darknet.h declares the structs but not the training calls; those live in its
+ * src/ headers, which we do not include (its src/data.h takes our data.h's include guard). The
+ * prototypes below are ours, matching the library's definitions (a name it does not export
+ * fails the link; a signature we got wrong is what test_host catches). docs/hosts.md says
+ * what differs from pjreddie's library. */
+#ifndef HOST_PRIVATE_H
+#define HOST_PRIVATE_H
+#include "darknet.h"
+#include "host.h"
+#include "host_cfgcheck.h"
+
+/* its src/list.h (darknet.h has these two commented out) */
+typedef struct node { void *val; struct node *next; struct node *prev; } node;
+typedef struct list { int size; node *front; node *back; } list;
+
+/* exported by libdarknet, declared only in its src/ headers */
+network parse_network_cfg(char *filename);                        /* parser.h */
+void forward_network(network net, network_state state);           /* network.h */
+void backward_network(network net, network_state state);
+float get_current_rate(network net);
+learning_rate_policy get_policy(char *s);                         /* parser.c */
+list *read_cfg(char *filename);                                   /* parser.h */
+typedef struct { char *type; list *options; } dk_section;         /* parser.c's `section` */
+void free_section(dk_section *s);
+char *option_find(list *l, char *key);                            /* option_list.h */
+void free_list(list *l);                                          /* list.h */
+
+struct host_net {
+    network *net;            /* the parser's network, by value, kept here */
+    float *input, *truth;    /* ours: this library's parser allocates neither */
+    hp_block *blocks;
+    int nblocks;
+    size_t nparams, nstats;
+    layer **block_layer;
+    list *sections;
+    char cfg[1024];
+    int full_batch, cfg_batch;
+    double bn_share;
+    double bn_keep;          /* the share of the old statistics one train-mode forward keeps (0.9 / 0.95) */
+    int full_n;
+    int gpu;
+};
+
+int host__enumerate(host_net *h, char *err);
+#endif

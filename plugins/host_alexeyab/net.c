@@ -1,0 +1,350 @@
+/* net.c of the second host (AlexeyAB's Darknet): loading a network from a cfg, .weights I/O
+ * through the parameter view, the batch step (forward + backward in training mode),
+ * prediction, exact BN recompute and the [net] options. What differs from pjreddie's host
+ * (docs/hosts.md): the parser returns the network by value and allocates no input or truth
+ * (ours are in host_net); forward/backward take the network by value and a network_state
+ * that carries input, truth and the mode; the parser prints its table on stdout and stderr
+ * (both captured); its error() exits instead of aborting, so the host defines error() (the
+ * library calls it through the PLT when built with -fsemantic-interposition,
+ * scripts/build_alexeyab.sh) and jumps out of the parser; BN running statistics move 10 %
+ * (convolutional) or 5 % (connected) per training forward. */
+#include <ctype.h>
+#include <math.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "host_private.h"
+#include "wspace.h"
+
+/* ---- the parser, quiet and guarded ---- */
+static FILE *g_capture;
+static int g_saved[2] = { -1, -1 };
+static void capture_begin(void) {
+    fflush(stdout); fflush(stderr);
+    g_capture = tmpfile();
+    if (!g_capture) return;
+    g_saved[0] = dup(1); g_saved[1] = dup(2);
+    dup2(fileno(g_capture), 1); dup2(fileno(g_capture), 2);
+}
+static void capture_end(int replay) {
+    if (!g_capture) return;
+    fflush(stdout); fflush(stderr);
+    dup2(g_saved[0], 1); dup2(g_saved[1], 2);
+    close(g_saved[0]); close(g_saved[1]);
+    g_saved[0] = g_saved[1] = -1;
+    if (replay) { rewind(g_capture); char b[4096]; size_t n; while ((n = fread(b, 1, sizeof b, g_capture)) > 0) fwrite(b, 1, n, stderr); }
+    fclose(g_capture);
+    g_capture = NULL;
+}
+
+static sigjmp_buf g_parse_jmp;
+static volatile sig_atomic_t g_in_parse, g_parse_sig;
+static char g_parse_msg[256];
+static void parse_signal(int sig) { g_parse_sig = sig; siglongjmp(g_parse_jmp, 1); }
+
+/* The library's error(): inside our parse, a jump back to it with the message; elsewhere
+ * what the library does (message, exit 1). */
+void error(const char *const msg, const char *const filename, const char *const funcname, const int line) {
+    if (g_in_parse) {
+        snprintf(g_parse_msg, sizeof g_parse_msg, "%s (%s, %s(), line %d)", msg, filename, funcname, line);
+        g_parse_sig = -1;
+        siglongjmp(g_parse_jmp, 1);
+    }
+    fprintf(stderr, "Darknet error location: %s, %s(), line #%d\n", filename, funcname, line);
+    perror(msg);
+    exit(EXIT_FAILURE);
+}
+
+static network *guarded_parse(const char *cfg, char *err) {
+    struct sigaction sa, old[4];
+    int sigs[4] = { SIGABRT, SIGSEGV, SIGFPE, SIGBUS };
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = parse_signal;
+    sigemptyset(&sa.sa_mask);
+    network *volatile net = calloc(1, sizeof *net);
+    if (!net) { snprintf(err, DKMC_ERRLEN, "%s: out of memory", cfg); return NULL; }
+    g_parse_sig = 0;
+    g_parse_msg[0] = 0;
+    for (int i = 0; i < 4; i++) sigaction(sigs[i], &sa, &old[i]);
+    capture_begin();
+    g_in_parse = 1;
+    if (!sigsetjmp(g_parse_jmp, 1)) *net = parse_network_cfg((char *)cfg);
+    g_in_parse = 0;
+    for (int i = 0; i < 4; i++) sigaction(sigs[i], &old[i], NULL);
+    capture_end(g_parse_sig || getenv("DKMC_VERBOSE") != NULL);
+    if (g_parse_sig) {
+        if (g_parse_msg[0]) snprintf(err, DKMC_ERRLEN, "%s: Darknet's parser stops: %s", cfg, g_parse_msg);
+        else snprintf(err, DKMC_ERRLEN, "%s: Darknet's parser %s on this cfg", cfg, g_parse_sig == SIGABRT ? "aborts" : "crashes");
+        free(net);
+        return NULL;   /* what the parser had built is lost with it */
+    }
+    if (net->n < 1) { snprintf(err, DKMC_ERRLEN, "%s: Darknet could not build the network", cfg); free(net); return NULL; }
+    return net;
+}
+
+host_net *host_load(const char *cfg, int batch, char *err) {
+    host_cfg_info info = {0};
+    if (host__validate_cfg(cfg, &info, err)) return NULL;
+    host__cfg_info_free(&info);
+    host_net *h = calloc(1, sizeof *h);
+    if (!h) { snprintf(err, DKMC_ERRLEN, "%s: out of memory", cfg); return NULL; }
+    snprintf(h->cfg, sizeof h->cfg, "%s", cfg);
+    h->gpu = -1;
+    h->net = guarded_parse(cfg, err);
+    if (!h->net) { free(h); return NULL; }
+    network *net = h->net;
+    h->full_n = net->n;
+    h->cfg_batch = net->batch;
+    if (batch > 0 && batch != net->batch) {
+        if (batch > net->batch) {
+            snprintf(err, DKMC_ERRLEN, "%s: batch %d is larger than the cfg's batch %d (edit batch= in the cfg)", cfg, batch, net->batch);
+            host_free(h); return NULL;
+        }
+        set_batch_network(net, batch);
+    }
+    h->full_batch = net->batch;
+    int last = net->n - 1;
+    while (last >= 0 && net->layers[last].type == COST) last--;
+    for (int i = 0; i < last; i++)
+        if (net->layers[i].type == COST) {
+            snprintf(err, DKMC_ERRLEN, "%s: layer %d [cost]: a [cost] layer is supported only after the final [softmax]", cfg, i);
+            host_free(h); return NULL;
+        }
+    if (last < 0 || net->layers[last].type != SOFTMAX) {
+        snprintf(err, DKMC_ERRLEN, "%s: the last layer must be [softmax] (classification networks only)", cfg);
+        host_free(h); return NULL;
+    }
+    net->n = last + 1;
+    net->outputs = net->layers[last].outputs;
+    net->output = net->layers[last].output;
+    h->input = calloc((size_t)h->full_batch * net->inputs, sizeof(float));
+    h->truth = calloc((size_t)h->full_batch * net->outputs, sizeof(float));
+    if (!h->input || !h->truth) { snprintf(err, DKMC_ERRLEN, "%s: out of memory", cfg); host_free(h); return NULL; }
+    if (host__enumerate(h, err)) { host_free(h); return NULL; }
+    h->bn_share = h->nstats ? 1.0 : 0.0;   /* the rolling statistics start at 0 */
+    h->sections = read_cfg((char *)cfg);
+    return h;
+}
+
+host_net *host_load_detector(const char *cfg, int batch, char *err) {
+    (void)batch;
+    snprintf(err, DKMC_ERRLEN, "%s: detectors are not supported on this host (AlexeyAB's Darknet) yet", cfg);
+    return NULL;
+}
+int host_is_detector(const host_net *h) { (void)h; return 0; }
+
+void host_free(host_net *h) {
+    if (!h) return;
+    if (h->net) host_set_rate_hook(h, NULL, NULL);
+    if (h->sections) {
+        for (node *n = h->sections->front; n; n = n->next) free_section((dk_section *)n->val);
+        free_list(h->sections);
+    }
+    if (h->net) {
+        h->net->n = h->full_n;
+        free_network(*h->net);
+        free(h->net);
+    }
+    free(h->input); free(h->truth);
+    free(h->blocks); free(h->block_layer);
+    free(h);
+}
+
+static double file_bn_share(const host_net *h, uint64_t seen) {
+    if (!h->nstats) return 0;
+    if (seen > 0) return pow(h->bn_keep, (double)(seen / (uint64_t)(h->cfg_batch > 0 ? h->cfg_batch : 1)));
+    /* the parser allocates the rolling statistics as zeros, as pjreddie's: all variances 0 = never trained */
+    for (int i = 0; i < h->nblocks; i++) {
+        const hp_block *b = &h->blocks[i];
+        if (b->kind != HP_ROLLING_VAR) continue;
+        for (size_t j = 0; j < b->n; j++) if (b->value[j] != 0) return 0;
+    }
+    return 1;
+}
+
+int host_load_weights(host_net *h, const char *path, char *err) {
+    size_t len = host_payload_len(h);
+    float *payload = malloc(len * sizeof(float) + 1);
+    if (!payload) { snprintf(err, DKMC_ERRLEN, "%s: out of memory for %zu floats", path, len); return -1; }
+    ws_weights_header hdr;
+    if (ws_weights_read(path, payload, len, &hdr, err)) {
+        size_t l = strlen(err);
+        if (l + 40 < DKMC_ERRLEN && strstr(err, "floats")) snprintf(err + l, DKMC_ERRLEN - l, " (cfg %s)", h->cfg);
+        free(payload); return -1;
+    }
+    size_t pos = 0;
+    for (int i = 0; i < h->nblocks; i++) {
+        memcpy(h->blocks[i].value, payload + pos, h->blocks[i].n * sizeof(float));
+        pos += h->blocks[i].n;
+    }
+    *h->net->seen = hdr.seen;
+    free(payload);
+    h->bn_share = file_bn_share(h, hdr.seen);
+    return 0;
+}
+
+int host_save_weights(host_net *h, const char *path, char *err) {
+    size_t len = host_payload_len(h);
+    float *payload = malloc(len * sizeof(float) + 1);
+    if (!payload) { snprintf(err, DKMC_ERRLEN, "%s: out of memory for %zu floats", path, len); return -1; }
+    host_pack_payload(h, NULL, NULL, payload);
+    int rc = ws_weights_write(path, payload, len, *h->net->seen, err);
+    free(payload);
+    return rc;
+}
+
+int host_batch(const host_net *h) { return h->net->batch; }
+int host_inputs(const host_net *h) { return h->net->inputs; }
+int host_outputs(const host_net *h) { return h->net->outputs; }
+int host_width(const host_net *h) { return h->net->w; }
+int host_height(const host_net *h) { return h->net->h; }
+int host_channels(const host_net *h) { return h->net->c; }
+int host_has_bn(const host_net *h) { return h->nstats > 0; }
+
+static int argmax(const float *a, int n) {
+    int b = 0;
+    for (int i = 1; i < n; i++) if (a[i] > a[b]) b = i;
+    return b;
+}
+
+static network_state state_of(host_net *h, int train, float *truth) {
+    network_state s;
+    memset(&s, 0, sizeof s);
+    s.net = *h->net;
+    s.input = h->input;
+    s.truth = truth;
+    s.train = train;
+    s.delta = NULL;
+    s.workspace = h->net->workspace;
+    return s;
+}
+
+float host_step(host_net *h, const float *x, const float *y, int *correct) {
+    network *net = h->net;
+    int B = net->batch, k = net->outputs;
+    host_zero_grad(h);
+    memcpy(h->input, x, (size_t)B * net->inputs * sizeof(float));
+    memcpy(h->truth, y, (size_t)B * k * sizeof(float));
+    /* forward_network zeroes a layer's delta only where l.train is set, and only some of the
+     * layer constructors set it ([connected] and [softmax] do not): a connected layer's delta,
+     * which the softmax's backward adds into, would grow from step to step. All of them here,
+     * as pjreddie's forward_network does. */
+    for (int i = 0; i < net->n; i++) {
+        layer *l = &net->layers[i];
+        if (l->delta) memset(l->delta, 0, (size_t)l->outputs * l->batch * sizeof(float));
+    }
+    network_state s = state_of(h, 1, h->truth);
+    forward_network(*net, s);
+    backward_network(*net, s);
+    h->bn_share *= h->bn_keep;
+    int c = 0;
+    double nll = 0;
+    for (int i = 0; i < B; i++) {
+        int hit;
+        nll += host_nll_hit(net->output + (size_t)i * k, k, argmax((float *)y + (size_t)i * k, k), 1, &hit);
+        c += hit;
+    }
+    if (correct) *correct = c;
+    return (float)(nll / B);
+}
+
+/* A forward that needs no gradients: the deltas hidden (forward_network zeroes them in
+ * training mode), no truth (the softmax then skips its loss). */
+static void forward_plain(host_net *h, int train) {
+    network *net = h->net;
+    float *saved[4096];
+    int n = net->n < 4096 ? net->n : 0;
+    for (int i = 0; i < n; i++) { saved[i] = net->layers[i].delta; net->layers[i].delta = NULL; }
+    forward_network(*net, state_of(h, train, NULL));
+    for (int i = 0; i < n; i++) net->layers[i].delta = saved[i];
+}
+
+void host_predict(host_net *h, const float *x, int n, float *probs) {
+    network *net = h->net;
+    int B = h->full_batch;
+    if (n > B) n = B;
+    if (net->batch != n) set_batch_network(net, n);
+    memcpy(h->input, x, (size_t)n * net->inputs * sizeof(float));
+    forward_plain(h, 0);
+    memcpy(probs, net->output, (size_t)n * net->outputs * sizeof(float));
+    if (net->batch != B) set_batch_network(net, B);
+}
+
+/* Exact BN statistics (host.h): pooled batch means and E[x^2] (l->variance is unbiased). */
+void host_bn_recompute(host_net *h, host_batch_fn fn, void *ctx, int nbatches) {
+    network *net = h->net;
+    int B = h->full_batch;
+    if (!h->nstats) return;
+    double *s1 = ws_xcalloc(h->nstats, sizeof(double), "BN statistics"), *s2 = ws_xcalloc(h->nstats, sizeof(double), "BN statistics");
+    double total = 0;
+    for (int b = 0; b < nbatches; b++) {
+        int n = fn(ctx, b, h->input, B);
+        if (n <= 0) break;
+        if (n != net->batch) set_batch_network(net, n);
+        forward_plain(h, 1);
+        for (int i = 0; i < h->nblocks; i++) {
+            const hp_block *bl = &h->blocks[i];
+            if (bl->kind != HP_ROLLING_MEAN) continue;
+            layer *l = h->block_layer[i];
+            double M = (double)n * l->out_w * l->out_h;
+            double unb = M > 1 ? (M - 1) / M : 1.0;
+            for (int c = 0; c < bl->bn_channels; c++) {
+                double m = l->mean[c];
+                s1[bl->offset + c] += n * m;
+                s2[bl->offset + c] += n * (l->variance[c] * unb + m * m);
+            }
+        }
+        total += n;
+    }
+    if (net->batch != B) set_batch_network(net, B);
+    if (total > 0) {
+        for (int i = 0; i < h->nblocks; i++) {
+            const hp_block *bl = &h->blocks[i];
+            if (bl->kind != HP_ROLLING_MEAN) continue;
+            const hp_block *bv = &h->blocks[i + 1];
+            for (int c = 0; c < bl->bn_channels; c++) {
+                double m = s1[bl->offset + c] / total;
+                double v = s2[bl->offset + c] / total - m * m;
+                bl->value[c] = (float)m;
+                bv->value[c] = (float)(v > 0 ? v : 0);
+            }
+        }
+        h->bn_share = 0;
+    }
+    free(s1); free(s2);
+}
+
+float host_policy_rate(host_net *h, size_t iteration) {
+    network *net = h->net;
+    uint64_t saved = *net->seen;
+    *net->seen = (uint64_t)iteration * net->batch * net->subdivisions;
+    float r = get_current_rate(*net);
+    *net->seen = saved;
+    return r;
+}
+int host_cfg_adam(const host_net *h) { return h->net->adam; }
+int host_adam_error(const host_net *h, const char *command, char *err) {
+    if (!h->net->adam) return 0;
+    snprintf(err, DKMC_ERRLEN, "%s: [net] adam=1: '%s' trains with SGD and momentum only; remove adam=1 or set adam=0", h->cfg, command);
+    return -1;
+}
+float host_cfg_learning_rate(const host_net *h) { return h->net->learning_rate; }
+float host_cfg_momentum(const host_net *h) { return h->net->momentum; }
+float host_cfg_decay(const host_net *h) { return h->net->decay; }
+int host_cfg_max_batches(const host_net *h) { return h->net->max_batches; }
+int host_cfg_burn_in(const host_net *h) { return h->net->burn_in; }
+void host_set_max_batches(host_net *h, int n) { h->net->max_batches = n; }
+const char *host_net_option(const host_net *h, const char *key) {
+    if (!h->sections || !h->sections->front) return NULL;
+    dk_section *s = (dk_section *)h->sections->front->val;
+    return option_find(s->options, (char *)key);
+}
+uint64_t host_seen(const host_net *h) { return *h->net->seen; }
+void host_set_seen(host_net *h, uint64_t seen) { *h->net->seen = seen; }
+double host_bn_initial_share(const host_net *h) { return h->bn_share; }
+void host_set_bn_initial_share(host_net *h, double share) { h->bn_share = h->nstats ? share : 0; }
+int host_cfg_batch(const host_net *h) { return h->cfg_batch; }
+void host_set_learning_rate(host_net *h, float lr) { h->net->learning_rate = lr; }
