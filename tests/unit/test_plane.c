@@ -521,6 +521,7 @@ static void test_run_resume_equals_uninterrupted(void **st) {
     double lo = a.rows[0].te_err, hi = lo;
     for (int k = 1; k < 9; k++) { lo = fmin(lo, a.rows[k].te_err); hi = fmax(hi, a.rows[k].te_err); }
     assert_true(a.range[4].min == lo && a.range[4].max == hi);
+    free(b.rows);
     /* a resume with other settings (another grid) is refused, naming the file */
     snprintf(partial, sizeof partial, "%s.partial", part);
     j.stop_after = 2;
