@@ -13,6 +13,7 @@
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 OUT=${1:-$ROOT/build-alexeyab}
+mkdir -p "$OUT" && OUT=$(cd "$OUT" && pwd)
 TARBALL=$(ls "$ROOT"/third_party/alexeyab/darknet-*.tar.xz 2>/dev/null | head -1)
 JOBS=${JOBS:-2}
 NICE=${NICE:-10}

@@ -64,3 +64,8 @@ float get_current_rate(network net) {
 }
 
 float host_current_rate(host_net *h) { return get_current_rate(*h->net); }
+
+void host_policy_set_fge(host_net *h) {
+    h->net->policy = (learning_rate_policy)POLICY_FGE;
+    h->net->burn_in = 0;
+}

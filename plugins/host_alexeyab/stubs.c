@@ -60,6 +60,14 @@ void host_det_loader_free(host_det_loader *L) { (void)L; }
 void host_det_loader_quiet(host_det_loader *L, int quiet) { (void)L; (void)quiet; }
 float host_det_train_step(host_net *h, host_det_loader *L) { (void)h; (void)L; return NAN; }
 float host_det_train_batch(host_net *h, float *x, float *truth, int n) { (void)h; (void)x; (void)truth; (void)n; return NAN; }
+double host_det_loss(host_net *h, const float *x, const float *truth, int n) {
+    (void)h; (void)x; (void)truth; (void)n; return NAN;
+}
+int host_det_load_batch(host_net *h, char **paths, int m, unsigned seed, float *x, float *truth, char *err) {
+    (void)paths; (void)m; (void)seed; (void)x; (void)truth;
+    snprintf(err, HOST_ERRLEN, "%s: detectors are not supported on this host yet", h->cfg);
+    return -1;
+}
 int host_det_resize(host_net *h, host_det_loader *L, int w, int hgt) { (void)h; (void)L; (void)w; (void)hgt; return -1; }
 int host_det_predict(host_net *h, const char *image, float thresh, float nms, int letterbox, host_det **out, int *n,
                      char *err) {
@@ -67,7 +75,7 @@ int host_det_predict(host_net *h, const char *image, float thresh, float nms, in
     snprintf(err, HOST_ERRLEN, "%s: detectors are not supported on this host yet", h->cfg);
     return -1;
 }
-int host_det_input(host_net *h, const char *image, int letterbox, float *x, char *err) {
+int host_det_input(const host_net *h, const char *image, int letterbox, float *x, char *err) {
     (void)image; (void)letterbox; (void)x;
     snprintf(err, HOST_ERRLEN, "%s: detectors are not supported on this host yet", h->cfg);
     return -1;
