@@ -85,10 +85,24 @@ static int run_command(int argc, char **argv);
 
 /* Under mpirun (make MPI=1) every rank runs the same command; dist_finish ends MPI and turns
  * a failure into mpirun's failure. */
-int main(int argc, char **argv) {
+/* OpenMP threads sleep, not spin, between parallel regions. fast_exec_passive_wait (fast.h)
+ * in a FAST build; the same re-exec here otherwise, for FAST=0 builds and above all for the
+ * second host, whose libdarknet (AlexeyAB's, OPENMP=1) runs small parallel loops in every
+ * layer: with the default spin policy, on 2 cores shared with other jobs, a training epoch of
+ * tests/lib/fashion-mish.cfg on 1024 images took 18 s instead of 0.7 s. */
+static void passive_wait(char **argv) {
 #ifdef FAST
-    fast_exec_passive_wait(argv);   /* OpenMP threads sleep, not spin, between regions (re-execs: before MPI_Init) */
+    fast_exec_passive_wait(argv);
+#else
+    if (!argv || getenv("OMP_WAIT_POLICY") || getenv("DKFAST_NOEXEC")) return;
+    if (setenv("OMP_WAIT_POLICY", "PASSIVE", 1)) return;
+    execv("/proc/self/exe", argv);
+    unsetenv("OMP_WAIT_POLICY");   /* exec failed: carry on as we are */
 #endif
+}
+
+int main(int argc, char **argv) {
+    passive_wait(argv);   /* re-execs: before MPI_Init */
     dist_init(&argc, &argv);
     if (dist_size() > 1) {
         /* plane, curve eval/line/train, train and fge spread their work over the ranks;
