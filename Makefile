@@ -12,6 +12,9 @@
 #   make MPI=1                ./darknet-mpi with Open MPI (mpicc; objects in build-mpi/):
 #                             mpirun -np N ./darknet-mpi plane|curve|train|fge ...
 #   make deps | test | bench | demo | demo-detect | clean
+#   make test HOSTS=pjreddie  leave out the second host's tests (default HOSTS=pjreddie alexeyab:
+#                             tests/cli/alexeyab.sh builds the fork into build-alexeyab/, cached,
+#                             and build-ax/darknet over it, and runs the chain on it)
 #   make fuzz [FUZZ_TIME=300]  libFuzzer harnesses of the file readers (tests/fuzz, clang-14)
 DARKNET ?= /usr/lib/darknet
 DARKNET_INC ?= $(DARKNET)/include
@@ -222,6 +225,9 @@ SAN_CLI_SCRIPTS ?= badinput cfgs commands killresume
 FUZZ_TESTS ?= 1
 FUZZ_CC ?= clang-14
 SAN_BIN := $(patsubst $(BUILD)/%,build-san/%,$(TEST_BIN))
+# the hosts whose command-line tests run: alexeyab adds tests/cli/alexeyab.sh's build of
+# AlexeyAB's libdarknet.so (cached in build-alexeyab/) and of build-ax/darknet over it
+HOSTS ?= pjreddie alexeyab
 test: deps
 	@$(MAKE) --no-print-directory all $(TEST_BIN)
 	@if command -v mpicc >/dev/null && command -v mpirun >/dev/null; then $(MAKE) --no-print-directory MPI=1 darknet-mpi build-mpi/tests/test_dist; \
@@ -233,7 +239,7 @@ ifeq ($(FUZZ_TESTS),1)
 	@if command -v $(FUZZ_CC) >/dev/null; then $(MAKE) --no-print-directory fuzz-build; fi
 endif
 	@ASAN_OPTIONS=abort_on_error=0:suppressions=$(CURDIR)/tests/asan.supp UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-	  SAN_CLI_SCRIPTS="$(SAN_CLI_SCRIPTS)" \
+	  SAN_CLI_SCRIPTS="$(SAN_CLI_SCRIPTS)" DKMC_HOSTS="$(HOSTS)" \
 	  LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
 	  bash tests/run.sh $(if $(filter 1,$(SAN_TESTS)),--san-cli build-san/darknet) $(TEST_BIN) $(if $(filter 1,$(SAN_TESTS)),$(SAN_BIN)) \
 	  $(if $(filter 1,$(FUZZ_TESTS)),tests/fuzz/check.sh)
@@ -293,7 +299,7 @@ fuzz: deps
 	@nice bash tests/fuzz/run.sh $(FUZZ_TIME) $(FUZZ_HARNESSES)
 
 clean:
-	rm -rf $(BUILD) build-san build-noplot build-gpucheck build-gpucheck-cudnn build-gpu build-mpi build-fuzz darknet darknet-mpi
+	rm -rf $(BUILD) build-san build-noplot build-gpucheck build-gpucheck-cudnn build-gpu build-mpi build-fuzz build-ax darknet darknet-mpi
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 -include $(shell find build-fuzz -name '*.d' 2>/dev/null)

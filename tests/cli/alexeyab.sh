@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# The second host (docs/hosts.md): AlexeyAB's Darknet. Builds its CPU libdarknet.so from the
+# pristine snapshot in third_party/alexeyab/ (scripts/build_alexeyab.sh, cached in
+# build-alexeyab/: about 20 s the first time) and ./darknet over it as build-ax/darknet
+# (make HOST=alexeyab BUILD=build-ax; ./darknet is not touched), then runs the chain on
+# Fashion-MNIST subsets with a mish cfg (tests/lib/fashion-mish.cfg): train two end points,
+# eval, a curve and its evaluation, fge with snapshots, the ensemble of the snapshots; a
+# network written by this host read by pjreddie's; the same mish cfg refused by pjreddie's.
+# Skipped, as one named test, when HOSTS (make test HOSTS=...; env DKMC_HOSTS) leaves
+# alexeyab out, or when a tool the library's build needs is missing.
+. "$(dirname "$0")/../lib/cli.sh" alexeyab
+HOSTS=${DKMC_HOSTS:-pjreddie alexeyab}
+case " $HOSTS " in
+*" alexeyab "*) ;;
+*) skip "the AlexeyAB host" "HOSTS='$HOSTS' leaves it out"; finish; exit 0 ;;
+esac
+missing=""
+for t in gcc g++ make tar xz; do command -v $t > /dev/null || missing="$missing $t"; done
+if [ -n "$missing" ]; then
+    skip "the AlexeyAB host" "AlexeyAB's libdarknet.so needs$missing to build (apt-get install build-essential xz-utils)"
+    finish; exit 0
+fi
+t0=$(date +%s)
+if ! JOBS=2 bash scripts/build_alexeyab.sh build-alexeyab > $T/fork.log 2>&1; then
+    bad "AlexeyAB's libdarknet.so builds (scripts/build_alexeyab.sh)"; tail -5 $T/fork.log; finish; exit 1
+fi
+if ! make --no-print-directory -s -j2 HOST=alexeyab DARKNET=build-alexeyab/darknet BUILD=build-ax build-ax/darknet > $T/build.log 2>&1; then
+    bad "make HOST=alexeyab BUILD=build-ax builds build-ax/darknet"; grep -E 'error|undefined' $T/build.log | head -5; finish; exit 1
+fi
+echo "# the fork and build-ax/darknet built or up to date in $(( $(date +%s) - t0 )) s"
+A=build-ax/darknet
+DATA=cfg/fashion.data MISH=tests/lib/fashion-mish.cfg
+S="-limit 1024 -test_limit 1000"
+check "build-ax/darknet runs on AlexeyAB's libdarknet.so" bash -c "ldd $A | grep -q 'build-alexeyab/darknet/libdarknet.so'"
+
+# the mish cfg: refused by pjreddie's host before anything is built, trained by this one
+expect_error "pjreddie's darknet refuses activation=mish in one line" "activation=mish is unknown to this Darknet" \
+    $D train $DATA $MISH -epochs 1 $S -out $T/p.weights
+check "nothing written by the refused run" test ! -e $T/p.weights
+$A train $DATA $MISH -epochs 1 $S -seed 1 -out $T/a.weights > $T/a.txt 2> $T/a.err
+$A train $DATA $MISH -epochs 1 $S -seed 2 -out $T/b.weights > $T/b.txt 2> $T/b.err
+# 9,122 trainable floats and 48 BN statistics after the 20-byte header
+check "train: two mish end points, .weights of the cfg's size" \
+    test "$(stat -c %s $T/a.weights 2>/dev/null)" = $((20 + 4 * (9122 + 48))) -a "$(stat -c %s $T/b.weights 2>/dev/null)" = $((20 + 4 * (9122 + 48)))
+check "train: different seeds, different end points" bash -c "! cmp -s $T/a.weights $T/b.weights"
+acc_a=$(awk '$1=="1" { print $6 }' $T/a.txt)
+check "train: test accuracy after 1 epoch on 1024 images well above chance (${acc_a:-none} % > 50 %)" \
+    awk -v a="${acc_a:-0}" 'BEGIN { exit !(a > 50) }'
+# the saved file evaluates to the numbers the run printed (the weights I/O through this
+# host's parameter view; the young statistics were replaced by exact ones before saving)
+$A eval $DATA $MISH $T/a.weights -test_limit 1000 > $T/e.txt 2> /dev/null
+check "eval of the saved end point = the run's test row ($acc_a %)" \
+    bash -c "[ \"\$(awk '\$1==\"test\" { print \$3 }' $T/e.txt)\" = '$acc_a' ]"
+
+# a curve between the end points; its t = 0 is end point A (the end points stay fixed), with
+# BN recomputed on the same images as eval -bn_update
+$A curve train $DATA $MISH $T/a.weights $T/b.weights -epochs 1 -limit 1024 -out $T/run.curve > $T/ct.txt 2> /dev/null
+check "curve train writes the curve" test -s $T/run.curve
+$A curve eval $DATA $MISH $T/run.curve -points 3 -bn_limit 512 -train_limit 256 -test_limit 500 -csv $T/c.csv > /dev/null 2>&1
+check "curve eval: 3 points in the CSV" test "$(grep -c '^bezier,' $T/c.csv 2> /dev/null)" = 3
+$A eval $DATA $MISH $T/a.weights -bn_update -bn_limit 512 -test_limit 500 > $T/ebn.txt 2> /dev/null
+nll_eval=$(awk '$1=="test" { print $2 }' $T/ebn.txt)
+nll_t0=$(awk -F, '$1=="bezier" && $2+0==0 { printf "%.4f", $7 }' $T/c.csv 2> /dev/null)
+check "curve eval at t=0 = end point A with exact BN (${nll_eval:-none} vs ${nll_t0:-none})" test -n "$nll_eval" -a "$nll_eval" = "$nll_t0"
+
+# fge from end point A: cycles of 16 iterations over 2 epochs of 32 -> 4 snapshots
+$A fge $DATA $MISH $T/a.weights -epochs 2 -cycle 0.5 -lr1 0.02 -lr2 0.001 -limit 1024 -test_limit 500 \
+    -out $T/f.weights -csv $T/f.csv > $T/f.txt 2> $T/f.err
+check "fge: four snapshot files" test "$(ls $T/f_snap*.weights 2> /dev/null | wc -l)" -eq 4
+check "fge: four snapshot rows in the CSV" test "$(awk -F, 'NR > 1 && $8 > 0' $T/f.csv 2> /dev/null | wc -l)" -eq 4
+check "fge: summary line" grep -q "^4 snapshots" $T/f.txt
+$A ensemble $DATA $MISH $T/f_snap0[1-4].weights -test_limit 500 -csv $T/ens.csv > $T/ens.txt 2> /dev/null
+check "ensemble: one row per snapshot" test "$(awk -F, 'NR > 1' $T/ens.csv 2> /dev/null | wc -l)" -eq 4
+check "ensemble command = the fge run's ensemble after each snapshot" bash -c \
+    "[ -n \"\$(awk -F, 'NR>1' $T/ens.csv)\" ] && [ \"\$(awk -F, 'NR>1 && \$8>0 { printf \"%.4f %.2f\\n\", \$9, \$10 }' $T/f.csv)\" = \"\$(awk -F, 'NR>1 { printf \"%.4f %.2f\\n\", \$5, \$6 }' $T/ens.csv)\" ]"
+ens=$(awk -F, 'END { print $6 }' $T/ens.csv 2> /dev/null)
+check "ensemble of 4 above chance (${ens:-none} % > 50 %)" awk -v a="${ens:-0}" 'BEGIN { exit !(a > 50) }'
+
+# the .weights layout is the same in both libraries: a relu network trained on this host is
+# read by pjreddie's; the two BN formulas (sqrt(var + 1e-5) here, sqrt(var) + 1e-6 there) move
+# the accuracy by a little, not by much
+sed 's/activation=mish/activation=relu/' $MISH > $T/relu.cfg
+$A train $DATA $T/relu.cfg -epochs 1 $S -seed 1 -out $T/r.weights > $T/r.txt 2> /dev/null
+acc_ax=$(awk '$1=="test" { print $3 }' <($A eval $DATA $T/relu.cfg $T/r.weights -test_limit 1000 2> /dev/null))
+acc_pj=$(awk '$1=="test" { print $3 }' <($D eval $DATA $T/relu.cfg $T/r.weights -test_limit 1000 2> /dev/null))
+check "a network of this host read by pjreddie's: test accuracy within 1 point (${acc_ax:-none} vs ${acc_pj:-none})" \
+    awk -v a="${acc_ax:-0}" -v b="${acc_pj:--100}" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(a > 50 && d <= 1) }'
+
+# bad input: one line naming the file
+expect_error "a detector cfg: refused in one line" "cfg/fashion-det.cfg" $A eval $DATA cfg/fashion-det.cfg $T/a.weights
+head -c 1000 $T/a.weights > $T/short.weights
+expect_error "truncated weights" "short.weights" $A eval $DATA $MISH $T/short.weights
+printf '[net]\nbatch=4\nwidth=28\nheight=28\nchannels=1\n[convolutional]\nfilters=4\nsize=3\nactivation=mishh\n[connected]\noutput=10\n[softmax]\n' > $T/typo.cfg
+expect_error "an activation neither library knows" "activation=mishh is unknown" $A train $DATA $T/typo.cfg -epochs 1 $S -out $T/x.weights
+check "nothing written by the failed runs" test ! -e $T/x.weights
+finish
