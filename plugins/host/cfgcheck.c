@@ -4,14 +4,16 @@
  * warning nobody sees). This pass turns each of those into a one-line error naming the file,
  * the line and the key, before anything is built.
  *
- * The tables below list, per section type, the keys this Darknet's parser reads (pjreddie's
- * parser.c, the version Debian packages: facts read from its source, not its code), plus the
- * keys every layer section reads, the [net] keys of our own schedules, and the activation
- * names get_activation() knows. Keys the parser reads only under a condition (B1/B2/eps with
+ * The host's tables (host__cfg, host_cfgcheck.h: pjreddie's in host/cfgkeys.c, AlexeyAB's in
+ * host_alexeyab/cfgkeys.c) list, per section type, the keys this Darknet's parser reads, plus
+ * the keys every layer section reads, the [net] keys and those of our own schedules, the
+ * activation names get_activation() knows, and the keys that name earlier layers. Keys the
+ * parser reads only under a condition (B1/B2/eps with
  * adam=1, step/scale with policy=step, ...) count as read only then. Env DKMC_ALLOW_UNUSED=1
  * turns the unused-key / unknown-activation report off (the run then trains what Darknet
  * builds); the structural checks (sections, policy keys, route/shortcut indices, recurrent
- * layers: [rnn], [lstm] and [gru] are refused, [crnn] is accepted only when linear without BN) always apply, because Darknet would crash on them. */
+ * layers on pjreddie's host: [rnn], [lstm] and [gru] are refused, [crnn] is accepted only when
+ * linear without BN) always apply, because Darknet would crash on them. */
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -20,51 +22,11 @@
 #include <unistd.h>
 #include "host_cfgcheck.h"
 
-/* keys read by parse_network_cfg for every layer section */
-static const char *COMMON_KEYS =
-    " truth onlyforward stopbackward dontsave dontload numload dontloadscales learning_rate smooth ";
-
-typedef struct {
-    const char *names;      /* " [conv] [convolutional] " */
-    const char *keys;       /* keys its parse function reads; NULL: not checked (detector heads) */
-    int activation;         /* reads activation= */
-} sec_spec;
-
-static const sec_spec SPECS[] = {
-    { " [net] [network] ", "", 0 },   /* [net] is checked by net_key_read() */
-    { " [conv] [convolutional] ", " filters size stride pad padding groups batch_normalize binary xnor flipped dot ", 1 },
-    { " [deconv] [deconvolutional] ", " filters size stride pad padding batch_normalize ", 1 },
-    { " [local] ", " filters size stride pad ", 1 },
-    { " [activation] ", " ", 1 },
-    { " [logistic] ", " ", 0 },
-    { " [l2norm] ", " ", 0 },
-    { " [rnn] ", " output batch_normalize shortcut ", 1 },
-    { " [gru] ", " output batch_normalize tanh ", 0 },
-    { " [lstm] ", " output batch_normalize ", 0 },
-    { " [crnn] ", " output_filters hidden_filters batch_normalize shortcut ", 1 },
-    { " [conn] [connected] ", " output batch_normalize ", 1 },
-    { " [crop] ", " crop_height crop_width flip angle saturation exposure noadjust shift ", 0 },
-    { " [cost] ", " type scale ratio noobj thresh ", 0 },
-    { " [soft] [softmax] ", " groups temperature tree spatial noloss ", 0 },
-    { " [lrn] [normalization] ", " alpha beta kappa size ", 0 },
-    { " [batchnorm] ", " ", 0 },
-    { " [max] [maxpool] ", " stride size padding ", 0 },
-    { " [reorg] ", " stride reverse flatten extra ", 0 },
-    { " [avg] [avgpool] ", " ", 0 },
-    { " [route] ", " layers ", 0 },
-    { " [upsample] ", " stride scale ", 0 },
-    { " [shortcut] ", " from alpha beta ", 1 },
-    { " [dropout] ", " probability ", 0 },
-    { " [detection] ", NULL, 0 },
-    { " [region] ", NULL, 0 },
-    { " [yolo] ", NULL, 0 },
-    { " [iseg] ", NULL, 0 },
-};
-#define NSPECS ((int)(sizeof SPECS / sizeof SPECS[0]))
-
-/* the activation names this library's get_activation() knows: each host defines its own
- * (host_private.h; pjreddie's in params.c) */
-#define ACTIVATIONS host__activations
+#define SPECS host__cfg.sections
+#define NSPECS host__cfg.nsections
+#define COMMON_KEYS host__cfg.common_keys
+#define ACTIVATIONS host__cfg.activations
+typedef host_cfg_section sec_spec;
 static const char *POLICIES = " random poly constant step exp sigmoid steps fge_cyclic sgdr ";
 
 static int in_list(const char *list, const char *word) {
@@ -95,19 +57,13 @@ static int count_items(const char *v) {
 
 /* [net] keys: what parse_net_options reads (some only under a condition), and ours. */
 static int net_key_read(const sect *net, const char *key) {
-    static const char *always =
-        " batch learning_rate momentum decay subdivisions time_steps notruth random adam height width "
-        "channels inputs max_crop min_crop max_ratio min_ratio center clip angle aspect saturation "
-        "exposure hue policy burn_in power max_batches "
-        /* our schedules (plugins/train/schedule.c) */
-        " learning_rate_min fge_cycle fge_cycle_epochs sgdr_cycle sgdr_cycle_epochs sgdr_mult ";
-    if (in_list(always, key)) return 1;
+    if (in_list(host__cfg.net_keys, key)) return 1;
     const char *adam = find(net, "adam"), *pol = find(net, "policy");
     if (!pol) pol = "constant";
     if (in_list(" B1 B2 eps ", key)) return adam && atoi(adam);
     if (!strcmp(key, "step")) return !strcmp(pol, "step") || !strcmp(pol, "sigmoid");
     if (!strcmp(key, "scale")) return !strcmp(pol, "step");
-    if (!strcmp(key, "steps") || !strcmp(key, "scales")) return !strcmp(pol, "steps");
+    if (in_list(host__cfg.steps_keys, key)) return !strcmp(pol, "steps");
     if (!strcmp(key, "gamma")) return !strcmp(pol, "exp") || !strcmp(pol, "sigmoid");
     return 0;
 }
@@ -283,9 +239,15 @@ static int check_structure(const char *path, const sect *s, int n, char *err) {
         const sect *l = &s[i];
         int layer = i - 1;
         const char *nm = l->name;
-        if (!strcmp(nm, "[route]") && check_indices(path, l, layer, "layers", 0, err)) return -1;
-        if (!strcmp(nm, "[shortcut]") && check_indices(path, l, layer, "from", 1, err)) return -1;
-        if (!strcmp(nm, "[rnn]") || !strcmp(nm, "[lstm]") || !strcmp(nm, "[gru]")) {
+        for (int k = 0; k < host__cfg.nindices; k++)
+            if (!strcmp(nm, host__cfg.indices[k].section) &&
+                check_indices(path, l, layer, host__cfg.indices[k].key, !host__cfg.indices[k].list, err)) return -1;
+        if (host__cfg.unsupported && in_list(host__cfg.unsupported, nm)) {
+            snprintf(err, DKMC_ERRLEN, "%s:%d: layer %d %s is not supported on this host: %s", path, l->line, layer, nm,
+                     host__cfg.unsupported_why);
+            return -1;
+        }
+        if (host__cfg.refuse_recurrent && (!strcmp(nm, "[rnn]") || !strcmp(nm, "[lstm]") || !strcmp(nm, "[gru]"))) {
             snprintf(err, DKMC_ERRLEN, "%s:%d: layer %d %s is not supported: this Darknet's CPU %s", path, l->line, layer, nm,
                      !strcmp(nm, "[rnn]") ? "[rnn] corrupts the heap when it trains" :
                      !strcmp(nm, "[lstm]") ? "[lstm] never allocates its delta and crashes when it trains" :
@@ -306,7 +268,7 @@ static int check_structure(const char *path, const sect *s, int n, char *err) {
                 return -1;
             }
         }
-        if (!strcmp(nm, "[crnn]")) {
+        if (host__cfg.refuse_recurrent && !strcmp(nm, "[crnn]")) {
             /* its backward hands the input convolution the self convolution's delta after
              * that layer's activation gradient and BN backward changed it in place: right only
              * for a linear activation without BN (finite differences agree then) */

@@ -23,9 +23,6 @@ static const char *type_name(LAYER_TYPE t) {
     return "unknown";
 }
 
-/* get_activation() of pjreddie's activations.c (cfgcheck.c: any other name becomes relu) */
-const char host__activations[] = " logistic loggy relu elu selu relie plse hardtan lhtan linear ramp leaky tanh stair ";
-
 typedef struct { host_net *h; int cap; int layer, sub; int oom; } walker;
 
 /* The device twins of a block's arrays (GPU=1 builds, network on a GPU); NULL otherwise. */

@@ -42,5 +42,6 @@ struct host_net {
     int gpu;
 };
 
-int host__enumerate(host_net *h, char *err);
+/* the parameter view (params.c); info: the cfg's section names, for messages */
+int host__enumerate(host_net *h, const host_cfg_info *info, char *err);
 #endif

@@ -88,13 +88,12 @@ static network *guarded_parse(const char *cfg, char *err) {
 host_net *host_load(const char *cfg, int batch, char *err) {
     host_cfg_info info = {0};
     if (host__validate_cfg(cfg, &info, err)) return NULL;
-    host__cfg_info_free(&info);
     host_net *h = calloc(1, sizeof *h);
-    if (!h) { snprintf(err, DKMC_ERRLEN, "%s: out of memory", cfg); return NULL; }
+    if (!h) { snprintf(err, DKMC_ERRLEN, "%s: out of memory", cfg); host__cfg_info_free(&info); return NULL; }
     snprintf(h->cfg, sizeof h->cfg, "%s", cfg);
     h->gpu = -1;
     h->net = guarded_parse(cfg, err);
-    if (!h->net) { free(h); return NULL; }
+    if (!h->net) { free(h); host__cfg_info_free(&info); return NULL; }
     network *net = h->net;
     h->full_n = net->n;
     h->cfg_batch = net->batch;
@@ -123,7 +122,9 @@ host_net *host_load(const char *cfg, int batch, char *err) {
     h->input = calloc((size_t)h->full_batch * net->inputs, sizeof(float));
     h->truth = calloc((size_t)h->full_batch * net->outputs, sizeof(float));
     if (!h->input || !h->truth) { snprintf(err, DKMC_ERRLEN, "%s: out of memory", cfg); host_free(h); return NULL; }
-    if (host__enumerate(h, err)) { host_free(h); return NULL; }
+    int bad = host__enumerate(h, &info, err);
+    host__cfg_info_free(&info);
+    if (bad) { host_free(h); return NULL; }
     h->bn_share = h->nstats ? 1.0 : 0.0;   /* the rolling statistics start at 0 */
     h->sections = read_cfg((char *)cfg);
     return h;

@@ -8,11 +8,6 @@
 #include <string.h>
 #include "host_private.h"
 
-/* get_activation() of its activations.c */
-const char host__activations[] = " logistic swish mish hard_mish normalize_channels normalize_channels_softmax "
-    "normalize_channels_softmax_maxval loggy relu relu6 elu selu gelu relie plse hardtan lhtan linear ramp revleaky "
-    "leaky tanh stair ";
-
 typedef struct { host_net *h; int cap; int layer; int oom; } walker;
 
 static void add(walker *w, layer *l, float *value, float *grad, size_t n, hp_kind kind, int bnc) {
@@ -36,7 +31,12 @@ static void add(walker *w, layer *l, float *value, float *grad, size_t n, hp_kin
     h->nblocks++;
 }
 
-int host__enumerate(host_net *h, char *err) {
+/* layer i's section as the cfg names it ("[crop]"), for messages */
+static const char *sec_name(const host_cfg_info *info, int i) {
+    return info && info->name && i < info->nlayers ? info->name[i] : "(a layer)";
+}
+
+int host__enumerate(host_net *h, const host_cfg_info *info, char *err) {
     walker w = { h, 0, 0, 0 };
     network *net = h->net;
     h->bn_keep = 0;
@@ -47,7 +47,7 @@ int host__enumerate(host_net *h, char *err) {
         switch (l->type) {
         case CONVOLUTIONAL:
             if (l->binary || l->xnor || l->share_layer) {
-                snprintf(err, DKMC_ERRLEN, "%s: layer %d (convolutional): binary, xnor or shared weights are not supported",
+                snprintf(err, DKMC_ERRLEN, "%s: layer %d [convolutional]: binary, xnor or shared weights are not supported",
                          h->cfg, i);
                 return -1;
             }
@@ -72,17 +72,18 @@ int host__enumerate(host_net *h, char *err) {
             break;
         case SHORTCUT:
             if (l->nweights > 0) {
-                snprintf(err, DKMC_ERRLEN, "%s: layer %d (shortcut): a weighted shortcut is not supported by the parameter view yet", h->cfg, i);
+                snprintf(err, DKMC_ERRLEN, "%s: layer %d [shortcut]: a weighted shortcut (weights_type=) is not supported by this host's parameter view yet", h->cfg, i);
                 return -1;
             }
             break;
-        case MAXPOOL: case LOCAL_AVGPOOL: case SOFTMAX: case DROPOUT: case ROUTE: case COST: case AVGPOOL: case ACTIVE:
+        case MAXPOOL: case LOCAL_AVGPOOL: case SOFTMAX: case DROPOUT: case CROP: case NORMALIZATION: case ROUTE: case COST:
+        case AVGPOOL: case ACTIVE:
         case REORG: case REORG_OLD: case UPSAMPLE: case L2NORM: case LOGXENT: case EMPTY: case BLANK: case SCALE_CHANNELS:
         case SAM: case YOLO: case GAUSSIAN_YOLO: case REGION: case DETECTION:
             break;   /* no trainable parameters (yolo/region biases are anchors) */
         default:
-            snprintf(err, DKMC_ERRLEN, "%s: layer %d: layer type %d is not supported by this host's parameter view yet",
-                     h->cfg, i, (int)l->type);
+            snprintf(err, DKMC_ERRLEN, "%s: layer %d %s is not supported by this host's parameter view yet",
+                     h->cfg, i, sec_name(info, i));
             return -1;
         }
     }

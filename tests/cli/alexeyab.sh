@@ -86,6 +86,29 @@ acc_pj=$(awk '$1=="test" { print $3 }' <($D eval $DATA $T/relu.cfg $T/r.weights 
 check "a network of this host read by pjreddie's: test accuracy within 1 point (${acc_ax:-none} vs ${acc_pj:-none})" \
     awk -v a="${acc_ax:-0}" -v b="${acc_pj:--100}" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(a > 50 && d <= 1) }'
 
+# the cfg check is the host's: AlexeyAB's keys and sections pass here and are refused by
+# pjreddie's host, and the reverse
+awk '/^\[net\]/ { print; print "max_chart_loss=20"; print "label_smooth_eps=0"; next }
+     /^\[maxpool\]/ && !m++ { print "[convolutional]\nbatch_normalize=1\nfilters=8\nsize=3\nstride_x=1\nstride_y=1\npad=1\nactivation=swish\n"
+                               print "[shortcut]\nfrom=-1,-2\nactivation=linear\n" }
+     { print }' $MISH > $T/ax.cfg
+expect_error "pjreddie's darknet: a [shortcut] of two layers refused" "[shortcut] from=-1,-2: this Darknet takes one layer here" \
+    $D train $DATA $T/ax.cfg -epochs 1 -limit 256 -no_test -out $T/x.weights
+sed 's/^from=-1,-2/from=-2/' $T/ax.cfg > $T/ax1.cfg
+expect_error "pjreddie's darknet: AlexeyAB's [net] keys are not read there" "ax1.cfg:6: [net] max_chart_loss=20 is not read by this Darknet" \
+    $D train $DATA $T/ax1.cfg -epochs 1 -limit 256 -no_test -out $T/x.weights
+$A train $DATA $T/ax.cfg -epochs 1 -limit 256 -test_limit 200 -out $T/ax.weights > $T/ax.txt 2> $T/ax.err
+check "AlexeyAB's keys, swish and a shortcut of two layers train here" test -s $T/ax.weights
+printf '[net]\nbatch=4\nwidth=28\nheight=28\nchannels=1\nnotruth=0\n[convolutional]\nfilters=4\nsize=3\nactivation=relu\n[connected]\noutput=10\n[softmax]\n' > $T/pj.cfg
+expect_error "pjreddie's [net] notruth= is not read by this host's parser" "pj.cfg:6: [net] notruth=0 is not read by this Darknet" \
+    $A train $DATA $T/pj.cfg -epochs 1 -limit 256 -out $T/x.weights
+printf '[net]\nbatch=4\nwidth=28\nheight=28\nchannels=1\n[deconvolutional]\nfilters=4\nsize=3\nactivation=relu\n[connected]\noutput=10\n[softmax]\n' > $T/dc.cfg
+expect_error "pjreddie's [deconvolutional] is an unknown section here" "dc.cfg:6: unknown section [deconvolutional]" \
+    $A train $DATA $T/dc.cfg -epochs 1 -limit 256 -out $T/x.weights
+printf '[net]\nbatch=4\ninputs=784\n[gru]\noutput=16\n[connected]\noutput=10\n[softmax]\n' > $T/gru.cfg
+expect_error "[gru]: refused before the parser, with this host's reason" "gru.cfg:4: layer 0 [gru] is not supported on this host" \
+    $A train $DATA $T/gru.cfg -epochs 1 -limit 256 -out $T/x.weights
+
 # bad input: one line naming the file
 expect_error "a detector cfg: refused in one line" "cfg/fashion-det.cfg" $A eval $DATA cfg/fashion-det.cfg $T/a.weights
 head -c 1000 $T/a.weights > $T/short.weights
