@@ -12,8 +12,9 @@ static const char *help =
     "  -train           also evaluate on the training set\n"
     "  -train_limit N   ... on its first N images only\n"
     "  -test_limit N    evaluate on the first N test images\n"
-    "Without -bn_update, a network that has seen fewer than 299 batches gets a warning: its\n"
-    "stored statistics may still be Darknet's young running averages (1 % per batch from 0).\n";
+    "Without -bn_update, a network that has seen fewer than 299 batches (29 on AlexeyAB's\n"
+    "Darknet) gets a warning: its stored statistics may still be Darknet's young running\n"
+    "averages (1 % per batch from 0; 10 % on AlexeyAB's).\n";
 
 int cmd_eval(int argc, char **argv) {
     if (cli_has_help(argc, argv)) { fputs(help, stdout); return 0; }

@@ -42,9 +42,10 @@ static const char *help =
     "  -bn_update       recompute exact BN statistics for each snapshot (default: keep\n"
     "                   training's running statistics, as the reference fge.py)\n"
     "  -bn_limit N      ... from the first N training images\n"
-    "Darknet's BN running statistics start at zero and move 1 % per batch: until 95 % of\n"
-    "them comes from training (299 batches from scratch), the test numbers, snapshots and\n"
-    "saved weights use exact statistics instead (from -bn_limit N images, default all).\n"
+    "Darknet's BN running statistics start at zero and move 1 % per batch (pjreddie's; 10 %\n"
+    "in AlexeyAB's): until 95 % of them comes from training (299 batches from scratch; 29),\n"
+    "the test numbers, snapshots and saved weights use exact statistics instead (from\n"
+    "-bn_limit N images, default all).\n"
     "Prints one row per epoch: epoch, lr, train loss, train acc, test nll, test acc, seconds.\n";
 
 /* ---- printing what the run reports ---- */
@@ -61,9 +62,10 @@ static void print_start(void *ctx, const train_session *c) {
                               : c->young > 0 ? "of training (running averages) once these are no longer young (below)"
                               : "of training (running averages)");
     if (c->young > 0)
-        fprintf(stderr, "%s: Darknet's BN running statistics start at zero and move 1 %% per batch, so for the next %ld batches "
+        fprintf(stderr, "%s: Darknet's BN running statistics start at zero and move %g %% per batch, so for the next %ld batches "
                 "(through epoch %ld) the test numbers, snapshots and saved weights use exact statistics from %d training "
-                "images instead\n", j->cmd, c->young, (c->young + c->iters - 1) / c->iters, run_bn_swap_images(&c->bn));
+                "images instead\n", j->cmd, 100 * (1 - host_bn_keep(c->h)), c->young, (c->young + c->iters - 1) / c->iters,
+                run_bn_swap_images(&c->bn));
     if (c->snapshots)
         printf("%6s %10s %10s %9s %9s %9s %5s %9s %9s %9s %8s\n", "epoch", "lr", "tr_loss", "tr_acc", "te_nll", "te_acc",
                "snap", "ens_nll", "ens_acc", "dist", "time");

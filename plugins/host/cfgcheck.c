@@ -49,6 +49,7 @@ static const char *find(const sect *s, const char *key) {
     for (int i = 0; i < s->nopts; i++) if (!strcmp(s->opts[i].key, key)) return s->opts[i].val;
     return NULL;
 }
+static int ival(const sect *s, const char *key, int def) { const char *v = find(s, key); return v ? atoi(v) : def; }
 static int count_items(const char *v) {
     int n = 1;
     for (; *v; v++) n += *v == ',';
@@ -284,6 +285,16 @@ static int check_structure(const char *path, const sect *s, int n, char *err) {
                 return -1;
             }
         }
+        if (!strcmp(nm, "[crop]") && layer == 0 && image) {
+            /* the crop layer picks a random offset in [0, input - crop): a crop larger than
+             * the image reads outside it (a NaN loss at the first step, or a crash) */
+            int ch = ival(l, "crop_height", 1), cw = ival(l, "crop_width", 1);
+            if (ch > atoi(hv) || cw > atoi(wv) || ch < 1 || cw < 1) {
+                snprintf(err, DKMC_ERRLEN, "%s:%d: layer 0 [crop] crop_height=%d crop_width=%d: not inside the %dx%d input "
+                         "([net] height= and width=)", path, l->line, ch, cw, atoi(hv), atoi(wv));
+                return -1;
+            }
+        }
         if ((!strcmp(nm, "[dropout]") || !strcmp(nm, "[shortcut]")) && layer == 0) {
             snprintf(err, DKMC_ERRLEN, "%s:%d: layer 0 %s needs a layer before it", path, l->line, nm);
             return -1;
@@ -301,7 +312,6 @@ static int check_structure(const char *path, const sect *s, int n, char *err) {
  * delta (batch x outputs floats each), every weight array twice (values and updates), and the
  * largest im2col workspace. Env DKMC_MEMORY_BYTES replaces the machine's physical memory
  * (tests). */
-static int ival(const sect *s, const char *key, int def) { const char *v = find(s, key); return v ? atoi(v) : def; }
 
 static const char *human_bytes(double v, char *buf) {
     const char *unit[] = { "bytes", "KiB", "MiB", "GiB", "TiB", "PiB" };

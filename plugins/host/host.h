@@ -77,7 +77,8 @@ void host_pack_payload(const host_net *h, const float *params, const float *stat
 /* Training-mode batch step: zero the accumulators, load x (batch*inputs) and y (batch*classes
  * one-hot) into net->input/truth, forward + backward with train=1. Returns the mean loss over
  * the batch; *correct (if not NULL) gets the count of argmax hits. BN rolling stats are
- * updated by Darknet's EMA as in ordinary training (host_bn_initial_share shrinks by 0.99).
+ * updated by Darknet's EMA as in ordinary training (host_bn_initial_share shrinks by
+ * host_bn_keep).
  * Read the gradient with host_get_grad. */
 float host_step(host_net *h, const float *x, const float *y, int *correct);
 /* One image's share of the metrics every evaluation reports: -log(scale * p[lab]) with the
@@ -115,16 +116,21 @@ typedef int (*host_batch_fn)(void *ctx, int batch_index, float *x, int max);
 void host_bn_recompute(host_net *h, host_batch_fn fn, void *ctx, int nbatches);
 
 /* How much of the BN running statistics is still Darknet's initial value. Darknet builds
- * rolling_mean and rolling_variance as zeros and moves them 1 % per train-mode forward
- * (0.99 old + 0.01 batch), so after k training batches 0.99^k of them is that zero (72 %
- * after 32 batches). host_load: 1 (0 without BN); host_step: times 0.99; host_bn_recompute:
- * 0. host_load_weights: 0.99^(seen / the cfg's batch per forward) for a file whose network
+ * rolling_mean and rolling_variance as zeros and moves them by a fixed share per train-mode
+ * forward: keep = host_bn_keep (pjreddie's: 0.99 old + 0.01 batch), so after k training
+ * batches keep^k of them is that zero (pjreddie's: 72 % after 32 batches). host_load: 1 (0
+ * without BN); host_step: times keep; host_bn_recompute:
+ * 0. host_load_weights: keep^(seen / the cfg's batch per forward) for a file whose network
  * has seen images, an estimate that assumes its statistics are the running averages of
  * that training (a file does not say whether they were recomputed since); for a file with
  * seen 0, 1 if every rolling variance is 0 (never trained) and 0 otherwise (statistics set
  * by a tool, e.g. curve export). host_set_stats leaves the share as it is: put a saved one
  * back with host_set_bn_initial_share. */
 double host_bn_initial_share(const host_net *h);
+/* The share of the old running statistics one train-mode forward keeps: 0.99 in pjreddie's
+ * Darknet; in AlexeyAB's 0.9 in a convolutional layer and 0.95 in a connected one, the larger
+ * of those the network has (its slowest statistics); 0 without BN. */
+double host_bn_keep(const host_net *h);
 void host_set_bn_initial_share(host_net *h, double share);
 /* The cfg's batch per forward (batch / subdivisions), whatever batch the network was
  * loaded with: the images of one of Darknet's running-average updates in its training. */

@@ -247,9 +247,12 @@ void host_free(host_net *h) {
 
 /* The initial share of a loaded file's BN statistics (host.h): from the batches its network
  * has seen, or, for seen 0, whether the statistics were ever set. */
+/* normalize_cpu's running averages: .99 old + .01 batch, in every BN layer */
+double host_bn_keep(const host_net *h) { return h->nstats ? 0.99 : 0; }
+
 static double file_bn_share(const host_net *h, uint64_t seen) {
     if (!h->nstats) return 0;
-    if (seen > 0) return pow(0.99, (double)(seen / (uint64_t)(h->cfg_batch > 0 ? h->cfg_batch : 1)));
+    if (seen > 0) return pow(host_bn_keep(h), (double)(seen / (uint64_t)(h->cfg_batch > 0 ? h->cfg_batch : 1)));
     for (int i = 0; i < h->nblocks; i++) {
         const hp_block *b = &h->blocks[i];
         if (b->kind != HP_ROLLING_VAR) continue;
@@ -329,7 +332,7 @@ float host_step(host_net *h, const float *x, const float *y, int *correct) {
     forward_network(net);
     backward_network(net);
     host__stdout_on(q);
-    h->bn_share *= 0.99;   /* Darknet's running-average update, once per train-mode forward */
+    h->bn_share *= host_bn_keep(h);   /* Darknet's running-average update, once per train-mode forward */
     if (h->detector) {     /* the heads' loss (host_det_loss); no hits */
         if (correct) *correct = 0;
         return (float)(host__det_loss_sum(h, B) / B);

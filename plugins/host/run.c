@@ -87,8 +87,8 @@ int run_bn_young(const host_net *h) { return host_has_bn(h) && host_bn_initial_s
 
 long run_bn_batches_to_grow(const host_net *h) {
     if (!run_bn_young(h)) return 0;
-    /* the least k with share * 0.99^k <= RUN_BN_YOUNG */
-    long k = (long)ceil(log(RUN_BN_YOUNG / host_bn_initial_share(h)) / log(0.99) - 1e-9);
+    /* the least k with share * keep^k <= RUN_BN_YOUNG */
+    long k = (long)ceil(log(RUN_BN_YOUNG / host_bn_initial_share(h)) / log(host_bn_keep(h)) - 1e-9);
     return k > 0 ? k : 1;
 }
 

@@ -17,8 +17,9 @@ eval_result run_eval(host_net *h, const dataset *d, float *probs, const char *pr
 void run_bn_update(host_net *h, const dataset *d, int limit, const char *progress);
 
 /* ---- BN statistics too young to trust ----
- * Darknet's BN running statistics start at zero and move 1 % per training batch, so after k
- * batches 0.99^k of them is still that zero (host_bn_initial_share). Measured (docs/bn-young.md):
+ * Darknet's BN running statistics start at zero and move 1 % per training batch (pjreddie's;
+ * 10 % in AlexeyAB's convolutional layers: host_bn_keep), so after k batches 0.99^k of them is
+ * still that zero (host_bn_initial_share). Measured on pjreddie's (docs/bn-young.md):
  * evaluated with them, a from-scratch Fashion-MNIST network scores 29 / 66 / 82 % after 8 /
  * 32 / 128 batches where exact statistics give 40 / 76 / 85 %, and the 256-image two-class
  * run of issue 19 50 % instead of 100 % after 32 batches; from about 5 % on (299 batches) the

@@ -346,6 +346,7 @@ const char *host_net_option(const host_net *h, const char *key) {
 uint64_t host_seen(const host_net *h) { return *h->net->seen; }
 void host_set_seen(host_net *h, uint64_t seen) { *h->net->seen = seen; }
 double host_bn_initial_share(const host_net *h) { return h->bn_share; }
+double host_bn_keep(const host_net *h) { return h->nstats ? h->bn_keep : 0; }
 void host_set_bn_initial_share(host_net *h, double share) { h->bn_share = h->nstats ? share : 0; }
 int host_cfg_batch(const host_net *h) { return h->cfg_batch; }
 void host_set_learning_rate(host_net *h, float lr) { h->net->learning_rate = lr; }

@@ -46,6 +46,12 @@ check "train: different seeds, different end points" bash -c "! cmp -s $T/a.weig
 acc_a=$(awk '$1=="1" { print $6 }' $T/a.txt)
 check "train: test accuracy after 1 epoch on 1024 images well above chance (${acc_a:-none} % > 50 %)" \
     awk -v a="${acc_a:-0}" 'BEGIN { exit !(a > 50) }'
+# young BN statistics at this library's rate (10 % per batch in a convolutional layer): after
+# 32 batches 0.9^32 = 3 % is left, nothing to say; after 16 the next 29 batches use exact ones
+check "train: statistics of 32 batches are not young here (nothing said)" bash -c "! grep -q 'BN running statistics' $T/a.err"
+$A train $DATA $MISH -epochs 1 -limit 512 -test_limit 200 -out $T/y.weights > /dev/null 2> $T/y.err
+check "train: from scratch, the young window at 10 % per batch (29 batches)" \
+    grep -q "start at zero and move 10 % per batch, so for the next 29 batches (through epoch 2)" $T/y.err
 # the saved file evaluates to the numbers the run printed (the weights I/O through this
 # host's parameter view; the young statistics were replaced by exact ones before saving)
 $A eval $DATA $MISH $T/a.weights -test_limit 1000 > $T/e.txt 2> /dev/null

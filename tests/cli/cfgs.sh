@@ -27,6 +27,7 @@ check "[softmax]+[cost] trains exactly as [softmax] alone" cmp -s "$T/cost.weigh
 
 # unknown activation, unused keys: one line with file:line; the option goes on
 expect_cfg_error "unknown activation" "c.cfg:9: [convolutional] activation=mish is unknown" '[convolutional]\nfilters=2\nsize=3\nactivation=mish\n'"$TAIL"
+expect_cfg_error "a [crop] larger than the image" "c.cfg:6: layer 0 [crop] crop_height=224 crop_width=224: not inside the 28x28 input" '[crop]\ncrop_height=224\ncrop_width=224\nflip=1\n'"$TAIL"
 expect_cfg_error "route groups" "c.cfg:11: [route] groups=2 is not read by this Darknet" '[convolutional]\nfilters=2\nsize=3\n[route]\nlayers=-1\ngroups=2\ngroup_id=0\n'"$TAIL"
 expect_cfg_error "dilation" "[convolutional] dilation=2" '[convolutional]\nfilters=2\nsize=3\ndilation=2\n'"$TAIL"
 expect_cfg_error "[net] key of another fork" "c.cfg:6: [net] label_smooth_eps=0.1" 'label_smooth_eps=0.1\n'"$TAIL"
