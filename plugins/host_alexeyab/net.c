@@ -29,13 +29,26 @@ static void capture_begin(void) {
     g_saved[0] = dup(1); g_saved[1] = dup(2);
     dup2(fileno(g_capture), 1); dup2(fileno(g_capture), 2);
 }
-static void capture_end(int replay) {
+/* Ends the capture; replays what was captured on stderr if replay; the last line naming a
+ * failed assertion ("... Assertion `...' failed.") into why (may be NULL), "" if none. */
+static void capture_end(int replay, char *why, size_t nwhy) {
+    if (why) why[0] = 0;
     if (!g_capture) return;
     fflush(stdout); fflush(stderr);
     dup2(g_saved[0], 1); dup2(g_saved[1], 2);
     close(g_saved[0]); close(g_saved[1]);
     g_saved[0] = g_saved[1] = -1;
     if (replay) { rewind(g_capture); char b[4096]; size_t n; while ((n = fread(b, 1, sizeof b, g_capture)) > 0) fwrite(b, 1, n, stderr); }
+    if (why) {
+        rewind(g_capture);
+        char line[1024];
+        while (fgets(line, sizeof line, g_capture)) {
+            char *a = strstr(line, "Assertion `");
+            if (!a) continue;
+            line[strcspn(line, "\r\n")] = 0;
+            snprintf(why, nwhy, "%s", a);
+        }
+    }
     fclose(g_capture);
     g_capture = NULL;
 }
@@ -74,10 +87,14 @@ static network *guarded_parse(const char *cfg, char *err) {
     if (!sigsetjmp(g_parse_jmp, 1)) *net = parse_network_cfg((char *)cfg);
     g_in_parse = 0;
     for (int i = 0; i < 4; i++) sigaction(sigs[i], &old[i], NULL);
-    capture_end(g_parse_sig || getenv("DKMC_VERBOSE") != NULL);
+    char why[512];
+    /* the parser's output is replayed when it stopped with no reason we could name */
+    capture_end(getenv("DKMC_VERBOSE") != NULL, why, sizeof why);
     if (g_parse_sig) {
         if (g_parse_msg[0]) snprintf(err, DKMC_ERRLEN, "%s: Darknet's parser stops: %s", cfg, g_parse_msg);
-        else snprintf(err, DKMC_ERRLEN, "%s: Darknet's parser %s on this cfg", cfg, g_parse_sig == SIGABRT ? "aborts" : "crashes");
+        else if (why[0]) snprintf(err, DKMC_ERRLEN, "%s: Darknet's parser aborts on this cfg: %s", cfg, why);
+        else snprintf(err, DKMC_ERRLEN, "%s: Darknet's parser %s on this cfg (DKMC_VERBOSE=1 shows its output)", cfg,
+                      g_parse_sig == SIGABRT ? "aborts" : "crashes");
         free(net);
         return NULL;   /* what the parser had built is lost with it */
     }

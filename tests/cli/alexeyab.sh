@@ -121,5 +121,8 @@ head -c 1000 $T/a.weights > $T/short.weights
 expect_error "truncated weights" "short.weights" $A eval $DATA $MISH $T/short.weights
 printf '[net]\nbatch=4\nwidth=28\nheight=28\nchannels=1\n[convolutional]\nfilters=4\nsize=3\nactivation=mishh\n[connected]\noutput=10\n[softmax]\n' > $T/typo.cfg
 expect_error "an activation neither library knows" "activation=mishh is unknown" $A train $DATA $T/typo.cfg -epochs 1 $S -out $T/x.weights
+printf '[net]\nbatch=4\nwidth=28\nheight=28\nchannels=1\n[convolutional]\nfilters=4\nsize=3\npad=1\nactivation=relu\n[maxpool]\nsize=2\nstride=2\n[shortcut]\nfrom=-2\n[connected]\noutput=10\n[softmax]\n' > $T/sc.cfg
+expect_error "the library's own assertion (a [shortcut] of 28x28 and 14x14 maps): one line that says it" \
+    "sc.cfg: Darknet's parser aborts on this cfg: Assertion" $A train $DATA $T/sc.cfg -epochs 1 -limit 256 -out $T/x.weights
 check "nothing written by the failed runs" test ! -e $T/x.weights
 finish
