@@ -27,7 +27,22 @@ fi
 if ! make --no-print-directory -s -j2 HOST=alexeyab DARKNET=build-alexeyab/darknet BUILD=build-ax build-ax/darknet > $T/build.log 2>&1; then
     bad "make HOST=alexeyab BUILD=build-ax builds build-ax/darknet"; grep -E 'error|undefined' $T/build.log | head -5; finish; exit 1
 fi
-echo "# the fork and build-ax/darknet built or up to date in $(( $(date +%s) - t0 )) s"
+# the unit tests that use host.h alone, linked against this host: curves (bend gradients
+# against finite differences, end points exact, resume), training (schedules, the young window
+# at this library's rate, host_bn_keep against its running means), ensembles, planes
+UNITS="test_curve test_train test_ensemble test_plane"
+if ! make --no-print-directory -s -j2 HOST=alexeyab DARKNET=build-alexeyab/darknet BUILD=build-ax \
+        $(for u in $UNITS; do printf 'build-ax/tests/%s ' $u; done) > $T/units.log 2>&1; then
+    bad "make HOST=alexeyab BUILD=build-ax builds the unit tests $UNITS"; grep -E 'error|undefined' $T/units.log | head -5
+fi
+echo "# the fork, build-ax/darknet and the unit tests built or up to date in $(( $(date +%s) - t0 )) s"
+for u in $UNITS; do
+    [ -x build-ax/tests/$u ] || continue
+    build-ax/tests/$u > $T/$u.log 2>&1; rc=$?
+    check "unit tests on this host: $u ($(grep -o 'PASSED  \] [0-9]* test' $T/$u.log | grep -o '[0-9]*' || echo 0) passed)" \
+        bash -c "[ $rc -eq 0 ] && grep -q '^\[  PASSED  \]' $T/$u.log && ! grep -q '^\[  FAILED  \]' $T/$u.log"
+    [ $rc -eq 0 ] || grep -E '^\[  (ERROR|FAILED)|LINE' $T/$u.log | head -6
+done
 A=build-ax/darknet
 DATA=cfg/fashion.data MISH=tests/lib/fashion-mish.cfg
 S="-limit 1024 -test_limit 1000"

@@ -336,21 +336,77 @@ static void test_young_window(void **st) {
     assert_non_null(h);
     assert_non_null(nobn);
     long young = run_bn_batches_to_grow(h);
-    assert_true(young >= 298 && young <= 300);         /* 0.99^k below 5 % */
-    sched s = { .kind = SCHED_REFERENCE, .lr = 0.05f, .iters = 30, .epochs = 100 };
-    assert_int_equal(train_young_window(h, &s, 30, 100, 0, 0, 0, 1, 0), young);   /* test rows every epoch */
-    assert_int_equal(train_young_window(h, &s, 30, 100, 1, 0, 0, 0, 0), 0);       /* no test, no saves */
-    assert_int_equal(train_young_window(h, &s, 30, 100, 1, 5, 0, 0, 0), young);   /* a save after epoch 5 */
-    assert_int_equal(train_young_window(h, &s, 30, 100, 1, 20, 0, 0, 0), 0);      /* the first save after 600 */
-    assert_int_equal(train_young_window(h, &s, 30, 100, 1, 0, 100, 1, 0), young); /* -eval_every 100 */
-    assert_int_equal(train_young_window(h, &s, 30, 100, 1, 0, 0, 0, 60), young);  /* stops (and saves) at 60 */
-    assert_int_equal(train_young_window(h, &s, 30, 5, 1, 0, 0, 0, 0), young);     /* ends at 150: the final save */
-    sched f = { .kind = SCHED_FGE, .lr = 0.05f, .lr2 = 0.0005f, .cycle = 60 };
-    assert_int_equal(train_young_window(h, &f, 30, 100, 1, 0, 0, 1, 0), young);   /* snapshots at 30, 90, ... */
-    assert_int_equal(train_young_window(nobn, &s, 30, 100, 0, 0, 0, 1, 0), 0);
+    /* keep^k below 5 %: 299 batches at pjreddie's 0.99, 29 at AlexeyAB's 0.9 (convolutional) */
+    double keep = host_bn_keep(h);
+    assert_true(keep > 0 && keep < 1);
+    assert_int_equal(young, (long)ceil(log(RUN_BN_YOUNG) / log(keep) - 1e-9));
+    assert_true(keep == 0.99 ? young == 299 : keep == 0.9 ? young == 29 : 0);
+    /* E iterations per epoch: 30 at pjreddie's rate (young 299), 3 at AlexeyAB's (29) */
+    const long E = young / 10 + 1;
+    sched s = { .kind = SCHED_REFERENCE, .lr = 0.05f, .iters = E, .epochs = 100 };
+    assert_int_equal(train_young_window(h, &s, E, 100, 0, 0, 0, 1, 0), young);          /* test rows every epoch */
+    assert_int_equal(train_young_window(h, &s, E, 100, 1, 0, 0, 0, 0), 0);              /* no test, no saves */
+    assert_int_equal(train_young_window(h, &s, E, 100, 1, 5, 0, 0, 0), young);          /* a save after epoch 5 */
+    assert_int_equal(train_young_window(h, &s, E, 100, 1, 20, 0, 0, 0), 0);             /* the first save after 20 E */
+    assert_int_equal(train_young_window(h, &s, E, 100, 1, 0, young / 3, 1, 0), young);  /* -eval_every young/3 */
+    assert_int_equal(train_young_window(h, &s, E, 100, 1, 0, 0, 0, 2 * E), young);      /* stops (and saves) at 2 E */
+    assert_int_equal(train_young_window(h, &s, E, 5, 1, 0, 0, 0, 0), young);            /* ends at 5 E: the final save */
+    sched f = { .kind = SCHED_FGE, .lr = 0.05f, .lr2 = 0.0005f, .cycle = 2 * E };
+    assert_int_equal(train_young_window(h, &f, E, 100, 1, 0, 0, 1, 0), young);          /* snapshots at E, 3 E, ... */
+    assert_int_equal(train_young_window(nobn, &s, E, 100, 0, 0, 0, 1, 0), 0);
     host_free(h); host_free(nobn);
     unlink(path); unlink(path2);
     free(path); free(path2);
+}
+
+/* host_bn_keep is the library's: running means set to 1, one training step, then the
+ * batch's own means (host_bn_recompute over that one batch): each channel's new running mean
+ * is keep * 1 + (1 - keep) * its batch mean. */
+static const float *g_keep_x;
+static int keep_batch(void *ctx, int b, float *x, int max) {
+    (void)ctx;
+    if (b > 0) return 0;
+    memcpy(x, g_keep_x, (size_t)max * 36 * sizeof(float));
+    return max;
+}
+static void test_bn_keep_is_the_library_s(void **st) {
+    (void)st;
+    char *path;
+    host_net *h = load_cfg("[net]\nbatch=8\nwidth=6\nheight=6\nchannels=1\nlearning_rate=0.05\nmax_batches=100\n"
+                           "[convolutional]\nbatch_normalize=1\nfilters=2\nsize=3\nstride=1\npad=1\nactivation=relu\n"
+                           "[connected]\noutput=3\nactivation=linear\n[softmax]\n", &path);
+    assert_non_null(h);
+    int B = host_batch(h);
+    size_t ns = host_nstats(h);
+    float *x = malloc((size_t)B * 36 * sizeof(float)), *y = calloc((size_t)B * 3, sizeof(float));
+    float *ones = malloc(ns * sizeof(float)), *after = malloc(ns * sizeof(float)), *batch = malloc(ns * sizeof(float));
+    tu_fill_random(x, (size_t)B * 36, 1.0f, 7);
+    for (int i = 0; i < B; i++) { y[i * 3 + i % 3] = 1; x[i * 36] += 3; }
+    for (size_t i = 0; i < ns; i++) ones[i] = 1;
+    host_set_stats(h, ones);
+    host_step(h, x, y, NULL);
+    host_get_stats(h, after);
+    g_keep_x = x;
+    host_bn_recompute(h, keep_batch, NULL, 1);
+    host_get_stats(h, batch);
+    double keep = host_bn_keep(h);
+    int checked = 0;
+    const hp_block *bl = host_blocks(h);
+    for (int i = 0; i < host_nblocks(h); i++) {
+        if (bl[i].kind != HP_ROLLING_MEAN) continue;
+        for (int c = 0; c < bl[i].bn_channels; c++) {
+            size_t o = bl[i].offset + c;
+            if (fabs(1 - batch[o]) < 0.05) continue;   /* too close to 1 to tell */
+            double measured = (after[o] - batch[o]) / (1 - batch[o]);
+            printf("channel %d: running mean 1 -> %.6f, batch mean %.6f: keep %.5f (host_bn_keep %.5f)\n",
+                   c, after[o], batch[o], measured, keep);
+            assert_true(fabs(measured - keep) < 1e-3);
+            checked++;
+        }
+    }
+    assert_true(checked > 0);
+    free(x); free(y); free(ones); free(after); free(batch);
+    host_free(h); unlink(path); free(path);
 }
 
 /* ---- a whole run (train_job.h) ---- */
@@ -522,6 +578,7 @@ int main(void) {
         cmocka_unit_test(test_non_finite_guards),
         cmocka_unit_test(test_plan),
         cmocka_unit_test(test_young_window),
+        cmocka_unit_test(test_bn_keep_is_the_library_s),
         cmocka_unit_test(test_job_snapshots),
         cmocka_unit_test(test_job_refusals),
         cmocka_unit_test(test_job_default_out),
