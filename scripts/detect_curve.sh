@@ -7,20 +7,16 @@
 # POINTS points along the curve and the straight line: BN statistics recomputed on BN_LIMIT
 # un-augmented training images, the training loss on the same images, mAP@0.5 and
 # mAP@[.5:.95] on the first TEST_LIMIT valid images.
-# The defaults are cut to fit under 30 minutes on 2 cores (a real study would train the end
-# points for thousands of iterations on all 4000 images): MAXB 300, NTRAIN 1000, NVALID 200,
-# EPOCHS 4, POINTS 11, BN_LIMIT 256, TEST_LIMIT 200.
-# Measured with the defaults (2 shared Zen 4 cores, a training job beside it): 290 s in all
-# (end points 98 + 95 s, curve 42 s, evaluation 55 s); mAP@0.5 17.3 / 18.2 % at the ends,
-# at t = 0.5 4.6 % on the curve and 0.4 % on the line (train loss 17.9 vs 25.0): 4 epochs
-# lower the barrier but do not remove it.
+# The defaults fit under 30 minutes on 2 cores: MAXB 500, NTRAIN 4000, NVALID 500, EPOCHS 4,
+# POINTS 11, BN_LIMIT 512, TEST_LIMIT 500, GRID 7. Measured with them: 1041 s on 2 shared
+# Zen 4 cores with a make test running beside it (docs/detect-curve.md, its times.txt).
 # Then the plane through the curve's three bends on a GRID x GRID grid (default 7; GRID=0
 # skips it), with the same image limits: plane.csv, plane_train_loss.png, plane_map50.png.
 # Outputs in $OUT: the end points, curve.curve, curve.csv, curve.png, table.md, times.txt.
 set -eu
 cd "$(dirname "$0")/.."
-MAXB=${MAXB:-300}; NTRAIN=${NTRAIN:-1000}; NVALID=${NVALID:-200}; EPOCHS=${EPOCHS:-4}
-POINTS=${POINTS:-11}; BN_LIMIT=${BN_LIMIT:-256}; TEST_LIMIT=${TEST_LIMIT:-200}; GRID=${GRID:-7}
+MAXB=${MAXB:-500}; NTRAIN=${NTRAIN:-4000}; NVALID=${NVALID:-500}; EPOCHS=${EPOCHS:-4}
+POINTS=${POINTS:-11}; BN_LIMIT=${BN_LIMIT:-512}; TEST_LIMIT=${TEST_LIMIT:-500}; GRID=${GRID:-7}
 OUT=${OUT:-results/detect_curve}
 D=${D:-./darknet}
 say() { echo "detect_curve: $*" >&2; }
