@@ -105,7 +105,9 @@ awk -F'\t' '{ k = $2 "\t" $3; n[k]++; a[k] += $4; a2[k] += $4 * $4; b[k] += $5; 
     echo "|---|---|---|---|---|"
     awk -F, 'NR > 1 { printf "| %sB | %s | %.2f ± %.2f | %.2f ± %.2f | %d |\n", $2, $1, $3, $4, $5, $6, $7 }' "$OUT/summary.csv"
 } > "$OUT/table.md"
-"$D" plot "$OUT/summary.csv" -x budget -y map50,map5095 -group method -panels -xlabel "budget (B)" \
-    -ylabel "mAP@0.5 (%),mAP@[.5:.95] (%)" -png "$OUT/study.png" > /dev/null 2>&1 || say "no picture (a PLOT=0 build?)"
+"$D" plot "$OUT/summary.csv" -x budget -y map50,map5095 -err map50_se,map5095_se -group method -panels \
+    -xlabel "budget (B)" -ylabel "mAP@0.5 (%),mAP@[.5:.95] (%)" \
+    -title "detection set: mean ± SE over $(echo $SEEDS | wc -w) seeds,detection set: mean ± SE over $(echo $SEEDS | wc -w) seeds" \
+    -png "$OUT/study.png" > /dev/null 2>&1 || say "no picture (a PLOT=0 build?)"
 cat "$OUT/table.md"
 say "B = $B iterations, seeds $SEEDS, FGE cycle $C lr $LR1 -> $LR2: $(( $(date +%s) - start )) s"

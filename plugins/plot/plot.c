@@ -260,6 +260,21 @@ static int labelled(const plot_panel *p) {
     return n;
 }
 
+/* Vertical bars from y - e to y + e at each point where x, y and e are finite. */
+static void error_bars(const plot_series *e, const double *err, int logy) {
+    plwidth(SERIES_WIDTH);
+    for (size_t i = 0; i < e->n; i++) {
+        double y = e->y[i], h = fabs(err[i]);
+        if (!isfinite(e->x[i]) || !isfinite(y) || !isfinite(h)) continue;
+        PLFLT x = e->x[i], lo = y - h, hi = y + h;
+        if (logy) {
+            if (hi <= 0) continue;
+            lo = lo > 0 ? log10(lo) : log10(y > 0 ? y : hi), hi = log10(hi);
+        }
+        plerry(1, &x, &lo, &hi);
+    }
+}
+
 /* The panel's axis ranges: fixed ones as given, else the data's (y plus 5 % and the
  * legend's room, a share `room` of the height, above the data). */
 static void ranges(const plot_panel *p, double room, double *x0, double *x1, double *y0, double *y1) {
@@ -267,14 +282,17 @@ static void ranges(const plot_panel *p, double room, double *x0, double *x1, dou
     for (int s = 0; s < p->nseries; s++)
         for (size_t i = 0; i < p->series[s].n; i++) {
             double x = p->series[s].x[i], y = p->series[s].y[i];
-            if (p->logy) y = y > 0 ? log10(y) : NAN;
-            if (!isfinite(x) || !isfinite(y)) continue;
-            xl = fmin(xl, x), xh = fmax(xh, x), yl = fmin(yl, y), yh = fmax(yh, y);
+            double e = p->yerr && p->yerr[s] && isfinite(p->yerr[s][i]) ? fabs(p->yerr[s][i]) : 0;
+            double ya = y - e, yb = y + e;
+            if (p->logy) ya = ya > 0 ? log10(ya) : y > 0 ? log10(y) : NAN, yb = yb > 0 ? log10(yb) : NAN;
+            if (!isfinite(x) || !isfinite(ya) || !isfinite(yb)) continue;
+            xl = fmin(xl, x), xh = fmax(xh, x), yl = fmin(yl, ya), yh = fmax(yh, yb);
         }
     if (!(xl <= xh)) xl = 0, xh = 1;
     if (!(yl <= yh)) yl = 0, yh = 1;
     double dx = xl != 0 ? 0.1 * fabs(xl) : 0.5, dy = yl != 0 ? 0.1 * fabs(yl) : 0.5; /* a flat range */
     if (xl == xh) xl -= dx, xh += dx;
+    if (p->yerr) { double px = 0.08 * (xh - xl); xl -= px, xh += px; }   /* points, not lines: room at the sides */
     if (yl == yh) yl -= dy, yh += dy;
     double pad = 0.05 * (yh - yl);
     yl -= pad, yh += pad;
@@ -351,6 +369,7 @@ static void draw_lines(const plot_lines *f, plot_area *area) {
             const plot_series *e = &p->series[s];
             set_color(C_TMP, e->color);
             draw_xy(e->x, e->y, e->n, p->logy, e->style, SERIES_WIDTH, e->marker, SERIES_MARKER);
+            if (p->yerr && p->yerr[s]) error_bars(e, p->yerr[s], p->logy);
         }
         text_px(t);
         frame(0, p->logy, y0, y1, area[k].bottom - area[k].top, t);

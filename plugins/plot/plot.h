@@ -57,6 +57,9 @@ typedef struct {
      * y the data plus 5 % each side, plus room for the legend (inside, top right) above the
      * data. Log axes: PLplot's ticks, labelled at decades (or 1-2-5 times them). */
     double xmin, xmax, ymin, ymax;
+    /* NULL, or one entry per series: NULL or the series' n half-widths of error bars
+     * (y - e to y + e, drawn in the series' colour; non-finite ones are left out) */
+    const double *const *yerr;
 } plot_panel;
 
 typedef struct {

@@ -93,14 +93,29 @@ void plot_table_close(plot_table *t) {
     memset(t, 0, sizeof *t);
 }
 
+/* x of series s of ns, shifted from its neighbours by 2 % of the x range (error bars). */
+static double *dodged(const plot_table *t, const plot_table_series *q, int s, int ns) {
+    double lo = INFINITY, hi = -INFINITY;
+    for (int k = 0; k < t->ny * t->ng; k++)
+        for (size_t i = 0; i < t->ser[k].n; i++) lo = fmin(lo, t->ser[k].x[i]), hi = fmax(hi, t->ser[k].x[i]);
+    double d = (hi > lo ? hi - lo : 1) * 0.02 * (s - 0.5 * (ns - 1)), *x = malloc((q->n + 1) * sizeof *x);
+    for (size_t i = 0; x && i < q->n; i++) x[i] = q->x[i] + d;
+    return x;
+}
+
 int plot_table_draw(const plot_table *t, const plot_table_look *o, const char *path, char *err) {
-    int ny = t->ny, npan = o->panels ? ny : 1, ns = t->gcol >= 0 ? t->ng : o->panels ? 1 : ny;
+    int stride = t->ny, ne = o->nerr > 0 ? o->nerr : 0, ny = stride - ne;
+    int npan = o->panels ? ny : 1, ns = t->gcol >= 0 ? t->ng : o->panels ? 1 : ny;
     plot_series ps[PLOT_MAX_PANELS][PLOT_TABLE_MAXSER];
+    const double *pe[PLOT_MAX_PANELS][PLOT_TABLE_MAXSER];
+    double *xs[PLOT_MAX_PANELS][PLOT_TABLE_MAXSER] = { { NULL } };
     plot_panel pan[PLOT_MAX_PANELS];
     char tbuf[1024], lbuf[1024], *tp = NULL, *lp = NULL;
+    if (ne && ne != ny) { snprintf(err, PLOT_ERR_LEN, "%s: %d error columns for %d y columns", path, ne, ny); return -1; }
     if (npan > PLOT_MAX_PANELS) { snprintf(err, PLOT_ERR_LEN, "%s: at most %d panels, got %d", path, PLOT_MAX_PANELS, npan); return -1; }
     snprintf(tbuf, sizeof tbuf, "%s", o->title ? o->title : "");
     snprintf(lbuf, sizeof lbuf, "%s", o->ylabel ? o->ylabel : "");
+    int rc = -1;
     for (int p = 0; p < npan; p++) {
         const char *pt = o->title, *py = o->ylabel ? o->ylabel : (ny == 1 ? t->head[t->ycol[0]] : NULL);
         if (o->panels) { /* one comma-separated text per panel */
@@ -109,13 +124,23 @@ int plot_table_draw(const plot_table *t, const plot_table_look *o, const char *p
             if (!py) py = t->head[t->ycol[p]];
         }
         for (int s = 0; s < ns; s++) {
-            const plot_table_series *q = &t->ser[o->panels ? s * ny + p : s];
-            ps[p][s] = (plot_series){ q->name, q->x, q->y, q->n, plot_palette(s), s >= 4 ? PLOT_DASHED : PLOT_SOLID,
-                                      q->n <= 30 ? PLOT_CIRCLE : PLOT_NO_MARKER };
+            int k = o->panels ? s * stride + p : t->gcol >= 0 ? s * stride : s;
+            const plot_table_series *q = &t->ser[k];
+            const double *x = q->x;
+            if (ne) {
+                if (!(x = xs[p][s] = dodged(t, q, s, ns))) { snprintf(err, PLOT_ERR_LEN, "out of memory"); goto done; }
+                pe[p][s] = t->ser[k + ny].y;
+            }
+            ps[p][s] = (plot_series){ q->name, x, q->y, q->n, plot_palette(s), ne ? PLOT_NO_LINE : s >= 4 ? PLOT_DASHED : PLOT_SOLID,
+                                      ne || q->n <= 30 ? PLOT_CIRCLE : PLOT_NO_MARKER };
         }
         pan[p] = (plot_panel){ .title = pt, .xlabel = o->xlabel ? o->xlabel : t->head[t->xcol], .ylabel = py, .series = ps[p],
-                               .nseries = ns, .logy = o->logy };
+                               .nseries = ns, .logy = o->logy, .yerr = ne ? pe[p] : NULL };
     }
     plot_lines fig = { .width = o->panels ? 600 * npan : 900, .height = o->panels ? 480 : 600, .cols = npan, .panels = pan };
-    return plot_lines_save(&fig, path, err) ? -1 : 0;
+    rc = plot_lines_save(&fig, path, err) ? -1 : 0;
+done:
+    for (int p = 0; p < npan; p++)
+        for (int s = 0; s < ns; s++) free(xs[p][s]);
+    return rc;
 }

@@ -48,9 +48,12 @@ void plot_table_close(plot_table *t);
  * column, or per group), or with panels one panel per y column (ny <= PLOT_MAX_PANELS), each
  * holding one series per group. title and ylabel: with panels one comma-separated text per
  * panel. NULL: none, the x column's name, the y column's name (one y column, or each panel's). */
+/* nerr > 0: the last nerr of the columns read are the first ones' error half-widths (as
+ * many as the y columns): each series is then drawn as points with error bars, no lines, the
+ * groups side by side around each x (shifted by 2 % of the x range from each other). */
 typedef struct {
     const char *title, *xlabel, *ylabel;
-    int logy, panels;
+    int logy, panels, nerr;
 } plot_table_look;
 /* Draws the figure to path (.png, .svg or .pdf; plot_lines_save): 900x600, or 600x480 a panel
  * side by side. 0, or -1 with plot_lines_save's error. */

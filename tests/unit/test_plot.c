@@ -436,6 +436,37 @@ static void test_line_plot(void **state) {
     free(px);
 }
 
+/* Error bars: a point at (1, 5) with half-width 2 draws its colour from y = 3 to 7 at x = 1
+ * and nothing of it at y = 8 or beside the bar; the automatic range holds the bars, and the
+ * x range leaves room at the sides for points drawn without lines. */
+static void test_error_bars(void **state) {
+    (void)state;
+    double x[2] = { 1, 2 }, y[2] = { 5, 6 }, e[2] = { 2, NAN };
+    plot_series s = { "m", x, y, 2, 0x2040c0, PLOT_NO_LINE, PLOT_CIRCLE };
+    const double *pe[1] = { e };
+    plot_panel p = { .xlabel = "x", .ylabel = "y", .series = &s, .nseries = 1, .yerr = pe };
+    plot_lines f = { .width = 600, .height = 480, .panels = &p };
+    plot_area a;
+    char err[PLOT_ERR_LEN];
+    uint8_t *px = plot_lines_render(&f, &a, err);
+    assert_non_null(px);
+    int W = f.width, H = f.height;
+    assert_true(a.ymin < 3 && a.ymax > 7 && a.xmin < 0.95 && a.xmax > 2.05);
+    double qx, qy;
+    for (double v = 3.1; v <= 6.9; v += 0.3) {   /* the bar, away from the marker */
+        if (fabs(v - 5) < 0.6) continue;
+        to_px(&a, 1, v, &qx, &qy);
+        assert_true(near(px, W, H, qx, qy, 1, 0x2040c0) < 40);
+    }
+    to_px(&a, 1, 8, &qx, &qy);
+    assert_true(near(px, W, H, qx, qy, 2, 0x2040c0) > 100);
+    to_px(&a, 1.25, 4, &qx, &qy);
+    assert_true(near(px, W, H, qx, qy, 2, 0x2040c0) > 100);
+    to_px(&a, 2, 7, &qx, &qy);   /* the NaN half-width: no bar above the second point */
+    assert_true(near(px, W, H, qx, qy, 2, 0x2040c0) > 100);
+    free(px);
+}
+
 /* Three panels stacked (the FGE figure): their plot areas line up, in order. */
 static void test_stacked_panels(void **state) {
     (void)state;
@@ -592,6 +623,7 @@ int main(void) {
         cmocka_unit_test(test_heatmap_bands),
         cmocka_unit_test(test_surface_overlays),
         cmocka_unit_test(test_line_plot),
+        cmocka_unit_test(test_error_bars),
         cmocka_unit_test(test_stacked_panels),
         cmocka_unit_test(test_files),
         cmocka_unit_test(test_errors),
