@@ -202,7 +202,7 @@ static int draw(const plane_picture *p, const char *trpng, const char *tepng, in
     char err[DKMC_ERRLEN];
     for (int w = 0; w < 2; w++) {
         if (!path[w]) continue;
-        if (plane_draw(p, w ? det ? PLANE_MAP50 : PLANE_TEST_ERROR : PLANE_TRAIN_LOSS, path[w], err)) return cli_fail("%s", err);
+        if (plane_draw(p, w ? det ? PLANE_MAP50 : PLANE_TEST_ERROR : det ? PLANE_DET_LOSS : PLANE_TRAIN_LOSS, path[w], err)) return cli_fail("%s", err);
         fprintf(stderr, "wrote %s\n", path[w]);
     }
     return 0;

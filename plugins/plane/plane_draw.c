@@ -1,5 +1,6 @@
 /* plane_draw.c: the pictures of a grid (see plane_run.h): the plot module's surface spec
  * built from a plane's rows, marks and curve. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,19 +28,27 @@ int plane_draw(const plane_picture *p, plane_picture_kind which, const char *pat
         const char *label = p->labels && p->labels[q][0] ? p->labels[q] : NULL;
         pts[q] = (plot_point){ m->x, m->y, diamond ? PLOT_DIAMOND : PLOT_CIRCLE, label };
     }
+    /* the legend of a curve's plane: what its marks and lines are */
+    plot_series keys[4] = { { "end points", NULL, NULL, 0, PLOT_BLACK, PLOT_NO_LINE, PLOT_CIRCLE },
+                            { "bends", NULL, NULL, 0, PLOT_BLACK, PLOT_NO_LINE, PLOT_DIAMOND },
+                            { "curve", NULL, NULL, 0, PLOT_BLACK, PLOT_SOLID, PLOT_NO_MARKER },
+                            { "straight line", NULL, NULL, 0, PLOT_BLACK, PLOT_DASHED, PLOT_NO_MARKER } };
+    if (nm <= 2) keys[1] = keys[2], keys[2] = keys[3];   /* no middle bend */
+    int nkeys = curve && nc > 0 ? (nm > 2 ? 4 : 3) : 0;
     /* a detector's map shows 100 - mAP@0.5, so that low is good and the levels, log-spaced above
      * the minimum, put their detail near the best points, as for a classifier's test error */
-    const char *what = which == PLANE_TEST_ERROR ? "test error (%)" : which == PLANE_MAP50 ? "100 - mAP@0.5 (%)" : "train loss";
+    const char *what = which == PLANE_TEST_ERROR ? "test error (%)" : which == PLANE_MAP50 ? "100 - mAP@0.5 (%)"
+                     : which == PLANE_DET_LOSS ? "train loss (detection + l2)" : "train loss";
     const char *title = which == PLANE_MAP50 ? "100 - mAP@0.5 (%) on the valid list (low is good, as a test error)" : what;
     plot_surface f = {
         .width = 900, .height = 720, .title = title,
         .xlabel = random ? "distance along direction 1" : "distance along u (w0 -> w2)",
         .ylabel = random ? "distance along direction 2" : "distance along v (orthogonal to u)",
         .xs = xs, .ys = ys, .v = v, .nx = g, .ny = g, .heat = plot_heatmap_defaults(),
-        .paths = paths, .npaths = curve && nc > 0 ? 2 : 0, .points = pts, .npoints = nm,
+        .paths = paths, .npaths = curve && nc > 0 ? 2 : 0, .points = pts, .npoints = nm, .keys = keys, .nkeys = nkeys,
     };
-    f.heat.vmax = which == PLANE_TEST_ERROR ? 40 : which == PLANE_MAP50 ? 100 : 5.0;   /* 100 - mAP: not clipped */
-    f.heat.log_alpha = which == PLANE_TRAIN_LOSS ? -5 : -1;
+    f.heat.vmax = which == PLANE_TEST_ERROR ? 40 : which == PLANE_MAP50 ? 100 : which == PLANE_DET_LOSS ? INFINITY : 5.0;
+    f.heat.log_alpha = which == PLANE_TRAIN_LOSS || which == PLANE_DET_LOSS ? -5 : -1;
     f.heat.label = what;
     if (plot_surface_save(&f, path, err)) rc = -1;
 out:

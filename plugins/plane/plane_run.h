@@ -83,7 +83,10 @@ int plane_run(const plane_job *j, host_net *h, const dataset *train, const datas
  * along u and v, or along the two random directions (a "center" mark). Written atomically
  * (plot_surface_save); err starts with the path. PLANE_MAP50: a detector's grid's mAP@0.5 in %
  * on the valid list (its picture in place of the test error; higher is better). */
-typedef enum { PLANE_TRAIN_LOSS, PLANE_TEST_ERROR, PLANE_MAP50 } plane_picture_kind;
+/* PLANE_DET_LOSS: a detector's training loss (detection + l2), its levels over the grid's whole
+ * range (a classifier's loss map is clipped at 5, the reference's choice for an NLL; a
+ * detector's loss is of another scale, 10-25 on the detection set). */
+typedef enum { PLANE_TRAIN_LOSS, PLANE_TEST_ERROR, PLANE_MAP50, PLANE_DET_LOSS } plane_picture_kind;
 typedef struct {
     int g;
     const plane_row *rows;      /* g*g, grid order */

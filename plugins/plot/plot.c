@@ -88,6 +88,8 @@ static int check_surface(const plot_surface *f, char *err) {
     if (o->nlevels < 1 || o->nlevels > PLOT_MAX_LEVELS)
         return seterr(err, "plot: heat map needs 1..%d levels, not %d", PLOT_MAX_LEVELS, o->nlevels);
     if (!(o->alpha > 0 && o->alpha <= 1)) return seterr(err, "plot: heat-map alpha %g not in (0, 1]", o->alpha);
+    if (f->nkeys < 0 || f->nkeys > PLOT_MAX_SERIES || (f->nkeys && !f->keys))
+        return seterr(err, "plot: %d legend keys (at most %d)", f->nkeys, PLOT_MAX_SERIES);
     if (f->npaths < 0 || f->npoints < 0 || (f->npaths && !f->paths) || (f->npoints && !f->points))
         return seterr(err, "plot: overlays missing");
     for (int k = 0; k < f->npaths; k++)
@@ -324,7 +326,7 @@ static void legend(const plot_panel *p, double t) {
         lsty[n] = e->style == PLOT_DASHED ? 3 : e->style == PLOT_DOTTED ? 2 : 1;
         lwid[n] = SERIES_WIDTH;
         sym[n] = glyph(e->marker);
-        snum[n] = e->style != PLOT_NO_LINE ? 1 : 2;
+        snum[n] = 1;
         sscale[n] = SERIES_MARKER / t;
         text[n] = esc(e->label, buf[n], sizeof buf[n]);
         n++;
@@ -594,6 +596,10 @@ static void draw_surface(const plot_surface *f, plot_area *a) {
     }
     draw_points(f, a, t);
     text_px(t);
+    if (f->nkeys) {
+        plot_panel keys = { .series = f->keys, .nseries = f->nkeys };
+        legend(&keys, t);
+    }
     frame(1, 0, 0, 1, 0, t);
     colorbar(f, &b, a, t);
     panel_text(f->title, f->xlabel, f->ylabel, t);

@@ -120,6 +120,10 @@ typedef struct {
     int npaths;
     const plot_point *points;
     int npoints;
+    /* a legend, inside the plot area's top right corner: one entry per key, drawn as the
+     * line plots' legend draws a series (label, colour, line style, marker; no data) */
+    const plot_series *keys;
+    int nkeys;   /* 0..PLOT_MAX_SERIES */
 } plot_surface;
 
 /* ---- output -------------------------------------------------------------------------- */

@@ -467,6 +467,42 @@ static void test_error_bars(void **state) {
     free(px);
 }
 
+/* A surface's legend: with keys, the top right corner of the plot area holds the legend's
+ * white box and its black key lines; without, that corner is the heat map's colours only. */
+static void test_surface_legend(void **state) {
+    (void)state;
+    enum { G = 5 };
+    double xs[G], ys[G], v[G * G];
+    for (int i = 0; i < G; i++) xs[i] = ys[i] = i;
+    for (int i = 0; i < G * G; i++) v[i] = 1.0 + i;
+    plot_series keys[2] = { { "end points", NULL, NULL, 0, PLOT_BLACK, PLOT_NO_LINE, PLOT_CIRCLE },
+                            { "curve", NULL, NULL, 0, PLOT_BLACK, PLOT_SOLID, PLOT_NO_MARKER } };
+    plot_surface s = { .width = 700, .height = 560, .xs = xs, .ys = ys, .v = v, .nx = G, .ny = G,
+                       .heat = plot_heatmap_defaults() };
+    plot_area a;
+    char err[PLOT_ERR_LEN];
+    int count[2][2];   /* [without, with] x [white, black] in the corner */
+    for (int k = 0; k < 2; k++) {
+        s.keys = k ? keys : NULL, s.nkeys = k ? 2 : 0;
+        uint8_t *px = plot_surface_render(&s, &a, err);
+        assert_non_null(px);
+        count[k][0] = count[k][1] = 0;
+        int x0 = (int)(a.left + 0.6 * (a.right - a.left)), y1 = (int)(a.top + 0.25 * (a.bottom - a.top));
+        for (int y = (int)a.top + 3; y < y1; y++)
+            for (int x = x0; x < (int)a.right - 3; x++) {
+                plot_color c = pixel(px, s.width, x, y);
+                count[k][0] += cdist(c, PLOT_WHITE) < 10;
+                count[k][1] += cdist(c, PLOT_BLACK) < 60;
+            }
+        free(px);
+    }
+    assert_true(count[0][0] < 50 && count[0][1] < 50);
+    assert_true(count[1][0] > 2000 && count[1][1] > 100);
+    s.nkeys = PLOT_MAX_SERIES + 1;
+    assert_null(plot_surface_render(&s, &a, err));
+    assert_non_null(strstr(err, "legend keys"));
+}
+
 /* Three panels stacked (the FGE figure): their plot areas line up, in order. */
 static void test_stacked_panels(void **state) {
     (void)state;
@@ -624,6 +660,7 @@ int main(void) {
         cmocka_unit_test(test_surface_overlays),
         cmocka_unit_test(test_line_plot),
         cmocka_unit_test(test_error_bars),
+        cmocka_unit_test(test_surface_legend),
         cmocka_unit_test(test_stacked_panels),
         cmocka_unit_test(test_files),
         cmocka_unit_test(test_errors),
