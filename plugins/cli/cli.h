@@ -92,5 +92,5 @@ int cli_detector_train(int argc, char **argv);
 int cli_detector_run(det_train_job *j);
 /* The two heat maps of a plane CSV, PREFIX_train_loss.png (when it has train losses) and
  * PREFIX_test_error.png, drawn as "darknet plane" draws them (cli/plane.c). */
-int cli_plane_pictures(const char *csv, const char *prefix);
+int cli_plane_pictures(const char *csv, const char *prefix, int equal_aspect);
 #endif

@@ -50,6 +50,8 @@ static const char *help =
     "                    FILE without .partial)\n"
     "  -png PREFIX       pictures PREFIX_train_loss.png and PREFIX_test_error.png (a\n"
     "                    trailing .png is dropped from PREFIX)\n"
+    "  -aspect equal     one distance unit as long on both axes (default auto: the axes fill\n"
+    "                    the picture; a long thin plane then looks as thin as it is)\n"
     "A detector cfg (last layer [yolo]/[region]) takes a detection .data and a detector's\n"
     ".curve or .weights: at every point BN statistics recomputed on un-augmented training\n"
     "images, the training detection loss with the l2 term (tr_loss) and without (tr_det),\n"
@@ -62,6 +64,7 @@ typedef struct {
     char *pos[5];
     int np, curve_points, random, seed, bn_limit, train_limit, no_train, test_limit, stop_after;
     int det;                 /* a detector cfg: detection loss and mAP (det_plane.h) */
+    int equal_aspect;        /* -aspect equal */
     const char *curve, *bends, *csv, *png, *resume;
     double margin, ml, mr, mb, mt, decay;
     plane_mode mode;
@@ -85,7 +88,11 @@ static int read_options(plane_args *o, int argc, char **argv) {
     o->decay = cli_float(&a, "decay", -1);
     o->csv = cli_str(&a, "csv", NULL); o->png = cli_str(&a, "png", NULL); o->resume = cli_str(&a, "resume", NULL);
     o->stop_after = cli_int(&a, "stop_after", 0);   /* for tests: simulate an interruption */
-    return cli_check_unused(&a) ? 2 : 0;
+    const char *aspect = cli_str(&a, "aspect", NULL);
+    if (cli_check_unused(&a)) return 2;
+    if (aspect && strcmp(aspect, "equal") && strcmp(aspect, "auto")) return cli_fail("-aspect must be 'equal' or 'auto', got '%s'", aspect), 2;
+    o->equal_aspect = aspect && !strcmp(aspect, "equal");
+    return 0;
 }
 
 /* The plane's kind from the arguments, the file count it takes, the grid from the margins. */
@@ -218,20 +225,20 @@ static int finish(const plane_args *o, const plane_setup *ps, const plane_run_in
     }
     print_summary(o, i);
     if (o->csv) fprintf(stderr, "wrote %s\n", o->csv);
-    plane_picture p = { o->grid.g, i->rows, ps->marks, ps->labels, ps->nm, ps->cx, ps->cy, ps->ncurve };
+    plane_picture p = { o->grid.g, i->rows, ps->marks, ps->labels, ps->nm, ps->cx, ps->cy, ps->ncurve, o->equal_aspect };
     return o->png ? draw(&p, o->no_train ? NULL : o->trpng, o->tepng, o->det) : 0;
 }
 
 /* The two heat maps of a plane CSV (plane_write_csv's layout), as "darknet plane" draws them:
  * "darknet plot plane.csv -plane -png PREFIX". The networks' file names are not in the
  * CSV, so their markers go unlabelled. */
-int cli_plane_pictures(const char *path, const char *prefix) {
+int cli_plane_pictures(const char *path, const char *prefix, int equal_aspect) {
     char trpng[4200], tepng[4200], err[DKMC_ERRLEN];
     plane_csv c;
     if (plane_read_csv(path, &c, err)) return cli_fail("%s", err);
     png_names(prefix, trpng, tepng, sizeof trpng, c.detector);
     if (cli_check_writable(trpng) || cli_check_writable(tepng)) { plane_csv_free(&c); return 1; }
-    plane_picture p = { c.g, c.rows, c.marks, NULL, c.nm, c.cx, c.cy, c.ncurve };
+    plane_picture p = { c.g, c.rows, c.marks, NULL, c.nm, c.cx, c.cy, c.ncurve, equal_aspect };
     int rc = draw(&p, c.has_train ? trpng : NULL, tepng, c.detector);
     plane_csv_free(&c);
     return rc;

@@ -22,7 +22,8 @@ static const char *help =
     "                   text per panel\n"
     "  -png OUT         the picture (.png, .svg or .pdf)\n"
     "  -plane           the CSV is one of 'darknet plane': draw its two heat maps again,\n"
-    "                   OUT_train_loss.png and OUT_test_error.png (no -x, -y)\n";
+    "                   OUT_train_loss.png and OUT_test_error.png (no -x, -y); -aspect equal:\n"
+    "                   one distance unit as long on both axes\n";
 
 /* The header's x, group and y columns named on the command line, then the option checks. */
 static int columns(plot_table *t, const char *list, int *idx, int *n) {
@@ -63,10 +64,12 @@ int cmd_plot(int argc, char **argv) {
                              .ylabel = cli_str(&a, "ylabel", NULL), .logy = cli_flag(&a, "logy"), .panels = cli_flag(&a, "panels") };
     const char *png = cli_str(&a, "png", NULL);
     int plane = cli_flag(&a, "plane");
+    const char *aspect = cli_str(&a, "aspect", NULL);
     if (cli_check_unused(&a)) return 2;
     if (plane && np >= 1 && png) {
         if (plot_unavailable()) return cli_fail("%s: %s", png, plot_unavailable());
-        return cli_plane_pictures(pos[0], png);
+        if (aspect && strcmp(aspect, "equal") && strcmp(aspect, "auto")) return cli_fail("-aspect must be 'equal' or 'auto', got '%s'", aspect);
+        return cli_plane_pictures(pos[0], png, aspect && !strcmp(aspect, "equal"));
     }
     if (np < 1 || !xs || !ys || !png) { return cli_usage_error(help); }
     if (cli_check_picture(png)) return 1;

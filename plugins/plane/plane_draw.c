@@ -46,10 +46,12 @@ int plane_draw(const plane_picture *p, plane_picture_kind which, const char *pat
         .ylabel = random ? "distance along direction 2" : "distance along v (orthogonal to u)",
         .xs = xs, .ys = ys, .v = v, .nx = g, .ny = g, .heat = plot_heatmap_defaults(),
         .paths = paths, .npaths = curve && nc > 0 ? 2 : 0, .points = pts, .npoints = nm, .keys = keys, .nkeys = nkeys,
+        .equal_aspect = p->equal_aspect,
     };
     f.heat.vmax = which == PLANE_TEST_ERROR ? 40 : which == PLANE_MAP50 ? 100 : which == PLANE_DET_LOSS ? INFINITY : 5.0;
     f.heat.log_alpha = which == PLANE_TRAIN_LOSS || which == PLANE_DET_LOSS ? -5 : -1;
     f.heat.label = what;
+    if (f.equal_aspect) f.height = plot_surface_fit_height(&f);
     if (plot_surface_save(&f, path, err)) rc = -1;
 out:
     free(xs); free(ys); free(v);

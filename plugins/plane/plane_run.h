@@ -95,6 +95,7 @@ typedef struct {
     int nm;
     const double *cx, *cy;      /* the curve's points in distance units; ncurve may be 0 */
     int ncurve;
+    int equal_aspect;           /* one distance unit as long on both axes */
 } plane_picture;
 int plane_draw(const plane_picture *p, plane_picture_kind which, const char *path, char *err);
 #endif

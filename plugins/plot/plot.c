@@ -569,19 +569,47 @@ static void draw_points(const plot_surface *f, const plot_area *a, double t) {
     }
 }
 
-static void draw_surface(const plot_surface *f, plot_area *a) {
-    double W = f->width, H = f->height, t = text_for(W, H);
-    bands b;
-    make_bands(f, &b);
+/* The plot area (L, T, R, B in pixels) of a surface in a W x H picture, and its text height. */
+static void surface_box(const plot_surface *f, const bands *b, double W, double H, double *box, double *t) {
+    *t = text_for(W, H);
     size_t lab = 0; /* the colour bar's widest label, in characters */
-    for (int k = 0; k <= b.N + 1; k++) {
+    for (int k = 0; k <= b->N + 1; k++) {
         char s[48];
-        cbar_label(&b, k, s, sizeof s);
+        cbar_label(b, k, s, sizeof s);
         lab = strlen(s) > lab ? strlen(s) : lab;
     }
-    double R = W - (3.4 + 0.62 * lab + (f->heat.label ? 2.4 : 0)) * t;
-    viewport(W, H, (f->ylabel ? 6.6 : 4.8) * t, (f->title ? 2.0 : 0.8) * t, R,
-             H - (f->xlabel ? 4.0 : 2.4) * t, f->xs[0], f->xs[f->nx - 1], f->ys[0], f->ys[f->ny - 1], a);
+    double L = (f->ylabel ? 6.6 : 4.8) * *t, T = (f->title ? 2.0 : 0.8) * *t;
+    double R = W - (3.4 + 0.62 * lab + (f->heat.label ? 2.4 : 0)) * *t, B = H - (f->xlabel ? 4.0 : 2.4) * *t;
+    double dx = f->xs[f->nx - 1] - f->xs[0], dy = f->ys[f->ny - 1] - f->ys[0];
+    if (f->equal_aspect && R > L && B > T) {   /* the longer side shrinks to the other's scale */
+        if ((R - L) / dx > (B - T) / dy) R = L + (B - T) * dx / dy;
+        else B = T + (R - L) * dy / dx;
+    }
+    box[0] = L, box[1] = T, box[2] = R, box[3] = B;
+}
+
+int plot_surface_fit_height(const plot_surface *f) {
+    if (f->nx < 2 || f->ny < 2 || !f->xs || !f->ys || !f->v || f->width < 16) return f->height;
+    double dx = f->xs[f->nx - 1] - f->xs[0], dy = f->ys[f->ny - 1] - f->ys[0], H = f->height, box[4], t;
+    if (!(dx > 0 && dy > 0)) return f->height;
+    bands b;
+    make_bands(f, &b);
+    plot_surface g = *f;
+    g.equal_aspect = 0;
+    for (int k = 0; k < 4; k++) {   /* the text height depends on H: a few rounds settle it */
+        surface_box(&g, &b, f->width, H, box, &t);
+        H = box[1] + (box[2] - box[0]) * dy / dx + (H - box[3]);
+        H = H < 240 ? 240 : H > 4 * f->width ? 4 * f->width : H;
+    }
+    return (int)ceil(H);
+}
+
+static void draw_surface(const plot_surface *f, plot_area *a) {
+    double W = f->width, H = f->height, t, box[4];
+    bands b;
+    make_bands(f, &b);
+    surface_box(f, &b, W, H, box, &t);
+    viewport(W, H, box[0], box[1], box[2], box[3], f->xs[0], f->xs[f->nx - 1], f->ys[0], f->ys[f->ny - 1], a);
     PLINT r[PLOT_MAX_LEVELS + 1], g[PLOT_MAX_LEVELS + 1], bl[PLOT_MAX_LEVELS + 1];
     for (int k = 0; k <= b.N; k++)
         r[k] = b.fill[k] >> 16 & 0xff, g[k] = b.fill[k] >> 8 & 0xff, bl[k] = b.fill[k] & 0xff;

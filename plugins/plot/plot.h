@@ -124,6 +124,7 @@ typedef struct {
      * line plots' legend draws a series (label, colour, line style, marker; no data) */
     const plot_series *keys;
     int nkeys;   /* 0..PLOT_MAX_SERIES */
+    int equal_aspect;   /* one data unit as long on both axes (the plot area shrinks to fit) */
 } plot_surface;
 
 /* ---- output -------------------------------------------------------------------------- */
@@ -134,6 +135,9 @@ typedef struct {
  * directory, then renamed onto path; on failure nothing is left behind. */
 int plot_lines_save(const plot_lines *fig, const char *path, char *err);
 int plot_surface_save(const plot_surface *fig, const char *path, char *err);
+/* The height (240..4 x width pixels) at which fig's plot area, with one data unit as long on
+ * both axes, fills the width: no blank band below an equal-aspect plane. */
+int plot_surface_fit_height(const plot_surface *fig);
 
 /* Where a panel's plot area landed: its frame in pixels (x rightwards, y downwards; pixel
  * (i, j) covers [i, i+1) x [j, j+1)) and the data at its edges (y in log10 on a log axis). */

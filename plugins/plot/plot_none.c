@@ -25,6 +25,7 @@ int plot_surface_save(const plot_surface *fig, const char *path, char *err) {
     (void)fig;
     return fail(path, err);
 }
+int plot_surface_fit_height(const plot_surface *fig) { return fig->height; }
 uint8_t *plot_lines_render(const plot_lines *fig, plot_area *area, char *err) {
     (void)fig, (void)area, fail(NULL, err);
     return NULL;

@@ -503,6 +503,34 @@ static void test_surface_legend(void **state) {
     assert_non_null(strstr(err, "legend keys"));
 }
 
+/* -aspect equal: one data unit as many pixels on both axes; at plot_surface_fit_height the
+ * plot area is as wide as without equal aspect at that height (no blank band, nothing narrowed). */
+static void test_surface_equal_aspect(void **state) {
+    (void)state;
+    enum { G = 5 };
+    double xs[G], ys[G], v[G * G];
+    for (int i = 0; i < G; i++) xs[i] = 10.0 * i, ys[i] = 2.0 * i;   /* x spans 40, y 8 */
+    for (int i = 0; i < G * G; i++) v[i] = 1.0 + i;
+    plot_surface s = { .width = 900, .height = 720, .xs = xs, .ys = ys, .v = v, .nx = G, .ny = G,
+                       .heat = plot_heatmap_defaults(), .title = "t", .xlabel = "x", .ylabel = "y" };
+    plot_area free_a, eq, fit;
+    char err[PLOT_ERR_LEN];
+    uint8_t *px = plot_surface_render(&s, &free_a, err);
+    assert_non_null(px); free(px);
+    s.equal_aspect = 1;
+    assert_non_null(px = plot_surface_render(&s, &eq, err)); free(px);
+    double ux = (eq.right - eq.left) / 40, uy = (eq.bottom - eq.top) / 8;
+    assert_true(fabs(ux - uy) < 1.0 / 8);   /* within a pixel over the axis */
+    assert_true(fabs((eq.right - eq.left) - (free_a.right - free_a.left)) < 2);   /* y was the long side here */
+    s.height = plot_surface_fit_height(&s);
+    assert_true(s.height < 720 && s.height >= 240);
+    assert_non_null(px = plot_surface_render(&s, &fit, err)); free(px);
+    assert_true(fabs((fit.right - fit.left) / 40 - (fit.bottom - fit.top) / 8) < 1.0 / 8);
+    s.equal_aspect = 0;   /* the same height without equal aspect: the same width, so none was lost */
+    assert_non_null(px = plot_surface_render(&s, &free_a, err)); free(px);
+    assert_true(fabs((fit.right - fit.left) - (free_a.right - free_a.left)) < 2);
+}
+
 /* Three panels stacked (the FGE figure): their plot areas line up, in order. */
 static void test_stacked_panels(void **state) {
     (void)state;
@@ -661,6 +689,7 @@ int main(void) {
         cmocka_unit_test(test_line_plot),
         cmocka_unit_test(test_error_bars),
         cmocka_unit_test(test_surface_legend),
+        cmocka_unit_test(test_surface_equal_aspect),
         cmocka_unit_test(test_stacked_panels),
         cmocka_unit_test(test_files),
         cmocka_unit_test(test_errors),
