@@ -152,6 +152,13 @@ int cli_check_writable(const char *path) {
     return 0;
 }
 
+int cli_aspect(const char *word) {
+    if (!word || !strcmp(word, "auto")) return 0;
+    if (!strcmp(word, "equal")) return 1;
+    cli_fail("-aspect must be 'equal' or 'auto', got '%s'", word);
+    return -1;
+}
+
 int cli_check_picture(const char *path) {
     const char *dot = strrchr(path, '.'), *slash = strrchr(path, '/');
     if (!dot || (slash && dot < slash) || (strcasecmp(dot, ".png") && strcasecmp(dot, ".svg") && strcasecmp(dot, ".pdf")))

@@ -51,6 +51,8 @@ host_net *cli_shard_net(host_net *h, const char *cfgfile, const char *weights, c
 int cli_check_writable(const char *path);
 /* The same for a picture, whose extension must be .png, .svg or .pdf. */
 int cli_check_picture(const char *path);
+/* -aspect: NULL or "auto" 0, "equal" 1; another word: the one-line error, -1. */
+int cli_aspect(const char *word);
 
 /* A training run of "darknet train" or "darknet fge" (cli/train.c): loads the job's data and
  * network, names its output, runs it (train_job.h) and prints the table. */

@@ -90,9 +90,7 @@ static int read_options(plane_args *o, int argc, char **argv) {
     o->stop_after = cli_int(&a, "stop_after", 0);   /* for tests: simulate an interruption */
     const char *aspect = cli_str(&a, "aspect", NULL);
     if (cli_check_unused(&a)) return 2;
-    if (aspect && strcmp(aspect, "equal") && strcmp(aspect, "auto")) return cli_fail("-aspect must be 'equal' or 'auto', got '%s'", aspect), 2;
-    o->equal_aspect = aspect && !strcmp(aspect, "equal");
-    return 0;
+    return (o->equal_aspect = cli_aspect(aspect)) < 0 ? 2 : 0;
 }
 
 /* The plane's kind from the arguments, the file count it takes, the grid from the margins. */

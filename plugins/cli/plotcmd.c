@@ -68,8 +68,8 @@ int cmd_plot(int argc, char **argv) {
     if (cli_check_unused(&a)) return 2;
     if (plane && np >= 1 && png) {
         if (plot_unavailable()) return cli_fail("%s: %s", png, plot_unavailable());
-        if (aspect && strcmp(aspect, "equal") && strcmp(aspect, "auto")) return cli_fail("-aspect must be 'equal' or 'auto', got '%s'", aspect);
-        return cli_plane_pictures(pos[0], png, aspect && !strcmp(aspect, "equal"));
+        int eq = cli_aspect(aspect);
+        return eq < 0 ? 1 : cli_plane_pictures(pos[0], png, eq);
     }
     if (np < 1 || !xs || !ys || !png) { return cli_usage_error(help); }
     if (cli_check_picture(png)) return 1;

@@ -93,12 +93,17 @@ void plot_table_close(plot_table *t) {
     memset(t, 0, sizeof *t);
 }
 
-/* x of series s of ns, shifted from its neighbours by 2 % of the x range (error bars). */
-static double *dodged(const plot_table *t, const plot_table_series *q, int s, int ns) {
+/* The x values' range over every series read (1 where they are all equal). */
+static double x_span(const plot_table *t) {
     double lo = INFINITY, hi = -INFINITY;
     for (int k = 0; k < t->ny * t->ng; k++)
         for (size_t i = 0; i < t->ser[k].n; i++) lo = fmin(lo, t->ser[k].x[i]), hi = fmax(hi, t->ser[k].x[i]);
-    double d = (hi > lo ? hi - lo : 1) * 0.02 * (s - 0.5 * (ns - 1)), *x = malloc((q->n + 1) * sizeof *x);
+    return hi > lo ? hi - lo : 1;
+}
+
+/* x of series s of ns, shifted from its neighbours by 2 % of the x range (error bars). */
+static double *dodged(const plot_table_series *q, double span, int s, int ns) {
+    double d = span * 0.02 * (s - 0.5 * (ns - 1)), *x = malloc((q->n + 1) * sizeof *x);
     for (size_t i = 0; x && i < q->n; i++) x[i] = q->x[i] + d;
     return x;
 }
@@ -116,6 +121,7 @@ int plot_table_draw(const plot_table *t, const plot_table_look *o, const char *p
     snprintf(tbuf, sizeof tbuf, "%s", o->title ? o->title : "");
     snprintf(lbuf, sizeof lbuf, "%s", o->ylabel ? o->ylabel : "");
     int rc = -1;
+    double span = ne ? x_span(t) : 1;
     for (int p = 0; p < npan; p++) {
         const char *pt = o->title, *py = o->ylabel ? o->ylabel : (ny == 1 ? t->head[t->ycol[0]] : NULL);
         if (o->panels) { /* one comma-separated text per panel */
@@ -128,7 +134,7 @@ int plot_table_draw(const plot_table *t, const plot_table_look *o, const char *p
             const plot_table_series *q = &t->ser[k];
             const double *x = q->x;
             if (ne) {
-                if (!(x = xs[p][s] = dodged(t, q, s, ns))) { snprintf(err, PLOT_ERR_LEN, "out of memory"); goto done; }
+                if (!(x = xs[p][s] = dodged(q, span, s, ns))) { snprintf(err, PLOT_ERR_LEN, "out of memory"); goto done; }
                 pe[p][s] = t->ser[k + ny].y;
             }
             ps[p][s] = (plot_series){ q->name, x, q->y, q->n, plot_palette(s), ne ? PLOT_NO_LINE : s >= 4 ? PLOT_DASHED : PLOT_SOLID,
