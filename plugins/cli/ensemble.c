@@ -28,7 +28,10 @@ static const char *help_ensemble =
     "                   (without it, members that have seen fewer than 299 batches get a\n"
     "                   warning: their statistics may be Darknet's young running averages)\n"
     "  -test_limit N    evaluate on the first N test images\n"
-    "  -csv FILE        also write the table as CSV\n";
+    "  -csv FILE        also write the table as CSV\n"
+    "  -pairs FILE      a CSV of every pair of members: the % of test images on which their\n"
+    "                   predicted classes differ (disagree) and the distance ||w_a - w_b||\n"
+    "                   of their parameters (dist; empty for members of different cfgs)\n";
 
 static const char *help_predict =
     "usage: darknet ensemble predict <data> <cfg> <member> [<member> ...] <image> [-top K]\n"
@@ -128,6 +131,9 @@ static void ens_print_done(void *ctx, const ens_summary *s) {
     ens_print *c = ctx;
     printf("\nensemble of %d: test nll %.4f, acc %.2f %% (members: mean nll %.4f, mean acc %.2f %%, best acc %.2f %%)\n",
            c->n, s->ensemble.nll, s->ensemble.acc, s->mean_nll, s->mean_acc, s->best_acc);
+    if (s->pairs)
+        printf("pairs: %d, mean disagreement %.2f %% of the test images, mean distance %.4g\n", s->pairs, s->mean_disagree,
+               s->mean_dist);
 }
 
 int cmd_ensemble(int argc, char **argv) {
@@ -142,11 +148,11 @@ int cmd_ensemble(int argc, char **argv) {
     int np = cli_positionals(&a, pos, argc);
     int bn = cli_flag(&a, "bn_update"), bn_limit = cli_int(&a, "bn_limit", 0);
     int test_limit = cli_int(&a, "test_limit", 0);
-    const char *csv_path = cli_str(&a, "csv", NULL);
+    const char *csv_path = cli_str(&a, "csv", NULL), *pairs_path = cli_str(&a, "pairs", NULL);
     if (cli_check_unused(&a)) { free(pos); return 2; }
     if (np < 3) { free(pos); return cli_usage_error(help_ensemble); }
     if (bn_limit > 0) bn = 1;
-    ens_job j = { pos[1], pos + 2, np - 2, bn, bn_limit, csv_path };
+    ens_job j = { pos[1], pos + 2, np - 2, bn, bn_limit, csv_path, pairs_path };
     char err[DKMC_ERRLEN];
     dataset tr = { 0 }, te = { 0 };
     data_cfg dc;
@@ -157,6 +163,7 @@ int cmd_ensemble(int argc, char **argv) {
     ens_report rep = { ens_print_start, ens_print_row, ens_print_done, &c };
     if (ens_eval_run(&j, &tr, &te, &rep, err)) { cli_fail("%s", err); goto done; }
     if (csv_path) fprintf(stderr, "wrote %s\n", csv_path);
+    if (pairs_path) fprintf(stderr, "wrote %s\n", pairs_path);
     rc = 0;
 done:
     data_free(&tr); data_free(&te);

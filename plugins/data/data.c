@@ -85,6 +85,7 @@ int data_cfg_load(const char *path, data_cfg *cfg, char *err) {
         else if (!strcmp(key, "classes")) { ival = &cfg->classes; have_classes = 1; }
         else if (!strcmp(key, "augment")) ival = &cfg->augment;
         else if (!strcmp(key, "crop_pad")) ival = &cfg->crop_pad;
+        else if (!strcmp(key, "holdout")) ival = &cfg->holdout;
         else if (!strcmp(key, "width")) ival = &cfg->width;
         else if (!strcmp(key, "height")) ival = &cfg->height;
         else if (!strcmp(key, "channels")) ival = &cfg->channels;
@@ -105,6 +106,9 @@ int data_cfg_load(const char *path, data_cfg *cfg, char *err) {
     if (cfg->classes <= 0) return data_fail(err, "%s: classes must be > 0", path);
     if (!cfg->train[0]) return data_fail(err, "%s: missing key 'train'", path);
     if (!cfg->valid[0]) return data_fail(err, "%s: missing key 'valid'", path);
+    cfg->valid_is_holdout = !strcmp(cfg->valid, "holdout");
+    if (cfg->valid_is_holdout && !cfg->holdout)
+        return data_fail(err, "%s: valid=holdout needs holdout=N (the training images held out)", path);
     if (!cfg->format[0]) {
         if (ends_with(cfg->train, "idx3-ubyte") || ends_with(cfg->train, "idx3-ubyte.gz"))
             strcpy(cfg->format, "idx");
@@ -121,7 +125,7 @@ int data_cfg_load(const char *path, data_cfg *cfg, char *err) {
     int cifar = !strcmp(cfg->format, "cifar10") || !strcmp(cfg->format, "cifar100");
     if (!strcmp(cfg->format, "idx")) {
         if (!cfg->train_labels[0]) return data_fail(err, "%s: missing key 'train_labels'", path);
-        if (!cfg->valid_labels[0]) return data_fail(err, "%s: missing key 'valid_labels'", path);
+        if (!cfg->valid_labels[0] && !cfg->valid_is_holdout) return data_fail(err, "%s: missing key 'valid_labels'", path);
     } else if (!strcmp(cfg->format, "list")) {
         if (!cfg->labels[0]) return data_fail(err, "%s: missing key 'labels'", path);
     } else if (!cifar) {
@@ -155,9 +159,36 @@ char **data_read_names(const char *path, int classes, char *err) {
     return names;
 }
 
+/* Keep images [from, from + count) of d, in place. */
+static void keep_range(dataset *d, int from, int count) {
+    size_t sz = (size_t)d->w * d->h * d->c;
+    memmove(d->X, d->X + (size_t)from * sz, (size_t)count * sz * sizeof *d->X);
+    memmove(d->labels, d->labels + from, (size_t)count * sizeof *d->labels);
+    d->n = count;
+}
+
+static int load_split(const data_cfg *cfg, int split, int limit, dataset *out, char *err);
+
 int data_load(const data_cfg *cfg, int split, int limit, dataset *out, char *err) {
     memset(out, 0, sizeof *out);
     if (split != 0 && split != 1) return data_fail(err, "%s: bad split %d", cfg->path, split);
+    if (cfg->holdout <= 0 || (split == 1 && !cfg->valid_is_holdout)) return load_split(cfg, split, limit, out, err);
+    /* holdout: both parts come from the whole training split */
+    if (load_split(cfg, 0, 0, out, err)) return -1;
+    if (cfg->holdout >= out->n) {
+        data_fail(err, "%s: holdout=%d leaves no training image (the training split has %d)", cfg->path,
+                  cfg->holdout, out->n);
+        data_free(out);
+        return -1;
+    }
+    int rest = out->n - cfg->holdout;
+    int from = split ? rest : 0, count = split ? cfg->holdout : rest;
+    if (limit > 0 && limit < count) count = limit;
+    keep_range(out, from, count);
+    return 0;
+}
+
+static int load_split(const data_cfg *cfg, int split, int limit, dataset *out, char *err) {
     const char *files = split ? cfg->valid : cfg->train;
     int rc;
     if (!strcmp(cfg->format, "idx")) {

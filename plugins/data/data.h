@@ -24,6 +24,11 @@
  *   labels=, names=  class names (one per line); backup= as in Darknet
  *   augment=0|1      crop+flip for training batches; default 1 for cifar, 0 otherwise
  *   crop_pad=4       padding of the random crop when augmenting
+ *   holdout=N        the last N training images are held out: split 0 is the others; with
+ *                    valid=holdout, split 1 is those N (a validation set taken out of the
+ *                    training set, to choose settings without the test set), otherwise valid
+ *                    is read as usual. Limits apply after the split (-limit: the first images
+ *                    of the rest). N must leave at least one training image.
  *   width=, height=, channels=   optional image geometry: 0/absent = take it from the data;
  *                    list images are resized to it; for idx/cifar a value that differs from
  *                    the data is an error. The caller may set these (e.g. from the net).
@@ -56,6 +61,8 @@ typedef struct {
     int augment;       /* augment=1: crop+flip on training batches (CIFAR default) */
     int crop_pad;      /* default 4 */
     int width, height, channels; /* 0 = from the data; see above */
+    int holdout;       /* the last holdout training images are not trained on; see above */
+    int valid_is_holdout; /* valid=holdout: split 1 is those images */
 } data_cfg;
 
 /* Parse a .data file; a missing required key is an error naming the file and the key. */

@@ -16,6 +16,7 @@ typedef struct {
     int n;
     int bn_update, bn_limit;      /* recompute each member's BN statistics on the first bn_limit (0: all) of train */
     const char *csv;              /* NULL: none; written atomically, nothing left on an error */
+    const char *pairs;            /* NULL: none; else a CSV of every pair of members (ens_pair) */
 } ens_job;
 typedef struct {
     int i;                        /* 1-based */
@@ -25,7 +26,15 @@ typedef struct {
 typedef struct {
     eval_result ensemble;         /* of all n */
     double mean_nll, mean_acc, best_acc;   /* over the members */
+    int pairs;                    /* pairs measured (j->pairs and n >= 2), else 0 */
+    double mean_disagree, mean_dist;       /* over the pairs (mean_dist NaN if any pair's cfgs differ) */
 } ens_summary;
+/* How different two members are, as the paper measures diversity: disagree = % of the test
+ * images whose argmax differs; dist = ||w_a - w_b|| over the trainable parameters (NaN when
+ * the two have different cfgs). */
+typedef struct { int a, b; double disagree, dist; } ens_pair;
+/* % of the n images on which the two class predictions differ */
+double ens_disagreement(const int *pred_a, const int *pred_b, int n);
 /* callbacks (may be NULL): start, once the members are open and the CSV is ready; row, after
  * each member; done, after the last, before the CSV is committed */
 typedef struct {

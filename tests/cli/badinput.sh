@@ -56,6 +56,8 @@ grep -v '^train=' $W/tiny.data > $W/notrain.data
 grep -v '^train_labels=' $W/tiny.data > $W/nolabels.data
 sed 's/^classes=3/classes=0/' $W/tiny.data > $W/zero.data
 sed 's/^format=idx/format=hdf5/' $W/tiny.data > $W/badfmt.data
+{ grep -v '^valid' $W/tiny.data; echo "holdout=32"; echo "valid=holdout"; } > $W/holdall.data
+{ grep -v '^valid' $W/tiny.data; echo "valid=holdout"; } > $W/holdnone.data
 { echo "classes=3"; echo "this line has no equals sign"; } > $W/garbage.data
 mkdata four.data $W/tr-idx3-ubyte $W/tr-idx1-ubyte "" "" 4
 mkidx $W/te0-idx3-ubyte 0; mklab $W/te0-idx1-ubyte 0 3

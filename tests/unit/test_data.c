@@ -255,6 +255,44 @@ static void test_idx_load(void **state) {
         assert_null(d.X);
         assert_int_equal(d.n, 0);
         unlink(p); free(p);
+        /* holdout=2, valid=holdout: training is images 0..2, validation 3..4 */
+        p = write_text(".data", "classes=4\ntrain=%s\nvalid=holdout\ntrain_labels=%s\nholdout=2\n", im, lb);
+        assert_int_equal(data_cfg_load(p, &c, err), 0);
+        assert_int_equal(data_load(&c, 0, 0, &d, err), 0);
+        check_idx(&d, 3, 3, 4, lab);
+        data_free(&d);
+        assert_int_equal(data_load(&c, 1, 0, &d, err), 0);
+        assert_int_equal(d.n, 2);
+        for (int i = 0; i < 2; i++) {
+            assert_int_equal(d.labels[i], lab[3 + i]);
+            for (int k = 0; k < 12; k++) assert_float_equal(d.X[i * 12 + k], idx_pixel(3 + i, k), 0);
+        }
+        data_free(&d);
+        assert_int_equal(data_load(&c, 1, 1, &d, err), 0);   /* a limit keeps the first held-out image */
+        assert_int_equal(d.n, 1);
+        assert_int_equal(d.labels[0], lab[3]);
+        data_free(&d);
+        assert_int_equal(data_load(&c, 0, 2, &d, err), 0);
+        check_idx(&d, 2, 3, 4, lab);
+        data_free(&d);
+        c.holdout = 5;
+        expect_err(data_load(&c, 0, 0, &d, err), err, p, "holdout=5");
+        assert_null(d.X);
+        unlink(p); free(p);
+        /* holdout with the usual valid files: the test split is untouched */
+        p = write_text(".data", "classes=4\ntrain=%s\nvalid=%s\ntrain_labels=%s\nvalid_labels=%s\nholdout=1\n", im, im, lb, lb);
+        assert_int_equal(data_cfg_load(p, &c, err), 0);
+        assert_int_equal(data_load(&c, 1, 0, &d, err), 0);
+        check_idx(&d, 5, 3, 4, lab);
+        data_free(&d);
+        assert_int_equal(data_load(&c, 0, 0, &d, err), 0);
+        check_idx(&d, 4, 3, 4, lab);
+        data_free(&d);
+        unlink(p); free(p);
+        /* valid=holdout without holdout= */
+        p = write_text(".data", "classes=4\ntrain=%s\nvalid=holdout\ntrain_labels=%s\n", im, lb);
+        expect_err(data_cfg_load(p, &c, err), err, p, "holdout=N");
+        unlink(p); free(p);
         unlink(im); unlink(lb); free(im); free(lb);
     }
 }

@@ -373,7 +373,7 @@ static void test_ensemble_run_rows(void **state) {
     char *files[3] = { random_weights(h, 11, 5000), random_weights(h, 12, 5000), random_weights(h, 13, 5000) };
     dataset te = images(22, 4, 3), tr = { 0 };
     char *csv = tu_temp_path(".csv");
-    ens_job j = { cfg, files, 3, 0, 0, csv };
+    ens_job j = { cfg, files, 3, 0, 0, csv, NULL };
     ens_seen v = { 0 };
     ens_report rep = { seen_start, seen_row, seen_done, &v };
     assert_int_equal(ens_eval_run(&j, &tr, &te, &rep, err), 0);
@@ -407,7 +407,7 @@ static void test_ensemble_run_rows(void **state) {
     unlink(csv);
     /* a member that does not exist: named, no row, no CSV */
     char *bad[2] = { files[0], "/nonexistent-dir/m.weights" };
-    ens_job k = { cfg, bad, 2, 0, 0, csv };
+    ens_job k = { cfg, bad, 2, 0, 0, csv, NULL };
     v.rows = 0;
     assert_int_equal(ens_eval_run(&k, &tr, &te, &rep, err), -1);
     assert_non_null(strstr(err, "/nonexistent-dir/m.weights"));
@@ -415,6 +415,70 @@ static void test_ensemble_run_rows(void **state) {
     assert_int_equal(access(csv, F_OK), -1);
     for (int i = 0; i < 3; i++) { unlink(files[i]); free(files[i]); free(probs[i]); }
     free(csv); data_free(&te);
+    unlink(cfg); free(cfg); host_free(h);
+}
+
+/* -pairs: each pair's disagreement is the brute-force count of images whose argmax differs
+ * (from each member's own probabilities), its distance the square root of the sum of the
+ * squared parameter differences; a member against itself is 0 and 0; the means agree. */
+static void test_ensemble_pairs(void **state) {
+    (void)state;
+    char *cfg = net_cfg(4), err[DKMC_ERRLEN];
+    host_net *h = load(cfg, 0);
+    char *files[3] = { random_weights(h, 21, 5000), random_weights(h, 22, 5000), NULL };
+    files[2] = files[0];
+    dataset te = images(40, 4, 5), tr = { 0 };
+    char *pairs = tu_temp_path(".csv");
+    ens_job j = { cfg, files, 3, 0, 0, NULL, pairs };
+    ens_seen v = { 0 };
+    ens_report rep = { NULL, NULL, seen_done, &v };
+    assert_int_equal(ens_eval_run(&j, &tr, &te, &rep, err), 0);
+    size_t np = host_nparams(h);
+    float *w[2], *pr[2];
+    for (int i = 0; i < 2; i++) {
+        w[i] = malloc(np * sizeof(float)); pr[i] = malloc((size_t)te.n * 4 * sizeof(float));
+        assert_int_equal(host_load_weights(h, files[i], err), 0);
+        host_get_params(h, w[i]);
+        run_eval(h, &te, pr[i], NULL);
+    }
+    int differ = 0;
+    for (int k = 0; k < te.n; k++) {
+        int a = 0, b = 0;
+        for (int c = 1; c < 4; c++) { if (pr[0][k * 4 + c] > pr[0][k * 4 + a]) a = c; if (pr[1][k * 4 + c] > pr[1][k * 4 + b]) b = c; }
+        differ += a != b;
+    }
+    double ss = 0;
+    for (size_t i = 0; i < np; i++) ss += ((double)w[0][i] - w[1][i]) * ((double)w[0][i] - w[1][i]);
+    double want_d = 100.0 * differ / te.n, want_w = sqrt(ss);
+    assert_true(differ > 0 && differ < te.n);   /* random networks disagree on some images */
+    FILE *f = fopen(pairs, "r");
+    assert_non_null(f);
+    char line[2048];
+    assert_non_null(fgets(line, sizeof line, f));
+    assert_string_equal(line, "a,b,file_a,file_b,disagree,dist\n");
+    double dis[3], dist[3];
+    for (int r = 0; r < 3; r++) {
+        int a, b;
+        assert_non_null(fgets(line, sizeof line, f));
+        char *c1 = strrchr(line, ','); *c1 = 0;
+        char *c2 = strrchr(line, ',');
+        dist[r] = atof(c1 + 1); dis[r] = atof(c2 + 1);
+        assert_int_equal(sscanf(line, "%d,%d", &a, &b), 2);
+        assert_int_equal(a, r < 2 ? 1 : 2);
+        assert_int_equal(b, r == 0 ? 2 : 3);
+    }
+    assert_null(fgets(line, sizeof line, f));
+    fclose(f);
+    /* pairs (1,2), (1,3) = (1,1), (2,3) = (2,1) */
+    assert_true(fabs(dis[0] - want_d) < 1e-3 && fabs(dis[2] - want_d) < 1e-3 && dis[1] == 0);
+    assert_true(fabs(dist[0] - want_w) < 1e-4 * want_w && fabs(dist[2] - want_w) < 1e-4 * want_w && dist[1] == 0);
+    assert_int_equal(v.s.pairs, 3);
+    assert_true(fabs(v.s.mean_disagree - 2 * want_d / 3) < 1e-3);
+    assert_true(fabs(v.s.mean_dist - 2 * want_w / 3) < 1e-4 * want_w);
+    assert_true(ens_disagreement((int[]){ 1, 2, 3, 4 }, (int[]){ 1, 0, 3, 0 }, 4) == 50.0);
+    unlink(pairs); free(pairs);
+    for (int i = 0; i < 2; i++) { unlink(files[i]); free(files[i]); free(w[i]); free(pr[i]); }
+    data_free(&te);
     unlink(cfg); free(cfg); host_free(h);
 }
 
@@ -490,6 +554,7 @@ int main(void) {
         cmocka_unit_test(test_members_predict),
         cmocka_unit_test(test_load_image),
         cmocka_unit_test(test_ensemble_run_rows),
+        cmocka_unit_test(test_ensemble_pairs),
         cmocka_unit_test(test_swa_run_is_the_mean),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
