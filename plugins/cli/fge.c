@@ -28,6 +28,9 @@ static const char *help =
     "  -png FILE        figure: learning rate, test error and distance from the start against\n"
     "                   the iteration, snapshots marked (.png, .svg or .pdf)\n"
     "  -eval_every N    also measure the test error every N iterations (for the figure)\n"
+    "  -baseline W[,W...]  the figure also shows these networks' test error (their ensemble's,\n"
+    "                   several): a dotted line, e.g. independently trained networks (Ind)\n"
+    "  -baseline_label T   its legend entry\n"
     "Momentum and weight decay are the cfg's (decay on weights only, as Darknet).\n"
     "A detector cfg ([yolo], [region]): Darknet's detection loop as 'darknet detector train' with\n"
     "this triangle (an epoch: the training list once), snapshots in the .data's backup= with\n"
@@ -38,7 +41,7 @@ static const char *help =
 /* A detector: Darknet's detection loop (darknet detector train) with the triangle from the
  * command line; snapshots, the final weights and the table as there. */
 static int fge_detector(const train_job *t) {
-    if (t->out || t->csv || t->png || t->bn_update || t->limit || t->eval_every)
+    if (t->out || t->csv || t->png || t->bn_update || t->limit || t->eval_every || t->baseline)
         return cli_fail("%s: a detector: fge takes -epochs, -cycle, -lr1, -lr2, -seed and -test_limit (the valid images "
                         "of each snapshot's mAP); snapshots go to the .data's backup= as in 'darknet detector train'", t->cfg);
     srand((unsigned)t->seed);
@@ -71,6 +74,8 @@ int cmd_fge(int argc, char **argv) {
     j.csv = cli_str(&a, "csv", NULL);
     j.png = cli_str(&a, "png", NULL);
     j.eval_every = cli_int(&a, "eval_every", 0);
+    j.baseline = cli_str(&a, "baseline", NULL);
+    j.baseline_label = cli_str(&a, "baseline_label", NULL);
     if (cli_check_unused(&a)) return 2;
     if (np < 3) { return cli_usage_error(help); }
     if (j.epochs < 1) return cli_fail("-epochs must be at least 1, got %d", j.epochs);

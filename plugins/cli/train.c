@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include "cli.h"
 #include "dist.h"
+#include "ens_run.h"
 #include "fge.h"
 #include "run.h"
 #include "train_job.h"
@@ -105,6 +106,39 @@ static void print_summary(void *ctx, const train_session *c) {
 const char *cli_train_note;
 
 /* Loads what the job names, resolves its output and runs it (train_session_run), printing. */
+static void baseline_done(void *ctx, const ens_summary *s) { *(double *)ctx = 100 - s->ensemble.acc; }
+
+static const char *base_name(const char *p) { const char *s = strrchr(p, '/'); return s ? s + 1 : p; }
+
+/* The figure's extras: its title, the evaluated split's name, the baseline's test error (the
+ * ensemble of the -baseline files, the run's cfg). 0, or -1 after a one-line error. */
+static int figure_extras(train_job *j, const data_cfg *dc, const dataset *tr, const dataset *te, char *title, size_t tn,
+                         char *label, size_t ln) {
+    snprintf(title, tn, "%s: %s on %s%s%s", j->cmd, base_name(j->cfg), base_name(j->data), j->weights ? ", from " : "",
+             j->weights ? base_name(j->weights) : "");
+    j->title = title;
+    j->te_label = dc->valid_is_holdout ? "validation" : "test";
+    j->baseline_err = NAN;
+    if (!j->baseline) return 0;
+    if (j->no_test) return cli_fail("-baseline needs the test set: drop -no_test"), -1;
+    char *list = strdup(j->baseline), *members[64];
+    int n = 0;
+    for (char *save = NULL, *t = strtok_r(list, ",", &save); t && n < 64; t = strtok_r(NULL, ",", &save)) members[n++] = t;
+    char err[DKMC_ERRLEN];
+    ens_job b = { j->cfg, members, n, 0, 0, NULL, NULL };
+    ens_report rep = { NULL, NULL, baseline_done, &j->baseline_err };
+    int rc = n ? ens_eval_run(&b, tr, te, &rep, err) : (snprintf(err, sizeof err, "-baseline names no file"), -1);
+    if (!rc) fprintf(stderr, "%s: baseline %s: %s error %.2f %%\n", j->cmd, j->baseline, j->te_label, j->baseline_err);
+    if (!rc && !j->baseline_label) {
+        if (n == 1) snprintf(label, ln, "baseline: %s", base_name(members[0]));
+        else snprintf(label, ln, "baseline: the ensemble of %d networks", n);
+        j->baseline_label = label;
+    }
+    free(list);
+    if (rc) return cli_fail("%s", err), -1;
+    return 0;
+}
+
 int cli_run_training(const train_job *job) {
     train_job j = *job;
     dataset tr = {0}, te = {0};
@@ -126,11 +160,14 @@ int cli_run_training(const train_job *job) {
         mkdir(dc.backup[0] ? dc.backup : ".", 0777);
     }
     if (cli_check_writable(j.out) || (j.png && cli_check_picture(j.png))) goto done;
+    char title[512], blabel[256];
+    if (j.png && figure_extras(&j, &dc, &tr, &te, title, sizeof title, blabel, sizeof blabel)) goto done;
     train_report rep = { print_start, print_row, print_saved, print_summary, NULL };
     if (train_session_run(&c, &j, h, &tr, &te, &rep, err)) { cli_fail("%s", err); goto done; }
     rc = 0;
     if (!dist_is_root()) goto done;   /* rank 0 writes the files */
     if (j.csv) fprintf(stderr, "wrote %s\n", j.csv);
+    if (j.png && isfinite(c.start_err)) fprintf(stderr, "%s: iteration 0 (%s): %s error %.2f %%\n", j.cmd, j.weights, j.te_label, c.start_err);
     if (j.png && train_session_draw(&c, j.png, err)) rc = cli_fail("%s", err);
     else if (j.png) fprintf(stderr, "wrote %s\n", j.png);
 done:

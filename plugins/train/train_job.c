@@ -146,6 +146,10 @@ static int session_open(train_session *c, char *err) {
         return -1;
     }
     memcpy(c->w0, c->sgd.w, c->sgd.n * sizeof(float));
+    if (j->png && j->weights && !j->no_test && c->te->n) {   /* iteration 0 of the figure */
+        eval_result r = run_eval_swap(&c->bn, c->te, NULL, "start", NULL);
+        c->start_err = 100 - r.acc;
+    }
     if (c->snapshots) {
         char prefix[2048];
         train_snapshot_prefix(prefix, sizeof prefix, j->out);
@@ -166,6 +170,7 @@ int train_session_run(train_session *c, const train_job *j, host_net *h, const d
     static const train_report none = { 0 };
     memset(c, 0, sizeof *c);
     c->j = j; c->h = h; c->tr = tr; c->te = te; c->rep = rep ? rep : &none;
+    c->start_err = NAN;
     if (session_open(c, err)) return -1;
     if (c->rep->start) c->rep->start(c->rep->ctx, c);
     int epoch = 0, B;

@@ -22,6 +22,12 @@ typedef struct {
     int kind, epochs, seed, save_every, limit, test_limit, no_test, bn_update, bn_limit, eval_every, stop_after;
     double lr, lr2, cycle_epochs;
     int batch;                /* the global batch (the cfg's); under mpirun h holds this rank's shard */
+    /* the figure (png): its title (NULL: none), what the evaluated split is ("test" when NULL,
+     * "validation" for a split held out of training), and a baseline's error (%) drawn as a
+     * dotted line across the error panel with baseline_label (NaN or 0 label: none) */
+    const char *title, *te_label, *baseline_label;
+    double baseline_err;
+    const char *baseline;     /* the command line's -baseline (comma-separated .weights): the caller evaluates them */
 } train_job;
 
 /* One row of the table: at the end of an epoch (whole), or at a snapshot inside one (tr_*
@@ -71,6 +77,7 @@ typedef struct train_session {
     double *lr_hist, *dist_hist;   /* per iteration (with png) */
     uint64_t hist_n, hist_cap;
     double *ev_it, *ev_err;   /* test error at evaluation points */
+    double start_err;         /* with png and a weights file: the start's test error (iteration 0), else NaN */
     int ev_n, ev_cap;
     double *snap_it, *snap_err, *ens_err;   /* per snapshot: iteration, its error, the ensemble's */
     ws_atomic csv;
@@ -88,8 +95,10 @@ int train_session_run(train_session *s, const train_job *j, host_net *h, const d
                       const train_report *rep, char *err);
 void train_session_free(train_session *s);
 /* The figure of a run made with j->png (train_draw.c, on plot/): the learning rate, the test
- * error (the network's, the snapshots' and their ensemble's) and the distance from the start,
- * stacked over the iterations. Written to path (.png, .svg or .pdf). 0, or -1 with err. */
+ * error (the network's, the snapshots' and their ensemble's; the start network's at iteration
+ * 0 when the run began from a weights file; the baseline's as a dotted line) and the distance
+ * from the start, stacked over the iterations, under j->title. Written to path (.png, .svg or
+ * .pdf). 0, or -1 with err. */
 int train_session_draw(const train_session *s, const char *path, char *err);
 
 /* <dir>/<cfg's name without extension><suffix>.weights, dir the .data file's backup (or "."). */

@@ -12,7 +12,7 @@ check "base network" test -s $T/base.weights
 
 # fge: cycle of half an epoch = 4 iterations, snapshots after iterations 2, 6, 10, 14
 $D fge cfg/fashion.data cfg/fashion-cnn.cfg $T/base.weights -epochs 2 -cycle 0.5 -lr1 0.02 -lr2 0.001 $S \
-    -out $T/f.weights -csv $T/f.csv -png $T/f.png > $T/f.txt 2> $T/f.err
+    -out $T/f.weights -csv $T/f.csv -png $T/f.png -baseline $T/base.weights > $T/f.txt 2> $T/f.err
 check "fge: four snapshot files" test "$(ls $T/f_snap*.weights 2>/dev/null | wc -l)" -eq 4
 check "fge: final weights" test -s $T/f.weights
 check "fge: summary line" grep -q "^4 snapshots" $T/f.txt
@@ -24,6 +24,13 @@ check "fge: snapshots after the iteration before the minimum" \
     awk -F, 'NR>1 && $8>0 { n++; if (($2-1)%4 != 1 || ($3-0.0105)^2 > 1e-12) bad=1 } END { exit bad || n!=4 }' $T/f.csv
 check "fge: distance from the start grows from 0" awk -F, 'NR==2 { exit !($11 > 0) }' $T/f.csv
 check "fge: picture is a PNG" bash -c "head -c 8 $T/f.png | od -An -c | grep -q 'P   N   G'"
+# the figure's iteration 0 is the pretrained network, and its baseline here the same file:
+# both errors equal 100 - the accuracy 'darknet eval' gives that file
+$D eval cfg/fashion.data cfg/fashion-cnn.cfg $T/base.weights -test_limit 500 > $T/e0.txt 2>/dev/null
+base_err=$(awk '$1=="test" { printf "%.2f", 100 - $3 }' $T/e0.txt)
+check "fge: the figure's iteration 0 is the pretrained network ($base_err %)" \
+    grep -q "^fge: iteration 0 ($T/base.weights): test error $base_err %" $T/f.err
+check "fge: the figure's baseline is its files' error ($base_err %)" grep -q "^fge: baseline $T/base.weights: test error $base_err %" $T/f.err
 check "fge: snapshot is an ordinary .weights file" test "$(stat -c %s $T/f_snap01.weights)" -eq $((20 + 4 * (104426 + 448)))
 # the snapshot files reproduce the ensemble's numbers: evaluating snapshot 1 with its stored BN
 $D eval cfg/fashion.data cfg/fashion-cnn.cfg $T/f_snap01.weights -test_limit 500 > $T/e1.txt 2>/dev/null
