@@ -52,7 +52,7 @@ int det_curve_train_run(det_curve_train_job *j, const curve_train_report *rep, c
     host_net *h = NULL;
     if (open_train(j->data, j->limit, &dc, &paths, &n, err)) goto done;
     if (!(h = host_load_detector(j->c.cfg, 0, err)) || classes_fit(h, &dc, j->c.cfg, err)) goto done;
-    if (host_adam_error(h, "curve train", err)) goto done;
+    if (host_adam_error(h, "curve train", err) || host_det_loss_check(h, "curve train", err)) goto done;
     batch_src bs = { h, paths, n };
     train_source src = { host_inputs(h), host_det_truths(h), fill_batch, &bs };
     dataset tr = { 0 };
@@ -128,6 +128,7 @@ static int env_open(env *e, const curve *cv, const char *cpath, const char *data
     e->nbn = o->bn_limit > 0 && o->bn_limit < e->npaths ? o->bn_limit : e->npaths;
     e->ntr = o->train_limit < 0 ? 0 : o->train_limit > 0 && o->train_limit < e->npaths ? o->train_limit : e->npaths;
     e->nimg = e->nbn > e->ntr ? e->nbn : e->ntr;
+    if (e->ntr > 0 && host_det_loss_check(e->h, "the training loss (-train_limit -1, or plane -no_train, leaves it out)", err)) return -1;
     size_t n = host_nparams(e->h);
     e->w = malloc(n * sizeof(float)); e->prev = malloc(n * sizeof(float)); e->mask = malloc(n);
     e->stats = malloc((host_nstats(e->h) + 1) * sizeof(float));

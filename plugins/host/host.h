@@ -256,6 +256,9 @@ int host_det_truths(const host_net *h);
 /* Eval-mode forward of n <= batch images (BN with its running statistics; the heads see
  * train = 1 so that they compare with truth); the loss summed over the n images. */
 double host_det_loss(host_net *h, const float *x, const float *truth, int n);
+/* 0 where this host has host_det_loss and a detector's host_step (pjreddie's); -1 with a
+ * one-line err naming the cfg and `command` where it does not (AlexeyAB's, for now). */
+int host_det_loss_check(const host_net *h, const char *command, char *err);
 /* One training batch (the network's batch) from the library's own load_data_detection, the
  * function its DETECTION_DATA loader thread calls, with the cfg's augmentation (the last
  * layer's jitter, [net] hue/saturation/exposure, flips) and its random choice of images
