@@ -92,12 +92,12 @@ static int read_truths(const env *e, int i, float *truth, char *err) {
     char lp[4096];
     det_boxes b = { 0 };
     if (det_label_path(e->paths[i], lp, sizeof lp, err) || det_labels_read(lp, e->val.classes, i, &b, err)) return -1;
-    int nt = host_det_truths(e->h), k = 0;
+    int nt = host_det_truths(e->h), ts = host_det_truth_size(e->h), k = 0;
     memset(truth, 0, (size_t)nt * sizeof(float));
-    for (int q = 0; q < b.n && (k + 1) * 5 <= nt; q++) {
+    for (int q = 0; q < b.n && (k + 1) * ts <= nt; q++) {
         const det_box *d = &b.b[q];
         if (d->w < .001 || d->h < .001) continue;
-        float *t = truth + 5 * k++;
+        float *t = truth + (size_t)ts * k++;
         t[0] = (float)d->x; t[1] = (float)d->y; t[2] = (float)d->w; t[3] = (float)d->h; t[4] = (float)d->cls;
     }
     det_boxes_free(&b);

@@ -118,6 +118,7 @@ float host_det_train_batch(host_net *h, float *x, float *truth, int n) {
     return loss;
 }
 int host_det_truths(const host_net *h) { return h->net->truths; }
+int host_det_truth_size(const host_net *h) { (void)h; return 5; }
 void host_set_learning_rate(host_net *h, float lr) { h->net->learning_rate = lr; }
 
 int host_det_resize(host_net *h, host_det_loader *L, int w, int hgt) {

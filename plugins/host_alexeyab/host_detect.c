@@ -9,8 +9,9 @@
  * get_network_boxes (with its `letter` argument), do_nms_sort. What differs from pjreddie's:
  * a truth is 6 floats here (x, y, w, h, class, track id: the [yolo] layer's truth_size); the
  * [yolo] layer prints a line per forward on stderr, not stdout; only [yolo] heads. The
- * detection loss (host_det_loss, a detector's host_step) is not written for this library's
- * [yolo] yet: host_det_loss_check refuses. */
+ * detection loss (host_det_loss, a detector's host_step) is written for this library's
+ * [yolo] with iou_loss=mse and the default settings (below); host_det_loss_check refuses
+ * the others. */
 #include <fcntl.h>
 #include <math.h>
 #include <pthread.h>
@@ -220,17 +221,149 @@ int host_det_predict(host_net *h, const char *path, float thresh, float nms, int
     return rc;
 }
 
-/* ---- the detection loss: not on this host yet ---- */
+/* ---- the detection loss (host.h, host_det_loss) ----
+ * Written for this library's [yolo] forward (its yolo_layer.c at 59596d78) with the settings
+ * whose delta is minus the gradient of one function: iou_loss=mse (its default), scale_x_y=1,
+ * new_coords=0, objectness_smooth=0, label_smooth_eps=0, focal_loss=0, no counters_per_class,
+ * iou_thresh=1 and truth_thresh=1 (their defaults), and none of [net]'s adversarial,
+ * badlabels_rejection_percentage, num_sigmas_reject_badlabels, equidistant_point. Then the
+ * delta of an objectness output is obj_normalizer (t - p), of a class output t - p, with a
+ * hard target t (outputs whose best match is above ignore_thresh get none), and every truth
+ * whose best anchor (of all, by the shapes' IoU) is in the layer's mask adds, at its cell,
+ * s (tx - x), s (ty - y) for the logistic x, y and s (tw - w), s (th - h) for the raw w, h,
+ * s = iou_normalizer (2 - w h): truths of one cell and anchor add up (pjreddie's: the last
+ * wins). The function: obj_normalizer x the logistic cross-entropy of each objectness that
+ * has a delta, the cross-entropy of each class output that has one, and per truth
+ * s KL(tx || x) + s KL(ty || y) + s/2 (tw - w)^2 + s/2 (th - h)^2. */
+static const char *unsupported_yolo(const layer *l, const network *net) {
+    if (l->iou_loss != MSE) return "iou_loss= other than mse";
+    if (l->scale_x_y != 1) return "scale_x_y= other than 1";
+    if (l->new_coords) return "new_coords=1";
+    if (l->objectness_smooth) return "objectness_smooth=1";
+    if (l->label_smooth_eps != 0) return "label_smooth_eps=";
+    if (l->focal_loss) return "focal_loss=1";
+    if (l->classes_multipliers) return "counters_per_class=";
+    if (l->iou_thresh < 1) return "iou_thresh= below 1";
+    if (l->truth_thresh < 1) return "truth_thresh= below 1";
+    if (l->map) return "map=";
+    if (net->adversarial || net->badlabels_rejection_percentage || net->num_sigmas_reject_badlabels || net->equidistant_point)
+        return "[net] adversarial/badlabels_rejection_percentage/num_sigmas_reject_badlabels/equidistant_point";
+    return NULL;
+}
+
 int host_det_loss_check(const host_net *h, const char *command, char *err) {
-    snprintf(err, HOST_ERRLEN, "%s: %s: the detection loss of this host's [yolo] layer (AlexeyAB's Darknet) is not written "
-             "yet", h->cfg, command);
+    for (int i = 0; i < h->net->n; i++) {
+        const layer *l = &h->net->layers[i];
+        const char *why = l->type == YOLO ? unsupported_yolo(l, h->net) : NULL;
+        if (why) {
+            snprintf(err, HOST_ERRLEN, "%s: %s: layer %d [yolo] has %s; this host's detection loss is written for the "
+                     "[yolo] of iou_loss=mse with the default scale_x_y, iou_thresh, truth_thresh and no smoothing",
+                     h->cfg, command, i, why);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* -log of the probability given to a hard target: p is a logistic output, p + d its target */
+static double hard_ce(float p, double d) {
+    double q = p + d > 0.5 ? p : 1.0 - p;
+    return -log(q > 1e-30 ? q : 1e-30);
+}
+
+/* s * KL(t || p) for a logistic output p and a soft target t in [0, 1] */
+static double soft_ce(double s, double t, double p) {
+    p = p < 1e-30 ? 1e-30 : p > 1 - 1e-16 ? 1 - 1e-16 : p;
+    double a = t > 0 ? t * log(t / p) : 0, b = t < 1 ? (1 - t) * log((1 - t) / (1 - p)) : 0;
+    return s * (a + b);
+}
+
+/* The anchor of the mask that the layer's second loop gives truth tr, -1 if its best anchor
+ * (of all l->total, by the IoU of the shapes) is not in the mask; *best, *cell. */
+static int yolo_anchor(const layer *l, const network *net, const float *tr, int *best, int *cell) {
+    box ts = { 0, 0, tr[2], tr[3] };
+    float best_iou = 0;
+    *best = 0;
+    for (int n = 0; n < l->total; n++) {
+        box a = { 0, 0, l->biases[2 * n] / net->w, l->biases[2 * n + 1] / net->h };
+        float iou = box_iou(a, ts);
+        if (iou > best_iou) { best_iou = iou; *best = n; }
+    }
+    *cell = (int)(tr[1] * l->h) * l->w + (int)(tr[0] * l->w);
+    for (int m = 0; m < l->n; m++) if (l->mask[m] == *best) return m;
     return -1;
 }
 
-double host_det_loss(host_net *h, const float *x, const float *truth, int n) {
-    (void)h; (void)x; (void)truth; (void)n;
-    return NAN;
+static double yolo_image_loss(const layer *l, const network *net, const float *truth, int b) {
+    int wh = l->w * l->h, C = l->classes;
+    double s = 0;
+    for (int n = 0; n < l->n; n++) {
+        size_t at = (size_t)b * l->outputs + (size_t)n * wh * (5 + C) + 4 * (size_t)wh;
+        for (size_t i = 0; i < (size_t)(1 + C) * wh; i++) {
+            float d = l->delta[at + i];
+            if (d == 0) continue;
+            double k = i < (size_t)wh ? l->obj_normalizer : 1;
+            s += k * hard_ce(l->output[at + i], d / k);
+        }
+    }
+    const float *tb = truth + (size_t)b * l->truths;
+    for (int t = 0; t < l->max_boxes; t++) {
+        const float *tr = tb + (size_t)t * l->truth_size;
+        if (!tr[0]) break;
+        if ((int)tr[4] < 0 || (int)tr[4] >= C) continue;
+        int best, cell, m = yolo_anchor(l, net, tr, &best, &cell);
+        if (m < 0) continue;
+        size_t idx = (size_t)b * l->outputs + (size_t)m * wh * (5 + C) + cell;
+        double sc = l->iou_normalizer * (2 - tr[2] * tr[3]);
+        double tx = tr[0] * l->w - cell % l->w, ty = tr[1] * l->h - cell / l->w;
+        double tw = log(tr[2] * net->w / l->biases[2 * best]), th = log(tr[3] * net->h / l->biases[2 * best + 1]);
+        const float *o = l->output;
+        double dw = tw - o[idx + 2 * wh], dh = th - o[idx + 3 * wh];
+        s += soft_ce(sc, tx, o[idx]) + soft_ce(sc, ty, o[idx + wh]) + 0.5 * sc * (dw * dw + dh * dh);
+    }
+    return s;
 }
+
+double host__det_loss_sum(const host_net *h, const float *truth, int n) {
+    double s = 0;
+    for (int i = 0; i < h->net->n; i++) {
+        const layer *l = &h->net->layers[i];
+        if (l->type == YOLO)
+            for (int b = 0; b < n; b++) s += yolo_image_loss(l, h->net, truth, b);
+    }
+    return s;
+}
+
+/* Inference-mode forward (BN with its running statistics) in which the [yolo] layers see
+ * train = 1, so that they compare with the truth and write their deltas. */
+double host_det_loss(host_net *h, const float *x, const float *truth, int n) {
+    network *net = h->net;
+    int B = h->full_batch;
+    if (n > B) n = B;
+    if (net->batch != n) set_batch_network(net, n);
+    memcpy(h->input, x, (size_t)n * net->inputs * sizeof(float));
+    memcpy(h->truth, truth, (size_t)n * host_det_truths(h) * sizeof(float));
+    network_state st;
+    memset(&st, 0, sizeof st);
+    st.net = *net;
+    st.input = h->input;
+    st.truth = h->truth;
+    st.workspace = net->workspace;
+    host__quiet q = host__quiet_on(1);
+    for (int i = 0; i < net->n; i++) {
+        layer l = net->layers[i];
+        st.index = i;
+        st.train = l.type == YOLO;
+        l.forward(l, st);
+        st.input = l.output;
+    }
+    host__quiet_off(q);
+    double s = host__det_loss_sum(h, h->truth, n);
+    if (net->batch != B) set_batch_network(net, B);
+    return s;
+}
+
+int host_det_truth_size(const host_net *h) { return head(h)->truth_size; }
 
 /* The call the library's DETECTION_DATA loader makes, in the calling thread, after srand(seed)
  * (its random_gen is rand()). */

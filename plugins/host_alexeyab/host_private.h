@@ -54,12 +54,16 @@ float get_color(int c, int x, int max);
 void draw_box_width(image a, int x1, int y1, int x2, int y2, int w, float r, float g, float b);
 image get_label(image **characters, char *string, int size);
 void draw_label(image a, int r, int c, image label, const float *rgb);
+float box_iou(box a, box b);                                     /* box.h */
 
 /* host_detect.c: the library's per-step lines (stdout and, from its [yolo] layer, stderr) to
  * /dev/null while on != 0, and back */
 typedef struct { int saved[2], null; } host__quiet;
 host__quiet host__quiet_on(int on);
 void host__quiet_off(host__quiet q);
+/* host_detect.c: the detection loss of the n images whose truths are truth (host_det_truths
+ * floats each), after a train-mode forward of the [yolo] layers; the sum, not the mean */
+double host__det_loss_sum(const host_net *h, const float *truth, int n);
 /* net.c: Darknet's iteration counter (cur_iteration) kept at seen / (batch * subdivisions) */
 void host__sync_iteration(host_net *h);
 

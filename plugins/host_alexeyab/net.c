@@ -7,7 +7,9 @@
  * (both captured); its error() exits instead of aborting, so the host defines error() (the
  * library calls it through the PLT when built with -fsemantic-interposition,
  * scripts/build_alexeyab.sh) and jumps out of the parser; BN running statistics move 10 %
- * (convolutional) or 5 % (connected) per training forward. */
+ * (convolutional) or 5 % (connected) per training forward. A detector (host_load_detector:
+ * a cfg ending with [yolo]) keeps all its layers; its truths are the head's (6 floats a box)
+ * and its step's loss is host_detect.c's detection loss. */
 #include <ctype.h>
 #include <math.h>
 #include <setjmp.h>
@@ -271,15 +273,10 @@ static network_state state_of(host_net *h, int train, float *truth) {
 
 float host_step(host_net *h, const float *x, const float *y, int *correct) {
     network *net = h->net;
-    if (h->detector) {   /* the detection loss of this library's [yolo] is not written yet: callers refuse first */
-        if (correct) *correct = 0;
-        (void)x; (void)y;
-        return NAN;
-    }
     int B = net->batch, k = net->outputs;
     host_zero_grad(h);
     memcpy(h->input, x, (size_t)B * net->inputs * sizeof(float));
-    memcpy(h->truth, y, (size_t)B * k * sizeof(float));
+    memcpy(h->truth, y, (size_t)B * (h->detector ? host_det_truths(h) : k) * sizeof(float));
     /* forward_network zeroes a layer's delta only where l.train is set, and only some of the
      * layer constructors set it ([connected] and [softmax] do not): a connected layer's delta,
      * which the softmax's backward adds into, would grow from step to step. All of them here,
@@ -289,9 +286,15 @@ float host_step(host_net *h, const float *x, const float *y, int *correct) {
         if (l->delta) memset(l->delta, 0, (size_t)l->outputs * l->batch * sizeof(float));
     }
     network_state s = state_of(h, 1, h->truth);
+    host__quiet q = host__quiet_on(h->detector);   /* [yolo] prints a line per forward */
     forward_network(*net, s);
     backward_network(*net, s);
+    host__quiet_off(q);
     h->bn_share *= h->bn_keep;
+    if (h->detector) {   /* the [yolo] layers' loss (host_det_loss); no hits */
+        if (correct) *correct = 0;
+        return (float)(host__det_loss_sum(h, h->truth, B) / B);
+    }
     int c = 0;
     double nll = 0;
     for (int i = 0; i < B; i++) {

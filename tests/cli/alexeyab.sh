@@ -35,8 +35,10 @@ fi
 # at this library's rate, host_bn_keep against its running means), ensembles, planes;
 # detectors (test_detector: the rate the library's own train_network applies with
 # policy=fge_cyclic is the closed form, against a twin trained at that constant rate, so
-# the interposed get_current_rate is asked; detector ensembles, SWA with exact BN, drawing)
-UNITS="test_curve test_train test_ensemble test_plane test_detector"
+# the interposed get_current_rate is asked; detector ensembles, SWA with exact BN, drawing);
+# curves and planes of detectors (test_dcurve: the gradient of this host's detection loss of
+# an iou_loss=mse [yolo] against finite differences, whole and per head channel)
+UNITS="test_curve test_train test_ensemble test_plane test_detector test_dcurve"
 if ! make --no-print-directory -s -j2 HOST=alexeyab DARKNET=build-alexeyab/darknet BUILD=build-ax \
         $(for u in $UNITS; do printf 'build-ax/tests/%s ' $u; done) > $T/units.log 2>&1; then
     bad "make HOST=alexeyab BUILD=build-ax builds the unit tests $UNITS"; grep -E 'error|undefined' $T/units.log | head -5
@@ -175,11 +177,17 @@ check "swa of two detectors: a member's size, its mAP@0.5 (${ms:-none}) is detec
     bash -c "[ \"\$(stat -c %s $T/dswa.weights)\" = \"\$(stat -c %s $S3)\" ] && grep -q '^mAP@0.50 = $ms %' $T/dmswa.txt"
 $A ensemble detect $DS $TINY $S3 $FW $(head -1 $T/ds/valid.txt) -thresh 0.01 -out $T/dbox.png > /dev/null 2>&1
 check "ensemble detect: a PNG" bash -c "head -c 8 $T/dbox.png | od -An -tx1 | tr -d ' \n' | grep -q '^89504e470d0a1a0a$'"
-# what this host does not do yet: the detection loss of its [yolo] (curves and planes of detectors)
-expect_error "curve train between detectors: refused in one line" \
-    "the detection loss of this host's [yolo] layer (AlexeyAB's Darknet) is not written yet" $A curve train $DS $TINY $S3 $FW -out $T/d.curve
+# curves between detectors need the detection loss, written on this host for iou_loss=mse
+# [yolo] layers: the tiny cfg with its CIoU heads is refused in one line, the same layers
+# with the default mse loss train a curve between the same two files
+expect_error "curve train between CIoU detectors: refused in one line" \
+    "layer 30 [yolo] has iou_loss= other than mse; this host's detection loss is written for" \
+    $A curve train $DS $TINY $S3 $FW -out $T/d.curve
 check "nothing written by the refused curve" test ! -e $T/d.curve
-expect_error "a detector plane with its training loss: refused in one line" "plane -no_train" \
+grep -v -e '^iou_loss=' -e '^scale_x_y' -e '^iou_normalizer' $TINY > $T/mse.cfg
+$A curve train $DS $T/mse.cfg $S3 $FW -epochs 1 -limit 32 -out $T/m.curve > $T/mc.txt 2> $T/mc.err
+check "curve train between detectors with mse [yolo] heads writes the curve" test -s $T/m.curve
+expect_error "a CIoU detector plane with its training loss: refused in one line" "plane -no_train" \
     $A plane $DS $TINY $S3 $FW $BK/fashion-det-tiny_snap02.weights -grid 2 -bn_limit 8 -train_limit 8 -test_limit 8 -csv $T/dpl.csv
 sed 's/^policy=fge_cyclic/mosaic=1\npolicy=fge_cyclic/' $TINY > $T/mosaic.cfg
 expect_error "detector train: mosaic=1 (needs OpenCV in this library) refused in one line" "mosaic, mixup or cutmix" \
