@@ -52,7 +52,7 @@ int det_curve_train_run(det_curve_train_job *j, const curve_train_report *rep, c
     host_net *h = NULL;
     if (open_train(j->data, j->limit, &dc, &paths, &n, err)) goto done;
     if (!(h = host_load_detector(j->c.cfg, 0, err)) || classes_fit(h, &dc, j->c.cfg, err)) goto done;
-    if (host_adam_error(h, "curve train", err)) goto done;
+    if (host_adam_error(h, "curve train", err) || host_det_loss_check(h, "curve train", err)) goto done;
     batch_src bs = { h, paths, n };
     train_source src = { host_inputs(h), host_det_truths(h), fill_batch, &bs };
     dataset tr = { 0 };
@@ -92,12 +92,12 @@ static int read_truths(const env *e, int i, float *truth, char *err) {
     char lp[4096];
     det_boxes b = { 0 };
     if (det_label_path(e->paths[i], lp, sizeof lp, err) || det_labels_read(lp, e->val.classes, i, &b, err)) return -1;
-    int nt = host_det_truths(e->h), k = 0;
+    int nt = host_det_truths(e->h), ts = host_det_truth_size(e->h), k = 0;
     memset(truth, 0, (size_t)nt * sizeof(float));
-    for (int q = 0; q < b.n && (k + 1) * 5 <= nt; q++) {
+    for (int q = 0; q < b.n && (k + 1) * ts <= nt; q++) {
         const det_box *d = &b.b[q];
         if (d->w < .001 || d->h < .001) continue;
-        float *t = truth + 5 * k++;
+        float *t = truth + (size_t)ts * k++;
         t[0] = (float)d->x; t[1] = (float)d->y; t[2] = (float)d->w; t[3] = (float)d->h; t[4] = (float)d->cls;
     }
     det_boxes_free(&b);
@@ -128,6 +128,7 @@ static int env_open(env *e, const curve *cv, const char *cpath, const char *data
     e->nbn = o->bn_limit > 0 && o->bn_limit < e->npaths ? o->bn_limit : e->npaths;
     e->ntr = o->train_limit < 0 ? 0 : o->train_limit > 0 && o->train_limit < e->npaths ? o->train_limit : e->npaths;
     e->nimg = e->nbn > e->ntr ? e->nbn : e->ntr;
+    if (e->ntr > 0 && host_det_loss_check(e->h, "the training loss (-train_limit -1, or plane -no_train, leaves it out)", err)) return -1;
     size_t n = host_nparams(e->h);
     e->w = malloc(n * sizeof(float)); e->prev = malloc(n * sizeof(float)); e->mask = malloc(n);
     e->stats = malloc((host_nstats(e->h) + 1) * sizeof(float));

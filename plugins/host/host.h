@@ -242,6 +242,9 @@ float host_det_train_step(host_net *h, host_det_loader *L);
  * host_det_truths floats (Darknet's truth: max_boxes x (x, y, w, h, class)) in truth. */
 float host_det_train_batch(host_net *h, float *x, float *truth, int n);
 int host_det_truths(const host_net *h);
+/* floats per box in a truth: 5 (x, y, w, h, class) in pjreddie's Darknet, 6 in AlexeyAB's
+ * (a track id after the class) */
+int host_det_truth_size(const host_net *h);
 /* The detection loss of a detector: what host_step returns for one (the mean over the batch;
  * *correct 0), with y the truths (host_det_truths floats per image), and what host_det_loss
  * gives in evaluation. For a [yolo] head it is the function whose gradient the layer's
@@ -256,6 +259,10 @@ int host_det_truths(const host_net *h);
 /* Eval-mode forward of n <= batch images (BN with its running statistics; the heads see
  * train = 1 so that they compare with truth); the loss summed over the n images. */
 double host_det_loss(host_net *h, const float *x, const float *truth, int n);
+/* 0 where this host has host_det_loss and a detector's host_step for h's heads (pjreddie's:
+ * always); -1 with a one-line err naming the cfg, `command` and the setting where it does
+ * not (AlexeyAB's: a [yolo] other than iou_loss=mse with the default settings). */
+int host_det_loss_check(const host_net *h, const char *command, char *err);
 /* One training batch (the network's batch) from the library's own load_data_detection, the
  * function its DETECTION_DATA loader thread calls, with the cfg's augmentation (the last
  * layer's jitter, [net] hue/saturation/exposure, flips) and its random choice of images

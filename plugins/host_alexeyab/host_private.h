@@ -40,7 +40,32 @@ struct host_net {
     double bn_keep;          /* the share of the old statistics one train-mode forward keeps (0.9 / 0.95) */
     int full_n;
     int gpu;
+    int detector;            /* loaded by host_load_detector: ends with [yolo] */
 };
+
+/* exported by libdarknet, declared only in its src/ headers (network.h, data.h, image.h) */
+float train_network(network net, data d);
+int resize_network(network *net, int w, int h);
+data load_data_detection(int n, char **paths, int m, int w, int h, int c, int boxes, int truth_size, int classes,
+                         int use_flip, int gaussian_noise, int use_blur, int use_mixup, float jitter, float resize, float hue,
+                         float saturation, float exposure, int mini_batch, int track, int augment_speed, int letter_box,
+                         int mosaic_bound, int contrastive, int contrastive_jit_flip, int contrastive_color, int show_imgs);
+float get_color(int c, int x, int max);
+void draw_box_width(image a, int x1, int y1, int x2, int y2, int w, float r, float g, float b);
+image get_label(image **characters, char *string, int size);
+void draw_label(image a, int r, int c, image label, const float *rgb);
+float box_iou(box a, box b);                                     /* box.h */
+
+/* host_detect.c: the library's per-step lines (stdout and, from its [yolo] layer, stderr) to
+ * /dev/null while on != 0, and back */
+typedef struct { int saved[2], null; } host__quiet;
+host__quiet host__quiet_on(int on);
+void host__quiet_off(host__quiet q);
+/* host_detect.c: the detection loss of the n images whose truths are truth (host_det_truths
+ * floats each), after a train-mode forward of the [yolo] layers; the sum, not the mean */
+double host__det_loss_sum(const host_net *h, const float *truth, int n);
+/* net.c: Darknet's iteration counter (cur_iteration) kept at seen / (batch * subdivisions) */
+void host__sync_iteration(host_net *h);
 
 /* the parameter view (params.c); info: the cfg's section names, for messages */
 int host__enumerate(host_net *h, const host_cfg_info *info, char *err);

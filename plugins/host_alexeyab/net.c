@@ -7,7 +7,9 @@
  * (both captured); its error() exits instead of aborting, so the host defines error() (the
  * library calls it through the PLT when built with -fsemantic-interposition,
  * scripts/build_alexeyab.sh) and jumps out of the parser; BN running statistics move 10 %
- * (convolutional) or 5 % (connected) per training forward. */
+ * (convolutional) or 5 % (connected) per training forward. A detector (host_load_detector:
+ * a cfg ending with [yolo]) keeps all its layers; its truths are the head's (6 floats a box)
+ * and its step's loss is host_detect.c's detection loss. */
 #include <ctype.h>
 #include <math.h>
 #include <setjmp.h>
@@ -102,7 +104,18 @@ static network *guarded_parse(const char *cfg, char *err) {
     return net;
 }
 
-host_net *host_load(const char *cfg, int batch, char *err) {
+/* AlexeyAB's forward_network zeroes a layer's delta before its forward only where l.train is
+ * set, and [route] and [upsample] (among others) never set it; their backward adds into the
+ * layer below, and the next layer's backward adds into theirs, so in the library's own CPU
+ * training loop (train_network) their deltas would grow from step to step. A detector's layers
+ * all get train = 1 here: update_network asks train only to skip layers, and these have no
+ * update. */
+static void mark_all_train(network *net) {
+    for (int i = 0; i < net->n; i++)
+        if (net->layers[i].delta && !net->layers[i].update) net->layers[i].train = 1;
+}
+
+static host_net *load_net(const char *cfg, int batch, int detector, char *err) {
     host_cfg_info info = {0};
     if (host__validate_cfg(cfg, &info, err)) return NULL;
     host_net *h = calloc(1, sizeof *h);
@@ -117,28 +130,48 @@ host_net *host_load(const char *cfg, int batch, char *err) {
     if (batch > 0 && batch != net->batch) {
         if (batch > net->batch) {
             snprintf(err, DKMC_ERRLEN, "%s: batch %d is larger than the cfg's batch %d (edit batch= in the cfg)", cfg, batch, net->batch);
-            host_free(h); return NULL;
+            host__cfg_info_free(&info); host_free(h); return NULL;
         }
         set_batch_network(net, batch);
     }
     h->full_batch = net->batch;
     int last = net->n - 1;
-    while (last >= 0 && net->layers[last].type == COST) last--;
-    for (int i = 0; i < last; i++)
-        if (net->layers[i].type == COST) {
-            snprintf(err, DKMC_ERRLEN, "%s: layer %d [cost]: a [cost] layer is supported only after the final [softmax]", cfg, i);
-            host_free(h); return NULL;
+    size_t truths;
+    if (detector) {
+        h->detector = 1;
+        LAYER_TYPE t = net->layers[last].type;
+        if (t != YOLO) {
+            snprintf(err, DKMC_ERRLEN, "%s: the last layer must be [yolo] (a detector; on this host [region], [detection] and "
+                     "[gaussian_yolo] heads are not supported yet); this cfg ends with %s", cfg,
+                     t == REGION ? "[region]" : t == DETECTION ? "[detection]" : t == GAUSSIAN_YOLO ? "[gaussian_yolo]" : "another layer");
+            host__cfg_info_free(&info); host_free(h); return NULL;
         }
-    if (last < 0 || net->layers[last].type != SOFTMAX) {
-        snprintf(err, DKMC_ERRLEN, "%s: the last layer must be [softmax] (classification networks only)", cfg);
-        host_free(h); return NULL;
+        for (int i = 0; i < last; i++)
+            if (net->layers[i].type == REGION || net->layers[i].type == DETECTION || net->layers[i].type == GAUSSIAN_YOLO) {
+                snprintf(err, DKMC_ERRLEN, "%s: layer %d: only [yolo] heads are supported on this host", cfg, i);
+                host__cfg_info_free(&info); host_free(h); return NULL;
+            }
+        mark_all_train(net);
+        truths = (size_t)net->layers[last].truths;
+    } else {
+        while (last >= 0 && net->layers[last].type == COST) last--;
+        for (int i = 0; i < last; i++)
+            if (net->layers[i].type == COST) {
+                snprintf(err, DKMC_ERRLEN, "%s: layer %d [cost]: a [cost] layer is supported only after the final [softmax]", cfg, i);
+                host__cfg_info_free(&info); host_free(h); return NULL;
+            }
+        if (last < 0 || net->layers[last].type != SOFTMAX) {
+            snprintf(err, DKMC_ERRLEN, "%s: the last layer must be [softmax] (classification networks only)", cfg);
+            host__cfg_info_free(&info); host_free(h); return NULL;
+        }
+        net->n = last + 1;
+        net->outputs = net->layers[last].outputs;
+        net->output = net->layers[last].output;
+        truths = (size_t)net->outputs;
     }
-    net->n = last + 1;
-    net->outputs = net->layers[last].outputs;
-    net->output = net->layers[last].output;
     h->input = calloc((size_t)h->full_batch * net->inputs, sizeof(float));
-    h->truth = calloc((size_t)h->full_batch * net->outputs, sizeof(float));
-    if (!h->input || !h->truth) { snprintf(err, DKMC_ERRLEN, "%s: out of memory", cfg); host_free(h); return NULL; }
+    h->truth = calloc((size_t)h->full_batch * truths, sizeof(float));
+    if (!h->input || !h->truth) { snprintf(err, DKMC_ERRLEN, "%s: out of memory", cfg); host__cfg_info_free(&info); host_free(h); return NULL; }
     int bad = host__enumerate(h, &info, err);
     host__cfg_info_free(&info);
     if (bad) { host_free(h); return NULL; }
@@ -147,12 +180,9 @@ host_net *host_load(const char *cfg, int batch, char *err) {
     return h;
 }
 
-host_net *host_load_detector(const char *cfg, int batch, char *err) {
-    (void)batch;
-    snprintf(err, DKMC_ERRLEN, "%s: detectors are not supported on this host (AlexeyAB's Darknet) yet", cfg);
-    return NULL;
-}
-int host_is_detector(const host_net *h) { (void)h; return 0; }
+host_net *host_load(const char *cfg, int batch, char *err) { return load_net(cfg, batch, 0, err); }
+host_net *host_load_detector(const char *cfg, int batch, char *err) { return load_net(cfg, batch, 1, err); }
+int host_is_detector(const host_net *h) { return h->detector; }
 
 void host_free(host_net *h) {
     if (!h) return;
@@ -199,6 +229,7 @@ int host_load_weights(host_net *h, const char *path, char *err) {
         pos += h->blocks[i].n;
     }
     *h->net->seen = hdr.seen;
+    host__sync_iteration(h);
     free(payload);
     h->bn_share = file_bn_share(h, hdr.seen);
     return 0;
@@ -245,7 +276,7 @@ float host_step(host_net *h, const float *x, const float *y, int *correct) {
     int B = net->batch, k = net->outputs;
     host_zero_grad(h);
     memcpy(h->input, x, (size_t)B * net->inputs * sizeof(float));
-    memcpy(h->truth, y, (size_t)B * k * sizeof(float));
+    memcpy(h->truth, y, (size_t)B * (h->detector ? host_det_truths(h) : k) * sizeof(float));
     /* forward_network zeroes a layer's delta only where l.train is set, and only some of the
      * layer constructors set it ([connected] and [softmax] do not): a connected layer's delta,
      * which the softmax's backward adds into, would grow from step to step. All of them here,
@@ -255,9 +286,15 @@ float host_step(host_net *h, const float *x, const float *y, int *correct) {
         if (l->delta) memset(l->delta, 0, (size_t)l->outputs * l->batch * sizeof(float));
     }
     network_state s = state_of(h, 1, h->truth);
+    host__quiet q = host__quiet_on(h->detector);   /* [yolo] prints a line per forward */
     forward_network(*net, s);
     backward_network(*net, s);
+    host__quiet_off(q);
     h->bn_share *= h->bn_keep;
+    if (h->detector) {   /* the [yolo] layers' loss (host_det_loss); no hits */
+        if (correct) *correct = 0;
+        return (float)(host__det_loss_sum(h, h->truth, B) / B);
+    }
     int c = 0;
     double nll = 0;
     for (int i = 0; i < B; i++) {
@@ -275,9 +312,25 @@ static void forward_plain(host_net *h, int train) {
     network *net = h->net;
     float *saved[4096];
     int n = net->n < 4096 ? net->n : 0;
-    for (int i = 0; i < n; i++) { saved[i] = net->layers[i].delta; net->layers[i].delta = NULL; }
+    /* a [yolo] layer clears its delta in every forward: it keeps it */
+    for (int i = 0; i < n; i++) { saved[i] = net->layers[i].delta; if (net->layers[i].type != YOLO) net->layers[i].delta = NULL; }
     forward_network(*net, state_of(h, train, NULL));
     for (int i = 0; i < n; i++) net->layers[i].delta = saved[i];
+}
+
+/* A detector in a train-mode pass without truth (host_bn_recompute): the library's [yolo]
+ * forward compares with the truth when state.train is set, and no BN layer follows it, so
+ * during the pass it runs as in inference through this wrapper; head_swap puts the library's
+ * function back. */
+static void (*g_yolo_forward)(layer, network_state);
+static void yolo_forward_eval(layer l, network_state s) { s.train = 0; g_yolo_forward(l, s); }
+static void head_swap(network *net, int on) {
+    for (int i = 0; i < net->n; i++) {
+        layer *l = &net->layers[i];
+        if (l->type != YOLO) continue;
+        if (on && l->forward != yolo_forward_eval) { g_yolo_forward = l->forward; l->forward = yolo_forward_eval; }
+        else if (!on && l->forward == yolo_forward_eval) l->forward = g_yolo_forward;
+    }
 }
 
 void host_predict(host_net *h, const float *x, int n, float *probs) {
@@ -298,6 +351,7 @@ void host_bn_recompute(host_net *h, host_batch_fn fn, void *ctx, int nbatches) {
     if (!h->nstats) return;
     double *s1 = ws_xcalloc(h->nstats, sizeof(double), "BN statistics"), *s2 = ws_xcalloc(h->nstats, sizeof(double), "BN statistics");
     double total = 0;
+    if (h->detector) head_swap(net, 1);
     for (int b = 0; b < nbatches; b++) {
         int n = fn(ctx, b, h->input, B);
         if (n <= 0) break;
@@ -318,6 +372,7 @@ void host_bn_recompute(host_net *h, host_batch_fn fn, void *ctx, int nbatches) {
         total += n;
     }
     if (net->batch != B) set_batch_network(net, B);
+    if (h->detector) head_swap(net, 0);
     if (total > 0) {
         for (int i = 0; i < h->nblocks; i++) {
             const hp_block *bl = &h->blocks[i];
@@ -361,7 +416,12 @@ const char *host_net_option(const host_net *h, const char *key) {
     return option_find(s->options, (char *)key);
 }
 uint64_t host_seen(const host_net *h) { return *h->net->seen; }
-void host_set_seen(host_net *h, uint64_t seen) { *h->net->seen = seen; }
+void host_set_seen(host_net *h, uint64_t seen) { *h->net->seen = seen; host__sync_iteration(h); }
+void host__sync_iteration(host_net *h) {
+    network *net = h->net;
+    uint64_t per = (uint64_t)(h->cfg_batch > 0 ? h->cfg_batch : 1) * (net->subdivisions > 0 ? net->subdivisions : 1);
+    *net->cur_iteration = (int)(*net->seen / per);
+}
 double host_bn_initial_share(const host_net *h) { return h->bn_share; }
 double host_bn_keep(const host_net *h) { return h->nstats ? h->bn_keep : 0; }
 void host_set_bn_initial_share(host_net *h, double share) { h->bn_share = h->nstats ? share : 0; }
