@@ -110,7 +110,7 @@ MODULES := host wspace data plot dist detect train detector curve plane fge cli
 LIB_SRC := $(filter-out plugins/cli/main.c,$(foreach m,$(MODULES),$(wildcard plugins/$(m)/*.c)))
 LIB_SRC := $(filter-out $(if $(filter 0,$(PLOT)),plugins/plot/plot.c,plugins/plot/plot_none.c),$(LIB_SRC))
 ifeq ($(HOST),alexeyab)
-LIB_SRC := $(filter-out $(filter-out plugins/host/run.c plugins/host/cfgcheck.c,$(wildcard plugins/host/*.c)),$(LIB_SRC))
+LIB_SRC := $(filter-out $(filter-out plugins/host/run.c plugins/host/cfgcheck.c plugins/host/host_draw.c,$(wildcard plugins/host/*.c)),$(LIB_SRC))
 LIB_SRC += $(wildcard plugins/host_alexeyab/*.c)
 endif
 ifeq ($(FAST),1)
