@@ -14,15 +14,21 @@ int det_cfg_is_detector(const char *cfg) {
     FILE *f = fopen(cfg, "r");
     if (!f) return 0;
     char line[4096], last[64] = "";
+    int yolo = 0;
     while (fgets(line, sizeof line, f)) {
         char *s = line;
         while (isspace((unsigned char)*s)) s++;
         if (*s != '[') continue;
         size_t l = strcspn(s, "]");
         snprintf(last, sizeof last, "%.*s", (int)(l < 60 ? l + 1 : 60), s);
+        yolo |= !strcmp(last, "[yolo]");
     }
     fclose(f);
-    return !strcmp(last, "[yolo]") || !strcmp(last, "[region]") || !strcmp(last, "[detection]");
+    /* [Gaussian_yolo] (AlexeyAB's) too, and a [contrastive] after a [yolo] (its
+     * yolov4-tiny_contrastive.cfg), so that a host that cannot run them says so in one line
+     * instead of the classifier's loader judging the detection set */
+    return !strcmp(last, "[yolo]") || !strcmp(last, "[region]") || !strcmp(last, "[detection]") ||
+           !strcmp(last, "[Gaussian_yolo]") || (yolo && !strcmp(last, "[contrastive]"));
 }
 
 det_merge det_merge_default(void) { return (det_merge){ DET_MERGE_WBF, DET_WBF_IOU_DEFAULT }; }

@@ -76,7 +76,8 @@ double det_rate_hook(void *ctx, uint64_t b);
 
 /* ---- ensembles of detectors (det_ensemble.c) ---- */
 
-/* 1 when the cfg's last section is [yolo], [region] or [detection] (a detector for
+/* 1 when the cfg's last section is [yolo], [region], [detection] or [Gaussian_yolo], or a
+ * [contrastive] after a [yolo] (a detector for
  * host_load_detector), 0 otherwise, also for a file that cannot be read (the loader then
  * says why). */
 int det_cfg_is_detector(const char *cfg);

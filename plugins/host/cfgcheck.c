@@ -173,7 +173,8 @@ static int opt_line(const sect *s, const char *key) {
 }
 
 /* Parse a comma list of layer indices as the parser does (relative if negative) and check
- * each names an earlier layer. */
+ * each names an earlier layer. The parsers atoi() each item, so an item may end in a comment
+ * ("layers = -1, 271 ###S4" in AlexeyAB's cspx-p7-mish.cfg reads -1 and 271). */
 static int check_indices(const char *path, const sect *s, int layer, const char *key, int single, char *err) {
     const char *v = find(s, key);
     if (!v || !*v) {
@@ -188,7 +189,7 @@ static int check_indices(const char *path, const sect *s, int layer, const char 
     for (const char *p = v; p; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL) {
         char *end;
         long idx = strtol(p, &end, 10);
-        if (end == p || (*end && *end != ',')) {
+        if (end == p || (*end && *end != ',' && *end != '#')) {
             snprintf(err, DKMC_ERRLEN, "%s:%d: layer %d %s %s=%s: not a list of layer indices", path, opt_line(s, key), layer, s->name, key, v);
             return -1;
         }
@@ -293,6 +294,25 @@ static int check_structure(const char *path, const sect *s, int n, char *err) {
                 snprintf(err, DKMC_ERRLEN, "%s:%d: layer 0 [crop] crop_height=%d crop_width=%d: not inside the %dx%d input "
                          "([net] height= and width=)", path, l->line, ch, cw, atoi(hv), atoi(wv));
                 return -1;
+            }
+        }
+        if (!strcmp(nm, "[yolo]") && find(l, "mask")) {
+            /* the parser keeps num= anchors (biases) and indexes them by the mask's items
+             * unchecked: an item >= num reads outside them (AlexeyAB's cspx-p7-mish.cfg, num=16
+             * with mask=16,17,18,19: a heap overflow, then "double free or corruption" or a
+             * non-finite weight); the items end at a '#' (AlexeyAB's parse_yolo_mask) */
+            char buf[512];
+            snprintf(buf, sizeof buf, "%s", find(l, "mask"));
+            buf[strcspn(buf, "#")] = 0;
+            int num = ival(l, "num", 1);
+            for (const char *p = buf; p; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL) {
+                long m = strtol(p, NULL, 10);
+                if (m < 0 || m >= num) {
+                    snprintf(err, DKMC_ERRLEN, "%s:%d: layer %d [yolo] mask=%s: anchor %ld is not one of its num=%d anchors "
+                             "(the parser would read it from outside them: a crash or a NaN)", path, opt_line(l, "mask"), layer,
+                             find(l, "mask"), m, num);
+                    return -1;
+                }
             }
         }
         if ((!strcmp(nm, "[dropout]") || !strcmp(nm, "[shortcut]")) && layer == 0) {

@@ -51,6 +51,15 @@ int host__enumerate(host_net *h, const host_cfg_info *info, char *err) {
                          h->cfg, i);
                 return -1;
             }
+            if (!l->weight_updates || (l->batch_normalize && !l->mean)) {
+                /* the parser builds the layers before the last stopbackward=1 with train = 0:
+                 * no updates, no batch mean; the library's CPU training forward then calls
+                 * mean_cpu into NULL (a SIGSEGV; yolov4-p5-frozen.cfg) */
+                snprintf(err, DKMC_ERRLEN, "%s: layer %d [convolutional] is frozen (a later layer has stopbackward=1): this "
+                         "library builds it without training buffers and its CPU training crashes on it; frozen layers are "
+                         "not supported on this host", h->cfg, i);
+                return -1;
+            }
             add(&w, l, l->biases, l->bias_updates, l->n, HP_BIASES, 0);
             if (l->batch_normalize) {
                 add(&w, l, l->scales, l->scale_updates, l->n, HP_SCALES, 0);

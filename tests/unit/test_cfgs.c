@@ -225,7 +225,13 @@ static void test_malformed_cfgs(void **s) {
     refused(NET "[route]\n" TAIL, ".cfg:6: layer 0 [route] needs layers=", NULL);
     refused(NET "[convolutional]\nfilters=2\nsize=3\n[route]\nlayers=-1,3\n" TAIL, ".cfg:10: layer 1 [route] layers=-1,3: layer 3 is not an earlier layer", NULL);
     refused(NET "[convolutional]\nfilters=2\nsize=3\n[shortcut]\nactivation=linear\n" TAIL, "layer 1 [shortcut] needs from=", NULL);
+    refused(NET "[convolutional]\nfilters=2\nsize=3\n[route]\nlayers=-1x\n" TAIL, "layer 1 [route] layers=-1x: not a list of layer indices", NULL);
+    /* an item that ends in a comment is read by the parser's atoi (AlexeyAB's cspx-p7-mish.cfg) */
+    accepted(NET "[convolutional]\nfilters=2\nsize=3\n[route]\nlayers = -1 ###P6\n[route]\nlayers=-1,-2###S4\n" TAIL);
     refused(NET "[dropout]\n" TAIL, "layer 0 [dropout] needs a layer before it", NULL);
+    /* a [yolo] mask item beyond its num= anchors: read from outside them (AlexeyAB's cspx-p7-mish.cfg) */
+    refused(NET "[convolutional]\nfilters=12\nsize=1\n[yolo]\nmask=1,2\nnum=2\nclasses=1\n" TAIL,
+            ".cfg:10: layer 1 [yolo] mask=1,2: anchor 2 is not one of its num=2 anchors", NULL);
     refused(NET "[rnn]\noutput=4\n" TAIL, ".cfg:6: layer 0 [rnn] is not supported", NULL);
     refused(NET "[lstm]\noutput=4\n" TAIL, ".cfg:6: layer 0 [lstm] is not supported", NULL);
     refused(NET "[gru]\noutput=4\n" TAIL, ".cfg:6: layer 0 [gru] is not supported", "no backward pass", NULL);
