@@ -39,11 +39,14 @@ case $D in /*) ;; *) D=$(cd "$(dirname "$D")" && pwd)/$(basename "$D") ;; esac
 W=$(mktemp -d /tmp/dkmc_zoo.XXXXXX)
 [ "${KEEP:-0}" = 1 ] || trap 'rm -rf "$W"' EXIT
 
-# tiny synthetic PNGs (RGB, SIZE x SIZE) with labels k0x, k1x, ... in their names
-mkimages() { # dir classes n
-    python3 - "$1" "$2" "$3" "$SIZE" <<'EOF'
+# tiny synthetic data sets, written by one Python program (mode cls or det):
+#   cls: PNGs (RGB, SIZE x SIZE) with labels k0x, k1x, ... in their names, labels.txt
+#   det: images/{train,valid}NNN.png (DET_SIZE x DET_SIZE) with boxes of classes
+#        0..min(k,4)-1 in labels/NNN.txt (Darknet's "class cx cy w h", relative), names.txt
+synth() { # mode dir classes n size
+    python3 - "$@" <<'EOF'
 import os, random, struct, sys, zlib
-d, k, n, s = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+mode, d, k, n, s = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
 def png(path, w, h, rgb):
     raw = b"".join(b"\0" + bytes(rgb[y * w * 3:(y + 1) * w * 3]) for y in range(h))
     def chunk(t, data):
@@ -52,43 +55,22 @@ def png(path, w, h, rgb):
     with open(path, "wb") as f:
         f.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
                 + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
-os.makedirs(d, exist_ok=True)
-with open(os.path.join(d, "labels.txt"), "w") as f:
-    f.write("".join("k%dx\n" % i for i in range(k)))
-for split in ("train", "valid"):
-    r = random.Random(split)
-    with open(os.path.join(d, split + ".txt"), "w") as lst:
-        for i in range(n):
-            c = i % min(k, 4)
-            px = [min(255, max(0, int(r.gauss(60 * c + 40, 40)))) for _ in range(s * s * 3)]
-            p = os.path.join(d, "%s%03d_k%dx.png" % (split, i, c))
-            png(p, s, s, px)
-            lst.write(p + "\n")
-EOF
-}
-
-# tiny synthetic detection set: images/{train,valid}NNN.png (DET_SIZE x DET_SIZE) with boxes
-# of classes 0..min(k,4)-1 in labels/NNN.txt (Darknet's "class cx cy w h", relative)
-mkdetset() { # dir classes n
-    python3 - "$1" "$2" "$3" "$DET_SIZE" <<'EOF'
-import os, random, struct, sys, zlib
-d, k, n, s = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
-def png(path, w, h, rgb):
-    raw = b"".join(b"\0" + bytes(rgb[y * w * 3:(y + 1) * w * 3]) for y in range(h))
-    def chunk(t, data):
-        c = t + data
-        return struct.pack(">I", len(data)) + c + struct.pack(">I", zlib.crc32(c) & 0xffffffff)
-    with open(path, "wb") as f:
-        f.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
-                + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
-for sub in ("images", "labels"):
+det = mode == "det"
+for sub in (("images", "labels") if det else ("",)):
     os.makedirs(os.path.join(d, sub), exist_ok=True)
-with open(os.path.join(d, "names.txt"), "w") as f:
-    f.write("".join("k%d\n" % i for i in range(k)))
+with open(os.path.join(d, "names.txt" if det else "labels.txt"), "w") as f:
+    f.write("".join(("k%d\n" if det else "k%dx\n") % i for i in range(k)))
 for split in ("train", "valid"):
     r = random.Random(split)
     with open(os.path.join(d, split + ".txt"), "w") as lst:
         for i in range(n):
+            if not det:
+                c = i % min(k, 4)
+                px = [min(255, max(0, int(r.gauss(60 * c + 40, 40)))) for _ in range(s * s * 3)]
+                p = os.path.join(d, "%s%03d_k%dx.png" % (split, i, c))
+                png(p, s, s, px)
+                lst.write(p + "\n")
+                continue
             px = [r.randrange(0, 64) for _ in range(s * s * 3)]
             boxes = []
             for j in range(1 + i % 2):
@@ -179,7 +161,7 @@ for dir in "$@"; do
         if grep -qiE '^[[:space:]]*\[(yolo|region|detection|gaussian_yolo)\]' "$cfg"; then
             k=$(shrink_det "$cfg" "$c")
             img="$W/det_$k"
-            [ -d "$img" ] || mkdetset "$img" "$k" "$DET_IMAGES"
+            [ -d "$img" ] || synth det "$img" "$k" "$DET_IMAGES" "$DET_SIZE"
             printf 'classes=%d\ntrain=%s/train.txt\nvalid=%s/valid.txt\nnames=%s/names.txt\nbackup=%s/backup\n' \
                 "$k" "$img" "$img" "$img" "$W" > "$W/d.data"
             stem=${name%.*}
@@ -196,7 +178,7 @@ for dir in "$@"; do
         fi
         k=$(shrink "$cfg" "$c")
         img="$W/img_$k"
-        [ -d "$img" ] || mkimages "$img" "$k" "$IMAGES"
+        [ -d "$img" ] || synth cls "$img" "$k" "$IMAGES" "$SIZE"
         printf 'classes=%d\nformat=list\ntrain=%s/train.txt\nvalid=%s/valid.txt\nlabels=%s/labels.txt\n' \
             "$k" "$img" "$img" "$img" > "$W/z.data"
         rm -f "$W"/a.weights "$W"/b.weights "$W"/run.curve
