@@ -203,5 +203,14 @@ expect_error "an activation neither library knows" "activation=mishh is unknown"
 printf '[net]\nbatch=4\nwidth=28\nheight=28\nchannels=1\n[convolutional]\nfilters=4\nsize=3\npad=1\nactivation=relu\n[maxpool]\nsize=2\nstride=2\n[shortcut]\nfrom=-2\n[connected]\noutput=10\n[softmax]\n' > $T/sc.cfg
 expect_error "the library's own assertion (a [shortcut] of 28x28 and 14x14 maps): one line that says it" \
     "sc.cfg: Darknet's parser aborts on this cfg: Assertion" $A train $DATA $T/sc.cfg -epochs 1 -limit 256 -out $T/x.weights
+# a layer before stopbackward=1 is built without training buffers (this library's CPU
+# training crashed on it: yolov4-p5-frozen.cfg); one line instead
+printf '[net]\nbatch=4\nwidth=28\nheight=28\nchannels=1\n[convolutional]\nbatch_normalize=1\nfilters=4\nsize=3\npad=1\nactivation=relu\n[convolutional]\nfilters=4\nsize=3\npad=1\nactivation=relu\nstopbackward=1\n[connected]\noutput=10\n[softmax]\n' > $T/frozen.cfg
+expect_error "a frozen layer (stopbackward=1 after it): refused in one line" \
+    "frozen.cfg: layer 0 [convolutional] is frozen" $A train $DATA $T/frozen.cfg -epochs 1 -limit 256 -out $T/x.weights
+# a [Gaussian_yolo] head is a detector's, refused as such (it was taken for a classifier)
+printf '[net]\nbatch=2\nwidth=64\nheight=64\nchannels=3\n[convolutional]\nfilters=10\nsize=1\nactivation=linear\n[Gaussian_yolo]\nmask=0\nanchors=10,10\nnum=1\nclasses=1\n' > $T/gauss.cfg
+expect_error "a [Gaussian_yolo] detector: refused as a detector in one line" \
+    "gauss.cfg: the last layer must be [yolo]" $A train $DATA $T/gauss.cfg
 check "nothing written by the failed runs" test ! -e $T/x.weights
 finish
