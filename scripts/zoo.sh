@@ -90,39 +90,37 @@ for split in ("train", "valid"):
 EOF
 }
 
-# a detector's CFG shrunk into OUT; print its class count (the classes= of its last head)
-shrink_det() {
-    awk -v size="$DET_SIZE" -v batch="$DET_BATCH" -v iters="$DET_ITERS" '
+# CFG's [net] shrunk into OUT: width/height -> SIZE, batch -> BATCH, subdivisions -> 1; for a
+# detector (ITERS given) also max_batches -> ITERS and mosaic/mixup/cutmix -> 0
+shrink_net() { # cfg out size batch [iters]
+    awk -v size="$3" -v batch="$4" -v iters="${5:-}" '
+        function key() { k = $0; sub(/[ \t]*=.*/, "", k); gsub(/[ \t]/, "", k); return k }
         function flush_net() { if (innet) { if (!sb) print "batch=" batch; if (!ss) print "subdivisions=1"
-                                            if (!sm) print "max_batches=" iters; innet = 0 } }
+                                            if (iters != "" && !sm) print "max_batches=" iters; innet = 0 } }
         /^[ \t]*\[/ { t = tolower($0); gsub(/[ \t]/, "", t); flush_net()
                       if (t == "[net]" || t == "[network]") { innet = 1; sb = ss = sm = 0 }
                       print; next }
-        innet && /^[ \t]*(width|height)[ \t]*=/ { k = $0; sub(/[ \t]*=.*/, "", k); gsub(/[ \t]/, "", k); print k "=" size; next }
+        innet && /^[ \t]*(width|height)[ \t]*=/ { print key() "=" size; next }
         innet && /^[ \t]*batch[ \t]*=/ { print "batch=" batch; sb = 1; next }
         innet && /^[ \t]*subdivisions[ \t]*=/ { print "subdivisions=1"; ss = 1; next }
-        innet && /^[ \t]*max_batches[ \t]*=/ { print "max_batches=" iters; sm = 1; next }
-        innet && /^[ \t]*(mosaic|mixup|cutmix)[ \t]*=/ { k = $0; sub(/[ \t]*=.*/, "", k); gsub(/[ \t]/, "", k); print k "=0"; next }
+        iters != "" && innet && /^[ \t]*max_batches[ \t]*=/ { print "max_batches=" iters; sm = 1; next }
+        iters != "" && innet && /^[ \t]*(mosaic|mixup|cutmix)[ \t]*=/ { print key() "=0"; next }
         { print }
         END { flush_net() }' "$1" > "$2"
+}
+
+# a detector's CFG shrunk into OUT; print its class count (the classes= of its last head)
+shrink_det() {
+    shrink_net "$1" "$2" "$DET_SIZE" "$DET_BATCH" "$DET_ITERS"
     awk '
         /^[ \t]*\[/ { t = tolower($0); gsub(/[ \t]/, "", t); head = (t ~ /^\[(yolo|region|detection|gaussian_yolo)\]$/); next }
         head && /^[ \t]*classes[ \t]*=/ { v = $0; sub(/^[^=]*=/, "", v); k = v + 0 }
         END { print (k > 0 ? k : 1) }' "$2"
 }
 
-# shrink CFG into OUT; print the class count
+# a classifier's CFG shrunk into OUT; print its class count
 shrink() {
-    awk -v size="$SIZE" -v batch="$BATCH" '
-        function flush_net() { if (innet) { if (!sb) print "batch=" batch; if (!ss) print "subdivisions=1"; innet = 0 } }
-        /^[ \t]*\[/ { t = tolower($0); gsub(/[ \t]/, "", t); flush_net()
-                      if (t == "[net]" || t == "[network]") { innet = 1; sb = ss = 0 }
-                      print; next }
-        innet && /^[ \t]*(width|height)[ \t]*=/ { k = $0; sub(/[ \t]*=.*/, "", k); gsub(/[ \t]/, "", k); print k "=" size; next }
-        innet && /^[ \t]*batch[ \t]*=/ { print "batch=" batch; sb = 1; next }
-        innet && /^[ \t]*subdivisions[ \t]*=/ { print "subdivisions=1"; ss = 1; next }
-        { print }
-        END { flush_net() }' "$1" > "$2"
+    shrink_net "$1" "$2" "$SIZE" "$BATCH"
     awk '
         /^[ \t]*\[/ { t = tolower($0); gsub(/[ \t]/, "", t); sec = t; if (t ~ /^\[soft(max)?\]$/ && !done) done = 1; next }
         done { next }
